@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install every Debian 12 package the build, the tests and the benchmark
+# need.  Idempotent; does nothing when all are present.
+set -eu
+pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
+libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl
+wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
+python3 procps psmisc"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	[ "$(id -u)" = 0 ] || { echo "need root to install:$missing" >&2; exit 1; }
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# Services must not start on install: the tests start their own.
+	[ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	apt-get install -y -qq --no-install-recommends $missing
+fi

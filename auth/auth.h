@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * The one narrow interface proxy/ uses for grid authentication.  An
+ * auth_ctx owns the trust store (CA directory and CRLs), the VOMS trust,
+ * the CRIC users map, the ban list and the HMAC key, and reloads each of
+ * them from disk when they change.  It hooks into an SSL_CTX so that the
+ * handshake only records a verification result (never fails for a bad or
+ * missing client certificate); the decision is made per request and per
+ * route by auth_decide(), so that a failure becomes an HTTP answer.  This
+ * module knows nothing of sockets or the event loop.
+ */
+
+#ifndef AUTH_AUTH_H
+#define AUTH_AUTH_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+struct conf_auth;
+struct conf_route;
+struct auth_ctx;
+
+enum auth_cert_status {
+	AUTH_CERT_NONE = 0,	/* no client certificate was presented */
+	AUTH_CERT_OK,		/* chain verified, proxy policy satisfied */
+	AUTH_CERT_FAILED	/* presented but refused; see reason */
+};
+
+enum auth_proxy_kind {
+	AUTH_PROXY_NONE = 0,	/* plain end-entity certificate */
+	AUTH_PROXY_RFC,		/* RFC 3820, inherit-all / impersonation */
+	AUTH_PROXY_LIMITED,	/* RFC 3820 limited policy */
+	AUTH_PROXY_INDEPENDENT,	/* RFC 3820 independent: never the user's DN */
+	AUTH_PROXY_LEGACY	/* Globus legacy, only with legacy_proxies */
+};
+
+enum auth_result {
+	AUTH_OK = 0,		/* authenticated: add signed headers */
+	AUTH_ANON,		/* auth: optional, no usable cert: status NONE */
+	AUTH_PASS,		/* auth: none: forward with no identity */
+	AUTH_DENY		/* answer 403 with reason */
+};
+
+/* Bits returned by auth_ctx_refresh(). */
+#define AUTH_RELOAD_TRUST	0x01	/* CA dir / CRLs / vomsdir swapped */
+#define AUTH_RELOAD_USERS	0x02
+#define AUTH_RELOAD_BANNED	0x04
+#define AUTH_RELOAD_HMAC	0x08
+#define AUTH_RELOAD_FAILED	0x80	/* something changed but was refused */
+
+/* One certificate of the presented chain, for the trouble page and logs. */
+struct auth_chain_cert {
+	char		*subject;	/* slash-form DN */
+	char		*issuer;	/* slash-form DN */
+	time_t		 not_before;
+	time_t		 not_after;
+	enum auth_proxy_kind proxy;	/* this cert's own proxy type */
+};
+
+/*
+ * The verified (or refused) result for one presented chain.  Immutable
+ * once published, refcounted, shared between connections and threads that
+ * present the same chain bytes.  Obtained from auth_ident_get().
+ */
+struct auth_ident {
+	int		 refs;			/* atomic */
+	enum auth_cert_status status;
+	const char	*reason;	/* static plain-language text when FAILED */
+	const char	*detail;	/* optional extra words, may be NULL */
+	char		*user_dn;	/* end-entity DN (slash form), or NULL */
+	enum auth_proxy_kind proxy;	/* of the leaf */
+	char		**fqans;	/* from a trusted VOMS AC, AC order */
+	size_t		 nfqans;
+	const char	*voms_error;	/* why ACs were ignored, or NULL */
+	time_t		 not_after;	/* earliest expiry in the chain */
+	struct auth_chain_cert *chain;	/* leaf first */
+	size_t		 nchain;
+	uint64_t	 trust_gen;	/* trust generation it was made under */
+};
+
+/*
+ * The per-request answer from auth_decide().  hdrs holds complete header
+ * lines ("Name: value\r\n" ...) that the proxy appends to the upstream
+ * request: cms-auth-status, cms-authn-*, cms-authz-*, cms-authn-hmac.  It
+ * does NOT include cms-request-uri or X-Forwarded-* (per request; the
+ * proxy adds those).  hdrs, login and reason stay valid until
+ * auth_decision_release().
+ */
+struct auth_decision {
+	enum auth_result result;
+	int		 status;	/* HTTP status for AUTH_DENY (403) */
+	const char	*reason;	/* plain words for AUTH_DENY, else NULL */
+	const char	*hdrs;
+	size_t		 hdrslen;
+	const char	*login;		/* CRIC login or NULL, for logs */
+	const char	*dn;		/* DN sent, or NULL, for logs */
+	void		*priv;		/* owned by auth */
+};
+
+/*
+ * Build a context from the auth section of a config: load the CA dir and
+ * CRLs, vomsdir, users file, ban list and HMAC key.  Returns NULL and writes
+ * a one-line reason to err when anything required is missing or bad (e.g.
+ * an empty or unreadable HMAC key file): the proxy refuses to start.  The
+ * returned context is owned by the caller (auth_ctx_free) and is safe to
+ * use from many threads at once.  ac is copied; it need not outlive ctx.
+ */
+struct auth_ctx	*auth_ctx_new(const struct conf_auth *ac, char *err,
+		    size_t errlen);
+
+/* Free a context; NULL is a no-op.  No SSL_CTX set up with it may still be
+ * handshaking, and every ident from it must have been put. */
+void	 auth_ctx_free(struct auth_ctx *ctx);
+
+/*
+ * Check the files behind ctx (stat, cheap) and reload those that changed.
+ * A file that fails to load keeps the old data in force; its error is
+ * written to log (one line per failure, may be truncated).  Returns a
+ * mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
+ * proxy's main thread); readers in other threads see either the old or
+ * the new data, never a mix.
+ */
+int	 auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen);
+
+/*
+ * Install the client-certificate hooks on a server SSL_CTX: request a
+ * certificate without requiring one, verify presented chains against the
+ * current trust store with a cache keyed by the exact chain bytes, and tie
+ * session resumption (tickets and cache) to the trust generation.  ctx
+ * must outlive sslctx.  Returns 0, or -1 with err filled.
+ */
+int	 auth_tls_setup(struct auth_ctx *ctx, SSL_CTX *sslctx, char *err,
+	    size_t errlen);
+
+/*
+ * After a completed handshake (full or resumed) on ssl, return a new
+ * reference to the identity it presented.  Never returns NULL: with no
+ * certificate the status is AUTH_CERT_NONE.  The caller owns the
+ * reference and drops it with auth_ident_put().
+ */
+struct auth_ident *auth_ident_get(struct auth_ctx *ctx, SSL *ssl);
+
+/* Drop a reference; NULL is a no-op.  Thread-safe. */
+void	 auth_ident_put(struct auth_ident *id);
+
+/*
+ * Decide one request: route policy (auth mode, allow_limited_proxy,
+ * require_fqan, allow_from), ban list, CRIC mapping and expiry of the
+ * chain, and produce the signed header block.  id may be NULL for a plain
+ * (non-TLS) connection, which then counts as AUTH_CERT_NONE.  peer is the
+ * client address.  Fills *out and returns out->result.  The header block
+ * is cached per identity and users-map/key generation, so a keep-alive
+ * request costs a lookup, not an HMAC.  The caller must call
+ * auth_decision_release(out) when done with out's strings.
+ */
+enum auth_result auth_decide(struct auth_ctx *ctx, struct auth_ident *id,
+		    const struct conf_route *route, const struct sockaddr *peer,
+		    struct auth_decision *out);
+
+/* Release what auth_decide() handed out; safe to call twice. */
+void	 auth_decision_release(struct auth_decision *d);
+
+/*
+ * Render the trouble page for id (may be NULL: no TLS / no cert) as HTML,
+ * or JSON when json is non-zero.  Returns a malloc'd NUL-terminated string
+ * owned by the caller (free()), with its length in *len; NULL on
+ * out-of-memory.
+ */
+char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
+	    int json, size_t *len);
+
+/* Counters for metrics; monotonic, read without locks. */
+struct auth_stats {
+	uint64_t	 users;			/* entries in the current map */
+	uint64_t	 users_reloads;
+	uint64_t	 users_reload_failures;
+	uint64_t	 trust_reloads;
+	uint64_t	 trust_reload_failures;
+	uint64_t	 verify_cache_hits;
+	uint64_t	 verify_cache_misses;
+	int		 ready;		/* trust, key and users all loaded */
+};
+void	 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st);
+
+#endif /* AUTH_AUTH_H */

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * The in-memory configuration of gridfront: plain data, immutable once
+ * conf_load() has returned it.  One struct conf is one "generation"; the
+ * proxy holds a reference per connection and a reload swaps in a new
+ * generation while old connections finish on theirs.  This header knows
+ * nothing of sockets, TLS or the event loop; conf/ depends on nothing else
+ * in the tree.
+ */
+
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <sys/socket.h>
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One configuration error, located at a YAML node. */
+struct conf_err {
+	char		 file[256];
+	int		 line;		/* 1-based; 0 when not tied to a node */
+	int		 col;		/* 1-based */
+	char		 msg[256];
+};
+
+/* Every error found in one load; conf_load() keeps going after the first. */
+struct conf_errs {
+	struct conf_err	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+enum conf_auth_mode {
+	CONF_AUTH_CERT = 0,	/* valid cert of a CRIC user, else 403 */
+	CONF_AUTH_OPTIONAL,	/* identity if offered, cms-auth-status: NONE if not */
+	CONF_AUTH_NONE		/* no identity headers at all */
+};
+
+enum conf_log_format {
+	CONF_LOG_TEXT = 0,
+	CONF_LOG_JSON
+};
+
+/* An address block for allow_from. */
+struct conf_cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* network byte order, masked */
+	int		 prefix;	/* 0..32 or 0..128 */
+};
+
+/* One backend URL, shared by every route that names it (deduplicated). */
+struct conf_backend {
+	unsigned	 id;		/* index in conf->backends */
+	char		*url;		/* "http://host:port" as written */
+	char		*host;		/* host part, for logs and Host: fallback */
+	char		*port;		/* port part, as text */
+	struct sockaddr_storage addr;	/* resolved at load time */
+	socklen_t	 addrlen;
+};
+
+struct conf_route {
+	unsigned	 id;		/* index in conf->routes, evaluation order */
+	char		*path;		/* as written */
+	size_t		 pathlen;
+	int		 is_regex;	/* path started with '^' */
+	regex_t		 re;		/* when is_regex */
+	size_t		 re_litlen;	/* when is_regex: path[1..re_litlen]
+					 * is a literal every match starts
+					 * with, checked before regexec() */
+	int		 has_rewrite;
+	char		*rewrite_from;
+	char		*rewrite_to;
+	regex_t		 rewrite_re;
+	struct conf_backend **backends;	/* borrowed from conf->backends */
+	size_t		 nbackends;
+	enum conf_auth_mode auth;
+	int		 allow_limited_proxy;
+	char		**require_fqan;	/* any one suffices; empty = none */
+	size_t		 nrequire_fqan;
+	struct conf_cidr *allow_from;	/* empty = everyone */
+	size_t		 nallow_from;
+	char		 name[64];	/* "route#N (path)" for logs/metrics */
+	int		 line;		/* where it was defined */
+	int		 col;
+};
+
+struct conf_listener {
+	char		*address;	/* "host:port" as written */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+	int		 tls;		/* has a tls: block */
+	char		*certificate;	/* PEM path (chain allowed) */
+	char		*key;		/* PEM path */
+	int		 redirect_https; /* plain listener: 301 to https */
+	int		 https_port;	/* port used in redirects, 0 = 443 */
+	int		 line;
+	int		 col;
+};
+
+/* All durations are milliseconds. */
+struct conf_timeouts {
+	unsigned	 handshake;		/* TLS handshake */
+	unsigned	 request_head;		/* whole request head (slowloris) */
+	unsigned	 keepalive;		/* idle between requests */
+	unsigned	 upstream_connect;
+	unsigned	 upstream_response;	/* request sent -> response head */
+	unsigned	 body_idle;		/* no body progress either way */
+	unsigned	 shutdown_grace;	/* SIGTERM drain */
+};
+
+struct conf_limits {
+	size_t		 max_request_line;	/* 414 beyond */
+	size_t		 max_header_field;	/* one header line; 431 beyond */
+	size_t		 max_header_block;	/* whole head; 431 beyond */
+	size_t		 max_header_count;	/* 431 beyond */
+	size_t		 max_chunk_ext;		/* chunk extension bytes */
+	unsigned	 max_connections;	/* per worker */
+	size_t		 buffer_high;		/* watermark, bytes */
+};
+
+struct conf_upstream {
+	unsigned	 pool_max_idle;		/* per worker per backend */
+	unsigned	 pool_idle_timeout;	/* ms */
+	unsigned	 down_time;		/* ms a failed backend stays down */
+};
+
+struct conf_auth {
+	char		*ca_path;		/* hashed CA dir with .rN CRLs */
+	unsigned	 verify_depth;
+	char		*vomsdir;		/* NULL: no VOMS */
+	char		*users;			/* CRIC JSON; NULL: no users */
+	char		*banned;		/* NULL: none */
+	char		*hmac_key;		/* NULL only when no listener uses auth */
+	int		 legacy_proxies;
+	char		*authn_method;		/* default "X509Cert" */
+	char		*trouble_url;		/* shown in denials; default "/auth/trouble" */
+	unsigned	 reload_interval;	/* ms between file stat checks */
+	unsigned	 verify_cache_size;	/* verified-chain cache entries */
+};
+
+struct conf_admin {
+	char		*address;		/* NULL: no admin listener */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+};
+
+struct conf_log {
+	char		*access_log;		/* NULL: stdout; "off": none */
+	enum conf_log_format access_format;
+	char		*error_log;		/* NULL: stderr */
+	int		 level;			/* 0 error .. 3 debug */
+};
+
+struct conf {
+	int		 refs;			/* atomic; conf_get/conf_put */
+	uint64_t	 generation;		/* set by the loader of record */
+	char		*path;
+	unsigned	 workers;		/* resolved: "auto" = cores */
+
+	struct conf_listener *listeners;
+	size_t		 nlisteners;
+	struct conf_route *routes;
+	size_t		 nroutes;
+	struct conf_backend *backends;
+	size_t		 nbackends;
+
+	struct conf_timeouts timeouts;
+	struct conf_limits limits;
+	struct conf_upstream upstream;
+	struct conf_auth auth;
+	struct conf_admin admin;
+	struct conf_log	 log;
+};
+
+/*
+ * Parse and validate the YAML file at path.  On success returns 0 and
+ * stores a new conf with refs == 1 in *out; the caller owns it and releases
+ * it with conf_put().  On failure returns -1, leaves *out untouched and
+ * appends every error found (not just the first) to errs, which the caller
+ * owns and frees with conf_errs_free().  Relative file paths in the config
+ * (certificates, keys, CA dir, users...) are resolved against the
+ * directory of path.
+ */
+int	 conf_load(const char *path, struct conf **out, struct conf_errs *errs);
+
+/* Take one more reference; returns c.  Thread-safe. */
+struct conf *conf_get(struct conf *c);
+
+/* Drop a reference; frees c and everything it owns at zero.  NULL is a
+ * no-op.  Thread-safe. */
+void	 conf_put(struct conf *c);
+
+/* Append a formatted error.  file may be NULL.  Never fails (aborts on
+ * out-of-memory, as for any bookkeeping allocation). */
+void	 conf_errs_add(struct conf_errs *errs, const char *file, int line,
+	    int col, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* Print each error as "file:line:col: message\n" to the FILE* fp. */
+void	 conf_errs_print(const struct conf_errs *errs, void *fp);
+
+/* Free the error array (not the struct itself); safe on an empty one. */
+void	 conf_errs_free(struct conf_errs *errs);
+
+/* Print every key of the directive table, one "scope.key\ttype\tdescription"
+ * line each, in table order, to the FILE* fp (for --list-keys). */
+void	 conf_keys_print(void *fp);
+
+#endif /* CONF_CONF_H */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Access-log formatting.  The text format follows the CMSWEB Apache one:
+ *
+ *   [27/Nov/2026:02:28:23 +0000] 10.0.0.1:53422 "GET /dbs/x?y HTTP/1.1"
+ *   200 [data: 312 in 1536 out 1834 us upstream 1701 us] [auth: TLSv1.3
+ *   TLS_AES_128_GCM_SHA256 "/DC=ch/.../CN=John Doe" "jdoe" X509Cert]
+ *   [route: /dbs/ backend: http://127.0.0.1:8250]
+ *
+ * (one line).  The JSON format carries the same fields with stable names,
+ * for Elastic/OpenSearch pipelines.  Lines are built in the worker's own
+ * buffer and handed to log.c's writer thread in blocks of up to 32 KiB.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "proxy/access.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/server.h"
+#include "proxy/tls.h"
+#include "proxy/upstream.h"
+#include "proxy/util.h"
+
+#define ACCESS_BUF	65536
+#define ACCESS_FLUSH	32768
+
+/* Copy s into dst for a quoted text field: quotes, backslashes and
+ * control bytes are escaped so one request is always one line. */
+static size_t
+esc(char *dst, size_t n, const char *s, int json)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 o = 0;
+
+	for (; s != NULL && *s != '\0' && o + 7 < n; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			if (json) {
+				memcpy(dst + o, "\\u00", 4);
+				o += 4;
+			} else {
+				dst[o++] = '\\';
+				dst[o++] = 'x';
+			}
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 15];
+		} else
+			dst[o++] = (char)ch;
+	}
+	dst[o] = '\0';
+	return (o);
+}
+
+void
+access_flush(struct worker *w)
+{
+	if (w->loglen > 0) {
+		log_access_write(w->logbuf, w->loglen);
+		w->loglen = 0;
+	}
+}
+
+void
+access_log(struct conn *c, struct xchg *x)
+{
+	struct worker	*w = c->w;
+	const struct conf *cf = c->gen->conf;
+	char		 tbuf[64], dn[600], login[160], target[1100];
+	char		*p;
+	size_t		 room;
+	time_t		 now;
+	struct tm	 tm;
+	uint64_t	 end = util_now_us();
+	long long	 total, upstream;
+	const char	*route = x->route ? x->route->path : "-";
+	const char	*backend = x->pool ? x->pool->name : "-";
+	const char	*method = "-";
+	int		 n, json = (cf->log.access_format == CONF_LOG_JSON);
+
+	if (!log_access_enabled())
+		return;
+	if (w->logbuf == NULL)
+		w->logbuf = xmalloc(ACCESS_BUF);
+	if (w->loglen > ACCESS_BUF - 4096)
+		access_flush(w);
+
+	total = (long long)(end - x->t_start);
+	upstream = x->t_up ? (long long)(end - x->t_up) : -1;
+	esc(dn, sizeof(dn), x->have_ad && x->ad.dn ? x->ad.dn :
+	    (c->ident && c->ident->user_dn ? c->ident->user_dn : "-"), json);
+	esc(login, sizeof(login), x->have_ad && x->ad.login ? x->ad.login :
+	    "-", json);
+	esc(target, sizeof(target), x->target[0] ? x->target : "-", json);
+	if (x->method[0])
+		method = x->method;
+	if (x->have_ad)
+		method = x->method;
+	now = time(NULL);
+	p = w->logbuf + w->loglen;
+	room = ACCESS_BUF - w->loglen;
+	if (json) {
+		gmtime_r(&now, &tm);
+		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		n = snprintf(p, room, "{\"time\":\"%s\",\"client\":\"%s\","
+		    "\"client_port\":%d,\"method\":\"%s\",\"uri\":\"%s\","
+		    "\"proto\":\"HTTP/1.%d\",\"status\":%d,\"bytes_in\":%llu,"
+		    "\"bytes_out\":%llu,\"tls\":\"%s\",\"cipher\":\"%s\","
+		    "\"dn\":\"%s\",\"login\":\"%s\",\"auth\":\"%s\","
+		    "\"route\":\"%s\",\"backend\":\"%s\",\"time_us\":%lld,"
+		    "\"upstream_us\":%lld%s%s%s}\n", tbuf, c->peerstr,
+		    c->peerport, method, target, x->req.version_minor,
+		    x->status, (unsigned long long)x->bytes_in,
+		    (unsigned long long)x->bytes_out, tls_version(c->ssl),
+		    tls_cipher(c->ssl), dn, login, !x->have_ad ? "-" :
+		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
+		    x->ad.result == AUTH_ANON ? "none" :
+		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
+		    backend, total, upstream, x->error ? ",\"error\":\"" : "",
+		    x->error ? x->error : "", x->error ? "\"" : "");
+	} else {
+		localtime_r(&now, &tm);
+		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		n = snprintf(p, room, "[%s] %s:%d \"%s %s HTTP/1.%d\" %d "
+		    "[data: %llu in %llu out %lld us upstream %lld us] "
+		    "[auth: %s %s \"%s\" \"%s\" %s] [route: %s backend: %s]"
+		    "%s%s%s\n", tbuf, c->peerstr, c->peerport, method, target,
+		    x->req.version_minor, x->status,
+		    (unsigned long long)x->bytes_in,
+		    (unsigned long long)x->bytes_out, total, upstream,
+		    tls_version(c->ssl), tls_cipher(c->ssl), dn, login,
+		    !x->have_ad ? "-" :
+		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
+		    x->ad.result == AUTH_ANON ? "none" :
+		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
+		    backend, x->error ? " [error: " : "",
+		    x->error ? x->error : "", x->error ? "]" : "");
+	}
+	if (n < 0 || (size_t)n >= room)
+		return;
+	w->loglen += (size_t)n;
+	if (w->loglen >= ACCESS_FLUSH)
+		access_flush(w);
+}

@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Client connection lifecycle: accept, TLS handshake, reading and
+ * validating request heads, routing and the per-route auth decision,
+ * local answers (errors, redirects, the trouble page), keep-alive and
+ * pipelining, timeouts and the single teardown path conn_close().
+ * Forwarding to backends is forward.c's job; this file hands it a parsed,
+ * routed and authorised exchange.  Called from the worker event loops set
+ * up by server.c.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <llhttp.h>
+#include <openssl/ssl.h>
+
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "conf/route.h"
+#include "proxy/access.h"
+#include "proxy/conn.h"
+#include "proxy/forward.h"
+#include "proxy/http.h"
+#include "proxy/log.h"
+#include "proxy/metrics.h"
+#include "proxy/server.h"
+#include "proxy/tls.h"
+#include "proxy/upstream.h"
+#include "proxy/util.h"
+
+#define XCHG_FREE_MAX	64
+#define TROUBLE_PATH	"/auth/trouble"
+
+static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_write_cb(struct bufferevent *, void *);
+static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_parse(struct conn *);
+static void	conn_free(struct conn *);
+
+static const char conn_err_handshake_timeout[] = "TLS handshake timeout";
+static const char conn_err_idle[] = "keep-alive idle timeout";
+static const char conn_err_eof[] = "client closed connection";
+static const char conn_err_io[] = "client connection error";
+static const char conn_err_tls[] = "TLS handshake failed";
+static const char conn_err_write_timeout[] = "client write timeout";
+static const char conn_err_done[] = "done";
+
+/* ------------------------------------------------------------------ */
+/* Exchange free list                                                  */
+/* ------------------------------------------------------------------ */
+
+struct xchg *
+xchg_get(struct worker *w)
+{
+	struct xchg	*x;
+
+	if ((x = w->xfree) != NULL) {
+		w->xfree = x->next;
+		w->nxfree--;
+		evbuffer_drain(x->uphead, evbuffer_get_length(x->uphead));
+	} else {
+		x = xmalloc(sizeof(*x));
+		x->uphead = evbuffer_new();
+		if (x->uphead == NULL)
+			fatalx("out of memory");
+	}
+	/* Reset the bookkeeping; the large arrays are written before read. */
+	{
+		struct evbuffer *keep = x->uphead;
+
+		memset(x, 0, offsetof(struct xchg, hdrs));
+		x->uphead = keep;
+	}
+	x->method[0] = '\0';
+	x->target[0] = '\0';
+	x->path[0] = '\0';
+	x->next = NULL;
+	x->t_start = util_now_us();
+	x->req.content_length = -1;
+	return (x);
+}
+
+void
+xchg_put(struct worker *w, struct xchg *x)
+{
+	if (x->have_ad) {
+		auth_decision_release(&x->ad);
+		x->have_ad = 0;
+	}
+	if (w->nxfree >= XCHG_FREE_MAX) {
+		evbuffer_free(x->uphead);
+		free(x);
+		return;
+	}
+	x->next = w->xfree;
+	w->xfree = x;
+	w->nxfree++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+/* ------------------------------------------------------------------ */
+
+void
+conn_ref(struct conn *c)
+{
+	c->busy++;
+}
+
+int
+conn_unref(struct conn *c)
+{
+	if (--c->busy == 0 && (c->flags & CONN_F_CLOSING)) {
+		conn_free(c);
+		return (1);
+	}
+	return (0);
+}
+
+static void
+timer_arm(struct conn *c, unsigned ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&c->timer, &tv);
+}
+
+void
+conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms)
+{
+	struct timeval	 r, wr;
+
+	r.tv_sec = read_ms / 1000;
+	r.tv_usec = (read_ms % 1000) * 1000;
+	wr.tv_sec = write_ms / 1000;
+	wr.tv_usec = (write_ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, read_ms ? &r : NULL,
+	    write_ms ? &wr : NULL);
+}
+
+void
+conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct wlistener	*wl = arg;
+	struct worker		*w = wl->w;
+	struct wgen		*wg = w->wg;
+	const struct conf	*cf = wg->gen->conf;
+	const struct conf_listener *cl = &cf->listeners[wl->idx];
+	struct conn		*c;
+	SSL			*ssl = NULL;
+	int			 one = 1;
+
+	if (w->draining) {
+		close(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->wg = wgen_get(wg);
+	c->gen = wg->gen;
+	c->lidx = wl->idx;
+	c->https_port = cl->https_port;
+	if ((size_t)salen > sizeof(c->peer))
+		salen = sizeof(c->peer);
+	memcpy(&c->peer, sa, salen);
+	util_addr_str(sa, c->peerstr, sizeof(c->peerstr));
+	c->peerport = util_addr_port(sa);
+	event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
+
+	if (cl->tls) {
+		c->flags |= CONN_F_TLS;
+		if ((ssl = SSL_new(c->gen->sslctx[wl->idx])) == NULL) {
+			tls_log_errors("SSL_new");
+			goto fail;
+		}
+		c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			SSL_free(ssl);
+			goto fail;
+		}
+		/* Most clients just close: not an error worth logging. */
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		c->ssl = ssl;
+		timer_arm(c, cf->timeouts.handshake);
+	} else {
+		c->bev = bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
+			goto fail;
+		c->flags |= CONN_F_READY;
+		if (cl->redirect_https)
+			c->flags |= CONN_F_REDIRECT;
+		timer_arm(c, cf->timeouts.keepalive);
+	}
+	/*
+	 * The read high watermark bounds what one client can make us buffer:
+	 * a full head, or buffer_high bytes of body or pipelined requests.
+	 */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    cf->limits.buffer_high + cf->limits.max_request_line +
+	    cf->limits.max_header_block);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->nconns++;
+	metrics_conn_open(w, cl->tls);
+	if (w->nconns >= cf->limits.max_connections)
+		server_conn_gone(w);	/* re-evaluates accept pausing */
+	return;
+fail:
+	log_warn("%s: cannot set up connection", c->peerstr);
+	wgen_put(c->wg);
+	free(c);
+	close(fd);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (c->x != NULL) {
+		forward_abort(c->x);
+		if (c->x->state != X_ST_DONE && c->x->state != X_ST_HEAD) {
+			if (c->x->status == 0)
+				c->x->status = 499;	/* client went away */
+			access_log(c, c->x);
+		}
+		xchg_put(w, c->x);
+		c->x = NULL;
+	}
+	log_debug("%s:%d: closed: %s", c->peerstr, c->peerport,
+	    c->close_reason ? c->close_reason : "-");
+	event_del(&c->timer);
+	auth_ident_put(c->ident);
+	c->ident = NULL;
+	bufferevent_free(c->bev);	/* also frees the SSL and closes fd */
+	c->bev = NULL;
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->nconns--;
+	metrics_conn_close(w);
+	wgen_put(c->wg);
+	free(c);
+	server_conn_gone(w);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	if (c->flags & CONN_F_CLOSING)
+		return;
+	c->close_reason = reason;
+	if (c->busy > 0) {
+		c->flags |= CONN_F_CLOSING;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	conn_free(c);
+}
+
+void
+conn_drain(struct conn *c)
+{
+	if (c->x == NULL && !(c->flags & CONN_F_IN_HEAD)) {
+		conn_close(c, "shutting down");
+		return;
+	}
+	c->flags |= CONN_F_CLOSE_AFTER;
+}
+
+/* Close once everything queued for the client has been written. */
+static void
+conn_flush_close(struct conn *c)
+{
+	c->flags |= CONN_F_CLOSE_AFTER;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c, conn_err_done);
+}
+
+void
+conn_xchg_done(struct conn *c)
+{
+	struct xchg	*x = c->x;
+
+	if (x == NULL)
+		return;
+	x->state = X_ST_DONE;
+	access_log(c, x);
+	metrics_request(c->w, x);
+	xchg_put(c->w, x);
+	c->x = NULL;
+	if (c->flags & (CONN_F_CLOSE_AFTER | CONN_F_EOF) || c->w->draining) {
+		conn_flush_close(c);
+		return;
+	}
+	/* Resume reading if backpressure had paused it. */
+	c->flags &= ~CONN_F_PAUSED;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_parse(c);		/* pipelined request */
+	else
+		timer_arm(c, c->gen->conf->timeouts.keepalive);
+}
+
+/* ------------------------------------------------------------------ */
+/* Local answers                                                       */
+/* ------------------------------------------------------------------ */
+
+void
+conn_respond(struct conn *c, int status, const char *hdrs, const char *ctype,
+    const char *body, size_t bodylen, int close)
+{
+	struct xchg	*x = c->x;
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 before = evbuffer_get_length(out);
+	int		 head_only = 0;
+
+	if (x != NULL) {
+		x->status = status;
+		x->state = X_ST_LOCAL;
+		head_only = x->head_method;
+		if (!x->req.keepalive || x->req.has_body)
+			close = 1;
+	}
+	if (close)
+		c->flags |= CONN_F_CLOSE_AFTER;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: gridfront\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n%s%s\r\n", status,
+	    http_status_text(status), ctype ? ctype : "text/plain; charset=utf-8",
+	    bodylen, hdrs ? hdrs : "", close ? "Connection: close\r\n" : "");
+	if (!head_only && bodylen > 0)
+		evbuffer_add(out, body, bodylen);
+	if (x != NULL) {
+		x->bytes_out += evbuffer_get_length(out) - before;
+		conn_xchg_done(c);
+	} else if (close)
+		conn_flush_close(c);
+}
+
+/* A short plain-text error page, always with Connection: close. */
+static void
+conn_error(struct conn *c, int status, const char *reason)
+{
+	char	 body[512];
+	int	 n;
+
+	if (c->x != NULL)
+		c->x->error = reason;
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_status_text(status), reason);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	conn_respond(c, status, NULL, NULL, body, (size_t)n, 1);
+}
+
+/* Copy a header value into dst as long as it is a plausible host name
+ * ([A-Za-z0-9.-], an optional [v6] literal, and :port). */
+static int
+host_sane(const char *h, size_t len, char *dst, size_t dstlen)
+{
+	size_t	 i;
+
+	if (len == 0 || len >= dstlen)
+		return (-1);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)h[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+		    ch == ':' || ch == '[' || ch == ']'))
+			return (-1);
+	}
+	memcpy(dst, h, len);
+	dst[len] = '\0';
+	return (0);
+}
+
+/* Plain listener with redirect_https: 301 to the same target on https. */
+static void
+conn_redirect(struct conn *c, struct xchg *x)
+{
+	char	 host[256], loc[1024 + 300], hdr[sizeof(loc) + 16];
+	char	*colon;
+	size_t	 tlen;
+
+	if (x->req.host == NULL ||
+	    host_sane(x->req.host, x->req.hostlen, host, sizeof(host)) == -1) {
+		conn_error(c, 400, "invalid Host header for redirect");
+		return;
+	}
+	/* Drop a :port, unless it closes an IPv6 literal. */
+	if ((colon = strrchr(host, ':')) != NULL && strchr(colon, ']') == NULL)
+		*colon = '\0';
+	tlen = x->req.targetlen;
+	if (tlen > 1024) {
+		conn_error(c, 414, "request target too long to redirect");
+		return;
+	}
+	if (c->https_port != 0 && c->https_port != 443)
+		snprintf(loc, sizeof(loc), "https://%s:%d%.*s", host,
+		    c->https_port, (int)tlen, x->req.target);
+	else
+		snprintf(loc, sizeof(loc), "https://%s%.*s", host, (int)tlen,
+		    x->req.target);
+	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", loc);
+	conn_respond(c, 301, hdr, NULL, "Moved to https\n", 15, 0);
+}
+
+static void
+conn_trouble(struct conn *c, struct xchg *x)
+{
+	struct auth_ctx	*actx;
+	char		*page;
+	size_t		 len = 0, i;
+	int		 json = 0;
+
+	for (i = 0; i < x->req.nhdrs; i++) {
+		const struct http_hdr *h = &x->req.hdrs[i];
+
+		if (h->namelen == 6 && util_ascii_ieq(h->name, "accept", 6) &&
+		    memmem(h->value, h->valuelen, "application/json", 16))
+			json = 1;
+	}
+	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
+	if (actx == NULL) {
+		conn_error(c, 404, "certificate authentication is not "
+		    "configured");
+		return;
+	}
+	if ((page = auth_trouble_render(actx, c->ident, json, &len)) == NULL) {
+		conn_error(c, 500, "cannot render the trouble page");
+		return;
+	}
+	conn_respond(c, 200, NULL, json ? "application/json" :
+	    "text/html; charset=utf-8", page, len, 0);
+	free(page);
+}
+
+/* 403 with a plain-language reason and a pointer to the trouble page. */
+static void
+conn_deny(struct conn *c, struct xchg *x, const char *reason)
+{
+	char		 body[1024];
+	const char	*url = c->gen->conf->auth.trouble_url;
+	int		 n;
+
+	x->error = reason;
+	if (url == NULL)
+		url = TROUBLE_PATH;
+	n = snprintf(body, sizeof(body), "403 Forbidden: %s.\n"
+	    "See %s on this server for what gridfront saw of your "
+	    "certificate and how to fix it.\n", reason, url);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	metrics_auth_deny(c->w, reason);
+	conn_respond(c, 403, NULL, NULL, body, (size_t)n, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request heads                                                       */
+/* ------------------------------------------------------------------ */
+
+static int
+method_idempotent(int m)
+{
+	switch (m) {
+	case HTTP_GET:
+	case HTTP_HEAD:
+	case HTTP_OPTIONS:
+	case HTTP_PUT:
+	case HTTP_DELETE:
+	case HTTP_TRACE:
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+static void
+xchg_note_request(struct xchg *x)
+{
+	size_t	 n;
+
+	n = x->req.methodlen < sizeof(x->method) - 1 ? x->req.methodlen :
+	    sizeof(x->method) - 1;
+	memcpy(x->method, x->req.method, n);
+	x->method[n] = '\0';
+	n = x->req.targetlen < sizeof(x->target) - 1 ? x->req.targetlen :
+	    sizeof(x->target) - 1;
+	memcpy(x->target, x->req.target, n);
+	x->target[n] = '\0';
+}
+
+/*
+ * Decide what to do with a parsed head: redirect, trouble page, route,
+ * auth, then forward.  The head bytes are still at the front of the input
+ * buffer (x->req points into them) and are drained here or by forward.
+ */
+static void
+conn_dispatch(struct conn *c, struct xchg *x)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	const struct conf_route	*route;
+	struct auth_ctx		*actx;
+
+	xchg_note_request(x);
+	x->head_method = (x->req.method_id == HTTP_HEAD);
+	x->idempotent = method_idempotent(x->req.method_id);
+
+	if (c->flags & CONN_F_REDIRECT) {
+		conn_redirect(c, x);
+		evbuffer_drain(in, x->req.head_len);
+		return;
+	}
+	if ((c->flags & CONN_F_TLS) && x->req.pathlen == sizeof(TROUBLE_PATH)
+	    - 1 && memcmp(x->req.path, TROUBLE_PATH, x->req.pathlen) == 0) {
+		conn_trouble(c, x);
+		evbuffer_drain(in, x->req.head_len);
+		return;
+	}
+	if ((route = route_match(c->gen->conf, x->req.path)) == NULL) {
+		x->error = "no route";
+		evbuffer_drain(in, x->req.head_len);
+		conn_respond(c, 404, NULL, NULL, "404 Not Found: no route for "
+		    "this path\n", 37, 0);
+		return;
+	}
+	x->route = route;
+	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
+	if (actx != NULL) {
+		auth_decide(actx, c->ident, route,
+		    (const struct sockaddr *)&c->peer, &x->ad);
+		x->have_ad = 1;
+		if (x->ad.result == AUTH_DENY) {
+			evbuffer_drain(in, x->req.head_len);
+			conn_deny(c, x, x->ad.reason ? x->ad.reason :
+			    "access denied");
+			return;
+		}
+	} else if (!route_addr_allowed(route,
+	    (const struct sockaddr *)&c->peer)) {
+		evbuffer_drain(in, x->req.head_len);
+		conn_deny(c, x, "address not allowed");
+		return;
+	}
+	forward_start(x);
+}
+
+static void
+conn_limits(const struct conf *cf, struct http_limits *lim)
+{
+	lim->max_request_line = cf->limits.max_request_line;
+	lim->max_header_field = cf->limits.max_header_field;
+	lim->max_header_block = cf->limits.max_header_block;
+	lim->max_header_count = cf->limits.max_header_count;
+	lim->max_chunk_ext = cf->limits.max_chunk_ext;
+}
+
+/*
+ * Parse as many pipelined request heads as are complete, one exchange at
+ * a time.  Loops instead of recursing so that a long pipeline of locally
+ * answered requests cannot grow the stack.
+ */
+static void
+conn_parse(struct conn *c)
+{
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in;
+	struct http_limits	 lim;
+	struct http_error	 err;
+	struct xchg		*x;
+	enum http_parse_result	 r;
+	size_t			 len, want, maxhead, maxh;
+	const char		*buf;
+
+	conn_limits(cf, &lim);
+	maxhead = cf->limits.max_request_line + cf->limits.max_header_block + 4;
+	maxh = cf->limits.max_header_count < HTTP_MAX_HDRS ?
+	    cf->limits.max_header_count : HTTP_MAX_HDRS;
+
+	while (!(c->flags & (CONN_F_CLOSING | CONN_F_CLOSE_AFTER))) {
+		in = bufferevent_get_input(c->bev);
+		if ((len = evbuffer_get_length(in)) == 0)
+			return;
+		if (c->x == NULL) {
+			x = xchg_get(c->w);
+			x->c = c;
+			c->x = x;
+			c->flags |= CONN_F_IN_HEAD;
+			timer_arm(c, cf->timeouts.request_head);
+		} else if (c->x->state != X_ST_HEAD)
+			return;		/* busy: the request waits its turn */
+		x = c->x;
+		want = len < maxhead ? len : maxhead;
+		if ((buf = (const char *)evbuffer_pullup(in, want)) == NULL) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = http_parse_request(buf, want, &lim, &x->req, x->hdrs, maxh,
+		    x->path, sizeof(x->path), &err);
+		if (r == HTTP_PARSE_AGAIN) {
+			if (want >= maxhead) {
+				conn_error(c, 431, "request head too large");
+				return;
+			}
+			return;
+		}
+		evtimer_del(&c->timer);
+		c->flags &= ~CONN_F_IN_HEAD;
+		c->nreq++;
+		if (r == HTTP_PARSE_ERROR) {
+			/* Nothing after a bad head is trusted: no pipelining. */
+			x->head_method = 0;
+			x->req.keepalive = 0;
+			snprintf(x->method, sizeof(x->method), "-");
+			snprintf(x->target, sizeof(x->target), "-");
+			metrics_bad_request(c->w);
+			log_info("%s:%d: rejected request: %d %s", c->peerstr,
+			    c->peerport, err.status, err.reason);
+			conn_error(c, err.status, err.reason);
+			return;
+		}
+		conn_dispatch(c, x);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* libevent callbacks                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_ref(c);
+	if (c->x == NULL || c->x->state == X_ST_HEAD)
+		conn_parse(c);
+	else if (c->x->state == X_ST_FORWARD ||
+	    c->x->state == X_ST_CONNECTING)
+		forward_client_read(c->x);
+	conn_unref(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_ref(c);
+	if (c->x != NULL && c->x->state == X_ST_FORWARD)
+		forward_client_drained(c->x);
+	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_close(c, conn_err_done);
+	conn_unref(c);
+}
+
+static void
+conn_handshake_done(struct conn *c)
+{
+	struct auth_ctx	*actx = c->gen->auth ? c->gen->auth->ctx : NULL;
+
+	c->flags |= CONN_F_READY;
+	evtimer_del(&c->timer);
+	metrics_handshake(c->w, SSL_session_reused(c->ssl));
+	if (actx != NULL)
+		c->ident = auth_ident_get(actx, c->ssl);
+	timer_arm(c, c->gen->conf->timeouts.keepalive);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_ref(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_handshake_done(c);
+		/* Data may have arrived with the handshake. */
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			conn_parse(c);
+	} else if (what & BEV_EVENT_EOF) {
+		c->flags |= CONN_F_EOF;
+		if (c->x != NULL && c->x->state == X_ST_FORWARD &&
+		    c->x->req_done) {
+			/* Half-close after a full request: still answer. */
+			bufferevent_disable(bev, EV_READ);
+		} else if (c->x != NULL && c->x->state == X_ST_CONNECTING &&
+		    c->x->req_done) {
+			bufferevent_disable(bev, EV_READ);
+		} else
+			conn_close(c, conn_err_eof);
+	} else if (what & BEV_EVENT_ERROR) {
+		if (!(c->flags & CONN_F_READY)) {
+			metrics_handshake_fail(c->w);
+			tls_log_errors(c->peerstr);
+			conn_close(c, conn_err_tls);
+		} else
+			conn_close(c, conn_err_io);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (what & BEV_EVENT_WRITING)
+			conn_close(c, conn_err_write_timeout);
+		else if (c->x != NULL && c->x->state == X_ST_FORWARD &&
+		    !c->x->resp_head_sent && !c->x->req_done) {
+			/* The client stopped sending its body. */
+			c->x->error = "client body timeout";
+			forward_abort(c->x);
+			conn_error(c, 408, "request body timeout");
+		} else
+			conn_close(c, "client read timeout");
+	}
+	conn_unref(c);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_ref(c);
+	if (!(c->flags & CONN_F_READY))
+		conn_close(c, conn_err_handshake_timeout);
+	else if (c->flags & CONN_F_IN_HEAD) {
+		/* Slowloris: the whole head must arrive in time. */
+		c->flags &= ~CONN_F_IN_HEAD;
+		if (c->x != NULL) {
+			snprintf(c->x->method, sizeof(c->x->method), "-");
+			snprintf(c->x->target, sizeof(c->x->target), "-");
+			c->x->req.keepalive = 0;
+		}
+		conn_error(c, 408, "request head timeout");
+	} else if (c->x == NULL)
+		conn_close(c, conn_err_idle);
+	conn_unref(c);
+}

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Forwarding of one exchange.  Builds the upstream request head from the
+ * validated client head: hop-by-hop headers (and every header Connection
+ * names), client-sent forwarding and identity headers are dropped; Host is
+ * kept; X-Forwarded-*, the auth decision's signed cms-* block and
+ * cms-request-uri are added; framing is rewritten (Content-Length, or a
+ * re-encoded chunked body whose trailers are discarded).  It then picks a
+ * backend round-robin among those not marked down, reuses or opens a
+ * pooled connection, and streams bodies both ways with watermark
+ * backpressure.  Retries happen only when no byte of the request can have
+ * been processed: after a failed connect, or once on a stale pooled
+ * connection for an idempotent request without a body.
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <llhttp.h>
+
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "conf/route.h"
+#include "proxy/conn.h"
+#include "proxy/forward.h"
+#include "proxy/http.h"
+#include "proxy/log.h"
+#include "proxy/server.h"
+#include "proxy/upstream.h"
+#include "proxy/util.h"
+
+static void	up_read_cb(struct bufferevent *, void *);
+static void	up_write_cb(struct bufferevent *, void *);
+static void	up_event_cb(struct bufferevent *, short, void *);
+static void	forward_connect(struct xchg *);
+static void	forward_finish(struct xchg *);
+static void	relay_request(struct xchg *);
+static void	relay_response(struct xchg *);
+
+static const char fwd_err_no_backend[] = "no backend available";
+static const char fwd_err_connect[] = "backend connect failed";
+static const char fwd_err_connect_timeout[] = "backend connect timeout";
+static const char fwd_err_closed[] = "backend closed the connection "
+	"before responding";
+static const char fwd_err_timeout[] = "backend response timeout";
+static const char fwd_err_bad_resp[] = "invalid response from backend";
+static const char fwd_err_mid_resp[] = "backend failed mid-response";
+
+#define add_lit(buf, s)	evbuffer_add((buf), (s), sizeof(s) - 1)
+
+/* ------------------------------------------------------------------ */
+/* Upstream request head                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+build_head(struct xchg *x, size_t uplen)
+{
+	struct conn		*c = x->c;
+	struct evbuffer		*h = x->uphead;
+	const struct http_req	*r = &x->req;
+	size_t			 i;
+	char			 num[32];
+	int			 n;
+
+	evbuffer_add(h, r->method, r->methodlen);
+	add_lit(h, " ");
+	evbuffer_add(h, x->uppath, uplen);
+	if (r->query != NULL)
+		evbuffer_add(h, r->query, r->querylen);
+	add_lit(h, " HTTP/1.1\r\n");
+
+	for (i = 0; i < r->nhdrs; i++) {
+		const struct http_hdr *hd = &r->hdrs[i];
+
+		switch (hd->kind) {
+		case HTTP_H_OTHER:
+		case HTTP_H_COOKIE:
+		case HTTP_H_HOST:
+			evbuffer_add(h, hd->name, hd->namelen);
+			add_lit(h, ": ");
+			evbuffer_add(h, hd->value, hd->valuelen);
+			add_lit(h, "\r\n");
+			break;
+		default:
+			/* Framing is rewritten below; hop-by-hop, forwarding
+			 * and identity headers never pass. */
+			break;
+		}
+	}
+	if (r->host == NULL && x->pool != NULL) {
+		/* HTTP/1.0 without Host: name the backend. */
+		add_lit(h, "Host: ");
+		evbuffer_add(h, x->route->backends[0]->host,
+		    strlen(x->route->backends[0]->host));
+		add_lit(h, "\r\n");
+	}
+	add_lit(h, "X-Forwarded-For: ");
+	evbuffer_add(h, c->peerstr, strlen(c->peerstr));
+	if (c->flags & CONN_F_TLS)
+		add_lit(h, "\r\nX-Forwarded-Proto: https\r\n");
+	else
+		add_lit(h, "\r\nX-Forwarded-Proto: http\r\n");
+	if (r->host != NULL) {
+		add_lit(h, "X-Forwarded-Host: ");
+		evbuffer_add(h, r->host, r->hostlen);
+		add_lit(h, "\r\n");
+	}
+	if (x->have_ad && x->ad.hdrslen > 0) {
+		evbuffer_add(h, x->ad.hdrs, x->ad.hdrslen);
+		/* The original path, as routing saw it, without the query. */
+		add_lit(h, "cms-request-uri: ");
+		evbuffer_add(h, r->path, r->pathlen);
+		add_lit(h, "\r\n");
+	}
+	switch (x->reqbody) {
+	case XB_LENGTH:
+		n = snprintf(num, sizeof(num), "%lld",
+		    (long long)r->content_length);
+		add_lit(h, "Content-Length: ");
+		evbuffer_add(h, num, (size_t)n);
+		add_lit(h, "\r\n\r\n");
+		break;
+	case XB_CHUNKED:
+		add_lit(h, "Transfer-Encoding: chunked\r\n\r\n");
+		break;
+	default:
+		/* RFC 9110 8.6: a body-less POST/PUT announces length 0. */
+		if (r->method_id == HTTP_POST || r->method_id == HTTP_PUT ||
+		    r->method_id == HTTP_PATCH)
+			add_lit(h, "Content-Length: 0\r\n\r\n");
+		else
+			add_lit(h, "\r\n");
+		break;
+	}
+}
+
+void
+forward_start(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	ssize_t			 uplen;
+
+	uplen = route_rewrite(x->route, x->req.path, x->uppath,
+	    sizeof(x->uppath));
+	if (uplen < 0) {
+		evbuffer_drain(in, x->req.head_len);
+		x->error = "rewritten path too long";
+		conn_respond(c, 414, NULL, NULL, "414 URI Too Long\n", 17, 1);
+		return;
+	}
+	if (x->req.chunked) {
+		x->reqbody = XB_CHUNKED;
+		http_chunk_init(&x->reqchunk, cf->limits.max_chunk_ext,
+		    cf->limits.max_header_block);
+	} else if (x->req.content_length > 0) {
+		x->reqbody = XB_LENGTH;
+		x->reqleft = x->req.content_length;
+	} else {
+		x->reqbody = XB_NONE;
+		x->req_done = 1;
+	}
+	x->expect_continue = x->req.expect_continue && x->reqbody != XB_NONE;
+	x->bytes_in = x->req.head_len;
+	build_head(x, (size_t)uplen);
+	/* x->req's pointers die here; only its scalars are used from now. */
+	evbuffer_drain(in, x->req.head_len);
+	x->req.hdrs = NULL;
+	x->req.nhdrs = 0;
+	x->state = X_ST_CONNECTING;
+	/* While waiting for the backend, do not time the client out. */
+	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+	forward_connect(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend choice and connections                                      */
+/* ------------------------------------------------------------------ */
+
+static struct pool *
+route_pool(struct xchg *x, size_t i)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	const struct conf_backend *b = x->route->backends[i];
+	struct wgen		*wg = c->wg;
+
+	if (wg->pools[b->id] == NULL)
+		wg->pools[b->id] = pool_lookup(c->w, b,
+		    cf->upstream.pool_max_idle, cf->upstream.pool_idle_timeout);
+	return (wg->pools[b->id]);
+}
+
+static void
+up_attach(struct xchg *x, struct upconn *u)
+{
+	const struct conf	*cf = x->c->gen->conf;
+	size_t			 high = cf->limits.buffer_high;
+
+	u->x = x;
+	x->up = u;
+	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
+	bufferevent_setwatermark(u->bev, EV_WRITE, high / 2, 0);
+	bufferevent_setwatermark(u->bev, EV_READ, 0, high);
+	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+}
+
+/* Send the response for a request that never reached a backend. */
+static void
+forward_fail(struct xchg *x, int status, const char *reason)
+{
+	char	 body[256];
+	int	 n;
+
+	x->error = reason;
+	if (x->pool != NULL)
+		x->pool->st.errors++;
+	log_info("%s:%d: %s %s: %d %s (%s)", x->c->peerstr, x->c->peerport,
+	    x->method, x->target, status, reason,
+	    x->pool ? x->pool->name : "-");
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_status_text(status), reason);
+	conn_respond(x->c, status, NULL, NULL, body, (size_t)n, 1);
+}
+
+/* The upstream connection is ready: send the head, then the body. */
+static void
+forward_send(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct upconn		*u = x->up;
+	struct evbuffer		*out = bufferevent_get_output(u->bev);
+	struct timeval		 tv;
+	size_t			 hl = evbuffer_get_length(x->uphead);
+
+	u->connected = 1;
+	x->state = X_ST_FORWARD;
+	x->t_up = util_now_us();
+	x->pool->st.requests++;
+	evbuffer_add(out, evbuffer_pullup(x->uphead, hl), hl);
+	tv.tv_sec = cf->timeouts.body_idle / 1000;
+	tv.tv_usec = (cf->timeouts.body_idle % 1000) * 1000;
+	bufferevent_set_timeouts(u->bev, NULL, &tv);
+	if (x->expect_continue) {
+		/* We answer Expect ourselves and strip it upstream. */
+		add_lit(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+		x->expect_continue = 0;
+	}
+	if (!x->req_done) {
+		conn_set_timeouts(c, cf->timeouts.body_idle,
+		    cf->timeouts.body_idle);
+		relay_request(x);
+	} else {
+		tv.tv_sec = cf->timeouts.upstream_response / 1000;
+		tv.tv_usec = (cf->timeouts.upstream_response % 1000) * 1000;
+		bufferevent_set_timeouts(u->bev, &tv, NULL);
+	}
+}
+
+/*
+ * Pick the next backend not yet tried and not marked down, then reuse an
+ * idle connection or open one.  When every backend is down, answer 503.
+ */
+static void
+forward_connect(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	const struct conf_route	*r = x->route;
+	struct upconn		*u;
+	struct pool		*p;
+	uint64_t		 now = util_now_us();
+	size_t			 i, k, n = r->nbackends;
+	unsigned		 start, bit;
+	int			 any_up = 0;
+
+	start = c->wg->rr[r->id]++;
+	for (k = 0; k < n; k++) {
+		i = (start + k) % n;
+		bit = 1u << (i % 32);
+		if (x->tried & bit)
+			continue;
+		p = route_pool(x, i);
+		if (pool_is_down(p, now))
+			continue;
+		any_up = 1;
+		x->tried |= bit;
+		x->pool = p;
+		if ((u = upstream_take(p)) != NULL) {
+			up_attach(x, u);
+			forward_send(x);
+			return;
+		}
+		if ((u = upstream_connect(p, cf->timeouts.upstream_connect)) ==
+		    NULL) {
+			pool_mark_down(p, now, cf->upstream.down_time);
+			x->error = fwd_err_connect;
+			continue;
+		}
+		if (x->tried != bit)
+			p->st.retries++;
+		up_attach(x, u);
+		return;
+	}
+	if (x->error == NULL && !any_up)
+		forward_fail(x, 503, fwd_err_no_backend);
+	else if (x->error == fwd_err_connect_timeout)
+		forward_fail(x, 504, x->error);
+	else
+		forward_fail(x, 502, x->error ? x->error : fwd_err_connect);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bodies                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Emit one chunk (size line, payload, CRLF) onto out. */
+static void
+chunk_out(struct evbuffer *out, const char *data, size_t len)
+{
+	char	 hdr[HTTP_CHUNK_HEADER_MAX + 1];
+	size_t	 n;
+
+	n = http_chunk_header(hdr, len);
+	evbuffer_add(out, hdr, n);
+	evbuffer_add(out, data, len);
+	add_lit(out, "\r\n");
+}
+
+/*
+ * Decode chunked bytes from in and re-encode them onto out.  Returns 1
+ * when the last chunk was seen, 0 when more is needed, -1 on a framing
+ * error (err filled).
+ */
+static int
+rechunk(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
+    int encode, uint64_t *moved, struct http_error *err)
+{
+	struct evbuffer_iovec	 v;
+	enum http_chunk_result	 r;
+	size_t			 used, off, dlen;
+
+	while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
+		r = http_chunk_feed(ch, v.iov_base, v.iov_len, &used, &off,
+		    &dlen, err);
+		switch (r) {
+		case HTTP_CHUNK_DATA:
+			if (encode)
+				chunk_out(out, (const char *)v.iov_base + off,
+				    dlen);
+			else
+				evbuffer_add(out, (const char *)v.iov_base +
+				    off, dlen);
+			*moved += dlen;
+			evbuffer_drain(in, used);
+			break;
+		case HTTP_CHUNK_AGAIN:
+			evbuffer_drain(in, used);
+			break;
+		case HTTP_CHUNK_DONE:
+			evbuffer_drain(in, used);
+			if (encode)
+				add_lit(out, "0\r\n\r\n");
+			return (1);
+		case HTTP_CHUNK_ERROR:
+		default:
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Move request-body bytes from the client to the backend. */
+static void
+relay_request(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(x->up->bev);
+	struct http_error	 err;
+	struct timeval		 tv;
+	size_t			 n, before;
+	uint64_t		 moved = 0;
+	int			 r;
+
+	if (x->req_done)
+		return;
+	before = evbuffer_get_length(in);
+	if (x->reqbody == XB_LENGTH) {
+		n = evbuffer_get_length(in);
+		if ((int64_t)n > x->reqleft)
+			n = (size_t)x->reqleft;
+		if (n > 0) {
+			evbuffer_remove_buffer(in, out, n);
+			x->reqleft -= (int64_t)n;
+		}
+		if (x->reqleft == 0)
+			x->req_done = 1;
+	} else {
+		r = rechunk(&x->reqchunk, in, out, 1, &moved, &err);
+		if (r == -1) {
+			x->bytes_in += before - evbuffer_get_length(in);
+			forward_abort(x);
+			if (!x->resp_head_sent) {
+				x->req.keepalive = 0;
+				x->error = err.reason;
+				conn_respond(c, 400, NULL, NULL,
+				    "400 Bad Request: invalid chunked body\n",
+				    38, 1);
+			} else
+				conn_close(c, err.reason);
+			return;
+		}
+		if (r == 1)
+			x->req_done = 1;
+	}
+	x->bytes_in += before - evbuffer_get_length(in);
+	if (before != evbuffer_get_length(in))
+		x->req_sent_any = 1;
+	if (x->req_done) {
+		/* Now the backend's turn: time its answer. */
+		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+		if (!x->resp_head_sent) {
+			tv.tv_sec = cf->timeouts.upstream_response / 1000;
+			tv.tv_usec = (cf->timeouts.upstream_response % 1000) *
+			    1000;
+			bufferevent_set_timeouts(x->up->bev, &tv, NULL);
+		}
+		return;
+	}
+	/* Backpressure: stop reading the client while the backend lags. */
+	if (evbuffer_get_length(out) >= cf->limits.buffer_high) {
+		bufferevent_disable(c->bev, EV_READ);
+		c->flags |= CONN_F_PAUSED;
+	}
+}
+
+/* Move response-body bytes from the backend to the client. */
+static void
+relay_response(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in = bufferevent_get_input(x->up->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct http_error	 err;
+	size_t			 n, before = evbuffer_get_length(out);
+	uint64_t		 moved = 0;
+	int			 r, done = 0;
+
+	switch (x->respbody) {
+	case XB_LENGTH:
+		n = evbuffer_get_length(in);
+		if ((int64_t)n > x->respleft)
+			n = (size_t)x->respleft;
+		if (n > 0) {
+			evbuffer_remove_buffer(in, out, n);
+			x->respleft -= (int64_t)n;
+		}
+		done = (x->respleft == 0);
+		break;
+	case XB_CHUNKED:
+		r = rechunk(&x->respchunk, in, out, x->resp_chunked_out,
+		    &moved, &err);
+		if (r == -1) {
+			x->error = err.reason;
+			x->bytes_out += evbuffer_get_length(out) - before;
+			conn_close(c, fwd_err_bad_resp);
+			return;
+		}
+		done = (r == 1);
+		break;
+	case XB_CLOSE:
+		n = evbuffer_get_length(in);
+		if (n == 0)
+			break;
+		if (x->resp_chunked_out) {
+			struct evbuffer_iovec v;
+
+			while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
+			    v.iov_len > 0) {
+				chunk_out(out, v.iov_base, v.iov_len);
+				evbuffer_drain(in, v.iov_len);
+			}
+		} else
+			evbuffer_remove_buffer(in, out, n);
+		break;
+	default:
+		done = 1;
+		break;
+	}
+	x->bytes_out += evbuffer_get_length(out) - before;
+	if (done) {
+		forward_finish(x);
+		return;
+	}
+	if (evbuffer_get_length(out) >= cf->limits.buffer_high &&
+	    x->up != NULL) {
+		bufferevent_disable(x->up->bev, EV_READ);
+		x->up_paused = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Response head                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Write the client's response head for a parsed backend response. */
+static void
+write_resp_head(struct xchg *x, int close)
+{
+	struct conn		*c = x->c;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	const struct http_resp	*rp = &x->resp;
+	size_t			 i;
+	char			 line[64];
+	int			 n;
+
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", rp->status);
+	evbuffer_add(out, line, (size_t)n);
+	evbuffer_add(out, rp->reason, rp->reasonlen);
+	add_lit(out, "\r\n");
+	for (i = 0; i < rp->nhdrs; i++) {
+		const struct http_hdr *h = &rp->hdrs[i];
+
+		switch (h->kind) {
+		case HTTP_H_CONNECTION:
+		case HTTP_H_HOP:
+		case HTTP_H_TRANSFER_ENCODING:
+			continue;
+		case HTTP_H_CONTENT_LENGTH:
+			if (x->respbody != XB_LENGTH && !rp->no_body)
+				continue;
+			break;
+		default:
+			break;
+		}
+		evbuffer_add(out, h->name, h->namelen);
+		add_lit(out, ": ");
+		evbuffer_add(out, h->value, h->valuelen);
+		add_lit(out, "\r\n");
+	}
+	if (x->resp_chunked_out)
+		add_lit(out, "Transfer-Encoding: chunked\r\n");
+	if (close)
+		add_lit(out, "Connection: close\r\n\r\n");
+	else if (x->req.version_minor == 0)
+		add_lit(out, "Connection: keep-alive\r\n\r\n");
+	else
+		add_lit(out, "\r\n");
+}
+
+/* Parse the backend's response head.  Returns 0 when the body (if any)
+ * may be relayed, -1 when x is finished or failed. */
+static int
+parse_resp_head(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in = bufferevent_get_input(x->up->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct http_limits	 lim;
+	struct http_error	 err;
+	enum http_parse_result	 r;
+	struct timeval		 tv;
+	const char		*buf;
+	size_t			 len, want, maxhead, before;
+	int			 close;
+
+	lim.max_request_line = cf->limits.max_request_line;
+	lim.max_header_field = cf->limits.max_header_field;
+	lim.max_header_block = cf->limits.max_header_block;
+	lim.max_header_count = cf->limits.max_header_count;
+	lim.max_chunk_ext = cf->limits.max_chunk_ext;
+	maxhead = lim.max_request_line + lim.max_header_block + 4;
+	for (;;) {
+		if ((len = evbuffer_get_length(in)) == 0)
+			return (-1);
+		want = len < maxhead ? len : maxhead;
+		buf = (const char *)evbuffer_pullup(in, want);
+		r = http_parse_response(buf, want, &lim, x->req.method_id,
+		    &x->resp, x->rhdrs, HTTP_MAX_HDRS, &err);
+		if (r == HTTP_PARSE_AGAIN) {
+			if (want >= maxhead)
+				goto bad;
+			return (-1);
+		}
+		if (r == HTTP_PARSE_ERROR)
+			goto bad;
+		if (x->resp.status >= 100 && x->resp.status < 200) {
+			/* Interim responses: we answered Expect ourselves and
+			 * do not upgrade, so 1xx are dropped (101 is fatal). */
+			if (x->resp.status == 101)
+				goto bad;
+			evbuffer_drain(in, x->resp.head_len);
+			memset(&x->resp, 0, sizeof(x->resp));
+			continue;
+		}
+		break;
+	}
+	x->t_uphead = util_now_us();
+	x->status = x->resp.status;
+	if (x->resp.no_body)
+		x->respbody = XB_NONE;
+	else if (x->resp.chunked) {
+		x->respbody = XB_CHUNKED;
+		http_chunk_init(&x->respchunk, cf->limits.max_chunk_ext,
+		    cf->limits.max_header_block);
+	} else if (x->resp.content_length >= 0) {
+		x->respbody = XB_LENGTH;
+		x->respleft = x->resp.content_length;
+	} else
+		x->respbody = XB_CLOSE;
+
+	close = !x->req.keepalive || !x->req_done || c->w->draining ||
+	    (c->flags & (CONN_F_CLOSE_AFTER | CONN_F_EOF));
+	if (x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) {
+		if (x->req.version_minor >= 1)
+			x->resp_chunked_out = 1;
+		else
+			close = 1;	/* HTTP/1.0: delimit by closing */
+	}
+	if (close)
+		c->flags |= CONN_F_CLOSE_AFTER;
+	before = evbuffer_get_length(out);
+	write_resp_head(x, close);
+	x->bytes_out += evbuffer_get_length(out) - before;
+	evbuffer_drain(in, x->resp.head_len);
+	x->resp.hdrs = NULL;
+	x->resp_head_sent = 1;
+	tv.tv_sec = cf->timeouts.body_idle / 1000;
+	tv.tv_usec = (cf->timeouts.body_idle % 1000) * 1000;
+	bufferevent_set_timeouts(x->up->bev, &tv, &tv);
+	return (0);
+bad:
+	log_info("%s:%d: %s %s: bad response from %s: %s", c->peerstr,
+	    c->peerport, x->method, x->target, x->pool->name,
+	    r == HTTP_PARSE_ERROR ? err.reason : "head too large");
+	forward_abort(x);
+	forward_fail(x, 502, fwd_err_bad_resp);
+	return (-1);
+}
+
+/* The response is complete: pool or close the upstream connection. */
+static void
+forward_finish(struct xchg *x)
+{
+	struct conn	*c = x->c;
+	struct upconn	*u = x->up;
+	int		 clean;
+
+	if (x->resp_chunked_out && x->respbody == XB_CLOSE)
+		add_lit(bufferevent_get_output(c->bev), "0\r\n\r\n");
+	x->resp_done = 1;
+	if (u != NULL) {
+		clean = x->req_done && x->resp.keepalive &&
+		    x->respbody != XB_CLOSE &&
+		    evbuffer_get_length(bufferevent_get_input(u->bev)) == 0 &&
+		    evbuffer_get_length(bufferevent_get_output(u->bev)) == 0;
+		u->nreq++;
+		x->up = NULL;
+		if (clean)
+			upstream_put(u);
+		else
+			upstream_free(u);
+	}
+	if (!x->req_done)
+		c->flags |= CONN_F_CLOSE_AFTER;
+	conn_xchg_done(c);
+}
+
+void
+forward_abort(struct xchg *x)
+{
+	if (x->up != NULL) {
+		upstream_free(x->up);
+		x->up = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Callbacks                                                           */
+/* ------------------------------------------------------------------ */
+
+void
+forward_client_read(struct xchg *x)
+{
+	if (x->state == X_ST_FORWARD && !x->req_done && x->up != NULL)
+		relay_request(x);
+}
+
+void
+forward_client_drained(struct xchg *x)
+{
+	if (x->up_paused && x->up != NULL) {
+		x->up_paused = 0;
+		bufferevent_enable(x->up->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_input(x->up->bev)))
+			relay_response(x);
+	}
+}
+
+static void
+up_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*u = arg;
+	struct xchg	*x = u->x;
+	struct conn	*c = x->c;
+
+	conn_ref(c);
+	if (!x->resp_head_sent) {
+		if (parse_resp_head(x) == -1)
+			goto done;
+	}
+	if (x->up != NULL && !x->resp_done)
+		relay_response(x);
+done:
+	conn_unref(c);
+}
+
+static void
+up_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct upconn	*u = arg;
+	struct xchg	*x = u->x;
+	struct conn	*c = x->c;
+
+	conn_ref(c);
+	/* The backend caught up: read the client's body again. */
+	if ((c->flags & CONN_F_PAUSED) && !x->req_done) {
+		c->flags &= ~CONN_F_PAUSED;
+		bufferevent_enable(c->bev, EV_READ);
+		relay_request(x);
+	}
+	conn_unref(c);
+}
+
+/* Retry once on a fresh connection after a pooled one turned out stale. */
+static int
+stale_retry(struct xchg *x)
+{
+	struct upconn	*u = x->up;
+	struct pool	*p = x->pool;
+	const struct conf *cf = x->c->gen->conf;
+
+	if (!u->reused || x->stale_retry || x->resp_head_sent ||
+	    !x->idempotent || x->reqbody != XB_NONE ||
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
+		return (-1);
+	x->stale_retry = 1;
+	upstream_free(u);
+	x->up = NULL;
+	p->st.retries++;
+	if ((u = upstream_connect(p, cf->timeouts.upstream_connect)) == NULL)
+		return (-1);
+	x->state = X_ST_CONNECTING;
+	up_attach(x, u);
+	return (0);
+}
+
+static void
+up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upconn	*u = arg;
+	struct xchg	*x = u->x;
+	struct conn	*c = x->c;
+	const struct conf *cf = c->gen->conf;
+
+	conn_ref(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		forward_send(x);
+		goto done;
+	}
+	if (!u->connected) {
+		/* Connect failed or timed out: nothing was sent. */
+		x->pool->st.connect_errors++;
+		pool_mark_down(x->pool, util_now_us(), cf->upstream.down_time);
+		x->error = (what & BEV_EVENT_TIMEOUT) ?
+		    fwd_err_connect_timeout : fwd_err_connect;
+		log_warn("backend %s: %s", x->pool->name, x->error);
+		upstream_free(u);
+		x->up = NULL;
+		forward_connect(x);
+		goto done;
+	}
+	if ((what & BEV_EVENT_EOF) && x->resp_head_sent &&
+	    x->respbody == XB_CLOSE) {
+		/* Close-delimited body: EOF is its end. */
+		relay_response(x);
+		if (x->up != NULL)
+			forward_finish(x);
+		goto done;
+	}
+	if (!x->resp_head_sent) {
+		if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
+		    stale_retry(x) == 0)
+			goto done;
+		forward_abort(x);
+		if (what & BEV_EVENT_TIMEOUT)
+			forward_fail(x, 504, fwd_err_timeout);
+		else
+			forward_fail(x, 502, fwd_err_closed);
+		goto done;
+	}
+	/* Mid-response failure: the client cannot be told; cut it off so a
+	 * truncated body is never mistaken for a whole one. */
+	x->error = fwd_err_mid_resp;
+	x->pool->st.errors++;
+	forward_abort(x);
+	conn_close(c, fwd_err_mid_resp);
+done:
+	conn_unref(c);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Forwarding one exchange to a backend: build the upstream request head
+ * (hop-by-hop and identity headers stripped, X-Forwarded-* and the signed
+ * auth headers added), pick a backend round-robin with passive health,
+ * stream the request body up and the response back with watermark
+ * backpressure, and decide whether the upstream connection is clean
+ * enough to pool.  The only file that uses both auth results and
+ * upstream pools.
+ */
+
+#ifndef PROXY_FORWARD_H
+#define PROXY_FORWARD_H
+
+struct xchg;
+struct conn;
+
+/*
+ * Start forwarding x, whose head has been parsed, routed and authorised.
+ * head is the client's head buffer (x->req points into it); it is only
+ * read during this call.  On failure an error response is sent through
+ * conn_respond().  May free x->c only via deferred close.
+ */
+void	 forward_start(struct xchg *x);
+
+/* The client has more request-body bytes (read callback). */
+void	 forward_client_read(struct xchg *x);
+
+/* The client's output drained below the low watermark. */
+void	 forward_client_drained(struct xchg *x);
+
+/* Abort x: the client went away or failed.  Frees the upstream
+ * connection (never pooled). */
+void	 forward_abort(struct xchg *x);
+
+#endif /* PROXY_FORWARD_H */

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Command line: parse options, load the configuration and either check it
+ * (-t), print route tooling output (--routes, --test-route), list the
+ * configuration keys (--list-keys), or run the server in the foreground.
+ * No proxy logic lives here.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/route.h"
+#include "proxy/log.h"
+#include "proxy/server.h"
+#include "proxy/tls.h"
+
+#define GRIDFRONT_VERSION	"0.1.0"
+
+static const char *const auth_names[] = { "cert", "optional", "none" };
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: gridfront -c FILE            run in the foreground\n"
+	    "       gridfront -t -c FILE         check the configuration\n"
+	    "       gridfront --routes -c FILE   print routes in evaluation "
+	    "order\n"
+	    "       gridfront --test-route PATH -c FILE\n"
+	    "                                    show which route PATH takes\n"
+	    "       gridfront --list-keys        print every configuration "
+	    "key\n"
+	    "       gridfront --version\n");
+}
+
+static void
+print_route(const struct conf_route *r)
+{
+	size_t	 i;
+
+	printf("%u\t%s\t%s", r->id + 1, r->is_regex ? "regex" : "prefix",
+	    r->path);
+	if (r->has_rewrite)
+		printf("\trewrite %s -> %s", r->rewrite_from, r->rewrite_to);
+	printf("\tauth=%s", auth_names[r->auth]);
+	if (r->allow_limited_proxy)
+		printf("\tallow_limited_proxy");
+	for (i = 0; i < r->nrequire_fqan; i++)
+		printf("%s%s", i ? "," : "\trequire_fqan=", r->require_fqan[i]);
+	printf("\tbackends=");
+	for (i = 0; i < r->nbackends; i++)
+		printf("%s%s", i ? "," : "", r->backends[i]->url);
+	printf("\t(line %d)\n", r->line);
+}
+
+static int
+test_route(const struct conf *cf, const char *path)
+{
+	const struct conf_route	*r;
+	char			 up[8200];
+	size_t			 i;
+
+	if ((r = route_match(cf, path)) == NULL) {
+		printf("%s: no route matches: gridfront answers 404\n", path);
+		return (1);
+	}
+	printf("path:     %s\n", path);
+	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,
+	    r->is_regex ? "regex" : "prefix", r->line);
+	if (route_rewrite(r, path, up, sizeof(up)) < 0)
+		printf("upstream: (rewritten path too long)\n");
+	else
+		printf("upstream: %s\n", up);
+	printf("backends:");
+	for (i = 0; i < r->nbackends; i++)
+		printf(" %s", r->backends[i]->url);
+	printf("\nauth:     %s%s", auth_names[r->auth],
+	    r->allow_limited_proxy ? ", limited proxies allowed" : "");
+	for (i = 0; i < r->nrequire_fqan; i++)
+		printf("%s%s", i ? " or " : ", requires VOMS ",
+		    r->require_fqan[i]);
+	for (i = 0; i < r->nallow_from; i++)
+		printf("%s", i ? "" : ", address allow-list set");
+	printf("\n");
+	return (0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "routes", no_argument, NULL, 'R' },
+		{ "test-route", required_argument, NULL, 'T' },
+		{ "list-keys", no_argument, NULL, 'K' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct conf	*cf = NULL;
+	struct conf_errs errs = { 0 };
+	struct gen	*g;
+	const char	*path = NULL, *testpath = NULL;
+	char		 err[512] = "";
+	int		 ch, check = 0, routes = 0;
+	size_t		 i;
+
+	while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'R':
+			routes = 1;
+			break;
+		case 'T':
+			testpath = optarg;
+			break;
+		case 'K':
+			conf_keys_print(stdout);
+			return (0);
+		case 'V':
+			printf("gridfront %s\n", GRIDFRONT_VERSION);
+			return (0);
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return (2);
+	}
+	tls_init();
+	if (conf_load(path, &cf, &errs) == -1) {
+		conf_errs_print(&errs, stderr);
+		fprintf(stderr, "%s: %zu error(s); configuration refused\n",
+		    path, errs.n);
+		conf_errs_free(&errs);
+		return (1);
+	}
+	conf_errs_free(&errs);
+	if (routes) {
+		for (i = 0; i < cf->nroutes; i++)
+			print_route(&cf->routes[i]);
+		conf_put(cf);
+		return (0);
+	}
+	if (testpath != NULL) {
+		ch = test_route(cf, testpath);
+		conf_put(cf);
+		return (ch);
+	}
+	if (check) {
+		/* Also load what the config points at: certificates, keys,
+		 * the CA directory, the users file and the HMAC key. */
+		if ((g = server_gen_new(cf, NULL, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: %s\n", path, err);
+			conf_put(cf);
+			return (1);
+		}
+		gen_put(g);
+		printf("%s: configuration OK\n", path);
+		return (0);
+	}
+	if (log_init(cf->log.error_log, cf->log.access_log, cf->log.level) ==
+	    -1) {
+		fprintf(stderr, "%s: cannot open log files: %s\n", path,
+		    strerror(errno));
+		conf_put(cf);
+		return (1);
+	}
+	return (server_run(cf));
+}

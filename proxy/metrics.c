@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Metrics.  Each worker writes its own counters with no lock on the
+ * connection path; per-request series (by route, method and status class,
+ * and a latency histogram per route) live in small open-addressed tables
+ * guarded by a per-worker mutex that only the scraper ever contends.  The
+ * admin thread renders everything as Prometheus text, summing workers.
+ * Called by conn.c, forward.c and server.c; knows nothing of sockets.
+ */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "proxy/conn.h"
+#include "proxy/log.h"
+#include "proxy/metrics.h"
+#include "proxy/server.h"
+#include "proxy/upstream.h"
+#include "proxy/util.h"
+
+#define M_ROUTE_LEN	64
+#define M_REQ_SLOTS	512
+#define M_LAT_SLOTS	128
+#define M_DENY_SLOTS	32
+#define M_NBUCKETS	12
+
+/* Latency bucket bounds in seconds (Prometheus "le"). */
+static const double lat_bounds[M_NBUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1.0, 5.0
+};
+
+static const char *const method_names[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "OTHER"
+};
+
+struct m_req {
+	char		 route[M_ROUTE_LEN];
+	uint8_t		 method;
+	uint8_t		 cls;
+	uint64_t	 n;
+};
+
+struct m_lat {
+	char		 route[M_ROUTE_LEN];
+	uint64_t	 b[M_NBUCKETS];
+	uint64_t	 count;
+	double		 sum;
+};
+
+struct m_deny {
+	const char	*reason;	/* static text from auth/ or conn.c */
+	uint64_t	 n;
+};
+
+struct metrics_worker {
+	pthread_mutex_t	 mtx;
+	uint64_t	 conns_total;
+	uint64_t	 conns_tls;
+	uint64_t	 active;
+	uint64_t	 hs_full;
+	uint64_t	 hs_resumed;
+	uint64_t	 hs_fail;
+	uint64_t	 bad_requests;
+	uint64_t	 requests;
+	struct m_req	 req[M_REQ_SLOTS];
+	struct m_lat	 lat[M_LAT_SLOTS];
+	struct m_deny	 deny[M_DENY_SLOTS];
+};
+
+/* Process-wide, written by the main thread. */
+static uint64_t		 g_reloads, g_reload_failures, g_generation;
+static pthread_mutex_t	 g_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char		 what[32];
+	uint64_t	 ok, fail;
+} g_files[16];
+
+struct metrics_worker *
+metrics_worker_new(void)
+{
+	struct metrics_worker *m = xcalloc(1, sizeof(*m));
+
+	pthread_mutex_init(&m->mtx, NULL);
+	return (m);
+}
+
+void
+metrics_worker_free(struct metrics_worker *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_destroy(&m->mtx);
+	free(m);
+}
+
+#define INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+void
+metrics_conn_open(struct worker *w, int tls)
+{
+	INC(w->m->conns_total);
+	if (tls)
+		INC(w->m->conns_tls);
+	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+}
+
+void
+metrics_conn_close(struct worker *w)
+{
+	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+}
+
+void
+metrics_handshake(struct worker *w, int resumed)
+{
+	if (resumed)
+		INC(w->m->hs_resumed);
+	else
+		INC(w->m->hs_full);
+}
+
+void
+metrics_handshake_fail(struct worker *w)
+{
+	INC(w->m->hs_fail);
+}
+
+void
+metrics_bad_request(struct worker *w)
+{
+	INC(w->m->bad_requests);
+}
+
+static uint32_t
+hash_str(const char *s, uint32_t h)
+{
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return (h);
+}
+
+static uint8_t
+method_index(const char *m)
+{
+	uint8_t	 i;
+
+	for (i = 0; i < nitems(method_names) - 1; i++)
+		if (strcmp(m, method_names[i]) == 0)
+			return (i);
+	return ((uint8_t)(nitems(method_names) - 1));
+}
+
+void
+metrics_request(struct worker *w, const struct xchg *x)
+{
+	struct metrics_worker *m = w->m;
+	const char	*route = x->route ? x->route->path : "(none)";
+	uint8_t		 meth = method_index(x->method), cls;
+	uint32_t	 h, i, k;
+	double		 secs;
+
+	cls = (uint8_t)(x->status >= 100 && x->status < 600 ?
+	    x->status / 100 : 0);
+	secs = (double)(util_now_us() - x->t_start) / 1e6;
+	INC(m->requests);
+	pthread_mutex_lock(&m->mtx);
+	h = hash_str(route, 2166136261u);
+	for (k = 0; k < M_REQ_SLOTS; k++) {
+		struct m_req *e = &m->req[(h + meth * 7 + cls * 131 + k) %
+		    M_REQ_SLOTS];
+
+		if (e->n == 0) {
+			strncpy(e->route, route, M_ROUTE_LEN - 1);
+			e->method = meth;
+			e->cls = cls;
+		} else if (e->method != meth || e->cls != cls ||
+		    strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
+			continue;
+		e->n++;
+		break;
+	}
+	for (k = 0; k < M_LAT_SLOTS; k++) {
+		struct m_lat *e = &m->lat[(h + k) % M_LAT_SLOTS];
+
+		if (e->count == 0)
+			strncpy(e->route, route, M_ROUTE_LEN - 1);
+		else if (strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
+			continue;
+		for (i = 0; i < M_NBUCKETS; i++)
+			if (secs <= lat_bounds[i])
+				e->b[i]++;
+		e->count++;
+		e->sum += secs;
+		break;
+	}
+	pthread_mutex_unlock(&m->mtx);
+}
+
+void
+metrics_auth_deny(struct worker *w, const char *reason)
+{
+	struct metrics_worker *m = w->m;
+	unsigned	 k;
+
+	pthread_mutex_lock(&m->mtx);
+	for (k = 0; k < M_DENY_SLOTS; k++) {
+		if (m->deny[k].reason == NULL)
+			m->deny[k].reason = reason;
+		if (m->deny[k].reason == reason ||
+		    strcmp(m->deny[k].reason, reason) == 0) {
+			m->deny[k].n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->mtx);
+}
+
+void
+metrics_config_reload(int ok, uint64_t generation)
+{
+	pthread_mutex_lock(&g_mtx);
+	if (ok) {
+		g_reloads++;
+		g_generation = generation;
+	} else
+		g_reload_failures++;
+	pthread_mutex_unlock(&g_mtx);
+}
+
+void
+metrics_file_reload(const char *what, int ok)
+{
+	unsigned	 k;
+
+	pthread_mutex_lock(&g_mtx);
+	for (k = 0; k < nitems(g_files); k++) {
+		if (g_files[k].what[0] == '\0')
+			strncpy(g_files[k].what, what,
+			    sizeof(g_files[k].what) - 1);
+		if (strcmp(g_files[k].what, what) == 0) {
+			if (ok)
+				g_files[k].ok++;
+			else
+				g_files[k].fail++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_mtx);
+}
+
+/* Escape a label value: backslash, quote and newline (text format). */
+static void
+label(struct evbuffer *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(out, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else
+			evbuffer_add(out, s, 1);
+	}
+}
+
+static void
+counter(struct evbuffer *out, const char *name, const char *help,
+    const char *type, uint64_t v)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+	    name, help, name, type, name, (unsigned long long)v);
+}
+
+void
+metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
+{
+	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0, hfail = 0;
+	uint64_t	 bad = 0, reqs = 0;
+	unsigned	 i, k, j, b;
+	struct gen	*g;
+	struct auth_stats ast;
+
+	for (i = 0; i < n; i++) {
+		struct metrics_worker *m = ws[i].m;
+
+		ct += LOAD(m->conns_total);
+		ctls += LOAD(m->conns_tls);
+		act += LOAD(m->active);
+		hf += LOAD(m->hs_full);
+		hr += LOAD(m->hs_resumed);
+		hfail += LOAD(m->hs_fail);
+		bad += LOAD(m->bad_requests);
+		reqs += LOAD(m->requests);
+	}
+	counter(out, "gridfront_connections_total",
+	    "Client connections accepted.", "counter", ct);
+	counter(out, "gridfront_tls_connections_total",
+	    "Client connections accepted on TLS listeners.", "counter", ctls);
+	counter(out, "gridfront_connections_active",
+	    "Client connections open now.", "gauge", act);
+	evbuffer_add_printf(out, "# HELP gridfront_tls_handshakes_total "
+	    "Completed TLS handshakes by kind.\n"
+	    "# TYPE gridfront_tls_handshakes_total counter\n"
+	    "gridfront_tls_handshakes_total{kind=\"full\"} %llu\n"
+	    "gridfront_tls_handshakes_total{kind=\"resumed\"} %llu\n",
+	    (unsigned long long)hf, (unsigned long long)hr);
+	counter(out, "gridfront_tls_handshake_failures_total",
+	    "TLS handshakes that failed.", "counter", hfail);
+	counter(out, "gridfront_bad_requests_total",
+	    "Requests rejected by the HTTP validation layer.", "counter", bad);
+
+	/* Requests by route, method and status class. */
+	evbuffer_add_printf(out, "# HELP gridfront_requests_total Requests by "
+	    "route, method and status class.\n"
+	    "# TYPE gridfront_requests_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct metrics_worker *m = ws[i].m;
+
+		pthread_mutex_lock(&m->mtx);
+		for (k = 0; k < M_REQ_SLOTS; k++) {
+			if (m->req[k].n == 0)
+				continue;
+			evbuffer_add_printf(out,
+			    "gridfront_requests_total{worker=\"%u\",route=\"",
+			    i);
+			label(out, m->req[k].route);
+			evbuffer_add_printf(out, "\",method=\"%s\",code=\"%uxx\"}"
+			    " %llu\n", method_names[m->req[k].method],
+			    m->req[k].cls, (unsigned long long)m->req[k].n);
+		}
+		pthread_mutex_unlock(&m->mtx);
+	}
+	evbuffer_add_printf(out, "# HELP gridfront_request_duration_seconds "
+	    "Request latency by route.\n"
+	    "# TYPE gridfront_request_duration_seconds histogram\n");
+	for (i = 0; i < n; i++) {
+		struct metrics_worker *m = ws[i].m;
+
+		pthread_mutex_lock(&m->mtx);
+		for (k = 0; k < M_LAT_SLOTS; k++) {
+			struct m_lat *e = &m->lat[k];
+
+			if (e->count == 0)
+				continue;
+			for (b = 0; b < M_NBUCKETS; b++) {
+				evbuffer_add_printf(out,
+				    "gridfront_request_duration_seconds_bucket"
+				    "{worker=\"%u\",route=\"", i);
+				label(out, e->route);
+				evbuffer_add_printf(out, "\",le=\"%g\"} %llu\n",
+				    lat_bounds[b], (unsigned long long)e->b[b]);
+			}
+			evbuffer_add_printf(out,
+			    "gridfront_request_duration_seconds_bucket"
+			    "{worker=\"%u\",route=\"", i);
+			label(out, e->route);
+			evbuffer_add_printf(out, "\",le=\"+Inf\"} %llu\n",
+			    (unsigned long long)e->count);
+			evbuffer_add_printf(out,
+			    "gridfront_request_duration_seconds_sum"
+			    "{worker=\"%u\",route=\"", i);
+			label(out, e->route);
+			evbuffer_add_printf(out, "\"} %.6f\n", e->sum);
+			evbuffer_add_printf(out,
+			    "gridfront_request_duration_seconds_count"
+			    "{worker=\"%u\",route=\"", i);
+			label(out, e->route);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)e->count);
+		}
+		pthread_mutex_unlock(&m->mtx);
+	}
+	evbuffer_add_printf(out, "# HELP gridfront_auth_denied_total Requests "
+	    "denied by auth, by reason.\n"
+	    "# TYPE gridfront_auth_denied_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct metrics_worker *m = ws[i].m;
+
+		pthread_mutex_lock(&m->mtx);
+		for (k = 0; k < M_DENY_SLOTS && m->deny[k].reason; k++) {
+			evbuffer_add_printf(out, "gridfront_auth_denied_total"
+			    "{worker=\"%u\",reason=\"", i);
+			label(out, m->deny[k].reason);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)m->deny[k].n);
+		}
+		pthread_mutex_unlock(&m->mtx);
+	}
+
+	/* Upstream pools: read racily but each field is a word. */
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_upstream_connects_total New backend connections.\n"
+	    "# TYPE gridfront_upstream_connects_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct pool *p;
+
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			evbuffer_add_printf(out, "gridfront_upstream_connects_total"
+			    "{worker=\"%u\",backend=\"", i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)LOAD(p->st.connects));
+		}
+	}
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_upstream_reuses_total Pooled connections reused.\n"
+	    "# TYPE gridfront_upstream_reuses_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct pool *p;
+
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			evbuffer_add_printf(out, "gridfront_upstream_reuses_total"
+			    "{worker=\"%u\",backend=\"", i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)LOAD(p->st.reuses));
+		}
+	}
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_upstream_retries_total Requests retried.\n"
+	    "# TYPE gridfront_upstream_retries_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct pool *p;
+
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			evbuffer_add_printf(out, "gridfront_upstream_retries_total"
+			    "{worker=\"%u\",backend=\"", i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)LOAD(p->st.retries));
+		}
+	}
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_upstream_errors_total Backend failures "
+	    "(connect errors and failed exchanges).\n"
+	    "# TYPE gridfront_upstream_errors_total counter\n");
+	for (i = 0; i < n; i++) {
+		struct pool *p;
+
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			evbuffer_add_printf(out, "gridfront_upstream_errors_total"
+			    "{worker=\"%u\",backend=\"", i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)(LOAD(p->st.errors) +
+			    LOAD(p->st.connect_errors)));
+		}
+	}
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_upstream_up Backend state as this worker sees "
+	    "it (1 up, 0 marked down).\n"
+	    "# TYPE gridfront_upstream_up gauge\n");
+	for (i = 0; i < n; i++) {
+		struct pool *p;
+		uint64_t now = util_now_us();
+
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			evbuffer_add_printf(out, "gridfront_upstream_up"
+			    "{worker=\"%u\",backend=\"", i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %d\n",
+			    pool_is_down(p, now) ? 0 : 1);
+		}
+	}
+
+	/* Process-wide. */
+	pthread_mutex_lock(&g_mtx);
+	counter(out, "gridfront_config_generation",
+	    "Generation number of the configuration in force.", "gauge",
+	    g_generation);
+	counter(out, "gridfront_config_reloads_total",
+	    "Successful configuration reloads.", "counter", g_reloads);
+	counter(out, "gridfront_config_reload_failures_total",
+	    "Configuration reloads refused (old config kept).", "counter",
+	    g_reload_failures);
+	evbuffer_add_printf(out, "# HELP gridfront_file_reloads_total Files "
+	    "reloaded because they changed, by file and result.\n"
+	    "# TYPE gridfront_file_reloads_total counter\n");
+	for (j = 0; j < nitems(g_files) && g_files[j].what[0]; j++) {
+		evbuffer_add_printf(out, "gridfront_file_reloads_total{file=\"%s\","
+		    "result=\"ok\"} %llu\n", g_files[j].what,
+		    (unsigned long long)g_files[j].ok);
+		evbuffer_add_printf(out, "gridfront_file_reloads_total{file=\"%s\","
+		    "result=\"failed\"} %llu\n", g_files[j].what,
+		    (unsigned long long)g_files[j].fail);
+	}
+	pthread_mutex_unlock(&g_mtx);
+
+	g = server_current_gen();
+	if (g != NULL && g->auth != NULL) {
+		auth_ctx_stats(g->auth->ctx, &ast);
+		counter(out, "gridfront_cric_users",
+		    "DNs in the CRIC users map in force.", "gauge", ast.users);
+		counter(out, "gridfront_cric_reloads_total",
+		    "CRIC users file reloads.", "counter", ast.users_reloads);
+		counter(out, "gridfront_cric_reload_failures_total",
+		    "CRIC users file reloads refused (old map kept).",
+		    "counter", ast.users_reload_failures);
+		counter(out, "gridfront_trust_reloads_total",
+		    "CA directory / CRL reloads.", "counter", ast.trust_reloads);
+		counter(out, "gridfront_trust_reload_failures_total",
+		    "CA directory / CRL reloads refused.", "counter",
+		    ast.trust_reload_failures);
+		counter(out, "gridfront_verify_cache_hits_total",
+		    "Client chains found in the verified-chain cache.",
+		    "counter", ast.verify_cache_hits);
+		counter(out, "gridfront_verify_cache_misses_total",
+		    "Client chains verified in full.", "counter",
+		    ast.verify_cache_misses);
+	}
+	gen_put(g);
+	counter(out, "gridfront_access_log_dropped_total",
+	    "Access-log blocks dropped because the writer fell behind.",
+	    "counter", log_access_dropped());
+	(void)reqs;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Server-side TLS contexts.  Every security-relevant setting is made here
+ * explicitly (TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy,
+ * X25519/P-256/P-384, no compression, no renegotiation, a session cache
+ * and tickets), and OpenSSL is initialised without openssl.cnf, so the
+ * host's crypto policy cannot silently change what gridfront offers.
+ * Client-certificate handling is delegated to auth/ (auth_tls_setup).
+ * Called by server.c when a generation is built.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "proxy/log.h"
+#include "proxy/tls.h"
+
+/* TLS 1.2: ECDHE with AEAD only. TLS 1.3: the three standard suites. */
+#define TLS12_CIPHERS	"ECDHE-ECDSA-AES128-GCM-SHA256:"		\
+			"ECDHE-RSA-AES128-GCM-SHA256:"			\
+			"ECDHE-ECDSA-AES256-GCM-SHA384:"		\
+			"ECDHE-RSA-AES256-GCM-SHA384:"			\
+			"ECDHE-ECDSA-CHACHA20-POLY1305:"		\
+			"ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS13_SUITES	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:" \
+			"TLS_CHACHA20_POLY1305_SHA256"
+#define TLS_GROUPS	"X25519:P-256:P-384"
+
+/* Sessions live 5 minutes: short, so a revocation or an expired proxy
+ * takes effect soon even for resumed sessions (see auth/ for the trust
+ * generation check that invalidates them at once on a CRL change). */
+#define TLS_SESSION_TIMEOUT	300
+#define TLS_SESSION_CACHE	20480
+
+static const unsigned char sid_ctx[] = "gridfront";
+
+void
+tls_init(void)
+{
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG |
+	    OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+	    NULL);
+}
+
+void
+tls_errors(char *buf, size_t len)
+{
+	unsigned long	 e;
+	size_t		 off = strlen(buf);
+	char		 one[256];
+
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (off + 3 < len) {
+			off += snprintf(buf + off, len - off, "%s%s",
+			    off ? "; " : "", one);
+			if (off >= len)
+				off = len - 1;
+		}
+	}
+}
+
+void
+tls_log_errors(const char *prefix)
+{
+	unsigned long	 e;
+	char		 one[256];
+
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		log_warn("%s: %s", prefix, one);
+	}
+}
+
+SSL_CTX *
+tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
+    char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	char	 why[512] = "";
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_errors(why, sizeof(why));
+		snprintf(err, errlen, "SSL_CTX_new: %s", why);
+		return (NULL);
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
+	    !SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) ||
+	    !SSL_CTX_set1_groups_list(ctx, TLS_GROUPS)) {
+		tls_errors(why, sizeof(why));
+		snprintf(err, errlen, "%s: TLS parameters: %s", l->address, why);
+		goto fail;
+	}
+	/* OpenSSL 3 refuses client-initiated renegotiation unless
+	 * SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; we also refuse ours. */
+	SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE |
+	    SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+	    SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	/* Idle connections give their 2 x 16 KiB record buffers back. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE);
+	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	/* One ticket per handshake is plenty for HTTP/1.1 clients. */
+	SSL_CTX_set_num_tickets(ctx, 1);
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, l->certificate) != 1) {
+		tls_errors(why, sizeof(why));
+		snprintf(err, errlen, "%s: cannot load certificate %s: %s",
+		    l->address, l->certificate, why);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, l->key, SSL_FILETYPE_PEM) != 1) {
+		tls_errors(why, sizeof(why));
+		snprintf(err, errlen, "%s: cannot load key %s: %s",
+		    l->address, l->key, why);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_errors(why, sizeof(why));
+		snprintf(err, errlen, "%s: key %s does not match certificate "
+		    "%s", l->address, l->key, l->certificate);
+		goto fail;
+	}
+	if (auth != NULL && auth_tls_setup(auth, ctx, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", l->address, why);
+		goto fail;
+	}
+	return (ctx);
+fail:
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+const char *
+tls_version(const SSL *ssl)
+{
+	return (ssl ? SSL_get_version(ssl) : "-");
+}
+
+const char *
+tls_cipher(const SSL *ssl)
+{
+	return (ssl ? SSL_get_cipher_name(ssl) : "-");
+}

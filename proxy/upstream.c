@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Per-worker upstream pools.  Idle connections sit on a LIFO list with
+ * their read side enabled, so a backend that closes an idle connection is
+ * noticed and the socket freed at once; before reuse a non-blocking
+ * MSG_PEEK confirms the socket is still open and silent.  Connections are
+ * plain TCP on loopback or the cluster network (TCP_NODELAY).  Nothing here
+ * parses HTTP; forward.c decides when a connection is clean.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "conf/conf.h"
+#include "proxy/server.h"
+#include "proxy/upstream.h"
+#include "proxy/util.h"
+
+static void	idle_read_cb(struct bufferevent *, void *);
+static void	idle_event_cb(struct bufferevent *, short, void *);
+
+struct pool *
+pool_lookup(struct worker *w, const struct conf_backend *b,
+    unsigned max_idle, unsigned idle_timeout)
+{
+	struct pool	*p;
+
+	for (p = w->allpools; p != NULL; p = p->next) {
+		if (p->addrlen == b->addrlen &&
+		    memcmp(&p->addr, &b->addr, b->addrlen) == 0)
+			break;
+	}
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->w = w;
+		memcpy(&p->addr, &b->addr, b->addrlen);
+		p->addrlen = b->addrlen;
+		TAILQ_INIT(&p->idle);
+		p->next = w->allpools;
+		w->allpools = p;
+	}
+	/* The newest generation's name and limits win. */
+	strncpy(p->name, b->url, sizeof(p->name) - 1);
+	p->max_idle = max_idle;
+	p->idle_timeout = idle_timeout;
+	return (p);
+}
+
+int
+pool_is_down(const struct pool *p, uint64_t now)
+{
+	return (p->down_until > now);
+}
+
+void
+pool_mark_down(struct pool *p, uint64_t now, unsigned ms)
+{
+	p->down_until = now + (uint64_t)ms * 1000;
+}
+
+static void
+upconn_destroy(struct upconn *u)
+{
+	bufferevent_free(u->bev);
+	free(u);
+}
+
+/*
+ * A socket that is readable while idle either hit EOF or got bytes the
+ * backend had no business sending; either way it cannot carry a request.
+ */
+static int
+upconn_alive(struct upconn *u)
+{
+	char	 b;
+	ssize_t	 n;
+	evutil_socket_t fd = bufferevent_getfd(u->bev);
+
+	if (evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
+		return (0);
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return (1);
+	return (0);
+}
+
+struct upconn *
+upstream_take(struct pool *p)
+{
+	struct upconn	*u;
+
+	while ((u = TAILQ_FIRST(&p->idle)) != NULL) {
+		TAILQ_REMOVE(&p->idle, u, entry);
+		p->nidle--;
+		if (!upconn_alive(u)) {
+			upconn_destroy(u);
+			continue;
+		}
+		bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
+		bufferevent_set_timeouts(u->bev, NULL, NULL);
+		u->reused = 1;
+		p->nactive++;
+		p->st.reuses++;
+		return (u);
+	}
+	return (NULL);
+}
+
+struct upconn *
+upstream_connect(struct pool *p, unsigned timeout_ms)
+{
+	struct upconn		*u;
+	struct bufferevent	*bev;
+	struct timeval		 tv;
+	evutil_socket_t		 fd;
+	int			 one = 1;
+
+	p->st.connects++;
+	fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (NULL);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bev = bufferevent_socket_new(p->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return (NULL);
+	}
+	u = xcalloc(1, sizeof(*u));
+	u->pool = p;
+	u->bev = bev;
+	/* libevent reports a connect timeout as a write timeout. */
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&p->addr,
+	    (int)p->addrlen) == -1) {
+		/* Immediate failures (e.g. no route) are reported by the
+		 * caller as connect errors via the event callback path. */
+		bufferevent_free(bev);
+		free(u);
+		p->st.connect_errors++;
+		return (NULL);
+	}
+	p->nactive++;
+	return (u);
+}
+
+void
+upstream_put(struct upconn *u)
+{
+	struct pool	*p = u->pool;
+	struct timeval	 tv;
+
+	p->nactive--;
+	u->x = NULL;
+	if (p->nidle >= p->max_idle || p->w->draining) {
+		upconn_destroy(u);
+		return;
+	}
+	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
+	tv.tv_sec = p->idle_timeout / 1000;
+	tv.tv_usec = (p->idle_timeout % 1000) * 1000;
+	bufferevent_set_timeouts(u->bev, &tv, NULL);
+	bufferevent_enable(u->bev, EV_READ);
+	/* LIFO: the most recently used connection is the warmest. */
+	TAILQ_INSERT_HEAD(&p->idle, u, entry);
+	p->nidle++;
+}
+
+void
+upstream_free(struct upconn *u)
+{
+	if (u == NULL)
+		return;
+	u->pool->nactive--;
+	upconn_destroy(u);
+}
+
+static void
+idle_drop(struct upconn *u)
+{
+	struct pool	*p = u->pool;
+
+	TAILQ_REMOVE(&p->idle, u, entry);
+	p->nidle--;
+	upconn_destroy(u);
+}
+
+static void
+idle_read_cb(struct bufferevent *bev, void *arg)
+{
+	/* Unsolicited bytes on an idle connection: it is unusable. */
+	idle_drop(arg);
+}
+
+static void
+idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	/* EOF, error or idle timeout. */
+	idle_drop(arg);
+}
+
+void
+upstream_close_idle(struct worker *w)
+{
+	struct pool	*p;
+	struct upconn	*u;
+
+	for (p = w->allpools; p != NULL; p = p->next) {
+		while ((u = TAILQ_FIRST(&p->idle)) != NULL)
+			idle_drop(u);
+	}
+}
+
+void
+upstream_pools_free(struct worker *w)
+{
+	struct pool	*p, *next;
+
+	upstream_close_idle(w);
+	for (p = w->allpools; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+	w->allpools = NULL;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Upstream connection pools: one pool per worker per backend address.  A
+ * pool keeps idle keep-alive connections (bounded count, idle timeout,
+ * liveness check before reuse), opens new ones with a connect timeout,
+ * and carries the passive health state of its backend (marked down for a
+ * while after a connect failure).  Used only by forward.c.
+ */
+
+#ifndef PROXY_UPSTREAM_H
+#define PROXY_UPSTREAM_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+struct bufferevent;
+struct worker;
+struct conf_backend;
+struct xchg;
+
+struct upconn {
+	struct pool		*pool;
+	struct bufferevent	*bev;		/* owns the fd */
+	struct xchg		*x;		/* current user; NULL when idle */
+	int			 reused;	/* came from the idle list */
+	int			 connected;
+	unsigned		 nreq;		/* requests carried so far */
+	TAILQ_ENTRY(upconn)	 entry;		/* idle list */
+};
+TAILQ_HEAD(upconn_list, upconn);
+
+struct pool_stats {
+	uint64_t		 connects;	/* new connections attempted */
+	uint64_t		 connect_errors;
+	uint64_t		 reuses;	/* idle connection reused */
+	uint64_t		 retries;
+	uint64_t		 errors;	/* failed exchanges */
+	uint64_t		 requests;
+};
+
+struct pool {
+	struct worker		*w;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 name[128];	/* backend URL, for logs */
+	struct upconn_list	 idle;
+	unsigned		 nidle;
+	unsigned		 nactive;
+	unsigned		 max_idle;
+	unsigned		 idle_timeout;	/* ms */
+	uint64_t		 down_until;	/* util_now_us() deadline */
+	struct pool_stats	 st;
+	struct pool		*next;		/* worker's list of pools */
+};
+
+/*
+ * Find this worker's pool for backend b (same address), creating it on
+ * first use.  Pools live as long as the worker; their limits are updated
+ * from the newest generation that refers to them.  Never returns NULL.
+ */
+struct pool	*pool_lookup(struct worker *w, const struct conf_backend *b,
+		    unsigned max_idle, unsigned idle_timeout);
+
+/* 1 when the backend is marked down at time now (util_now_us()). */
+int		 pool_is_down(const struct pool *p, uint64_t now);
+
+/* Mark the backend down until now + ms. */
+void		 pool_mark_down(struct pool *p, uint64_t now, unsigned ms);
+
+/*
+ * Take an idle connection that passes the liveness check, or return NULL.
+ * The returned connection has no callbacks set; the caller sets its own
+ * and owns it until upstream_put() or upstream_free().
+ */
+struct upconn	*upstream_take(struct pool *p);
+
+/*
+ * Start a new non-blocking connection to p's backend with the given
+ * connect timeout (ms).  Returns the connection (connected == 0 until the
+ * caller's event callback sees BEV_EVENT_CONNECTED), or NULL when the
+ * socket could not even be created.  Callbacks are the caller's to set,
+ * right after this returns (libevent reports connect results from the
+ * loop, never synchronously).
+ */
+struct upconn	*upstream_connect(struct pool *p, unsigned timeout_ms);
+
+/*
+ * Give a connection back: it goes to the idle list when the pool has room
+ * (the caller vouches it is clean: response fully read, request fully
+ * sent, keep-alive allowed, nothing buffered), otherwise it is closed.
+ * u must not be used afterwards.
+ */
+void		 upstream_put(struct upconn *u);
+
+/* Close and free a connection that is not clean.  NULL is a no-op. */
+void		 upstream_free(struct upconn *u);
+
+/* Close every idle connection of every pool of w (drain, shutdown). */
+void		 upstream_close_idle(struct worker *w);
+
+/* Free every pool of w; no connection may be active. */
+void		 upstream_pools_free(struct worker *w);
+
+#endif /* PROXY_UPSTREAM_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Small helpers shared by proxy/: checked allocators for bookkeeping
+ * memory, the monotonic clock, address printing and a few string helpers.
+ * Nothing here knows about connections or configuration.
+ */
+
+#ifndef PROXY_UTIL_H
+#define PROXY_UTIL_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Allocators for small bookkeeping objects: abort on out-of-memory, as
+ * there is no sane way to continue.  Never use them for sizes an attacker
+ * chooses. */
+void		*xmalloc(size_t n);
+void		*xcalloc(size_t n, size_t size);
+char		*xstrdup(const char *s);
+
+/* Monotonic time in microseconds (CLOCK_MONOTONIC). */
+uint64_t	 util_now_us(void);
+
+/*
+ * Print sa as "1.2.3.4" or "2001:db8::1" (no port) into buf, which must
+ * hold at least 46 bytes.  Returns buf; "?" for an unknown family.
+ */
+char		*util_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Port of sa in host order, 0 for an unknown family. */
+int		 util_addr_port(const struct sockaddr *sa);
+
+/* Case-insensitive ASCII compare of n bytes: 1 when equal. */
+int		 util_ascii_ieq(const char *a, const char *b, size_t n);
+
+/* Number of online cores, at least 1. */
+unsigned	 util_ncpu(void);
+
+#endif /* PROXY_UTIL_H */
