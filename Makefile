@@ -55,10 +55,15 @@ UNIT_BINS	= $(addprefix $(BUILD)/tests/,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP) $
 TOOLS		= $(BUILD)/tests/backend $(BUILD)/tests/rawclient \
 		  $(BUILD)/bench/loadgen
 
+# The test PKI is generated at test time (never committed); one copy serves
+# the plain and the sanitizer builds.
+PKI		?= build/pki
+export PKI_DIR	 = $(abspath $(PKI))
+
 OBJS	= $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ) $(LLHTTP_OBJ)
 DEPS	= $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
-.PHONY: all test unit e2e run bench bench-smoke lint deps clean install \
+.PHONY: all test unit e2e pki run bench bench-smoke lint deps clean install \
 	fuzz soak fmt-check names-check
 all: $(BUILD)/gridfront
 
@@ -109,11 +114,18 @@ run: deps
 	$(MAKE) --no-print-directory $(BUILD)/gridfront $(BUILD)/tests/backend
 	BUILD=$(BUILD) bash tests/demo.sh
 
-unit: $(UNIT_BINS)
+$(PKI)/.done: tests/fixtures/certs/mkcerts.sh
+	bash tests/fixtures/certs/mkcerts.sh $(PKI)
+
+pki: $(PKI)/.done
+
+unit: $(UNIT_BINS) $(PKI)/.done
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
 
-e2e: $(BUILD)/gridfront $(TOOLS)
+e2e: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
 	BUILD=$(BUILD) bash tests/e2e/run.sh
+	@if [ -f tests/deploy/run.sh ] && [ "$(SANITIZE)" != 1 ]; then \
+		bash tests/deploy/run.sh; fi
 
 bench: $(BUILD)/gridfront $(TOOLS)
 	BUILD=$(BUILD) bash bench/run.sh
