@@ -56,7 +56,8 @@ struct conf_cidr {
 struct conf_backend {
 	unsigned	 id;		/* index in conf->backends */
 	char		*url;		/* "http://host:port" as written */
-	char		*host;		/* host part, for logs and Host: fallback */
+	char		*host;		/* host part, for logs and Host: fallback
+					 * ("[::1]" keeps its brackets) */
 	char		*port;		/* port part, as text */
 	struct sockaddr_storage addr;	/* resolved at load time */
 	socklen_t	 addrlen;
@@ -83,7 +84,8 @@ struct conf_route {
 	size_t		 nrequire_fqan;
 	struct conf_cidr *allow_from;	/* empty = everyone */
 	size_t		 nallow_from;
-	char		 name[64];	/* "route#N (path)" for logs/metrics */
+	char		 name[64];	/* the path, cut to fit with "...",
+					 * for logs/metrics */
 	int		 line;		/* where it was defined */
 	int		 col;
 };
@@ -206,8 +208,9 @@ void	 conf_errs_print(const struct conf_errs *errs, void *fp);
 /* Free the error array (not the struct itself); safe on an empty one. */
 void	 conf_errs_free(struct conf_errs *errs);
 
-/* Print every key of the directive table, one "scope.key\ttype\tdescription"
- * line each, in table order, to the FILE* fp (for --list-keys). */
+/* Print every key of the directive table, one
+ * "scope.key\ttype\tdefault\tdescription" line each ("-" for no default),
+ * in table order, to the FILE* fp (for --list-keys). */
 void	 conf_keys_print(void *fp);
 
 #endif /* CONF_CONF_H */

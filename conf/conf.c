@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Loading and lifetime of a configuration generation.  conf_load() reads
+ * the YAML tree (conf/yaml.c), applies the directive table to it
+ * (conf/keys.c), then runs a semantic pass over the whole result; every
+ * problem found on the way is collected with its file:line:col, and the
+ * load fails if there was any.  The result is immutable and refcounted
+ * with atomics so that connections can keep an old generation while a
+ * reload installs a new one.  conf_load() does not open the certificate,
+ * key or auth files it names: proxy/ and auth/ do, at start and reload.
+ */
+
+#include <sys/socket.h>
+
+#include <libgen.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/keys.h"
+#include "conf/yaml.h"
+
+/* Free c and everything it owns, whatever state a failed load left. */
+static void
+conf_free(struct conf *c)
+{
+	struct conf_route	*r;
+	size_t			 i, j;
+
+	for (i = 0; i < c->nlisteners; i++) {
+		free(c->listeners[i].address);
+		free(c->listeners[i].certificate);
+		free(c->listeners[i].key);
+	}
+	free(c->listeners);
+	c->listeners = NULL;
+
+	for (i = 0; i < c->nroutes; i++) {
+		r = &c->routes[i];
+		free(r->path);
+		/* is_regex and has_rewrite are set only once compiled. */
+		if (r->is_regex)
+			regfree(&r->re);
+		if (r->has_rewrite)
+			regfree(&r->rewrite_re);
+		free(r->rewrite_from);
+		free(r->rewrite_to);
+		free(r->backends);
+		for (j = 0; j < r->nrequire_fqan; j++)
+			free(r->require_fqan[j]);
+		free(r->require_fqan);
+		free(r->allow_from);
+	}
+	free(c->routes);
+	c->routes = NULL;
+
+	for (i = 0; i < c->nbackends; i++) {
+		free(c->backends[i].url);
+		free(c->backends[i].host);
+		free(c->backends[i].port);
+	}
+	free(c->backends);
+	c->backends = NULL;
+
+	free(c->auth.ca_path);
+	free(c->auth.vomsdir);
+	free(c->auth.users);
+	free(c->auth.banned);
+	free(c->auth.hmac_key);
+	free(c->auth.authn_method);
+	free(c->auth.trouble_url);
+	free(c->admin.address);
+	free(c->log.access_log);
+	free(c->log.error_log);
+	free(c->path);
+	free(c);
+}
+
+/* The node at root.key[index].sub, or NULL; for locating semantic errors. */
+static const struct yaml_node *
+node_at(const struct yaml_node *root, const char *key, size_t index,
+    const char *sub)
+{
+	const struct yaml_node *n = yaml_map_get(root, key);
+
+	if (n == NULL || n->kind != YAML_KIND_SEQ || index >= n->n)
+		return (NULL);
+	n = n->items[index];
+	return (sub != NULL ? yaml_map_get(n, sub) : n);
+}
+
+/* Listeners (and the admin listener) must be bindable side by side. */
+static void
+check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	struct conf		*c = ctx->conf;
+	const struct conf_listener *a, *b;
+	const struct yaml_node	*n;
+	size_t			 i, j, saved;
+	int			 rel;
+
+	for (i = 0; i < c->nlisteners; i++) {
+		a = &c->listeners[i];
+		for (j = 0; a->addrlen > 0 && j < i; j++) {
+			b = &c->listeners[j];
+			if (b->addrlen == 0)
+				continue;
+			rel = keys_addr_conflict(
+			    (const struct sockaddr *)&a->addr,
+			    (const struct sockaddr *)&b->addr);
+			if (rel == KEYS_ADDR_DISTINCT)
+				continue;
+			n = node_at(root, "listen", i, "address");
+			saved = keys_where_key(ctx, "listen");
+			keys_where_index(ctx, i);
+			keys_where_key(ctx, "address");
+			keys_err(ctx, n, rel == KEYS_ADDR_SAME ?
+			    "'%s' is already used by listen[%zu] (line %d)" :
+			    "'%s' overlaps listen[%zu] (line %d): the wildcard "
+			    "address covers the other", a->address, j,
+			    b->line);
+			keys_where_pop(ctx, saved);
+			break;
+		}
+	}
+	if (c->admin.addrlen == 0)
+		return;
+	for (i = 0; i < c->nlisteners; i++) {
+		a = &c->listeners[i];
+		if (a->addrlen == 0 || keys_addr_conflict(
+		    (const struct sockaddr *)&c->admin.addr,
+		    (const struct sockaddr *)&a->addr) == KEYS_ADDR_DISTINCT)
+			continue;
+		n = yaml_map_get(yaml_map_get(root, "admin"), "address");
+		saved = keys_where_key(ctx, "admin.address");
+		keys_err(ctx, n, "'%s' clashes with listen[%zu] (line %d)",
+		    c->admin.address, i, a->line);
+		keys_where_pop(ctx, saved);
+		break;
+	}
+}
+
+/*
+ * Routes that use identity need the trust store and the signing key; a
+ * required FQAN needs VOMS trust.  Reported once, at the auth: section if
+ * there is one, else at the first route that needs it.
+ */
+static void
+check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	static const char *const modes[] = { "cert", "optional", "none" };
+	struct conf		*c = ctx->conf;
+	const struct conf_route	*r = NULL;
+	const struct yaml_node	*n;
+	char			 missing[64];
+	size_t			 i, saved;
+
+	for (i = 0; i < c->nroutes; i++) {
+		if (c->routes[i].path != NULL &&
+		    c->routes[i].auth != CONF_AUTH_NONE) {
+			r = &c->routes[i];
+			break;
+		}
+	}
+	if (r != NULL && (c->auth.ca_path == NULL ||
+	    c->auth.hmac_key == NULL)) {
+		snprintf(missing, sizeof(missing), "%s%s%s",
+		    c->auth.ca_path == NULL ? "ca_path" : "",
+		    c->auth.ca_path == NULL && c->auth.hmac_key == NULL ?
+		    " and " : "",
+		    c->auth.hmac_key == NULL ? "hmac_key" : "");
+		if ((n = yaml_map_get(root, "auth")) != NULL) {
+			saved = keys_where_key(ctx, "auth");
+			keys_err(ctx, n, "%s must be set: routes[%u] (line %d) "
+			    "uses 'auth: %s'", missing, r->id, r->line,
+			    modes[r->auth]);
+		} else {
+			n = node_at(root, "routes", r->id, NULL);
+			saved = keys_where_key(ctx, "routes");
+			keys_where_index(ctx, r->id);
+			keys_err(ctx, n, "'auth: %s' needs auth.%s%s in an "
+			    "auth: section (or set 'auth: none' on this "
+			    "route)", modes[r->auth],
+			    c->auth.ca_path == NULL ? "ca_path" : "hmac_key",
+			    c->auth.ca_path == NULL &&
+			    c->auth.hmac_key == NULL ? " and auth.hmac_key" :
+			    "");
+		}
+		keys_where_pop(ctx, saved);
+	}
+
+	for (i = 0; c->auth.vomsdir == NULL && i < c->nroutes; i++) {
+		if (c->routes[i].nrequire_fqan == 0)
+			continue;
+		n = node_at(root, "routes", i, "require_fqan");
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, "require_fqan");
+		keys_err(ctx, n, "needs auth.vomsdir, the VOMS trust "
+		    "directory, to read FQANs");
+		keys_where_pop(ctx, saved);
+	}
+}
+
+/* A single header line or the request line cannot exceed the head. */
+static void
+check_limits(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	const struct conf_limits *l = &ctx->conf->limits;
+	const struct yaml_node	*n;
+	size_t			 saved;
+
+	n = yaml_map_get(root, "limits");
+	saved = keys_where_key(ctx, "limits");
+	if (l->max_header_field > l->max_header_block)
+		keys_err(ctx, n, "max_header_field (%zu bytes) is larger than "
+		    "max_header_block (%zu bytes)", l->max_header_field,
+		    l->max_header_block);
+	if (l->max_request_line > l->max_header_block)
+		keys_err(ctx, n, "max_request_line (%zu bytes) is larger than "
+		    "max_header_block (%zu bytes)", l->max_request_line,
+		    l->max_header_block);
+	keys_where_pop(ctx, saved);
+}
+
+/* The directory relative paths in the file at path are resolved against:
+ * absolute, so that the result does not depend on a later chdir(). */
+static char *
+conf_dir(const char *path)
+{
+	char	 buf[PATH_MAX];
+	char	*copy, *dir;
+
+	if (realpath(path, buf) != NULL)
+		copy = keys_xstrdup(buf);
+	else
+		copy = keys_xstrdup(path);
+	dir = keys_xstrdup(dirname(copy));
+	free(copy);
+	return (dir);
+}
+
+/*
+ * Load and validate a config file.  See conf.h for the contract.  Errors
+ * from every stage are collected; the semantic pass runs even after
+ * per-key errors, on whatever could be read, so one run of -t shows as
+ * much as possible.
+ */
+int
+conf_load(const char *path, struct conf **out, struct conf_errs *errs)
+{
+	struct yaml_doc	*doc;
+	struct keys_ctx	 ctx;
+	struct conf	*c = NULL;
+	char		*dir = NULL;
+	size_t		 n0 = errs->n;
+	int		 ret = -1;
+
+	if ((doc = yaml_doc_load(path, errs)) == NULL)
+		return (-1);
+	if (doc->root == NULL || (doc->root->kind == YAML_KIND_SCALAR &&
+	    doc->root->is_null)) {
+		conf_errs_add(errs, path, 1, 1, "the file is empty: a config "
+		    "needs at least listen: and routes:");
+		goto done;
+	}
+	if (doc->root->kind != YAML_KIND_MAP) {
+		conf_errs_add(errs, path, doc->root->line, doc->root->col,
+		    "the top level must be a mapping of keys such as listen: "
+		    "and routes:, not %s", yaml_node_what(doc->root));
+		goto done;
+	}
+
+	c = keys_xcalloc(1, sizeof(*c));
+	c->refs = 1;
+	c->path = keys_xstrdup(path);
+	dir = conf_dir(path);
+	keys_ctx_init(&ctx, c, errs, dir);
+	keys_apply(&ctx, KEYS_SCOPE_GLOBAL, doc->root, c);
+
+	check_listeners(&ctx, doc->root);
+	check_auth(&ctx, doc->root);
+	check_limits(&ctx, doc->root);
+
+	if (errs->n > n0)
+		goto done;
+	*out = c;
+	c = NULL;
+	ret = 0;
+done:
+	if (c != NULL)
+		conf_free(c);
+	free(dir);
+	yaml_doc_free(doc);
+	return (ret);
+}
+
+/* Take a reference.  See conf.h. */
+struct conf *
+conf_get(struct conf *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return (c);
+}
+
+/* Drop a reference, freeing at zero.  See conf.h. */
+void
+conf_put(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	/* Release our writes; the thread that frees acquires everyone's. */
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		conf_free(c);
+}
+
+/* Append one formatted error.  See conf.h. */
+void
+conf_errs_add(struct conf_errs *errs, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	struct conf_err	*e;
+	va_list		 ap;
+
+	if (errs->n == errs->cap) {
+		errs->cap = errs->cap ? errs->cap * 2 : 8;
+		if ((errs->v = realloc(errs->v, errs->cap *
+		    sizeof(*errs->v))) == NULL)
+			abort();
+	}
+	e = &errs->v[errs->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
+	e->line = line;
+	e->col = col;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Print every error, one per line.  See conf.h. */
+void
+conf_errs_print(const struct conf_errs *errs, void *fp)
+{
+	const struct conf_err	*e;
+	size_t			 i;
+
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->v[i];
+		if (e->line > 0)
+			fprintf(fp, "%s:%d:%d: %s\n", e->file, e->line, e->col,
+			    e->msg);
+		else
+			fprintf(fp, "%s: %s\n", e->file, e->msg);
+	}
+}
+
+/* Free the error array.  See conf.h. */
+void
+conf_errs_free(struct conf_errs *errs)
+{
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+	errs->cap = 0;
+}
+
+/* Print the directive table for --list-keys.  See conf.h. */
+void
+conf_keys_print(void *fp)
+{
+	keys_print(fp);
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Unit tests of conf/route.c, the per-request lookups: prefix routes match
+ * at a segment boundary only, regex routes through regexec() behind a
+ * literal-prefix shortcut, the first match in file order wins, rewrites
+ * expand $1..$9 and $$ (the WMStats rule of the core issue included) and
+ * never overrun the caller's buffer, and allow_from handles IPv4, IPv6 and
+ * v4-mapped peers.  Routes come from real configs through conf_load().
+ */
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf/conf.h"
+#include "conf/route.h"
+
+static char	 tmpdir[] = "/tmp/gridfront-test-route-XXXXXX";
+static char	 tmpfile_path[sizeof(tmpdir) + 16];
+
+#define BE	"backends: [http://127.0.0.1:1], auth: none"
+
+/* The routes most tests use; indices are route ids. */
+static const char main_conf[] =
+    "listen: [{address: 127.0.0.1:8080}]\n"
+    "routes:\n"
+    "  - {path: /api/special, " BE "}\n"				/* 0 */
+    "  - {path: /api/, " BE "}\n"					/* 1 */
+    "  - {path: /dbs/, " BE "}\n"					/* 2 */
+    "  - {path: /a/b, " BE "}\n"					/* 3 */
+    "  - {path: \"^/couchdb/wmstats/_design/WMStats/_view/(.*)$\",\n" /* 4 */
+    "     rewrite: {from: \"^/couchdb/wmstats/_design/WMStats/_view/(.*)$\","
+    " to: \"/wmstats/_design/WMStatsErl7/_view/$1\"},\n"
+    "     " BE "}\n"
+    "  - {path: \"^/ab?c$\", " BE "}\n"				/* 5 */
+    "  - {path: /old/, rewrite: {from: ^/old/, to: /new/}, " BE "}\n" /* 6 */
+    "  - {path: /opt/, rewrite: {from: \"^/opt/(a)?(b)$\", "
+    "to: \"/q/$1-$2$$\"}, " BE "}\n"					/* 7 */
+    "  - {path: /mid/, rewrite: {from: \"x+\", to: \"Y\"}, " BE "}\n"	/* 8 */
+    "  - {path: /v4/, allow_from: [10.0.0.0/8, 172.16.0.0/12, 192.0.2.7],"
+    " " BE "}\n"							/* 9 */
+    "  - {path: /v6/, allow_from: [\"2001:db8::/32\", \"fe80::/127\"], "
+    BE "}\n"								/* 10 */
+    "  - {path: /mapped/, allow_from: [\"::ffff:10.0.0.0/104\"], "
+    BE "}\n"								/* 11 */
+    "  - {path: /all/, allow_from: [0.0.0.0/0, \"::/0\"], " BE "}\n"	/* 12 */
+    ;
+
+/* Load text as a config through a scratch file. */
+static struct conf *
+load_text(const char *text)
+{
+	struct conf_errs	 errs = { 0 };
+	struct conf		*c = NULL;
+	FILE			*fp;
+
+	fp = fopen(tmpfile_path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	if (conf_load(tmpfile_path, &c, &errs) == -1) {
+		conf_errs_print(&errs, stderr);
+		conf_errs_free(&errs);
+		fail_msg("test config did not load");
+	}
+	return (c);
+}
+
+static int
+group_setup(void **state)
+{
+	if (mkdtemp(tmpdir) == NULL)
+		return (-1);
+	snprintf(tmpfile_path, sizeof(tmpfile_path), "%s/t.yaml", tmpdir);
+	*state = load_text(main_conf);
+	return (*state == NULL ? -1 : 0);
+}
+
+static int
+group_teardown(void **state)
+{
+	conf_put(*state);
+	unlink(tmpfile_path);
+	return (rmdir(tmpdir));
+}
+
+/* Id of the route matching path, or -1. */
+static int
+match_id(const struct conf *c, const char *path)
+{
+	const struct conf_route *r = route_match(c, path);
+
+	return (r == NULL ? -1 : (int)r->id);
+}
+
+static void
+test_route__prefix_segment_boundary(void **state)
+{
+	const struct conf *c = *state;
+
+	/* "/dbs/" is the /dbs subtree. */
+	assert_int_equal(match_id(c, "/dbs"), 2);
+	assert_int_equal(match_id(c, "/dbs/"), 2);
+	assert_int_equal(match_id(c, "/dbs/prod/global/DBSReader"), 2);
+	assert_int_equal(match_id(c, "/dbsx"), -1);
+	assert_int_equal(match_id(c, "/db"), -1);
+	assert_int_equal(match_id(c, "/DBS/"), -1);
+	/* "/a/b" without a slash means the same thing. */
+	assert_int_equal(match_id(c, "/a/b"), 3);
+	assert_int_equal(match_id(c, "/a/b/"), 3);
+	assert_int_equal(match_id(c, "/a/b/c"), 3);
+	assert_int_equal(match_id(c, "/a/bc"), -1);
+	assert_int_equal(match_id(c, "/a"), -1);
+	assert_int_equal(match_id(c, "/"), -1);
+	assert_int_equal(match_id(c, ""), -1);
+}
+
+static void
+test_route__first_match_wins(void **state)
+{
+	const struct conf	*c = *state;
+	struct conf		*c2;
+
+	/* The more specific rule comes first here, so it wins... */
+	assert_int_equal(match_id(c, "/api/special"), 0);
+	assert_int_equal(match_id(c, "/api/special/x"), 0);
+	assert_int_equal(match_id(c, "/api/specials"), 1);
+	assert_int_equal(match_id(c, "/api/other"), 1);
+
+	/* ...and file order, not specificity, decides: here /api/ shadows
+	 * the special rule, and "/" takes everything else. */
+	c2 = load_text("listen: [{address: 127.0.0.1:8080}]\n"
+	    "routes:\n"
+	    "  - {path: /api/, " BE "}\n"
+	    "  - {path: /api/special, " BE "}\n"
+	    "  - {path: \"^/api/special$\", " BE "}\n"
+	    "  - {path: /, " BE "}\n");
+	assert_int_equal(match_id(c2, "/api/special"), 0);
+	assert_int_equal(match_id(c2, "/nothing/here"), 3);
+	assert_int_equal(match_id(c2, "/"), 3);
+	conf_put(c2);
+}
+
+static void
+test_route__regex(void **state)
+{
+	const struct conf *c = *state;
+
+	assert_int_equal(match_id(c,
+	    "/couchdb/wmstats/_design/WMStats/_view/byStatus"), 4);
+	assert_int_equal(match_id(c,
+	    "/couchdb/wmstats/_design/WMStats/_view/"), 4);
+	assert_int_equal(match_id(c,
+	    "/couchdb/wmstats/_design/WMStats/_list/x"), -1);
+	assert_int_equal(match_id(c, "/couchdb/wmstats"), -1);
+	/* The literal prefix of "^/ab?c$" is "/a": b is optional. */
+	assert_int_equal(match_id(c, "/ac"), 5);
+	assert_int_equal(match_id(c, "/abc"), 5);
+	assert_int_equal(match_id(c, "/abbc"), -1);
+	assert_int_equal(match_id(c, "/ac/"), -1);
+}
+
+/* Rewrite path under route id into a buffer of outlen bytes. */
+static ssize_t
+rewrite(const struct conf *c, unsigned id, const char *path, char *out,
+    size_t outlen)
+{
+	assert_true(id < c->nroutes);
+	return (route_rewrite(&c->routes[id], path, out, outlen));
+}
+
+static void
+test_route__rewrite_wmstats(void **state)
+{
+	const struct conf	*c = *state;
+	char			 out[256];
+	const char		*want = "/wmstats/_design/WMStatsErl7/_view/"
+				    "byStatus";
+
+	assert_int_equal(rewrite(c, 4,
+	    "/couchdb/wmstats/_design/WMStats/_view/byStatus", out,
+	    sizeof(out)), (ssize_t)strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void
+test_route__rewrite_substitutes_match_only(void **state)
+{
+	const struct conf	*c = *state;
+	char			 out[256];
+
+	/* A prefix swap keeps the rest of the path. */
+	assert_int_equal(rewrite(c, 6, "/old/x/y", out, sizeof(out)), 8);
+	assert_string_equal(out, "/new/x/y");
+	/* An unanchored match keeps what comes before it too. */
+	assert_int_equal(rewrite(c, 8, "/mid/axxxb", out, sizeof(out)), 8);
+	assert_string_equal(out, "/mid/aYb");
+	/* $$ is a literal $; a group that did not take part is empty. */
+	assert_int_equal(rewrite(c, 7, "/opt/b", out, sizeof(out)), 6);
+	assert_string_equal(out, "/q/-b$");
+	assert_int_equal(rewrite(c, 7, "/opt/ab", out, sizeof(out)), 7);
+	assert_string_equal(out, "/q/a-b$");
+}
+
+static void
+test_route__rewrite_copies_when_not_applicable(void **state)
+{
+	const struct conf	*c = *state;
+	char			 out[256];
+
+	/* No rewrite on the route. */
+	assert_int_equal(rewrite(c, 2, "/dbs/x", out, sizeof(out)), 6);
+	assert_string_equal(out, "/dbs/x");
+	/* A rewrite whose from does not match. */
+	assert_int_equal(rewrite(c, 6, "/older", out, sizeof(out)), 6);
+	assert_string_equal(out, "/older");
+}
+
+static void
+test_route__rewrite_buffer_too_small(void **state)
+{
+	const struct conf	*c = *state;
+	char			 out[64];
+	const char		*path, *to;
+	size_t			 want;
+
+	path = "/couchdb/wmstats/_design/WMStats/_view/v";
+	to = "/wmstats/_design/WMStatsErl7/_view/v";
+	want = strlen(to);
+
+	/* Exactly enough room for the text and its NUL. */
+	memset(out, 'Z', sizeof(out));
+	assert_int_equal(rewrite(c, 4, path, out, want + 1), (ssize_t)want);
+	assert_string_equal(out, to);
+	/* One byte less fails, and writes nothing past outlen. */
+	memset(out, 'Z', sizeof(out));
+	assert_int_equal(rewrite(c, 4, path, out, want), -1);
+	assert_int_equal(out[want], 'Z');
+	assert_int_equal(rewrite(c, 4, path, out, 0), -1);
+	/* Expansion of a long group, the tail and $$ are bounded too. */
+	assert_int_equal(rewrite(c, 7, "/opt/ab", out, 7), -1);
+	assert_int_equal(rewrite(c, 7, "/opt/ab", out, 8), 7);
+	assert_int_equal(rewrite(c, 6, "/old/xyz", out, 8), -1);
+	assert_int_equal(rewrite(c, 6, "/old/xyz", out, 9), 8);
+	/* Plain copies as well. */
+	assert_int_equal(rewrite(c, 2, "/dbs/x", out, 6), -1);
+	assert_int_equal(rewrite(c, 2, "/dbs/x", out, 7), 6);
+	assert_int_equal(rewrite(c, 2, "", out, 1), 0);
+	assert_string_equal(out, "");
+}
+
+/* Build an IPv4 or IPv6 sockaddr from text. */
+static const struct sockaddr *
+addr(struct sockaddr_storage *ss, const char *text)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(40000);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(40000);
+	}
+	return ((const struct sockaddr *)ss);
+}
+
+static int
+allowed(const struct conf *c, unsigned id, const char *text)
+{
+	struct sockaddr_storage ss;
+
+	return (route_addr_allowed(&c->routes[id], addr(&ss, text)));
+}
+
+static void
+test_route__allow_from_ipv4(void **state)
+{
+	const struct conf *c = *state;
+
+	assert_true(allowed(c, 9, "10.0.0.0"));
+	assert_true(allowed(c, 9, "10.255.255.255"));
+	assert_false(allowed(c, 9, "11.0.0.1"));
+	assert_false(allowed(c, 9, "9.255.255.255"));
+	/* A /12 is not byte-aligned. */
+	assert_true(allowed(c, 9, "172.16.0.1"));
+	assert_true(allowed(c, 9, "172.31.255.255"));
+	assert_false(allowed(c, 9, "172.32.0.0"));
+	assert_false(allowed(c, 9, "172.15.255.255"));
+	/* A plain address is a /32. */
+	assert_true(allowed(c, 9, "192.0.2.7"));
+	assert_false(allowed(c, 9, "192.0.2.8"));
+	/* IPv4 blocks say nothing about IPv6 clients. */
+	assert_false(allowed(c, 9, "2001:db8::1"));
+	assert_true(allowed(c, 12, "203.0.113.9"));
+}
+
+static void
+test_route__allow_from_ipv6(void **state)
+{
+	const struct conf *c = *state;
+
+	assert_true(allowed(c, 10, "2001:db8::1"));
+	assert_true(allowed(c, 10, "2001:db8:ffff:ffff::"));
+	assert_false(allowed(c, 10, "2001:db9::1"));
+	/* /127: two addresses. */
+	assert_true(allowed(c, 10, "fe80::"));
+	assert_true(allowed(c, 10, "fe80::1"));
+	assert_false(allowed(c, 10, "fe80::2"));
+	assert_false(allowed(c, 10, "10.0.0.1"));
+	assert_true(allowed(c, 12, "2001:db8::1"));
+}
+
+static void
+test_route__allow_from_v4_mapped(void **state)
+{
+	const struct conf *c = *state;
+
+	/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d. */
+	assert_true(allowed(c, 9, "::ffff:10.1.2.3"));
+	assert_true(allowed(c, 9, "::ffff:192.0.2.7"));
+	assert_false(allowed(c, 9, "::ffff:11.1.2.3"));
+	/* Not mapped: an IPv6 address that merely ends in 10.1.2.3. */
+	assert_false(allowed(c, 9, "::10.1.2.3"));
+	assert_false(allowed(c, 10, "::ffff:10.1.2.3"));
+	/* A block written in mapped form was turned into IPv4 at load. */
+	assert_true(allowed(c, 11, "10.9.9.9"));
+	assert_true(allowed(c, 11, "::ffff:10.9.9.9"));
+	assert_false(allowed(c, 11, "11.9.9.9"));
+}
+
+static void
+test_route__allow_from_empty_and_other_families(void **state)
+{
+	const struct conf	*c = *state;
+	struct sockaddr_un	 un;
+
+	/* No allow_from: everyone, whatever the family. */
+	assert_true(allowed(c, 2, "10.0.0.1"));
+	assert_true(allowed(c, 2, "2001:db8::1"));
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	assert_true(route_addr_allowed(&c->routes[2],
+	    (const struct sockaddr *)&un));
+	/* With a list, an address family it cannot judge is refused. */
+	assert_false(route_addr_allowed(&c->routes[12],
+	    (const struct sockaddr *)&un));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route__prefix_segment_boundary),
+		cmocka_unit_test(test_route__first_match_wins),
+		cmocka_unit_test(test_route__regex),
+		cmocka_unit_test(test_route__rewrite_wmstats),
+		cmocka_unit_test(test_route__rewrite_substitutes_match_only),
+		cmocka_unit_test(
+		    test_route__rewrite_copies_when_not_applicable),
+		cmocka_unit_test(test_route__rewrite_buffer_too_small),
+		cmocka_unit_test(test_route__allow_from_ipv4),
+		cmocka_unit_test(test_route__allow_from_ipv6),
+		cmocka_unit_test(test_route__allow_from_v4_mapped),
+		cmocka_unit_test(
+		    test_route__allow_from_empty_and_other_families),
+	};
+
+	return (cmocka_run_group_tests_name("route", tests, group_setup,
+	    group_teardown));
+}
