@@ -136,6 +136,23 @@ bench-smoke: $(BUILD)/gridfront $(TOOLS)
 deps:
 	bash .ci/deps.sh
 
+PREFIX	?= /usr/local
+DESTDIR	?=
+install: $(BUILD)/gridfront
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/gridfront \
+	    $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/logrotate.d \
+	    $(DESTDIR)$(PREFIX)/share/doc/gridfront
+	install -m 0755 $(BUILD)/gridfront $(DESTDIR)$(PREFIX)/sbin/gridfront
+	install -m 0644 conf/examples/gridfront.yaml \
+	    $(DESTDIR)$(PREFIX)/share/doc/gridfront/gridfront.yaml.example
+	[ -e $(DESTDIR)/etc/gridfront/gridfront.yaml ] || install -m 0644 \
+	    conf/examples/gridfront.yaml $(DESTDIR)/etc/gridfront/gridfront.yaml
+	sed 's|/usr/sbin/gridfront|$(PREFIX)/sbin/gridfront|g' \
+	    dist/gridfront.service > $(DESTDIR)/lib/systemd/system/gridfront.service
+	install -m 0644 dist/gridfront.logrotate \
+	    $(DESTDIR)/etc/logrotate.d/gridfront
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/gridfront/
+
 clean:
 	rm -rf build build-san
 

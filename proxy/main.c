@@ -16,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "conf/route.h"
+#include "proxy/aps.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/tls.h"
@@ -36,6 +37,9 @@ usage(FILE *fp)
 	    "                                    show which route PATH takes\n"
 	    "       gridfront --list-keys        print every configuration "
 	    "key\n"
+	    "       gridfront --import-aps FILE.json\n"
+	    "                                    translate a Go APS config "
+	    "to YAML\n"
 	    "       gridfront --version\n");
 }
 
@@ -100,6 +104,7 @@ main(int argc, char *argv[])
 		{ "routes", no_argument, NULL, 'R' },
 		{ "test-route", required_argument, NULL, 'T' },
 		{ "list-keys", no_argument, NULL, 'K' },
+		{ "import-aps", required_argument, NULL, 'I' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -128,6 +133,12 @@ main(int argc, char *argv[])
 			break;
 		case 'K':
 			conf_keys_print(stdout);
+			return (0);
+		case 'I':
+			if (aps_import(optarg, stdout, err, sizeof(err)) == -1) {
+				fprintf(stderr, "%s\n", err);
+				return (1);
+			}
 			return (0);
 		case 'V':
 			printf("gridfront %s\n", GRIDFRONT_VERSION);

@@ -721,6 +721,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		tv.tv_sec = g->conf->timeouts.shutdown_grace / 1000;
 		tv.tv_usec = (g->conf->timeouts.shutdown_grace % 1000) * 1000;
 		gen_put(g);
+		util_sd_notify("STOPPING=1");
 		workers_tell(CTL_DRAIN);
 		grace_ev = evtimer_new(main_base, grace_cb, NULL);
 		evtimer_add(grace_ev, &tv);
@@ -731,8 +732,11 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		workers_tell(CTL_QUIT);
 		break;
 	case SIGHUP:
-		if (!stopping)
+		if (!stopping) {
+			util_sd_notify("RELOADING=1");
 			server_reload();
+			util_sd_notify("READY=1");
+		}
 		break;
 	case SIGUSR1:
 		log_reopen();
@@ -889,6 +893,7 @@ server_run(struct conf *cf)
 	fprintf(stderr, "gridfront: ready (%u workers, generation %llu)\n",
 	    nworkers, (unsigned long long)g->id);
 	fflush(stderr);
+	util_sd_notify("READY=1");
 
 	/*
 	 * Run the main loop in 100 ms slices and reap workers between them;

@@ -39,6 +39,12 @@ int		 util_addr_port(const struct sockaddr *sa);
 /* Case-insensitive ASCII compare of n bytes: 1 when equal. */
 int		 util_ascii_ieq(const char *a, const char *b, size_t n);
 
+/*
+ * Tell systemd (Type=notify) about a state change, e.g. "READY=1": one
+ * datagram to $NOTIFY_SOCKET.  A no-op when not run by systemd.
+ */
+void		 util_sd_notify(const char *state);
+
 /* Number of online cores, at least 1. */
 unsigned	 util_ncpu(void);
 
