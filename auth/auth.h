@@ -151,6 +151,16 @@ struct auth_ident *auth_ident_get(struct auth_ctx *ctx, SSL *ssl);
 void	 auth_ident_put(struct auth_ident *id);
 
 /*
+ * 1 when id was verified under the trust store now in force (or needs no
+ * trust: no certificate), so a connection may keep using it; 0 when the CA
+ * directory or CRLs changed since, and the caller must call
+ * auth_ident_get() again.  Lock-free; meant for every request of a
+ * keep-alive connection.
+ */
+int	 auth_ident_fresh(const struct auth_ctx *ctx,
+	    const struct auth_ident *id);
+
+/*
  * Decide one request: route policy (auth mode, allow_limited_proxy,
  * require_fqan, allow_from), ban list, CRIC mapping and expiry of the
  * chain, and produce the signed header block.  id may be NULL for a plain

@@ -555,6 +555,11 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	x->route = route;
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx != NULL) {
+		/* A CRL or CA change reaches keep-alive connections too. */
+		if (c->ssl != NULL && !auth_ident_fresh(actx, c->ident)) {
+			auth_ident_put(c->ident);
+			c->ident = auth_ident_get(actx, c->ssl);
+		}
 		auth_decide(actx, c->ident, route,
 		    (const struct sockaddr *)&c->peer, &x->ad);
 		x->have_ad = 1;

@@ -1,0 +1,1111 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Grid x509 chain verification.  This file loads trust snapshots (a hashed
+ * CA directory read eagerly into a fresh X509_STORE, so a reload really
+ * re-reads every CRL, plus the vomsdir trust), verifies presented client
+ * chains in the "wrap, then add policy" shape (X509_verify_cert first,
+ * then RFC 3820 proxy policy, the user certificate and VOMS), and keeps
+ * the bounded cache of verified chains.  It is called by auth.c only: the
+ * TLS hooks, per-request decisions, reloads and logging live there.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "auth/auth.h"
+#include "auth/dn.h"
+#include "auth/voms.h"
+#include "auth/x509.h"
+
+const char x509_err_expired[] = "certificate expired";
+const char x509_err_notyet[] = "certificate not yet valid";
+const char x509_err_revoked[] = "certificate revoked";
+const char x509_err_unknown_ca[] = "unknown certificate authority";
+const char x509_err_chain[] = "certificate chain invalid";
+const char x509_err_crl[] = "CRL missing or expired for the issuing CA";
+const char x509_err_proxy_expired[] = "proxy certificate expired";
+const char x509_err_independent[] =
+    "independent proxy carries no user identity";
+const char x509_err_legacy[] = "legacy Globus proxy not accepted";
+const char x509_err_ca_user[] = "CA certificate used as user certificate";
+
+/* RFC 3820 policy language of Globus "limited" proxies. */
+#define OID_LIMITED	"1.3.6.1.4.1.3536.1.1.1.9"
+/* The VOMS AC extension of a proxy. */
+#define OID_VOMS_ACS	"1.3.6.1.4.1.8005.100.100.5"
+
+/* Longest run of legacy proxies we peel off before giving up. */
+#define LEGACY_MAX	8
+
+struct x509_trust {
+	int		 refs;		/* atomic */
+	uint64_t	 gen;
+	X509_STORE	*store;
+	struct voms_trust *voms;
+	time_t		 crl_next_min;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+x509_errf(char *err, size_t errlen, const char *fmt, const char *a,
+    const char *b)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, fmt, a, b);
+}
+
+/* An ASN1_TIME as time_t; 0 when it cannot be read. */
+static time_t
+x509_asn1_time(const ASN1_TIME *t)
+{
+	struct tm	 tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return (0);
+	return (timegm(&tm));
+}
+
+/* "12345678.0" style names: 8 hex digits, '.', [r] digits. */
+static int
+x509_hashed_name(const char *name, int *is_crl)
+{
+	size_t		 i;
+
+	for (i = 0; i < 8; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return (0);
+	if (name[8] != '.')
+		return (0);
+	name += 9;
+	*is_crl = 0;
+	if (*name == 'r') {
+		*is_crl = 1;
+		name++;
+	}
+	if (*name == '\0')
+		return (0);
+	for (; *name != '\0'; name++)
+		if (*name < '0' || *name > '9')
+			return (0);
+	return (1);
+}
+
+static char *
+x509_name_text(const X509_NAME *n)
+{
+	char		*s, *o;
+
+	if ((s = dn_format_alloc(n)) != NULL)
+		return (s);
+	/* A name dn.c refuses (bad UTF-8 ...) is still shown, OpenSSL-style. */
+	if ((o = X509_NAME_oneline(n, NULL, 0)) == NULL)
+		return (NULL);
+	s = strdup(o);
+	OPENSSL_free(o);
+	return (s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Trust snapshots                                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+x509_skip(struct x509_trust_info *info, const char *file, const char *why)
+{
+	info->nskipped++;
+	if (info->first_skip[0] == '\0')
+		snprintf(info->first_skip, sizeof(info->first_skip),
+		    "%.120s: %.120s", file, why);
+}
+
+static void
+x509_load_certs(X509_STORE *st, const char *path, const char *name,
+    struct x509_trust_info *info)
+{
+	BIO		*b;
+	X509		*x;
+	size_t		 n = 0;
+
+	if ((b = BIO_new_file(path, "r")) == NULL) {
+		x509_skip(info, name, "cannot open");
+		return;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(st, x))
+			n++;
+		X509_free(x);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0)
+		x509_skip(info, name, "no PEM certificate");
+	info->ncerts += n;
+}
+
+static void
+x509_load_crls(X509_STORE *st, const char *path, const char *name,
+    struct x509_trust_info *info)
+{
+	BIO		*b;
+	X509_CRL	*c;
+	size_t		 n = 0;
+	time_t		 next;
+
+	if ((b = BIO_new_file(path, "r")) == NULL) {
+		x509_skip(info, name, "cannot open");
+		return;
+	}
+	for (;;) {
+		c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+		if (c == NULL && n == 0 && BIO_reset(b) == 0)
+			c = d2i_X509_CRL_bio(b, NULL);	/* DER, once */
+		if (c == NULL)
+			break;
+		next = x509_asn1_time(X509_CRL_get0_nextUpdate(c));
+		if (next != 0 &&
+		    (info->crl_next_min == 0 || next < info->crl_next_min))
+			info->crl_next_min = next;
+		if (X509_STORE_add_crl(st, c))
+			n++;
+		X509_CRL_free(c);
+		if (n > 0 && BIO_eof(b))
+			break;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0)
+		x509_skip(info, name, "no CRL");
+	info->ncrls += n;
+}
+
+struct x509_trust *
+x509_trust_load(const char *ca_path, const char *vomsdir, unsigned depth,
+    uint64_t gen, struct x509_trust_info *infop, char *err, size_t errlen)
+{
+	struct x509_trust_info info;
+	struct x509_trust *t = NULL;
+	DIR		*d = NULL;
+	struct dirent	*de;
+	char		 path[PATH_MAX], why[256];
+	int		 is_crl;
+
+	memset(&info, 0, sizeof(info));
+	if (ca_path == NULL) {
+		x509_errf(err, errlen, "%s%s", "no CA directory configured",
+		    "");
+		goto fail;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->store = X509_STORE_new()) == NULL) {
+		x509_errf(err, errlen, "%s%s", "out of memory", "");
+		goto fail;
+	}
+	t->refs = 1;
+	t->gen = gen;
+	if ((d = opendir(ca_path)) == NULL) {
+		x509_errf(err, errlen, "CA directory %s: %s", ca_path,
+		    strerror(errno));
+		goto fail;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!x509_hashed_name(de->d_name, &is_crl))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", ca_path,
+		    de->d_name) >= sizeof(path))
+			continue;
+		if (is_crl)
+			x509_load_crls(t->store, path, de->d_name, &info);
+		else
+			x509_load_certs(t->store, path, de->d_name, &info);
+	}
+	closedir(d);
+	d = NULL;
+	if (info.ncerts == 0) {
+		x509_errf(err, errlen, "CA directory %s: %s", ca_path,
+		    "no CA certificate (<hash>.N file) found");
+		goto fail;
+	}
+	/*
+	 * CRL_CHECK alone checks only the leaf, which lets a revoked user's
+	 * proxy in: check every certificate, and fail closed without a CRL.
+	 */
+	X509_STORE_set_flags(t->store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_ALLOW_PROXY_CERTS);
+	X509_STORE_set_depth(t->store, (int)(depth > 0 ? depth : 10));
+	t->crl_next_min = info.crl_next_min;
+	if (vomsdir != NULL) {
+		why[0] = '\0';
+		if ((t->voms = voms_trust_new(vomsdir, why,
+		    sizeof(why))) == NULL) {
+			x509_errf(err, errlen, "vomsdir %s: %s", vomsdir, why);
+			goto fail;
+		}
+		info.nvoms = voms_trust_count(t->voms);
+	}
+	if (infop != NULL)
+		*infop = info;
+	return (t);
+fail:
+	if (d != NULL)
+		closedir(d);
+	if (infop != NULL)
+		*infop = info;
+	x509_trust_put(t);
+	ERR_clear_error();
+	return (NULL);
+}
+
+struct x509_trust *
+x509_trust_get(struct x509_trust *t)
+{
+	if (t != NULL)
+		__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return (t);
+}
+
+void
+x509_trust_put(struct x509_trust *t)
+{
+	if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	X509_STORE_free(t->store);
+	voms_trust_free(t->voms);
+	free(t);
+}
+
+uint64_t
+x509_trust_gen(const struct x509_trust *t)
+{
+	return (t->gen);
+}
+
+X509_STORE *
+x509_trust_store(const struct x509_trust *t)
+{
+	return (t->store);
+}
+
+/* ------------------------------------------------------------------ */
+/* Identities                                                          */
+/* ------------------------------------------------------------------ */
+
+static struct x509_ident x509_none = {
+	.pub = { .refs = 1, .status = AUTH_CERT_NONE },
+	.is_static = 1,
+	.lock = PTHREAD_MUTEX_INITIALIZER
+};
+
+static struct x509_ident x509_oom = {
+	.pub = { .refs = 1, .status = AUTH_CERT_FAILED,
+	    .reason = x509_err_chain, .detail = "out of memory" },
+	.is_static = 1,
+	.lock = PTHREAD_MUTEX_INITIALIZER
+};
+
+struct auth_ident *
+x509_ident_none(void)
+{
+	return (&x509_none.pub);
+}
+
+struct auth_ident *
+x509_ident_oom(void)
+{
+	return (&x509_oom.pub);
+}
+
+static struct x509_ident *
+x509_ident_new(void)
+{
+	struct x509_ident *xi;
+
+	if ((xi = calloc(1, sizeof(*xi))) == NULL)
+		return (NULL);
+	if (pthread_mutex_init(&xi->lock, NULL) != 0) {
+		free(xi);
+		return (NULL);
+	}
+	xi->pub.refs = 1;
+	xi->pub.status = AUTH_CERT_FAILED;
+	xi->pub.reason = x509_err_chain;
+	return (xi);
+}
+
+struct auth_ident *
+x509_ident_get(struct auth_ident *id)
+{
+	struct x509_ident *xi = (struct x509_ident *)id;
+
+	if (xi != NULL && !xi->is_static)
+		__atomic_add_fetch(&id->refs, 1, __ATOMIC_RELAXED);
+	return (id);
+}
+
+static void
+x509_ident_free(struct x509_ident *xi)
+{
+	struct auth_ident *id = &xi->pub;
+	size_t		 i;
+
+	for (i = 0; i < id->nchain; i++) {
+		free(id->chain[i].subject);
+		free(id->chain[i].issuer);
+	}
+	free(id->chain);
+	free(id->user_dn);
+	voms_fqans_free(id->fqans, id->nfqans);
+	sk_X509_pop_free(xi->presented, X509_free);
+	if (xi->slot != NULL && xi->slot_free != NULL)
+		xi->slot_free(xi->slot);
+	pthread_mutex_destroy(&xi->lock);
+	free(xi);
+}
+
+void
+x509_ident_put(struct auth_ident *id)
+{
+	struct x509_ident *xi = (struct x509_ident *)id;
+
+	if (xi == NULL || xi->is_static)
+		return;
+	if (__atomic_sub_fetch(&id->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		x509_ident_free(xi);
+}
+
+const char *
+x509_proxy_name(enum auth_proxy_kind k)
+{
+	switch (k) {
+	case AUTH_PROXY_NONE:
+		return ("none");
+	case AUTH_PROXY_RFC:
+		return ("RFC 3820 proxy");
+	case AUTH_PROXY_LIMITED:
+		return ("limited proxy");
+	case AUTH_PROXY_INDEPENDENT:
+		return ("independent proxy");
+	case AUTH_PROXY_LEGACY:
+		return ("legacy Globus proxy");
+	}
+	return ("unknown");
+}
+
+/* ------------------------------------------------------------------ */
+/* Proxy policy                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The RFC 3820 kind of one certificate from its proxyCertInfo (RFC 3820
+ * 3.8).  *unknown is set for a proxy whose policy language we do not
+ * understand, which the RFC says a relying party must refuse.
+ */
+static enum auth_proxy_kind
+x509_rfc_kind(X509 *x, int *unknown)
+{
+	PROXY_CERT_INFO_EXTENSION *pci;
+	enum auth_proxy_kind k = AUTH_PROXY_RFC;
+	char		 oid[64];
+	int		 nid;
+
+	*unknown = 0;
+	if ((X509_get_extension_flags(x) & EXFLAG_PROXY) == 0)
+		return (AUTH_PROXY_NONE);
+	pci = X509_get_ext_d2i(x, NID_proxyCertInfo, NULL, NULL);
+	if (pci == NULL || pci->proxyPolicy == NULL ||
+	    pci->proxyPolicy->policyLanguage == NULL) {
+		*unknown = 1;
+		goto done;
+	}
+	nid = OBJ_obj2nid(pci->proxyPolicy->policyLanguage);
+	if (nid == NID_id_ppl_inheritAll)
+		k = AUTH_PROXY_RFC;
+	else if (nid == NID_Independent)
+		k = AUTH_PROXY_INDEPENDENT;
+	else if (OBJ_obj2txt(oid, sizeof(oid),
+	    pci->proxyPolicy->policyLanguage, 1) > 0 &&
+	    strcmp(oid, OID_LIMITED) == 0)
+		k = AUTH_PROXY_LIMITED;
+	else
+		*unknown = 1;
+done:
+	PROXY_CERT_INFO_EXTENSION_free(pci);
+	ERR_clear_error();
+	return (k);
+}
+
+/*
+ * Does x look like a Globus legacy proxy: no proxyCertInfo, subject equal
+ * to the issuer plus one last single-valued RDN "CN=proxy" or
+ * "CN=limited proxy"?  Sets *limited for the latter.
+ */
+static int
+x509_legacy_shape(X509 *x, int *limited)
+{
+	const X509_NAME	*subj = X509_get_subject_name(x);
+	X509_NAME	*tmp;
+	X509_NAME_ENTRY	*last;
+	const ASN1_STRING *v;
+	int		 n, ok;
+
+	*limited = 0;
+	if (X509_get_extension_flags(x) & EXFLAG_PROXY)
+		return (0);
+	n = X509_NAME_entry_count(subj);
+	if (n < 2 || n != X509_NAME_entry_count(X509_get_issuer_name(x)) + 1)
+		return (0);
+	last = X509_NAME_get_entry(subj, n - 1);
+	if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(last)) != NID_commonName ||
+	    X509_NAME_ENTRY_set(last) ==
+	    X509_NAME_ENTRY_set(X509_NAME_get_entry(subj, n - 2)))
+		return (0);
+	v = X509_NAME_ENTRY_get_data(last);
+	if (ASN1_STRING_length(v) == 5 &&
+	    memcmp(ASN1_STRING_get0_data(v), "proxy", 5) == 0)
+		*limited = 0;
+	else if (ASN1_STRING_length(v) == 13 &&
+	    memcmp(ASN1_STRING_get0_data(v), "limited proxy", 13) == 0)
+		*limited = 1;
+	else
+		return (0);
+	if ((tmp = X509_NAME_dup(subj)) == NULL)
+		return (0);
+	X509_NAME_ENTRY_free(X509_NAME_delete_entry(tmp, n - 1));
+	ok = X509_NAME_cmp(tmp, X509_get_issuer_name(x)) == 0;
+	X509_NAME_free(tmp);
+	return (ok);
+}
+
+/* The kind shown for one certificate of a chain (trouble page). */
+static enum auth_proxy_kind
+x509_cert_kind(X509 *x)
+{
+	int		 unknown, limited;
+	enum auth_proxy_kind k;
+
+	k = x509_rfc_kind(x, &unknown);
+	if (k == AUTH_PROXY_NONE && x509_legacy_shape(x, &limited))
+		k = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_LEGACY;
+	return (k);
+}
+
+/*
+ * The plain-words reason for an OpenSSL verification error, compared by
+ * name (the numbers changed in OpenSSL 3).  cur is the certificate the
+ * error is about, when known.
+ */
+static const char *
+x509_reason(int err, X509 *cur)
+{
+	int		 proxy = cur != NULL &&
+			    (X509_get_extension_flags(cur) & EXFLAG_PROXY);
+
+	switch (err) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return (proxy ? x509_err_proxy_expired : x509_err_expired);
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return (x509_err_notyet);
+	case X509_V_ERR_CERT_REVOKED:
+		return (x509_err_revoked);
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+	case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+	case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+		return (x509_err_crl);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_REJECTED:
+		/* A proxy whose issuer is missing is a broken chain (e.g. a
+		 * forged proxy), not a CA problem. */
+		return (proxy ? x509_err_chain : x509_err_unknown_ca);
+	default:
+		return (x509_err_chain);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Describe the certificates of sk (leaf first) into id->chain. */
+static int
+x509_fill_chain(struct auth_ident *id, STACK_OF(X509) *sk)
+{
+	int		 i, n = sk_X509_num(sk);
+	X509		*x;
+	struct auth_chain_cert *c;
+	time_t		 na;
+
+	if (n <= 0)
+		return (0);
+	if ((id->chain = calloc((size_t)n, sizeof(*id->chain))) == NULL)
+		return (-1);
+	id->not_after = 0;
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(sk, i);
+		c = &id->chain[i];
+		id->nchain++;
+		c->subject = x509_name_text(X509_get_subject_name(x));
+		c->issuer = x509_name_text(X509_get_issuer_name(x));
+		if (c->subject == NULL || c->issuer == NULL)
+			return (-1);
+		c->not_before = x509_asn1_time(X509_get0_notBefore(x));
+		c->not_after = na = x509_asn1_time(X509_get0_notAfter(x));
+		c->proxy = x509_cert_kind(x);
+		if (na != 0 && (id->not_after == 0 || na < id->not_after))
+			id->not_after = na;
+	}
+	return (0);
+}
+
+/*
+ * The earliest notAfter of the VOMS ACs carried between the leaf and the
+ * identity certificate (index user), or 0 when there is none.
+ */
+static time_t
+x509_ac_not_after(STACK_OF(X509) *sk, int user)
+{
+	ASN1_OBJECT	*obj;
+	X509_EXTENSION	*ext;
+	const ASN1_OCTET_STRING *d;
+	struct voms_ac	*acs;
+	size_t		 nacs, j;
+	int		 i, idx;
+	time_t		 min = 0;
+	char		 why[128];
+
+	if ((obj = OBJ_txt2obj(OID_VOMS_ACS, 1)) == NULL)
+		return (0);
+	for (i = 0; i < user; i++) {
+		idx = X509_get_ext_by_OBJ(sk_X509_value(sk, i), obj, -1);
+		if (idx < 0)
+			continue;
+		ext = X509_get_ext(sk_X509_value(sk, i), idx);
+		d = X509_EXTENSION_get_data(ext);
+		if (voms_ext_parse(ASN1_STRING_get0_data(d),
+		    (size_t)ASN1_STRING_length(d), &acs, &nacs, why,
+		    sizeof(why)) == 0) {
+			for (j = 0; j < nacs; j++)
+				if (min == 0 || acs[j].not_after < min)
+					min = acs[j].not_after;
+			voms_acs_free(acs, nacs);
+		}
+		break;
+	}
+	ASN1_OBJECT_free(obj);
+	return (min);
+}
+
+static time_t
+x509_min_time(time_t a, time_t b)
+{
+	if (a == 0)
+		return (b);
+	if (b == 0)
+		return (a);
+	return (a < b ? a : b);
+}
+
+struct auth_ident *
+x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
+    time_t now, int legacy_proxies)
+{
+	struct x509_ident *xi;
+	struct auth_ident *id;
+	STACK_OF(X509)	*presented = NULL, *verified = NULL, *full = NULL;
+	X509_STORE_CTX	*vctx = NULL;
+	X509		*eec, *x, *issuer, *user = NULL, *legacy[LEGACY_MAX];
+	EVP_PKEY	*pk;
+	int		 i, n, nlegacy = 0, limited = 0, lim, unknown, err;
+	enum auth_proxy_kind k;
+	const char	*vwhy = NULL;
+	time_t		 ac_until;
+
+	if ((xi = x509_ident_new()) == NULL)
+		return (NULL);
+	id = &xi->pub;
+	id->trust_gen = t->gen;
+	if (x509_chain_key(leaf, chain, xi->key) == 0)
+		xi->has_key = 1;
+
+	/* The presented chain, leaf first, without a second copy of leaf. */
+	if ((presented = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(presented, leaf))
+		goto oom;
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		x = sk_X509_value(chain, i);
+		if (x != leaf && X509_cmp(x, leaf) != 0 &&
+		    !sk_X509_push(presented, x))
+			goto oom;
+	}
+
+	/*
+	 * Globus legacy proxies carry no proxyCertInfo, so OpenSSL takes the
+	 * user certificate for their CA and fails (INVALID_CA).  When they
+	 * are allowed, check their signature and dates here and hand the
+	 * chain from the user certificate on to OpenSSL.
+	 */
+	eec = leaf;
+	while (x509_legacy_shape(eec, &lim)) {
+		if (!legacy_proxies) {
+			id->reason = x509_err_legacy;
+			goto failed;
+		}
+		issuer = NULL;
+		for (i = 0; i < sk_X509_num(presented); i++) {
+			x = sk_X509_value(presented, i);
+			if (x != eec && X509_NAME_cmp(X509_get_subject_name(x),
+			    X509_get_issuer_name(eec)) == 0) {
+				issuer = x;
+				break;
+			}
+		}
+		id->reason = x509_err_chain;
+		if (issuer == NULL || nlegacy >= LEGACY_MAX) {
+			id->detail = "legacy proxy without its issuer";
+			goto failed;
+		}
+		pk = X509_get0_pubkey(issuer);
+		if (pk == NULL || X509_verify(eec, pk) != 1) {
+			id->detail = "legacy proxy signature invalid";
+			goto failed;
+		}
+		if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
+		    !(X509_get_key_usage(issuer) & KU_DIGITAL_SIGNATURE)) {
+			id->detail = "legacy proxy issuer may not sign";
+			goto failed;
+		}
+		if (X509_cmp_time(X509_get0_notBefore(eec), &now) > 0) {
+			id->reason = x509_err_notyet;
+			goto failed;
+		}
+		if (X509_cmp_time(X509_get0_notAfter(eec), &now) < 0) {
+			id->reason = x509_err_proxy_expired;
+			goto failed;
+		}
+		limited |= lim;
+		legacy[nlegacy++] = eec;
+		eec = issuer;
+	}
+	if (nlegacy > 0 && (X509_get_extension_flags(eec) & EXFLAG_PROXY)) {
+		id->reason = x509_err_chain;
+		id->detail = "legacy proxy issued by an RFC 3820 proxy";
+		goto failed;
+	}
+
+	/* OpenSSL does the path: signatures, names, dates, CRLs, purpose. */
+	if ((vctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(vctx, t->store, eec, presented))
+		goto oom;
+	X509_STORE_CTX_set_default(vctx, "ssl_client");
+	X509_STORE_CTX_set_time(vctx, 0, now);
+	if (X509_verify_cert(vctx) != 1) {
+		err = X509_STORE_CTX_get_error(vctx);
+		id->reason = x509_reason(err,
+		    X509_STORE_CTX_get_current_cert(vctx));
+		id->detail = X509_verify_cert_error_string(err);
+		goto failed;
+	}
+	if ((verified = X509_STORE_CTX_get1_chain(vctx)) == NULL)
+		goto oom;
+
+	/*
+	 * Proxy policy (RFC 3820 3.8), which OpenSSL does not evaluate:
+	 * any independent proxy cuts the chain from the user's identity; a
+	 * proxy below a limited one is limited too.  The user certificate
+	 * is the first non-proxy one; it must not be a CA.
+	 */
+	k = AUTH_PROXY_NONE;
+	n = sk_X509_num(verified);
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(verified, i);
+		k = x509_rfc_kind(x, &unknown);
+		if (k == AUTH_PROXY_NONE) {
+			user = x;
+			break;
+		}
+		if (unknown) {
+			id->reason = x509_err_chain;
+			id->detail = "unknown proxy policy language";
+			goto failed_verified;
+		}
+		if (k == AUTH_PROXY_INDEPENDENT) {
+			id->reason = x509_err_independent;
+			goto failed_verified;
+		}
+		if (k == AUTH_PROXY_LIMITED)
+			limited = 1;
+	}
+	if (user == NULL) {
+		id->reason = x509_err_chain;
+		id->detail = "no user certificate in the chain";
+		goto failed_verified;
+	}
+	if (X509_check_ca(user) != 0) {
+		id->reason = x509_err_ca_user;
+		goto failed_verified;
+	}
+	if (nlegacy > 0)
+		id->proxy = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_LEGACY;
+	else if (i == 0)
+		id->proxy = AUTH_PROXY_NONE;
+	else
+		id->proxy = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_RFC;
+	if ((id->user_dn = dn_format_alloc(X509_get_subject_name(user))) ==
+	    NULL) {
+		id->reason = x509_err_chain;
+		id->detail = "user DN cannot be formatted";
+		goto failed_verified;
+	}
+
+	/* The chain as shown: legacy proxies, then what OpenSSL verified. */
+	if ((full = sk_X509_new_null()) == NULL)
+		goto oom;
+	for (i = 0; i < nlegacy; i++)
+		if (!sk_X509_push(full, legacy[i]))
+			goto oom;
+	for (n = 0; n < sk_X509_num(verified); n++)
+		if (!sk_X509_push(full, sk_X509_value(verified, n)))
+			goto oom;
+	if (x509_fill_chain(id, full) == -1)
+		goto oom;
+
+	/* VOMS: only from RFC chains; a bad AC costs the FQANs, not access. */
+	xi->cache_until = x509_min_time(id->not_after, t->crl_next_min);
+	if (nlegacy == 0) {
+		if (voms_verify_chain(t->voms, t->store, verified, now,
+		    &id->fqans, &id->nfqans, &vwhy) == -1) {
+			id->voms_error = vwhy;
+			xi->cache_until = x509_min_time(xi->cache_until,
+			    now + X509_VOMS_FAIL_SECS);
+		} else if (id->nfqans > 0) {
+			ac_until = x509_ac_not_after(verified,
+			    sk_X509_find(verified, user) >= 0 ?
+			    sk_X509_find(verified, user) : 0);
+			xi->cache_until = x509_min_time(xi->cache_until,
+			    ac_until != 0 ? ac_until + VOMS_SKEW :
+			    now + X509_VOMS_FAIL_SECS);
+		}
+	}
+	id->status = AUTH_CERT_OK;
+	id->reason = NULL;
+	id->detail = NULL;
+	goto done;
+
+failed_verified:
+	/* Show the verified chain: it is what policy was applied to. */
+	if (x509_fill_chain(id, verified) == -1)
+		goto oom;
+	goto fail_common;
+failed:
+	if (x509_fill_chain(id, presented) == -1)
+		goto oom;
+fail_common:
+	id->status = AUTH_CERT_FAILED;
+	free(id->user_dn);
+	id->user_dn = NULL;
+	/* A refusal is re-examined soon: a CRL or a clock may change. */
+	xi->cache_until = x509_min_time(now + X509_FAIL_CACHE_SECS,
+	    id->not_after > now ? id->not_after : 0);
+	goto done;
+oom:
+	x509_ident_free(xi);
+	xi = NULL;
+done:
+	X509_STORE_CTX_free(vctx);
+	if (xi != NULL && presented != NULL)
+		xi->presented = X509_chain_up_ref(presented);
+	sk_X509_free(presented);
+	sk_X509_free(full);
+	sk_X509_pop_free(verified, X509_free);
+	ERR_clear_error();
+	return (xi != NULL ? &xi->pub : NULL);
+}
+
+int
+x509_chain_key(X509 *leaf, STACK_OF(X509) *chain,
+    unsigned char key[X509_KEY_LEN])
+{
+	EVP_MD_CTX	*md;
+	unsigned char	*der;
+	unsigned int	 outlen = 0;
+	int		 i, len, ret = -1;
+	X509		*x;
+
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		goto done;
+	for (i = -1; chain == NULL ? i < 0 : i < sk_X509_num(chain); i++) {
+		x = i < 0 ? leaf : sk_X509_value(chain, i);
+		if (i == 0 && (x == leaf || X509_cmp(x, leaf) == 0))
+			continue;
+		der = NULL;
+		if ((len = i2d_X509(x, &der)) <= 0)
+			goto done;
+		if (!EVP_DigestUpdate(md, der, (size_t)len)) {
+			OPENSSL_free(der);
+			goto done;
+		}
+		OPENSSL_free(der);
+	}
+	if (!EVP_DigestFinal_ex(md, key, &outlen) || outlen != X509_KEY_LEN)
+		goto done;
+	ret = 0;
+done:
+	EVP_MD_CTX_free(md);
+	if (ret == -1)
+		ERR_clear_error();
+	return (ret);
+}
+
+/* ------------------------------------------------------------------ */
+/* The verified-chain cache                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A hash table of entries, chained per bucket, threaded on one LRU list
+ * (head = most recently used).  One mutex guards it all: the critical
+ * sections are a hash lookup and a few pointer moves.
+ */
+struct x509_centry {
+	struct x509_ident *id;		/* one reference */
+	struct x509_centry *hnext;
+	struct x509_centry *prev, *next;
+};
+
+struct x509_cache {
+	pthread_mutex_t	 lock;
+	struct x509_centry **buckets;
+	size_t		 nbuckets;	/* power of two */
+	size_t		 n, max;
+	struct x509_centry *head, *tail;
+	uint64_t	 gen;
+	uint64_t	 hits, misses;
+};
+
+struct x509_cache *
+x509_cache_new(size_t max, uint64_t gen)
+{
+	struct x509_cache *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	c->nbuckets = 16;
+	while (c->nbuckets < max * 2 && c->nbuckets < ((size_t)1 << 24))
+		c->nbuckets <<= 1;
+	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL ||
+	    pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->buckets);
+		free(c);
+		return (NULL);
+	}
+	c->max = max;
+	c->gen = gen;
+	return (c);
+}
+
+static size_t
+x509_cache_bucket(const struct x509_cache *c, const unsigned char *key)
+{
+	size_t		 h;
+
+	/* The key is a SHA-256: any of its bytes are uniform. */
+	memcpy(&h, key, sizeof(h));
+	return (h & (c->nbuckets - 1));
+}
+
+static void
+x509_lru_unlink(struct x509_cache *c, struct x509_centry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void
+x509_lru_push(struct x509_cache *c, struct x509_centry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head != NULL)
+		c->head->prev = e;
+	c->head = e;
+	if (c->tail == NULL)
+		c->tail = e;
+}
+
+/* Unlink e from its bucket and the LRU and free it; caller holds lock.
+ * The identity reference is returned so it can be dropped unlocked. */
+static struct x509_ident *
+x509_cache_remove(struct x509_cache *c, struct x509_centry *e)
+{
+	struct x509_centry **pp;
+	struct x509_ident *id = e->id;
+
+	pp = &c->buckets[x509_cache_bucket(c, id->key)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	x509_lru_unlink(c, e);
+	free(e);
+	c->n--;
+	return (id);
+}
+
+static struct x509_centry *
+x509_cache_find(struct x509_cache *c, const unsigned char *key)
+{
+	struct x509_centry *e;
+
+	for (e = c->buckets[x509_cache_bucket(c, key)]; e != NULL;
+	    e = e->hnext)
+		if (memcmp(e->id->key, key, X509_KEY_LEN) == 0)
+			return (e);
+	return (NULL);
+}
+
+struct auth_ident *
+x509_cache_lookup(struct x509_cache *c, const unsigned char key[X509_KEY_LEN],
+    uint64_t gen, time_t now)
+{
+	struct x509_centry *e;
+	struct x509_ident *found = NULL, *dead = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (gen == c->gen && (e = x509_cache_find(c, key)) != NULL) {
+		if (now < e->id->cache_until) {
+			found = e->id;
+			x509_ident_get(&found->pub);
+			x509_lru_unlink(c, e);
+			x509_lru_push(c, e);
+		} else
+			dead = x509_cache_remove(c, e);
+	}
+	if (found != NULL)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->lock);
+	if (dead != NULL)
+		x509_ident_put(&dead->pub);
+	return (found != NULL ? &found->pub : NULL);
+}
+
+void
+x509_cache_insert(struct x509_cache *c, struct auth_ident *pub, time_t now)
+{
+	struct x509_ident *id = (struct x509_ident *)pub, *old = NULL;
+	struct x509_ident *evicted = NULL;
+	struct x509_centry *e, *ne;
+
+	if (id == NULL || id->is_static || !id->has_key || c->max == 0 ||
+	    now >= id->cache_until)
+		return;
+	if ((ne = calloc(1, sizeof(*ne))) == NULL)
+		return;
+	x509_ident_get(pub);
+	ne->id = id;
+	pthread_mutex_lock(&c->lock);
+	if (pub->trust_gen != c->gen) {
+		pthread_mutex_unlock(&c->lock);
+		free(ne);
+		x509_ident_put(pub);
+		return;
+	}
+	if ((e = x509_cache_find(c, id->key)) != NULL)
+		old = x509_cache_remove(c, e);
+	else if (c->n >= c->max && c->tail != NULL)
+		evicted = x509_cache_remove(c, c->tail);
+	ne->hnext = c->buckets[x509_cache_bucket(c, id->key)];
+	c->buckets[x509_cache_bucket(c, id->key)] = ne;
+	x509_lru_push(c, ne);
+	c->n++;
+	pthread_mutex_unlock(&c->lock);
+	if (old != NULL)
+		x509_ident_put(&old->pub);
+	if (evicted != NULL)
+		x509_ident_put(&evicted->pub);
+}
+
+void
+x509_cache_reset(struct x509_cache *c, uint64_t gen)
+{
+	struct x509_centry *list, *e;
+
+	pthread_mutex_lock(&c->lock);
+	list = c->head;
+	c->head = c->tail = NULL;
+	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
+	c->n = 0;
+	c->gen = gen;
+	pthread_mutex_unlock(&c->lock);
+	/* Drop the references outside the lock: frees may be slow. */
+	while ((e = list) != NULL) {
+		list = e->next;
+		x509_ident_put(&e->id->pub);
+		free(e);
+	}
+}
+
+void
+x509_cache_free(struct x509_cache *c)
+{
+	if (c == NULL)
+		return;
+	x509_cache_reset(c, c->gen);
+	pthread_mutex_destroy(&c->lock);
+	free(c->buckets);
+	free(c);
+}
+
+void
+x509_cache_stats(struct x509_cache *c, size_t *entries, uint64_t *hits,
+    uint64_t *misses)
+{
+	pthread_mutex_lock(&c->lock);
+	if (entries != NULL)
+		*entries = c->n;
+	if (hits != NULL)
+		*hits = c->hits;
+	if (misses != NULL)
+		*misses = c->misses;
+	pthread_mutex_unlock(&c->lock);
+}

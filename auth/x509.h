@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * Grid x509 chain verification for auth.c: the trust snapshot (every CA
+ * certificate and CRL of a hashed CA directory, loaded eagerly, plus the
+ * VOMS trust of vomsdir), verification of a presented chain with CRL
+ * checks on every CA, RFC 3820 proxy policy (limited, independent) and
+ * Globus legacy proxies, the user identity (first non-proxy certificate of
+ * the verified chain, slash-form DN), VOMS FQANs, and a bounded cache of
+ * verified chains keyed by the SHA-256 of the exact chain bytes.  Knows
+ * nothing of TLS sessions, routes or HTTP; never logs.
+ */
+
+#ifndef AUTH_X509_H
+#define AUTH_X509_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "auth/auth.h"
+
+/* Length of a chain key (SHA-256). */
+#define X509_KEY_LEN		32
+
+/* Failed verifications are cached at most this long (seconds). */
+#define X509_FAIL_CACHE_SECS	60
+/* A chain whose VOMS ACs were refused is re-verified after this long. */
+#define X509_VOMS_FAIL_SECS	300
+
+/*
+ * Verification reasons, plain words, static storage: compare by pointer.
+ * They are what a user sees in a 403 body and what logs and metrics show.
+ */
+extern const char x509_err_expired[];	/* certificate expired */
+extern const char x509_err_notyet[];	/* certificate not yet valid */
+extern const char x509_err_revoked[];	/* certificate revoked */
+extern const char x509_err_unknown_ca[]; /* unknown certificate authority */
+extern const char x509_err_chain[];	/* certificate chain invalid */
+extern const char x509_err_crl[];	/* CRL missing or expired for the
+					 * issuing CA */
+extern const char x509_err_proxy_expired[]; /* proxy certificate expired */
+extern const char x509_err_independent[]; /* independent proxy carries no
+					   * user identity */
+extern const char x509_err_legacy[];	/* legacy Globus proxy not accepted */
+extern const char x509_err_ca_user[];	/* CA certificate used as user
+					 * certificate */
+
+/* What a trust load found, for logs and metrics. */
+struct x509_trust_info {
+	size_t		 ncerts;	/* CA certificates loaded (.N files) */
+	size_t		 ncrls;		/* CRLs loaded (.rN files) */
+	size_t		 nskipped;	/* unreadable/malformed files skipped */
+	char		 first_skip[256]; /* "file: why" of the first, or "" */
+	time_t		 crl_next_min;	/* earliest CRL nextUpdate, 0 if none */
+	size_t		 nvoms;		/* .lsc chains in vomsdir */
+};
+
+struct x509_trust;
+
+/*
+ * Load a trust snapshot: every "<hash>.N" file of ca_path as CA
+ * certificates and every "<hash>.rN" file as CRLs (PEM, or DER for CRLs),
+ * read now, once; other files (.info, .signing_policy, .namespaces ...)
+ * are ignored.  The store verifies with CRL_CHECK | CRL_CHECK_ALL |
+ * ALLOW_PROXY_CERTS and the given depth, so a CA without a valid CRL fails
+ * its users (fail closed).  A file that cannot be parsed is skipped and
+ * counted in info (its CA's users then fail closed); loading fails only
+ * when ca_path cannot be read or holds no CA certificate.  vomsdir may be
+ * NULL (no VOMS server trusted); when it is given and cannot be loaded,
+ * the load fails.  gen is the generation recorded in the snapshot and in
+ * every identity verified with it.  Returns a snapshot with one reference
+ * owned by the caller (x509_trust_put), or NULL with err filled; fills
+ * *info when info is not NULL.  The snapshot is immutable and thread-safe.
+ */
+struct x509_trust *x509_trust_load(const char *ca_path, const char *vomsdir,
+		    unsigned depth, uint64_t gen, struct x509_trust_info *info,
+		    char *err, size_t errlen);
+
+/* Take another reference to t (returned); thread-safe. */
+struct x509_trust *x509_trust_get(struct x509_trust *t);
+
+/* Drop a reference; the last one frees the snapshot.  NULL is a no-op. */
+void	 x509_trust_put(struct x509_trust *t);
+
+/* The generation given to x509_trust_load(). */
+uint64_t x509_trust_gen(const struct x509_trust *t);
+
+/* The X509_STORE of t, borrowed: valid while a reference to t is held. */
+X509_STORE *x509_trust_store(const struct x509_trust *t);
+
+/*
+ * The private form of struct auth_ident.  Every ident handed out by this
+ * module is one of these (pub first), so auth.c may cast.  slot is a
+ * per-identity cache owned by auth.c (the signed header block), guarded by
+ * lock and released with slot_free when the ident is freed.
+ */
+struct x509_ident {
+	struct auth_ident pub;
+	int		 is_static;	/* never freed (x509_ident_none) */
+	int		 has_key;
+	unsigned char	 key[X509_KEY_LEN]; /* chain key, when has_key */
+	time_t		 cache_until;	/* cache entry life (<= not_after) */
+	STACK_OF(X509)	*presented;	/* the chain as sent, leaf first, so a
+					 * trust reload can re-verify it */
+	pthread_mutex_t	 lock;
+	void		*slot;
+	void		(*slot_free)(void *);
+};
+
+/*
+ * Verify a presented chain against t at time now and return a new
+ * identity (one reference, owned by the caller: x509_ident_put).  leaf is
+ * the client's certificate; chain is what the client sent (it may start
+ * with leaf, or not; may be NULL).  Neither is modified or kept.
+ * The chain is verified by X509_verify_cert; then proxy policy is applied
+ * (independent anywhere: refused; limited anywhere: the leaf counts as
+ * limited; an unknown policy language: refused), the user certificate is
+ * the first non-proxy certificate of the verified chain and must not be a
+ * CA, and the VOMS ACs are checked (voms_verify_chain).  A Globus legacy
+ * proxy (subject = issuer + CN=proxy / CN=limited proxy, no proxyCertInfo)
+ * is refused unless legacy_proxies is set; then its signature and dates
+ * are checked here and the rest of the chain by OpenSSL (no VOMS).
+ * Status OK sets user_dn, fqans (or voms_error), proxy, chain, not_after;
+ * FAILED sets reason (one of x509_err_*), detail (OpenSSL's static text
+ * or NULL) and chain (the presented one) and leaves user_dn NULL.  Both
+ * keep the presented chain (references, in presented) and its key, and
+ * set cache_until: the earliest notAfter, CRL nextUpdate and VOMS AC end
+ * (+ VOMS_SKEW); X509_VOMS_FAIL_SECS when an AC was refused;
+ * X509_FAIL_CACHE_SECS for a refusal.  Returns NULL only on
+ * out-of-memory.  Thread-safe.
+ */
+struct auth_ident *x509_verify(const struct x509_trust *t, X509 *leaf,
+		    STACK_OF(X509) *chain, time_t now, int legacy_proxies);
+
+/*
+ * The shared identity with status AUTH_CERT_NONE (no certificate), and a
+ * shared FAILED one for out-of-memory; both static: get/put are no-ops.
+ */
+struct auth_ident *x509_ident_none(void);
+struct auth_ident *x509_ident_oom(void);
+
+/* Take a reference (returns id); put drops one and frees at zero.  Both
+ * accept NULL and static identities.  Thread-safe. */
+struct auth_ident *x509_ident_get(struct auth_ident *id);
+void	 x509_ident_put(struct auth_ident *id);
+
+/*
+ * The cache key of a presented chain: SHA-256 over the DER bytes of leaf
+ * followed by every certificate of chain (a chain starting with leaf
+ * counts it once).  Returns 0, or -1 on an encoding failure.
+ */
+int	 x509_chain_key(X509 *leaf, STACK_OF(X509) *chain,
+	    unsigned char key[X509_KEY_LEN]);
+
+/*
+ * The verified-chain cache: at most max entries (least recently used
+ * evicted), each alive until its identity's cache_until, all of one trust
+ * generation.  Mutex-protected; every function is thread-safe.
+ */
+struct x509_cache;
+
+/* A new empty cache for generation gen; max 0 disables caching (every
+ * lookup misses, inserts are dropped).  NULL on OOM. */
+struct x509_cache *x509_cache_new(size_t max, uint64_t gen);
+
+/* Free the cache and drop its references; NULL is a no-op. */
+void	 x509_cache_free(struct x509_cache *c);
+
+/*
+ * Look key up: returns a new reference to the identity (caller puts it)
+ * when an entry of generation gen exists and now < its cache_until;
+ * otherwise NULL (an expired entry is removed).  Counts hits and misses.
+ */
+struct auth_ident *x509_cache_lookup(struct x509_cache *c,
+		    const unsigned char key[X509_KEY_LEN], uint64_t gen,
+		    time_t now);
+
+/*
+ * Insert id under its key (the cache takes its own reference), replacing
+ * an older entry with the same key.  Ignored when id has no key, is not of
+ * the cache's current generation, or is already past cache_until.
+ */
+void	 x509_cache_insert(struct x509_cache *c, struct auth_ident *id,
+	    time_t now);
+
+/* Drop every entry and switch the cache to generation gen. */
+void	 x509_cache_reset(struct x509_cache *c, uint64_t gen);
+
+/* Entries, hits and misses so far (any pointer may be NULL). */
+void	 x509_cache_stats(struct x509_cache *c, size_t *entries,
+	    uint64_t *hits, uint64_t *misses);
+
+/* Plain words for a proxy kind ("none", "RFC 3820", "limited" ...). */
+const char *x509_proxy_name(enum auth_proxy_kind k);
+
+#endif /* AUTH_X509_H */
