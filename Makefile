@@ -57,8 +57,9 @@ TOOLS		= $(BUILD)/tests/backend $(BUILD)/tests/rawclient \
 
 # The test PKI is generated at test time (never committed); one copy serves
 # the plain and the sanitizer builds.
-PKI		?= build/pki
-export PKI_DIR	 = $(abspath $(PKI))
+PKI		?= $(CURDIR)/build/pki
+export PKI
+export PKI_DIR	 = $(PKI)
 
 OBJS	= $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ) $(LLHTTP_OBJ)
 DEPS	= $(OBJS:.o=.d) $(UNIT_BINS:=.d)

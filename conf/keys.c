@@ -274,13 +274,13 @@ static const struct keys_row keys_table[] = {
 
 	/* limits: {...} */
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_request_line,
-	    256, 1 * MIB, "8k", "Request line; longer gets 414."),
+	    256, 64 * KIB, "8k", "Request line; longer gets 414."),
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_header_field,
 	    256, 1 * MIB, "8k", "One header line; longer gets 431."),
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_header_block,
 	    1 * KIB, 16 * MIB, "32k", "Whole request head; larger gets 431."),
 	R_UINT(KEYS_SCOPE_LIMITS, struct conf_limits, max_header_count,
-	    1, 10000, "100", "Header lines per request; more gets 431."),
+	    1, 128, "100", "Header lines per request; more gets 431."),
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_chunk_ext,
 	    0, 64 * KIB, "256", "Chunk extension bytes per chunk."),
 	R_UINT(KEYS_SCOPE_LIMITS, struct conf_limits, max_connections,

@@ -67,7 +67,7 @@ static const char conn_err_done[] = "done";
 /* ------------------------------------------------------------------ */
 
 struct xchg *
-xchg_get(struct worker *w)
+xchg_get(struct worker *w, size_t pathcap)
 {
 	struct xchg	*x;
 
@@ -80,6 +80,15 @@ xchg_get(struct worker *w)
 		x->uphead = evbuffer_new();
 		if (x->uphead == NULL)
 			fatalx("out of memory");
+		x->path = x->uppath = NULL;
+		x->pathcap = 0;
+	}
+	if (x->pathcap < pathcap) {
+		free(x->path);
+		free(x->uppath);
+		x->path = xmalloc(pathcap);
+		x->uppath = xmalloc(pathcap);
+		x->pathcap = pathcap;
 	}
 	/* Reset the bookkeeping; the large arrays are written before read. */
 	{
@@ -106,6 +115,8 @@ xchg_put(struct worker *w, struct xchg *x)
 	}
 	if (w->nxfree >= XCHG_FREE_MAX) {
 		evbuffer_free(x->uphead);
+		free(x->path);
+		free(x->uppath);
 		free(x);
 		return;
 	}
@@ -615,7 +626,7 @@ conn_parse(struct conn *c)
 		if ((len = evbuffer_get_length(in)) == 0)
 			return;
 		if (c->x == NULL) {
-			x = xchg_get(c->w);
+			x = xchg_get(c->w, cf->limits.max_request_line + 1);
 			x->c = c;
 			c->x = x;
 			c->flags |= CONN_F_IN_HEAD;
@@ -629,7 +640,7 @@ conn_parse(struct conn *c)
 			return;
 		}
 		r = http_parse_request(buf, want, &lim, &x->req, x->hdrs, maxh,
-		    x->path, sizeof(x->path), &err);
+		    x->path, x->pathcap, &err);
 		if (r == HTTP_PARSE_AGAIN) {
 			if (want >= maxhead) {
 				conn_error(c, 431, "request head too large");

@@ -127,8 +127,9 @@ struct xchg {
 	struct http_hdr		 rhdrs[HTTP_MAX_HDRS];
 	char			 method[16];
 	char			 target[512];	/* for the log, truncated */
-	char			 path[8200];	/* normalised path */
-	char			 uppath[8200];	/* rewritten path */
+	char			*path;		/* normalised path [pathcap] */
+	char			*uppath;	/* rewritten path [pathcap] */
+	size_t			 pathcap;
 };
 
 /* Accept callback for a worker's listener: owns fd from then on. */
@@ -169,8 +170,9 @@ int	 conn_unref(struct conn *c);
 /* Apply the client-side read/write timeouts for the current state. */
 void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
 
-/* Exchange free list. */
-struct xchg *xchg_get(struct worker *w);
+/* Exchange free list.  The path buffers hold at least pathcap bytes
+ * (max_request_line + 1 of the caller's generation). */
+struct xchg *xchg_get(struct worker *w, size_t pathcap);
 void	 xchg_put(struct worker *w, struct xchg *x);
 
 #endif /* PROXY_CONN_H */

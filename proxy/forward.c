@@ -150,8 +150,7 @@ forward_start(struct xchg *x)
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	ssize_t			 uplen;
 
-	uplen = route_rewrite(x->route, x->req.path, x->uppath,
-	    sizeof(x->uppath));
+	uplen = route_rewrite(x->route, x->req.path, x->uppath, x->pathcap);
 	if (uplen < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewritten path too long";

@@ -513,6 +513,8 @@ worker_teardown(struct worker *w)
 	while ((x = w->xfree) != NULL) {
 		w->xfree = x->next;
 		evbuffer_free(x->uphead);
+		free(x->path);
+		free(x->uppath);
 		free(x);
 	}
 	wgen_put(w->wg);

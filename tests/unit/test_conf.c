@@ -349,7 +349,7 @@ test_conf__units_and_values(void **state)
 	assert_int_equal(c->limits.max_request_line, 16384);
 	assert_int_equal(c->limits.max_header_field, 8192);
 	assert_int_equal(c->limits.max_header_block, 1048576);
-	assert_int_equal(c->limits.max_header_count, 200);
+	assert_int_equal(c->limits.max_header_count, 120);
 	assert_int_equal(c->limits.max_chunk_ext, 0);
 	assert_int_equal(c->limits.max_connections, 1);
 	assert_int_equal(c->limits.buffer_high, 65536);
