@@ -3,7 +3,7 @@
 # need.  Idempotent; does nothing when all are present.
 set -eu
 pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
-libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl
+libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl python3-yaml
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc"
 missing=""

@@ -333,6 +333,9 @@ conn_xchg_done(struct conn *c)
 	c->flags &= ~CONN_F_PAUSED;
 	bufferevent_enable(c->bev, EV_READ);
 	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
+	/* Inside conn_parse() its loop picks up the next request. */
+	if (c->flags & CONN_F_PARSING)
+		return;
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		conn_parse(c);		/* pipelined request */
 	else
@@ -540,25 +543,31 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	const struct conf_route	*route;
 	struct auth_ctx		*actx;
+	size_t			 head_len = x->req.head_len;
 
 	xchg_note_request(x);
 	x->head_method = (x->req.method_id == HTTP_HEAD);
 	x->idempotent = method_idempotent(x->req.method_id);
 
+	/*
+	 * Local answers read the head (x->req points into the input buffer)
+	 * while they build the response, so the head is drained after them;
+	 * conn_parse()'s loop, not recursion, handles what follows.
+	 */
 	if (c->flags & CONN_F_REDIRECT) {
 		conn_redirect(c, x);
-		evbuffer_drain(in, x->req.head_len);
+		evbuffer_drain(in, head_len);
 		return;
 	}
 	if ((c->flags & CONN_F_TLS) && x->req.pathlen == sizeof(TROUBLE_PATH)
 	    - 1 && memcmp(x->req.path, TROUBLE_PATH, x->req.pathlen) == 0) {
 		conn_trouble(c, x);
-		evbuffer_drain(in, x->req.head_len);
+		evbuffer_drain(in, head_len);
 		return;
 	}
 	if ((route = route_match(c->gen->conf, x->req.path)) == NULL) {
 		x->error = "no route";
-		evbuffer_drain(in, x->req.head_len);
+		evbuffer_drain(in, head_len);
 		conn_respond(c, 404, NULL, NULL, "404 Not Found: no route for "
 		    "this path\n", 37, 0);
 		return;
@@ -575,14 +584,14 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		    (const struct sockaddr *)&c->peer, &x->ad);
 		x->have_ad = 1;
 		if (x->ad.result == AUTH_DENY) {
-			evbuffer_drain(in, x->req.head_len);
+			evbuffer_drain(in, head_len);
 			conn_deny(c, x, x->ad.reason ? x->ad.reason :
 			    "access denied");
 			return;
 		}
 	} else if (!route_addr_allowed(route,
 	    (const struct sockaddr *)&c->peer)) {
-		evbuffer_drain(in, x->req.head_len);
+		evbuffer_drain(in, head_len);
 		conn_deny(c, x, "address not allowed");
 		return;
 	}
@@ -621,10 +630,16 @@ conn_parse(struct conn *c)
 	maxh = cf->limits.max_header_count < HTTP_MAX_HDRS ?
 	    cf->limits.max_header_count : HTTP_MAX_HDRS;
 
+	if (c->flags & CONN_F_PARSING)
+		return;
+	c->flags |= CONN_F_PARSING;
 	while (!(c->flags & (CONN_F_CLOSING | CONN_F_CLOSE_AFTER))) {
 		in = bufferevent_get_input(c->bev);
-		if ((len = evbuffer_get_length(in)) == 0)
-			return;
+		if ((len = evbuffer_get_length(in)) == 0) {
+			if (c->x == NULL)
+				timer_arm(c, cf->timeouts.keepalive);
+			break;
+		}
 		if (c->x == NULL) {
 			x = xchg_get(c->w, cf->limits.max_request_line + 1);
 			x->c = c;
@@ -632,21 +647,19 @@ conn_parse(struct conn *c)
 			c->flags |= CONN_F_IN_HEAD;
 			timer_arm(c, cf->timeouts.request_head);
 		} else if (c->x->state != X_ST_HEAD)
-			return;		/* busy: the request waits its turn */
+			break;		/* busy: the request waits its turn */
 		x = c->x;
 		want = len < maxhead ? len : maxhead;
 		if ((buf = (const char *)evbuffer_pullup(in, want)) == NULL) {
 			conn_close(c, "out of memory");
-			return;
+			break;
 		}
 		r = http_parse_request(buf, want, &lim, &x->req, x->hdrs, maxh,
 		    x->path, x->pathcap, &err);
 		if (r == HTTP_PARSE_AGAIN) {
-			if (want >= maxhead) {
+			if (want >= maxhead)
 				conn_error(c, 431, "request head too large");
-				return;
-			}
-			return;
+			break;
 		}
 		evtimer_del(&c->timer);
 		c->flags &= ~CONN_F_IN_HEAD;
@@ -661,10 +674,12 @@ conn_parse(struct conn *c)
 			log_info("%s:%d: rejected request: %d %s", c->peerstr,
 			    c->peerport, err.status, err.reason);
 			conn_error(c, err.status, err.reason);
-			return;
+			break;
 		}
 		conn_dispatch(c, x);
 	}
+	c->flags &= ~CONN_F_PARSING;
+	/* A close requested inside the loop is carried out by conn_unref. */
 }
 
 /* ------------------------------------------------------------------ */

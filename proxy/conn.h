@@ -43,6 +43,7 @@ struct evbuffer;
 #define CONN_F_EOF		0x0020	/* client half-closed */
 #define CONN_F_REDIRECT		0x0040	/* plain listener: 301 to https */
 #define CONN_F_PAUSED		0x0080	/* reading paused: backpressure */
+#define CONN_F_PARSING		0x0100	/* inside conn_parse(): no re-entry */
 
 struct conn {
 	struct worker		*w;

@@ -869,7 +869,8 @@ static const struct http_method http_methods[] = {
 	{ NULL, 0, 0, 0 }
 };
 
-/* "HTTP/d.d": 0 and the minor version, 505 or 400 via err otherwise. */
+/* "HTTP/d.d": 0 and the minor version, an error status via err otherwise (requests use 400 for every
+ * unsupported version: the rejection must be a 4xx). */
 static enum http_parse_result
 http_version(const char *v, size_t n, int st_bad, int st_vers, int *minor,
     struct http_error *err)
@@ -913,7 +914,7 @@ http_request_line(const char *s, size_t n, struct http_req *req,
 	req->targetlen = (size_t)(sp - (s + t));
 
 	i = (size_t)(sp - s) + 1;
-	r = http_version(s + i, n - i, 400, 505, &req->version_minor, err);
+	r = http_version(s + i, n - i, 400, 400, &req->version_minor, err);
 	if (r != HTTP_PARSE_OK)
 		return (r);
 
