@@ -325,13 +325,16 @@ conn_xchg_done(struct conn *c)
 	metrics_request(c->w, x);
 	xchg_put(c->w, x);
 	c->x = NULL;
-	if (c->flags & (CONN_F_CLOSE_AFTER | CONN_F_EOF) || c->w->draining) {
+	if ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
+	    ((c->flags & CONN_F_EOF) &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
 		conn_flush_close(c);
 		return;
 	}
-	/* Resume reading if backpressure had paused it. */
+	/* Resume reading if backpressure had paused it (not after EOF). */
 	c->flags &= ~CONN_F_PAUSED;
-	bufferevent_enable(c->bev, EV_READ);
+	if (!(c->flags & CONN_F_EOF))
+		bufferevent_enable(c->bev, EV_READ);
 	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
 	/* Inside conn_parse() its loop picks up the next request. */
 	if (c->flags & CONN_F_PARSING)
@@ -659,6 +662,9 @@ conn_parse(struct conn *c)
 		if (r == HTTP_PARSE_AGAIN) {
 			if (want >= maxhead)
 				conn_error(c, 431, "request head too large");
+			else if (c->flags & CONN_F_EOF)
+				/* Half-closed mid-head: it can never complete. */
+				conn_close(c, conn_err_eof);
 			break;
 		}
 		evtimer_del(&c->timer);
@@ -739,15 +745,26 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 			conn_parse(c);
 	} else if (what & BEV_EVENT_EOF) {
+		/* A second EOF, or one seen while writing: the peer is gone
+		 * (libevent reports a dirty TLS write failure as EOF). */
+		if ((c->flags & CONN_F_EOF) || (what & BEV_EVENT_WRITING)) {
+			conn_close(c, conn_err_eof);
+			conn_unref(c);
+			return;
+		}
 		c->flags |= CONN_F_EOF;
-		if (c->x != NULL && c->x->state == X_ST_FORWARD &&
-		    c->x->req_done) {
-			/* Half-close after a full request: still answer. */
-			bufferevent_disable(bev, EV_READ);
-		} else if (c->x != NULL && c->x->state == X_ST_CONNECTING &&
-		    c->x->req_done) {
-			bufferevent_disable(bev, EV_READ);
-		} else
+		bufferevent_disable(bev, EV_READ);
+		/*
+		 * libevent's TLS bufferevent stops writing on EOF as well.
+		 * Restart it: a half-closed client still gets its answers, and
+		 * a client that is really gone shows up as a write error.
+		 */
+		if (c->flags & CONN_F_TLS)
+			bufferevent_enable(bev, EV_WRITE);
+		if (c->x != NULL && (c->x->state == X_ST_FORWARD ||
+		    c->x->state == X_ST_CONNECTING) && c->x->req_done)
+			;	/* half-close after a full request: answer it */
+		else
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!(c->flags & CONN_F_READY)) {

@@ -624,7 +624,8 @@ parse_resp_head(struct xchg *x)
 		x->respbody = XB_CLOSE;
 
 	close = !x->req.keepalive || !x->req_done || c->w->draining ||
-	    (c->flags & (CONN_F_CLOSE_AFTER | CONN_F_EOF));
+	    (c->flags & CONN_F_CLOSE_AFTER) || ((c->flags & CONN_F_EOF) &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0);
 	if (x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) {
 		if (x->req.version_minor >= 1)
 			x->resp_chunked_out = 1;
