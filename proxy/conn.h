@@ -115,6 +115,7 @@ struct xchg {
 	uint64_t		 t_start;
 	uint64_t		 t_up;
 	uint64_t		 t_uphead;
+	uint64_t		 t_sent;	/* request fully sent upstream */
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
 	const char		*error;		/* why it failed, for the log */

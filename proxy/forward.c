@@ -261,6 +261,7 @@ forward_send(struct xchg *x)
 		    cf->timeouts.body_idle);
 		relay_request(x);
 	} else {
+		x->t_sent = util_now_us();
 		tv.tv_sec = cf->timeouts.upstream_response / 1000;
 		tv.tv_usec = (cf->timeouts.upstream_response % 1000) * 1000;
 		bufferevent_set_timeouts(u->bev, &tv, NULL);
@@ -431,6 +432,7 @@ relay_request(struct xchg *x)
 	if (x->req_done) {
 		/* Now the backend's turn: time its answer. */
 		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+		x->t_sent = util_now_us();
 		if (!x->resp_head_sent) {
 			tv.tv_sec = cf->timeouts.upstream_response / 1000;
 			tv.tv_usec = (cf->timeouts.upstream_response % 1000) *
@@ -562,7 +564,8 @@ write_resp_head(struct xchg *x, int close)
 }
 
 /* Parse the backend's response head.  Returns 0 when the body (if any)
- * may be relayed, -1 when x is finished or failed. */
+ * may be relayed, 1 when more bytes are needed, -1 when x failed (and may
+ * already be recycled: the caller must not touch it). */
 static int
 parse_resp_head(struct xchg *x)
 {
@@ -586,7 +589,7 @@ parse_resp_head(struct xchg *x)
 	maxhead = lim.max_request_line + lim.max_header_block + 4;
 	for (;;) {
 		if ((len = evbuffer_get_length(in)) == 0)
-			return (-1);
+			return (1);
 		want = len < maxhead ? len : maxhead;
 		buf = (const char *)evbuffer_pullup(in, want);
 		r = http_parse_response(buf, want, &lim, x->req.method_id,
@@ -594,7 +597,7 @@ parse_resp_head(struct xchg *x)
 		if (r == HTTP_PARSE_AGAIN) {
 			if (want >= maxhead)
 				goto bad;
-			return (-1);
+			return (1);
 		}
 		if (r == HTTP_PARSE_ERROR)
 			goto bad;
@@ -712,6 +715,29 @@ forward_client_drained(struct xchg *x)
 	}
 }
 
+/*
+ * upstream_response bounds the whole response head, not just the gap
+ * between reads: a backend trickling its head byte by byte still gets a
+ * 504 in time.  Re-arm the read timeout with what is left.
+ */
+static void
+head_deadline(struct xchg *x)
+{
+	const struct conf *cf = x->c->gen->conf;
+	uint64_t	 limit = (uint64_t)cf->timeouts.upstream_response * 1000;
+	uint64_t	 spent = util_now_us() - x->t_sent;
+	struct timeval	 tv;
+
+	if (spent >= limit) {
+		forward_abort(x);
+		forward_fail(x, 504, fwd_err_timeout);
+		return;
+	}
+	tv.tv_sec = (limit - spent) / 1000000;
+	tv.tv_usec = (limit - spent) % 1000000;
+	bufferevent_set_timeouts(x->up->bev, &tv, NULL);
+}
+
 static void
 up_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -721,8 +747,16 @@ up_read_cb(struct bufferevent *bev, void *arg)
 
 	conn_ref(c);
 	if (!x->resp_head_sent) {
-		if (parse_resp_head(x) == -1)
+		switch (parse_resp_head(x)) {
+		case 1:
+			if (x->t_sent != 0)
+				head_deadline(x);
 			goto done;
+		case -1:
+			goto done;
+		default:
+			break;
+		}
 	}
 	if (x->up != NULL && !x->resp_done)
 		relay_response(x);
