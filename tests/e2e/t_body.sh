@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 the gridfront authors
+#
+# Bodies stream both ways: a 100 MiB upload and a 100 MiB download cross
+# the proxy with matching SHA-256 (Content-Length and chunked, each way),
+# Expect: 100-continue is honoured without curl's fallback delay,
+# close-delimited responses arrive whole, 204/304/HEAD responses carry no
+# body and leave the connection usable, trailers are never turned into
+# headers, and the proxy's memory stays bounded while streaming (it never
+# buffers a whole body).
+
+. "$(dirname "$0")/lib.sh"
+
+start_backend b1
+std_conf "$WORK/body.yaml" "$(route / b1)" "timeouts:
+  upstream_response: 20s
+  body_idle: 20s"
+start_proxy "$WORK/body.yaml"
+U=$(px_url)
+BIG=$((100 * 1024 * 1024))
+T_STEP=120
+
+head -c "$BIG" /dev/urandom >"$WORK/big.bin"
+big_sha=$(sha256sum "$WORK/big.bin" | cut -c1-64)
+pat_sha=$("$BACKEND" --gen-sha256 "$BIG")
+
+rss0=$(px_rss_kb)
+
+# ------------------------------------------------------------------ upload
+j=$(gcurl -X POST --data-binary @"$WORK/big.bin" -H 'Expect:' "$U/up/cl")
+assert_eq "100 MiB Content-Length upload: length" "$BIG" "$(jq -r .body_length <<<"$j")"
+assert_eq "100 MiB Content-Length upload: sha256" "$big_sha" "$(jq -r .body_sha256 <<<"$j")"
+assert_eq "upload forwarded with Content-Length framing" length "$(jq -r .framing <<<"$j")"
+
+j=$(gcurl -T "$WORK/big.bin" -X POST -H 'Transfer-Encoding: chunked' -H 'Expect:' "$U/up/chunked")
+assert_eq "100 MiB chunked upload: length" "$BIG" "$(jq -r .body_length <<<"$j")"
+assert_eq "100 MiB chunked upload: sha256" "$big_sha" "$(jq -r .body_sha256 <<<"$j")"
+assert_eq "chunked upload forwarded chunked" chunked "$(jq -r .framing <<<"$j")"
+
+# ------------------------------------------------------------------ download
+got=$(gcurl "$U/size/$BIG" | sha256sum | cut -c1-64)
+assert_eq "100 MiB Content-Length download: sha256" "$pat_sha" "$got"
+got=$(gcurl "$U/chunked/$BIG" | sha256sum | cut -c1-64)
+assert_eq "100 MiB chunked download: sha256" "$pat_sha" "$got"
+h=$(gcurl -D - -o /dev/null "$U/size/12345")
+assert_match "download keeps Content-Length" "$h" $'[Cc]ontent-[Ll]ength: 12345\r'
+
+rss1=$(px_rss_kb)
+if sanitized; then
+	note "RSS bound not checked under ASan (${rss0} -> ${rss1} kB)"
+else
+	assert_le "proxy RSS grew by < 64 MiB over 400 MiB of bodies (${rss0} -> ${rss1} kB)" \
+	    $((rss1 - rss0)) $((64 * 1024))
+fi
+
+# ------------------------------------------------------------------ slow reader
+# A client that reads slowly must not make the proxy buffer the body.
+rss0=$(px_rss_kb)
+printf 'GET /size/%d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' $((64 * 1024 * 1024)) |
+    timeout 30 "$RAW" --port "$PX_PORT" --slow-read-ms 50 --read-size 16384 \
+    --timeout-ms 3000 >"$WORK/slow.out" 2>"$WORK/slow.err"
+rss1=$(px_rss_kb)
+if sanitized; then
+	note "RSS bound not checked under ASan (${rss0} -> ${rss1} kB)"
+else
+	assert_le "slow reader of 64 MiB: proxy RSS grew by < 32 MiB (${rss0} -> ${rss1} kB)" \
+	    $((rss1 - rss0)) $((32 * 1024))
+fi
+wait_until 5 bash -c "[ \"\$(curl -s $(be_url b1)/__stats | jq .busy)\" = 0 ]"
+assert_eq "abandoned slow download: its upstream transfer was torn down" 0 \
+    "$(be_stats b1 busy)"
+
+# ------------------------------------------------------------------ 100-continue
+t=$(gcurl -o "$WORK/e100.json" -w '%{time_total}' --expect100-timeout 10 \
+    -H 'Expect: 100-continue' -X POST --data-binary @"$WORK/big.bin" "$U/up/expect")
+assert_eq "Expect: 100-continue upload: sha256" "$big_sha" "$(jq -r .body_sha256 "$WORK/e100.json")"
+assert_le "Expect: 100-continue answered promptly (curl waited ${t}s, not its 10 s)" \
+    "${t%.*}" 8
+raw "POST /e100 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" --timeout-ms 2000
+assert_contains "interim 100 Continue reaches the client before the body is sent" \
+    "$RAW_OUT" "HTTP/1.1 100"
+
+# ------------------------------------------------------------------ close-delimited
+got=$(gcurl "$U/close/5000000" | sha256sum | cut -c1-64)
+assert_eq "close-delimited response (5 MB): sha256" "$("$BACKEND" --gen-sha256 5000000)" "$got"
+n=$(gcurl -o /dev/null -w '%{size_download}' "$U/close/0")
+assert_eq "empty close-delimited response" 0 "$n"
+r=$(gcurl -s -o /dev/null -o /dev/null -w '%{http_code} ' "$U/close/1000" "$U/a")
+assert_eq "a request after a close-delimited response works" "200 200 " "$r"
+
+# ------------------------------------------------------------------ 204 / 304 / HEAD
+for code in 204 304; do
+	raw "GET /status/$code HTTP/1.1\r\nHost: a\r\n\r\nGET /after-$code HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+	assert_eq "$code then GET on one connection: 2 responses" 2 "$(raw_nresponses)"
+	assert_match "$code answered" "$RAW_OUT" "^HTTP/1.1 $code"
+	assert_contains "request after $code answered correctly" "$RAW_OUT" "\"target\":\"/after-$code\""
+done
+raw "HEAD /size/100000 HTTP/1.1\r\nHost: a\r\n\r\nGET /after-head HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+assert_eq "HEAD then GET: 2 responses" 2 "$(raw_nresponses)"
+assert_eq "HEAD keeps Content-Length" 100000 "$(raw_header Content-Length)"
+assert_contains "request after HEAD answered correctly" "$RAW_OUT" '"target":"/after-head"'
+assert_le "HEAD response carries no body" "$(wc -c <"$WORK/raw.out")" 2000
+raw "HEAD /chunked/100000 HTTP/1.1\r\nHost: a\r\n\r\nGET /after-head2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+assert_eq "HEAD of a chunked resource then GET: 2 responses" 2 "$(raw_nresponses)"
+assert_contains "request after chunked HEAD answered correctly" "$RAW_OUT" '"target":"/after-head2"'
+
+# ------------------------------------------------------------------ trailers
+raw "POST /tr HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Evil-Trailer: 1\r\nHost: evil\r\n\r\n"
+j=$(body_of "$WORK/raw.out")
+assert_eq "request with trailers answered" 200 "$(raw_status)"
+assert_eq "request trailer not forwarded as a header" "" "$(json_headers "$j" X-Evil-Trailer)"
+assert_eq "trailer 'Host' did not become a second Host" 1 "$(json_headers "$j" Host | wc -l)"
+assert_eq "body before the trailers intact" 5 "$(jq -r .body_length <<<"$j")"
+h=$(gcurl -D - -o "$WORK/tr.bin" "$U/trailers/70000")
+assert_eq "response with trailers: body intact" "$("$BACKEND" --gen-sha256 70000)" \
+    "$(sha256sum <"$WORK/tr.bin" | cut -c1-64)"
+assert_not_contains "response trailer not turned into a header" "$h" "X-Backend-Trailer"
+
+# ------------------------------------------------------------------ pipelined bodies
+raw "POST /p1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcPOST /p2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+assert_eq "body requests pipelined: 3 responses" 3 "$(raw_nresponses)"
+assert_match "pipelined bodies kept their boundaries" "$(tr -d '\r\n' <<<"$RAW_OUT")" \
+    '"target":"/p1".*"body_length":3,.*"target":"/p2".*"body_length":2,.*"target":"/p3"'
+
+stop_proxy
+finish
