@@ -311,11 +311,27 @@ auth_sig_file(const char *path)
 /* Loading                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Load a trust snapshot.  A file that cannot be parsed (a half-written CRL
+ * from fetch-crl, say) refuses the whole snapshot: on reload the old store
+ * stays in force rather than failing that CA's users closed.
+ */
 static struct x509_trust *
 auth_load_trust(struct auth_ctx *ctx, uint64_t gen, char *err, size_t errlen)
 {
-	return (x509_trust_load(ctx->ca_path, ctx->vomsdir, ctx->depth, gen,
-	    NULL, err, errlen));
+	struct x509_trust_info info;
+	struct x509_trust *t;
+
+	t = x509_trust_load(ctx->ca_path, ctx->vomsdir, ctx->depth, gen,
+	    &info, err, errlen);
+	if (t != NULL && info.nskipped > 0) {
+		snprintf(err, errlen, "CA directory %s: %zu unreadable "
+		    "file(s), first %s", ctx->ca_path, info.nskipped,
+		    info.first_skip);
+		x509_trust_put(t);
+		return (NULL);
+	}
+	return (t);
 }
 
 static struct auth_snap *

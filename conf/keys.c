@@ -62,6 +62,7 @@ struct keys_row {
 	int		(*fn)(struct keys_ctx *, const struct yaml_node *,
 			    void *);
 	int		 required;
+	int		 empty_ok;	/* KEYS_K_STRING: "" is a value */
 	const char	*type;		/* for --list-keys; NULL: from kind */
 	const char	*expect;	/* "expected ..."; NULL: from kind */
 	const char	*def;		/* default, as a user would write it */
@@ -252,9 +253,9 @@ static const struct keys_row keys_table[] = {
 	  "the normalised path." },
 	{ .name = "to", .scope = KEYS_SCOPE_ROUTE_REWRITE,
 	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_STRING,
-	  SLOT(struct conf_route, rewrite_to), .required = 1,
+	  SLOT(struct conf_route, rewrite_to), .required = 1, .empty_ok = 1,
 	  .desc = "Replacement; $1..$9 are capture groups, $$ is a "
-	  "literal $." },
+	  "literal $; may be empty to strip what from matched." },
 
 	/* timeouts: {...} */
 	R_DURATION(KEYS_SCOPE_TIMEOUTS, struct conf_timeouts, handshake, "10s",
@@ -1705,6 +1706,11 @@ apply_row(struct keys_ctx *ctx, const struct keys_row *row,
 		slot_store(slot, row->size, (uint64_t)iv);
 		return (0);
 	case KEYS_K_STRING:
+		if (row->empty_ok && n->kind == YAML_KIND_SCALAR &&
+		    scalar_text(n) != NULL && scalar_text(n)[0] == '\0') {
+			set_string(slot, keys_xstrdup(""));
+			return (0);
+		}
 		if (get_string(ctx, n, &s) == -1)
 			return (-1);
 		set_string(slot, s);

@@ -77,7 +77,7 @@ access_log(struct conn *c, struct xchg *x)
 {
 	struct worker	*w = c->w;
 	const struct conf *cf = c->gen->conf;
-	char		 tbuf[64], dn[600], login[160], target[1100];
+	char		 tbuf[64], dn[600], login[160], target[1100], errs[300];
 	char		*p;
 	size_t		 room;
 	time_t		 now;
@@ -105,8 +105,7 @@ access_log(struct conn *c, struct xchg *x)
 	esc(target, sizeof(target), x->target[0] ? x->target : "-", json);
 	if (x->method[0])
 		method = x->method;
-	if (x->have_ad)
-		method = x->method;
+	esc(errs, sizeof(errs), x->error, json);
 	now = time(NULL);
 	p = w->logbuf + w->loglen;
 	room = ACCESS_BUF - w->loglen;
@@ -128,7 +127,7 @@ access_log(struct conn *c, struct xchg *x)
 		    x->ad.result == AUTH_ANON ? "none" :
 		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
 		    backend, total, upstream, x->error ? ",\"error\":\"" : "",
-		    x->error ? x->error : "", x->error ? "\"" : "");
+		    errs, x->error ? "\"" : "");
 	} else {
 		localtime_r(&now, &tm);
 		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
@@ -144,8 +143,8 @@ access_log(struct conn *c, struct xchg *x)
 		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
 		    x->ad.result == AUTH_ANON ? "none" :
 		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
-		    backend, x->error ? " [error: " : "",
-		    x->error ? x->error : "", x->error ? "]" : "");
+		    backend, x->error ? " [error: " : "", errs,
+		    x->error ? "]" : "");
 	}
 	if (n < 0 || (size_t)n >= room)
 		return;

@@ -4,13 +4,16 @@
 /*
  * The --import-aps migration tool: reads the Go auth-proxy-server's JSON
  * configuration and writes the equivalent gridfront YAML to a stream.
- * APS rules are tried in order and the first match wins; a rule whose path
- * contains any of ". * ^ $" is a Go regular expression matched anywhere in
- * the path, any other path a plain string prefix (character-wise, not at
- * a segment boundary).  Both become gridfront regex routes so that the
- * matching semantics stay exactly the same; old_path/new_path become a
- * rewrite.  What cannot be translated exactly is written as a "# TODO"
- * comment next to the rule.  Called only from main.c.
+ * The semantics are those of APS's PathMatched(): rules are tried in order
+ * and the first match wins; a rule path containing any of ". * ^ $" is a
+ * Go regular expression matched anywhere in the request path, any other a
+ * character-wise string prefix; a rule path ending in "/" also matches the
+ * path without that slash; "strict" allows at most one more path segment
+ * after the rule.  Every rule becomes a gridfront regex route written to
+ * match exactly that.  old_path/new_path (Go: replace the first occurrence)
+ * becomes an unanchored rewrite, which route_rewrite() applies to the first
+ * match in the same way.  What cannot be translated exactly is written as
+ * a "# TODO" comment next to the rule.  Called only from main.c.
  */
 
 #include <stdio.h>
@@ -36,15 +39,21 @@ yaml_quoted(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* Write s with every ERE metacharacter escaped. */
+/* Write the first n bytes of s with every ERE metacharacter escaped. */
 static void
-ere_escape(FILE *out, const char *s)
+ere_escape_n(FILE *out, const char *s, size_t n)
 {
-	for (; *s != '\0'; s++) {
+	for (; n > 0 && *s != '\0'; s++, n--) {
 		if (strchr(ere_special, *s) != NULL)
 			fputc('\\', out);
 		fputc(*s, out);
 	}
+}
+
+static void
+ere_escape(FILE *out, const char *s)
+{
+	ere_escape_n(out, s, strlen(s));
 }
 
 static int
@@ -65,22 +74,6 @@ re2_only(const char *re)
 		if (strstr(re, feats[i]) != NULL)
 			return (feats[i]);
 	return (NULL);
-}
-
-/*
- * 1 when old is a prefix of the literal start of the rule path (what every
- * path the rule matches at its start begins with), so that "replace the
- * first occurrence" and "replace the leading part" agree.
- */
-static int
-literal_prefix_of(const char *old, const char *rpath)
-{
-	size_t	 n;
-
-	if (*rpath == '^')
-		rpath++;
-	n = is_aps_regex(rpath) ? strcspn(rpath, ere_special) : strlen(rpath);
-	return (strlen(old) <= n && strncmp(rpath, old, strlen(old)) == 0);
 }
 
 /* One backend URL from service_url, normalised to http://host:port. */
@@ -163,7 +156,7 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		int strict = json_is_true(json_object_get(rule, "strict"));
 		const char *p, *comma, *feat;
 		char *re = NULL, *from = NULL, *to = NULL, *rule_txt = NULL;
-		size_t relen, fromlen, tolen, rulelen;
+		size_t relen, fromlen, tolen, rulelen, plen;
 		FILE *m;
 		int first = 1, bad = 0;
 
@@ -181,18 +174,29 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 			ntodo++;
 			continue;
 		}
-		/* Match: APS regexes are unanchored; prefixes are
-		 * character-wise; strict means the whole path. */
+		/* The match, as PathMatched() decides it. */
 		m = open_memstream(&re, &relen);
+		plen = strlen(rpath);
 		if (is_aps_regex(rpath)) {
 			if (rpath[0] != '^')
-				fputs("^.*", m);
+				fputs("^.*", m);	/* Go: match anywhere */
 			fputs(rpath, m);
+			if (strict || rpath[plen - 1] == '/') {
+				fprintf(out, "  # TODO: %s regex rule: APS compares "
+				    "the rest of the path textually; check the "
+				    "match\n", strict ? "strict" : "trailing-slash");
+				ntodo++;
+			}
+		} else if (rpath[plen - 1] == '/' && plen > 1) {
+			/* "/dbs/" also takes "/dbs" (APS appends the slash). */
+			fputc('^', m);
+			ere_escape_n(m, rpath, plen - 1);
+			fputs(strict ? "/?$" : "(/.*)?$", m);
 		} else {
 			fputc('^', m);
 			ere_escape(m, rpath);
 			if (strict)
-				fputc('$', m);
+				fputs("/?[^/]*$", m);	/* one more segment */
 		}
 		fclose(m);
 
@@ -201,25 +205,19 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		yaml_quoted(m, re);
 		fputc('\n', m);
 		if (oldp != NULL && *oldp != '\0') {
-			/* Go replaces the first occurrence; exact when the
-			 * old path is a prefix of every matched path. */
-			if (!literal_prefix_of(oldp, rpath)) {
-				fprintf(out, "  # TODO: old_path \"%s\" is not "
-				    "a prefix of the rule path: check the "
-				    "rewrite\n", oldp);
-				ntodo++;
-			}
+			/* Go replaces the first occurrence anywhere in the
+			 * path; an unanchored "from" does the same. */
 			FILE *f = open_memstream(&from, &fromlen);
 
-			fputc('^', f);
 			ere_escape(f, oldp);
-			fputs("(.*)$", f);
 			fclose(f);
 			f = open_memstream(&to, &tolen);
 			/* A literal $ in new_path must not read as $N. */
-			for (p = newp ? newp : ""; *p; p++)
-				fputs(*p == '$' ? "$$" : (char[2]){ *p, 0 }, f);
-			fputs("$1", f);
+			for (p = newp ? newp : ""; *p; p++) {
+				if (*p == '$')
+					fputc('$', f);
+				fputc(*p, f);
+			}
 			fclose(f);
 			fprintf(m, "  rewrite: {from: ");
 			yaml_quoted(m, from);

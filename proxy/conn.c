@@ -536,6 +536,30 @@ xchg_note_request(struct xchg *x)
 }
 
 /*
+ * A reload happened since this connection was accepted: new requests use
+ * the new generation.  When the auth context is shared (the auth section
+ * did not change) the connection simply moves over; otherwise its TLS
+ * identity belongs to the old context, so this request is the last on the
+ * connection (Connection: close) and the client reconnects into the new
+ * generation.
+ */
+static void
+conn_follow_reload(struct conn *c, struct xchg *x)
+{
+	struct wgen	*cur = c->w->wg;
+
+	if (c->wg == cur || cur == NULL)
+		return;
+	if (cur->gen->auth != c->gen->auth) {
+		x->req.keepalive = 0;
+		return;
+	}
+	wgen_put(c->wg);
+	c->wg = wgen_get(cur);
+	c->gen = cur->gen;
+}
+
+/*
  * Decide what to do with a parsed head: redirect, trouble page, route,
  * auth, then forward.  The head bytes are still at the front of the input
  * buffer (x->req points into them) and are drained here or by forward.
@@ -551,6 +575,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	xchg_note_request(x);
 	x->head_method = (x->req.method_id == HTTP_HEAD);
 	x->idempotent = method_idempotent(x->req.method_id);
+	conn_follow_reload(c, x);
 
 	/*
 	 * Local answers read the head (x->req points into the input buffer)

@@ -72,6 +72,10 @@ build_head(struct xchg *x, size_t uplen)
 
 	evbuffer_add(h, r->method, r->methodlen);
 	add_lit(h, " ");
+	/* A rewrite may leave nothing or a relative path: origin-form needs
+	 * a leading slash (the Go frontend sends "/" here too). */
+	if (uplen == 0 || x->uppath[0] != '/')
+		add_lit(h, "/");
 	evbuffer_add(h, x->uppath, uplen);
 	if (r->query != NULL)
 		evbuffer_add(h, r->query, r->querylen);

@@ -17,6 +17,7 @@
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/aps.h"
+#include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/tls.h"
@@ -64,23 +65,35 @@ print_route(const struct conf_route *r)
 }
 
 static int
-test_route(const struct conf *cf, const char *path)
+test_route(const struct conf *cf, const char *target)
 {
 	const struct conf_route	*r;
-	char			 up[8200];
-	size_t			 i;
+	struct http_error	 herr;
+	char			 up[65540], path[65540];
+	const char		*query;
+	size_t			 i, plen, qlen;
 
+	/* Route what the proxy would route: the normalised path, no query. */
+	if (http_path_normalize(target, strlen(target), path, sizeof(path),
+	    &plen, &query, &qlen, &herr) == -1) {
+		printf("%s: gridfront answers %d: %s\n", target, herr.status,
+		    herr.reason);
+		return (1);
+	}
 	if ((r = route_match(cf, path)) == NULL) {
 		printf("%s: no route matches: gridfront answers 404\n", path);
 		return (1);
 	}
-	printf("path:     %s\n", path);
+	printf("path:     %s%s\n", path, strcmp(path, target) ? "" : "");
+	if (strcmp(path, target) != 0)
+		printf("request:  %s (normalised to the path above)\n", target);
 	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,
 	    r->is_regex ? "regex" : "prefix", r->line);
 	if (route_rewrite(r, path, up, sizeof(up)) < 0)
 		printf("upstream: (rewritten path too long)\n");
 	else
-		printf("upstream: %s\n", up);
+		printf("upstream: %s%s%.*s\n", up[0] == '/' ? "" : "/", up,
+		    (int)qlen, query ? query : "");
 	printf("backends:");
 	for (i = 0; i < r->nbackends; i++)
 		printf(" %s", r->backends[i]->url);

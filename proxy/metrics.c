@@ -238,6 +238,14 @@ metrics_config_reload(int ok, uint64_t generation)
 }
 
 void
+metrics_config_generation(uint64_t generation)
+{
+	pthread_mutex_lock(&g_mtx);
+	g_generation = generation;
+	pthread_mutex_unlock(&g_mtx);
+}
+
+void
 metrics_file_reload(const char *what, int ok)
 {
 	unsigned	 k;

@@ -33,6 +33,8 @@ void	 metrics_auth_deny(struct worker *w, const char *reason);
 
 /* Process-wide events (main thread). */
 void	 metrics_config_reload(int ok, uint64_t generation);
+/* The generation in force at start-up (not counted as a reload). */
+void	 metrics_config_generation(uint64_t generation);
 void	 metrics_file_reload(const char *what, int ok);
 
 /*

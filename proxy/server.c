@@ -605,6 +605,28 @@ publish_and_tell(struct gen *g)
 	workers_tell(CTL_RELOAD);
 }
 
+static int
+streq(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* Same auth section: the running auth context (and its caches, counters
+ * and TLS session state) can serve the new generation as it is. */
+static int
+conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
+{
+	return (streq(a->ca_path, b->ca_path) &&
+	    a->verify_depth == b->verify_depth &&
+	    streq(a->vomsdir, b->vomsdir) && streq(a->users, b->users) &&
+	    streq(a->banned, b->banned) && streq(a->hmac_key, b->hmac_key) &&
+	    a->legacy_proxies == b->legacy_proxies &&
+	    streq(a->authn_method, b->authn_method) &&
+	    streq(a->trouble_url, b->trouble_url) &&
+	    a->reload_interval == b->reload_interval &&
+	    a->verify_cache_size == b->verify_cache_size);
+}
+
 /* SIGHUP: load, validate, build, swap; the old one stays on failure. */
 static void
 server_reload(void)
@@ -628,7 +650,9 @@ server_reload(void)
 		gen_put(old);
 		return;
 	}
-	if ((g = server_gen_new(cf, NULL, err, sizeof(err))) == NULL) {
+	if ((g = server_gen_new(cf, old->auth != NULL && conf_needs_auth(cf) &&
+	    conf_auth_equal(&old->conf->auth, &cf->auth) ? old->auth : NULL,
+	    err, sizeof(err))) == NULL) {
 		log_error("reload refused: %s; the previous configuration "
 		    "stays in force", err);
 		conf_put(cf);
@@ -765,6 +789,8 @@ admin_cb(struct evhttp_request *req, void *arg)
 		path = "/";
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
 		evhttp_send_error(req, 405, "Method Not Allowed");
 		return;
 	}
@@ -818,8 +844,11 @@ admin_start(const struct conf *cf, char *err, size_t errlen)
 		goto fail;
 	if (evhttp_bind_listener(admin_http, lev) == NULL)
 		goto fail;
+	/* Every method reaches admin_cb, which answers 405 itself. */
 	evhttp_set_allowed_methods(admin_http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
 	evhttp_set_timeout(admin_http, 10);
 	evhttp_set_gencb(admin_http, admin_cb, NULL);
 	log_info("admin endpoints on %s", cf->admin.address);
@@ -854,7 +883,7 @@ server_run(struct conf *cf)
 	}
 	gen_publish(g);
 	cert_stamps_take(cf);
-	metrics_config_reload(1, g->id);
+	metrics_config_generation(g->id);
 	if ((main_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (admin_start(cf, err, sizeof(err)) == -1) {
