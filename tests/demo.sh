@@ -30,10 +30,6 @@ timeout 300 bash tests/fixtures/certs/mkcerts.sh "$DEMO" >"$BUILD/demo-mkcerts.l
 	exit 1
 }
 
-# mkcerts.sh names the hashed CA directory certificates/; configs that say
-# ca/ find it too.
-[ -e "$DEMO/ca" ] || ln -s certificates "$DEMO/ca"
-
 # A port held by an earlier, interrupted demo is the usual failure.
 if (exec 3<>"/dev/tcp/127.0.0.1/$BACKEND_PORT") 2>/dev/null; then
 	echo "demo: 127.0.0.1:$BACKEND_PORT is already in use; stop whatever holds it" >&2

@@ -124,4 +124,5 @@ assert_match "pipelined bodies kept their boundaries" "$(tr -d '\r\n' <<<"$RAW_O
     '"target":"/p1".*"body_length":3,.*"target":"/p2".*"body_length":2,.*"target":"/p3"'
 
 stop_proxy
+rm -f "$WORK/big.bin"	# 100 MiB: not worth keeping with a failed run
 finish
