@@ -125,6 +125,7 @@ unit: $(UNIT_BINS) $(PKI)/.done
 
 e2e: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
 	BUILD=$(BUILD) bash tests/e2e/run.sh
+	BUILD=$(BUILD) bash tests/ops/run.sh
 	@if [ -f tests/deploy/run.sh ] && [ "$(SANITIZE)" != 1 ]; then \
 		bash tests/deploy/run.sh; fi
 

@@ -89,7 +89,10 @@ sleep 0.5
 r=$(gcurl -o /dev/null -w '%{http_code} %{time_total}' "$U/while-slowloris")
 assert_eq "served while 50 slowloris clients trickle" 200 "${r% *}"
 t=${r#* }
-assert_le "... promptly (${t}s)" "${t%.*}" 1
+# 50 TLS handshakes at once are slow under ASan: allow more time there.
+lim=1
+if sanitized; then lim=5; fi
+assert_le "... promptly (${t}s, limit ${lim}s)" "${t%.*}" "$lim"
 for p in "${pids[@]}"; do wait "$p"; done
 sleep 0.5
 fds=$(px_fds)
