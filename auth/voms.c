@@ -332,7 +332,8 @@ parse_authority(const ASN1_IA5STRING *uri, struct voms_ac *ac)
 
 	for (vl = 0; vl < n && is_vo_char(s[vl]); vl++)
 		;
-	if (vl == 0 || vl > 255 || n - vl < 3 || memcmp(s + vl, "://", 3))
+	if (vl == 0 || vl > 255 || n - vl < 3 ||
+	    memcmp(s + vl, "://", 3) != 0)
 		return (-1);
 	hs = vl + 3;
 	for (he = hs; he < n && is_host_char(s[he]); he++)
@@ -385,6 +386,7 @@ fill_attrs(const VOMS_ACINFO *ai, struct voms_ac *ac, char *err,
 	VOMS_ATTR *a, *found = NULL;
 	VOMS_IETFATTR *ietf = NULL;
 	const ASN1_TYPE *v;
+	const ASN1_OCTET_STRING *os;
 	const GENERAL_NAME *gn;
 	int i, n, ret = -1;
 
@@ -419,8 +421,8 @@ fill_attrs(const VOMS_ACINFO *ai, struct voms_ac *ac, char *err,
 	    (gn = sk_GENERAL_NAME_value(ietf->authority, 0)) == NULL ||
 	    gn->type != GEN_URI ||
 	    parse_authority(gn->d.uniformResourceIdentifier, ac) == -1) {
-		seterr(err, errlen,
-		    "VOMS attribute: policyAuthority is not one vo://host:port");
+		seterr(err, errlen, "VOMS attribute: policyAuthority is not "
+		    "one vo://host:port");
 		goto done;
 	}
 	n = sk_ASN1_TYPE_num(ietf->values);
@@ -434,16 +436,16 @@ fill_attrs(const VOMS_ACINFO *ai, struct voms_ac *ac, char *err,
 	}
 	for (i = 0; i < n; i++) {
 		v = sk_ASN1_TYPE_value(ietf->values, i);
-		if (v->type != V_ASN1_OCTET_STRING ||
-		    v->value.octet_string == NULL || !fqan_ok(v->value.octet_string->data,
-		    (size_t)v->value.octet_string->length, ac->vo)) {
+		os = v->type == V_ASN1_OCTET_STRING ? v->value.octet_string :
+		    NULL;
+		if (os == NULL || !fqan_ok(os->data, (size_t)os->length,
+		    ac->vo)) {
 			seterr(err, errlen, "VOMS attribute: FQAN %d is not "
 			    "printable or not under /%s", i + 1, ac->vo);
 			goto done;
 		}
-		ac->fqans[i] = strndup((const char *)
-		    v->value.octet_string->data,
-		    (size_t)v->value.octet_string->length);
+		ac->fqans[i] = strndup((const char *)os->data,
+		    (size_t)os->length);
 		if (ac->fqans[i] == NULL) {
 			seterr(err, errlen, "out of memory");
 			goto done;
@@ -913,7 +915,6 @@ pem_load(struct voms_trust *vt, const char *path, const char *vo,
 		seterr(err, errlen, "%s: cannot open", path);
 		return (-1);
 	}
-	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		np = reallocarray(vt->pem, vt->npem + 1, sizeof(*np));
 		if (np == NULL) {
@@ -930,7 +931,10 @@ pem_load(struct voms_trust *vt, const char *path, const char *vo,
 		np[vt->npem++].cert = x;
 		n++;
 	}
-	/* A clean end of file reports "no start line"; anything else is bad. */
+	/*
+	 * PEM_read_bio_X509() always ends on an error; at a clean end of
+	 * file it is "no start line".  (The caller's mark restores the queue.)
+	 */
 	e = ERR_peek_last_error();
 	if (n == 0 || (e != 0 && ERR_GET_REASON(e) != PEM_R_NO_START_LINE)) {
 		seterr(err, errlen, "%s: not a PEM certificate file", path);
@@ -1123,7 +1127,7 @@ holder_matches(const struct voms_ac *ac, STACK_OF(X509) *chain,
 		X509_get0_uids(c, &iuid, NULL);
 		if ((iuid == NULL) != (ac->holder_uid == NULL))
 			continue;
-		if (iuid != NULL && ASN1_STRING_cmp(iuid, ac->holder_uid))
+		if (iuid != NULL && ASN1_STRING_cmp(iuid, ac->holder_uid) != 0)
 			continue;
 		return (1);
 	}
@@ -1250,7 +1254,7 @@ ac_check(const struct voms_trust *vt, X509_STORE *store,
 	STACK_OF(X509) *untrusted = NULL, *one;
 	X509 *signer = NULL;
 	size_t i;
-	int listed;
+	int listed, signed_ok = 0;
 
 	if (ac->targeted)
 		return (voms_err_targeted);
@@ -1268,6 +1272,7 @@ ac_check(const struct voms_trust *vt, X509_STORE *store,
 		signer = sk_X509_value(ac->certs, 0);
 		untrusted = ac->certs;
 	} else {
+		/* Legacy: the vo's .pem named as issuer whose key signed it. */
 		for (i = 0; i < vt->npem && signer == NULL; i++)
 			if (strcmp(vt->pem[i].vo, ac->vo) == 0 &&
 			    X509_NAME_cmp(ac->issuer, X509_get_subject_name(
@@ -1276,6 +1281,7 @@ ac_check(const struct voms_trust *vt, X509_STORE *store,
 				signer = vt->pem[i].cert;
 		if (signer == NULL)
 			return (voms_err_nosigner);
+		signed_ok = 1;
 	}
 	if (X509_NAME_cmp(ac->issuer, X509_get_subject_name(signer)) != 0)
 		return (voms_err_issuer);
@@ -1291,7 +1297,7 @@ ac_check(const struct voms_trust *vt, X509_STORE *store,
 	sk_X509_free(one);
 	if (!listed)
 		return (voms_err_untrusted);
-	if (!sig_ok(ac, signer))
+	if (!signed_ok && !sig_ok(ac, signer))
 		return (voms_err_signature);
 	return (signer_check(vt, store, ac, signer, untrusted, now));
 }
@@ -1355,6 +1361,11 @@ voms_verify_chain(const struct voms_trust *vt, X509_STORE *store,
 		if (*reason != NULL)
 			goto done;
 		total += acs[i].nfqans;
+	}
+	/* The parser guarantees at least one FQAN per AC. */
+	if (total == 0) {
+		*reason = voms_err_malformed;
+		goto done;
 	}
 	if ((out = calloc(total, sizeof(*out))) == NULL) {
 		*reason = voms_err_internal;

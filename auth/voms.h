@@ -64,8 +64,8 @@ struct voms_ac {
 	int		 targeted;	/* carries targetInformation */
 	const X509_ALGOR *sig_alg;	/* outer signatureAlgorithm (b.) */
 	const ASN1_BIT_STRING *sig;	/* signatureValue (borrowed) */
-	const unsigned char *info_der;	/* signed AttributeCertificateInfo */
-	size_t		 info_len;	/*   (borrowed) */
+	const unsigned char *info_der;	/* signed AttributeCertificateInfo, */
+	size_t		 info_len;	/*   as received (borrowed copy) */
 	void		*priv;		/* decoded tree, owns borrowed data */
 };
 
@@ -76,9 +76,9 @@ struct voms_ac {
  * optionally further issuers up the chain; "/USERID=" is read as "/UID=";
  * one pair of surrounding double quotes is dropped; '#' comments and
  * blank lines skipped; "------ NEXT CHAIN ------" separates alternative
- * chains) and every vomsdir/<vo>/<name>.pem (legacy signer certificates, used
- * only for ACs that carry no certificate list, and only together with a
- * matching .lsc).  Files are read once, now; later changes need a new
+ * chains) and every vomsdir/<vo>/<name>.pem (legacy signer certificates,
+ * used only for ACs that carry no certificate list, and only together
+ * with a matching .lsc).  Files are read once, now; later changes need a new
  * snapshot.  Returns a new snapshot owned by the caller
  * (voms_trust_free), or NULL with err filled if vomsdir cannot be read or
  * any .lsc or .pem in it is malformed.  An empty vomsdir is valid and

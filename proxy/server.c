@@ -474,6 +474,9 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	if ((ecfg = event_config_new()) == NULL)
 		goto fail;
 	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
+	/* Coalesce enable/disable churn into one epoll_ctl per fd and loop
+	 * iteration (bufferevents toggle events a lot). */
+	event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	w->base = event_base_new_with_config(ecfg);
 	event_config_free(ecfg);
 	if (w->base == NULL)

@@ -113,6 +113,8 @@ tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* No read-ahead: libevent's TLS bufferevent does not look at
+	 * SSL_pending(), so bytes OpenSSL read ahead would sit unseen. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE);
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
