@@ -292,7 +292,7 @@ static const struct keys_row keys_table[] = {
 
 	/* upstream: {...} */
 	R_UINT(KEYS_SCOPE_UPSTREAM, struct conf_upstream, pool_max_idle,
-	    0, 10000, "32", "Idle keep-alive connections kept per worker "
+	    0, 10000, "256", "Idle keep-alive connections kept per worker "
 	    "and backend; 0 disables pooling."),
 	R_DURATION(KEYS_SCOPE_UPSTREAM, struct conf_upstream,
 	    pool_idle_timeout, "30s", "Idle pooled connections are closed "

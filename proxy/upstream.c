@@ -80,9 +80,16 @@ upconn_destroy(struct upconn *u)
 }
 
 /*
- * A socket that is readable while idle either hit EOF or got bytes the
- * backend had no business sending; either way it cannot carry a request.
+ * Liveness check before reuse.  A socket that is readable while idle
+ * either hit EOF or got bytes the backend had no business sending; either
+ * way it cannot carry a request.  While pooled, its read event already
+ * reports that (idle_read_cb/idle_event_cb drop it); the MSG_PEEK probe is
+ * for connections idle long enough (1 s) for a close to be in flight
+ * without having been dispatched yet, and a stale connection that slips
+ * through is retried once for idempotent requests (forward.c).
  */
+#define UPCONN_PEEK_AFTER_US	1000000
+
 static int
 upconn_alive(struct upconn *u)
 {
@@ -92,6 +99,8 @@ upconn_alive(struct upconn *u)
 
 	if (evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
 		return (0);
+	if (util_now_us() - u->idle_since < UPCONN_PEEK_AFTER_US)
+		return (1);
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return (1);
@@ -177,6 +186,7 @@ upstream_put(struct upconn *u)
 	tv.tv_usec = (p->idle_timeout % 1000) * 1000;
 	bufferevent_set_timeouts(u->bev, &tv, NULL);
 	bufferevent_enable(u->bev, EV_READ);
+	u->idle_since = util_now_us();
 	/* LIFO: the most recently used connection is the warmest. */
 	TAILQ_INSERT_HEAD(&p->idle, u, entry);
 	p->nidle++;

@@ -29,6 +29,7 @@ struct upconn {
 	int			 reused;	/* came from the idle list */
 	int			 connected;
 	unsigned		 nreq;		/* requests carried so far */
+	uint64_t		 idle_since;	/* util_now_us() when pooled */
 	TAILQ_ENTRY(upconn)	 entry;		/* idle list */
 };
 TAILQ_HEAD(upconn_list, upconn);

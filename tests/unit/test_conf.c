@@ -297,7 +297,7 @@ test_conf__defaults(void **state)
 	assert_int_equal(c->limits.max_connections, 10000);
 	assert_int_equal(c->limits.buffer_high, 65536);
 
-	assert_int_equal(c->upstream.pool_max_idle, 32);
+	assert_int_equal(c->upstream.pool_max_idle, 256);
 	assert_int_equal(c->upstream.pool_idle_timeout, 30000);
 	assert_int_equal(c->upstream.down_time, 10000);
 
