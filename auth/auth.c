@@ -1134,6 +1134,19 @@ auth_decide(struct auth_ctx *ctx, struct auth_ident *id,
 	    (peer == NULL || !route_addr_allowed(route, peer)))
 		return (auth_deny(out, 403, auth_err_addr));
 	if (mode == CONF_AUTH_NONE) {
+		/*
+		 * PROTOCOL.md: a banned user gets 403 on every route, even
+		 * with a valid certificate, so a presented good certificate
+		 * is still checked against the ban list here.
+		 */
+		if (id != NULL && id->status == AUTH_CERT_OK &&
+		    (b = auth_block_get(ctx, id)) != NULL) {
+			int banned = b->banned;
+
+			auth_block_put(b);
+			if (banned)
+				return (auth_deny(out, 403, auth_err_banned));
+		}
 		out->result = AUTH_PASS;
 		return (AUTH_PASS);
 	}

@@ -605,11 +605,12 @@ test_auth__decisions_per_route(void **state)
 	assert_string_equal(why, "not registered in CRIC");
 	assert_int_equal(decide(f, unreg, &opt, NULL), AUTH_ANON);
 
-	/* Banned: 403 everywhere but auth: none. */
+	/* Banned: 403 on every route, auth: none included (PROTOCOL.md). */
 	assert_int_equal(decide(f, banned, &cert, &why), AUTH_DENY);
 	assert_string_equal(why, "banned");
 	assert_int_equal(decide(f, banned, &opt, &why), AUTH_DENY);
-	assert_int_equal(decide(f, banned, &none, NULL), AUTH_PASS);
+	assert_int_equal(decide(f, banned, &none, &why), AUTH_DENY);
+	assert_string_equal(why, "banned");
 
 	/* A refused certificate: 403 with its reason, except auth: none. */
 	assert_int_equal(decide(f, revoked, &cert, &why), AUTH_DENY);
