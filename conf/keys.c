@@ -1132,6 +1132,87 @@ fn_tls(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 }
 
 /*
+ * glibc's regcomp() is exponential in stacked quantifiers ("a+++++...")
+ * and in large repetition counts: a typo in a route could hang -t or eat
+ * the node's memory on reload.  Refuse those shapes (and anything over
+ * 1 KiB) before compiling.  Returns 0, or -1 with the reason in why.
+ */
+static int
+regex_sane(const char *re, char *why, size_t whylen)
+{
+	const char	*p;
+	int		 prev_quant = 0, esc = 0, inclass = 0;
+	long		 bound;
+
+	if (strlen(re) > 1024) {
+		snprintf(why, whylen, "regular expression longer than 1024 "
+		    "bytes");
+		return (-1);
+	}
+	for (p = re; *p != '\0'; p++) {
+		if (esc) {
+			esc = 0;
+			prev_quant = 0;
+			continue;
+		}
+		if (inclass) {
+			if (*p == ']')
+				inclass = 0;
+			continue;
+		}
+		switch (*p) {
+		case '\\':
+			esc = 1;
+			break;
+		case '[':
+			inclass = 1;
+			if (p[1] == ']')
+				p++;
+			else if (p[1] == '^' && p[2] == ']')
+				p += 2;
+			prev_quant = 0;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			if (prev_quant) {
+				snprintf(why, whylen, "a quantifier directly "
+				    "after another (as in \"a++\") is refused");
+				return (-1);
+			}
+			prev_quant = 1;
+			break;
+		case '{':
+			if (prev_quant) {
+				snprintf(why, whylen, "a quantifier directly "
+				    "after another is refused");
+				return (-1);
+			}
+			for (p++; *p != '\0' && *p != '}'; p++) {
+				if (*p >= '0' && *p <= '9') {
+					bound = strtol(p, (char **)(uintptr_t)&p,
+					    10);
+					p--;
+					if (bound > 255) {
+						snprintf(why, whylen, "repetition "
+						    "bound %ld is over 255", bound);
+						return (-1);
+					}
+				}
+			}
+			if (*p == '\0')
+				return (0);	/* regcomp reports it */
+			prev_quant = 1;
+			break;
+		default:
+			prev_quant = 0;
+			break;
+		}
+	}
+	return (0);
+}
+
+/*
  * The literal text every match of an anchored regex path starts with,
  * as a length into re + 1 ("^/couchdb/(.*)" -> 9, "/couchdb/").  route_match
  * compares it before calling regexec().  Zero when unsure: alternation
@@ -1186,6 +1267,10 @@ fn_route_path(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	}
 
 	if (s[0] == '^') {
+		if (regex_sane(s, msg, sizeof(msg)) == -1) {
+			keys_err(ctx, n, "'%.80s': %s", s, msg);
+			return (-1);
+		}
 		/* REG_NOSUB: matching needs a yes or no, not the groups. */
 		if ((rc = regcomp(&r->re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
 			regerror(rc, &r->re, msg, sizeof(msg));
@@ -1271,6 +1356,11 @@ fn_rewrite(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	to = yaml_map_get(n, "to");
 
 	saved = keys_where_key(ctx, "from");
+	if (regex_sane(r->rewrite_from, msg, sizeof(msg)) == -1) {
+		keys_err(ctx, from, "'%.80s': %s", r->rewrite_from, msg);
+		keys_where_pop(ctx, saved);
+		return (-1);
+	}
 	rc = regcomp(&r->rewrite_re, r->rewrite_from, REG_EXTENDED);
 	if (rc != 0) {
 		regerror(rc, &r->rewrite_re, msg, sizeof(msg));

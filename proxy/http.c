@@ -439,6 +439,7 @@ http_scan_head(const char *buf, size_t len, struct http_scan *sc,
 {
 	const char	*lf;
 	size_t		 off, eol, linelen, partial;
+	int		 crlf;
 
 	/* A stale or foreign state cannot describe this buffer: restart. */
 	if (sc->off > len || sc->line > sc->off)
@@ -452,11 +453,28 @@ http_scan_head(const char *buf, size_t len, struct http_scan *sc,
 		}
 		eol = (size_t)(lf - buf);
 		off = eol + 1;
+		crlf = (eol > sc->line && buf[eol - 1] == '\r');
+		linelen = eol - sc->line - (crlf ? 1 : 0);
+		/*
+		 * The size limits come first, exactly as for a line still
+		 * incomplete below, so that the verdict for a given head does
+		 * not depend on how its bytes were split into reads.
+		 */
+		if (sc->nlines == 0 && linelen > sl->line)
+			return (http_fail(err, sl->st_line, sl->why_line));
+		if (sc->nlines > 0 && linelen > sl->field)
+			return (http_fail(err, sl->st_big,
+			    "header field too large"));
+		if (sc->nlines > 0 && linelen > 0 && sc->nlines > sl->count)
+			return (http_fail(err, sl->st_big,
+			    "too many header fields"));
+		if (eol >= sl->block)
+			return (http_fail(err, sl->st_big,
+			    "header block too large"));
 		/* RFC 9112 2.2: we do not accept a bare LF as a line end. */
-		if (eol == sc->line || buf[eol - 1] != '\r')
+		if (!crlf)
 			return (http_fail(err, sl->st_bad,
 			    "bare LF line ending"));
-		linelen = eol - 1 - sc->line;
 		if (linelen == 0 && sc->nlines == 0) {
 			if (++sc->nempty > sl->nempty)
 				return (http_fail(err, sl->st_bad,
