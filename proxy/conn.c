@@ -28,6 +28,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <llhttp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
@@ -80,14 +81,16 @@ xchg_get(struct worker *w, size_t pathcap)
 		x->uphead = evbuffer_new();
 		if (x->uphead == NULL)
 			fatalx("out of memory");
-		x->path = x->uppath = NULL;
+		x->path = x->uppath = x->upscratch = NULL;
 		x->pathcap = 0;
 	}
 	if (x->pathcap < pathcap) {
 		free(x->path);
 		free(x->uppath);
+		free(x->upscratch);
 		x->path = xmalloc(pathcap);
 		x->uppath = xmalloc(pathcap);
+		x->upscratch = xmalloc(pathcap + 1);
 		x->pathcap = pathcap;
 	}
 	/* Reset the bookkeeping; the large arrays are written before read. */
@@ -117,6 +120,7 @@ xchg_put(struct worker *w, struct xchg *x)
 		evbuffer_free(x->uphead);
 		free(x->path);
 		free(x->uppath);
+		free(x->upscratch);
 		free(x);
 		return;
 	}
@@ -269,6 +273,15 @@ conn_free(struct conn *c)
 	event_del(&c->timer);
 	auth_ident_put(c->ident);
 	c->ident = NULL;
+	/*
+	 * Say goodbye properly (RFC 8446 6.1): a close_notify lets the client
+	 * tell a complete close-delimited answer from a cut one.  The alert
+	 * goes straight to the socket; libevent's TLS bufferevent sends none.
+	 */
+	if (c->ssl != NULL && (c->flags & CONN_F_READY) &&
+	    c->close_reason == conn_err_done)
+		(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
 	bufferevent_free(c->bev);	/* also frees the SSL and closes fd */
 	c->bev = NULL;
 	TAILQ_REMOVE(&w->conns, c, entry);
@@ -786,9 +799,23 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 */
 		if (c->flags & CONN_F_TLS)
 			bufferevent_enable(bev, EV_WRITE);
-		if (c->x != NULL && (c->x->state == X_ST_FORWARD ||
+		/*
+		 * Bytes that arrived with the EOF may not have been seen by
+		 * the read callback yet: parse or relay them first.
+		 */
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+			if (c->x == NULL || c->x->state == X_ST_HEAD)
+				conn_parse(c);
+			else if (c->x->state == X_ST_FORWARD)
+				forward_client_read(c->x);
+		}
+		if (c->flags & (CONN_F_CLOSING | CONN_F_CLOSE_AFTER))
+			;	/* already on its way out */
+		else if (c->x != NULL && (c->x->state == X_ST_FORWARD ||
 		    c->x->state == X_ST_CONNECTING) && c->x->req_done)
 			;	/* half-close after a full request: answer it */
+		else if (c->x == NULL)
+			conn_flush_close(c);
 		else
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {

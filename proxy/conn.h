@@ -131,6 +131,7 @@ struct xchg {
 	char			 target[512];	/* for the log, truncated */
 	char			*path;		/* normalised path [pathcap] */
 	char			*uppath;	/* rewritten path [pathcap] */
+	char			*upscratch;	/* [pathcap + 1], rewrite check */
 	size_t			 pathcap;
 };
 

@@ -147,6 +147,39 @@ build_head(struct xchg *x, size_t uplen)
 	}
 }
 
+/*
+ * Captures are copied into the rewritten path verbatim, so "/$1/$2" can
+ * build "/../etc" or "//x" out of a path that was clean.  Normalise the
+ * result the same way client paths are (a leading slash added, dot
+ * segments resolved, slashes merged) so the backend never sees what the
+ * client could not have sent.  Returns the new length, or -1 when the
+ * result is not a valid path.
+ */
+static ssize_t
+rewrite_normalize(struct xchg *x, size_t uplen)
+{
+	struct http_error err;
+	const char	*q;
+	size_t		 n = 0, plen, qlen;
+
+	if (uplen == 0 || x->uppath[0] != '/')
+		x->upscratch[n++] = '/';
+	memcpy(x->upscratch + n, x->uppath, uplen);
+	n += uplen;
+	if (http_path_normalize(x->upscratch, n, x->uppath, x->pathcap, &plen,
+	    &q, &qlen, &err) == -1)
+		return (-1);
+	if (q != NULL) {
+		/* A '?' that came from rewrite.to: keep it as written. */
+		if (plen + qlen >= x->pathcap)
+			return (-1);
+		memcpy(x->uppath + plen, q, qlen);
+		plen += qlen;
+		x->uppath[plen] = '\0';
+	}
+	return ((ssize_t)plen);
+}
+
 void
 forward_start(struct xchg *x)
 {
@@ -160,6 +193,14 @@ forward_start(struct xchg *x)
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewritten path too long";
 		conn_respond(c, 414, NULL, NULL, "414 URI Too Long\n", 17, 1);
+		return;
+	}
+	if (x->route->has_rewrite &&
+	    (uplen = rewrite_normalize(x, (size_t)uplen)) < 0) {
+		evbuffer_drain(in, x->req.head_len);
+		x->error = "rewrite produced an invalid path";
+		conn_respond(c, 400, NULL, NULL, "400 Bad Request: the "
+		    "rewritten path is not valid\n", 45, 1);
 		return;
 	}
 	if (x->req.chunked) {
@@ -822,6 +863,40 @@ up_write_cb(struct bufferevent *bev, void *arg)
 	conn_unref(c);
 }
 
+/*
+ * 1 when a timeout reported on x's upstream connection cannot be x's own:
+ * no deadline of this exchange has passed yet.  Re-arms the read timeout
+ * with what is left of the response-head deadline.
+ */
+static int
+spurious_timeout(struct xchg *x)
+{
+	const struct conf *cf = x->c->gen->conf;
+	uint64_t	 now = util_now_us(), limit, since;
+	struct timeval	 tv;
+
+	if (!x->resp_head_sent) {
+		if (x->t_sent == 0)
+			since = x->t_up;	/* still sending: body_idle */
+		else
+			since = x->t_sent;
+		limit = (uint64_t)(x->t_sent ? cf->timeouts.upstream_response :
+		    cf->timeouts.body_idle) * 1000;
+	} else {
+		since = x->t_uphead;
+		limit = (uint64_t)cf->timeouts.body_idle * 1000;
+	}
+	/* Generous slack for loop latency: only clearly early ones count. */
+	if (since == 0 || now - since + 50000 >= limit)
+		return (0);
+	if (!x->resp_head_sent && x->t_sent != 0) {
+		tv.tv_sec = (limit - (now - since)) / 1000000;
+		tv.tv_usec = (limit - (now - since)) % 1000000;
+		bufferevent_set_timeouts(x->up->bev, &tv, NULL);
+	}
+	return (1);
+}
+
 /* Retry once on a fresh connection after a pooled one turned out stale. */
 static int
 stale_retry(struct xchg *x)
@@ -876,6 +951,16 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
 		relay_response(x);
 		if (x->up != NULL)
 			forward_finish(x);
+		goto done;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && spurious_timeout(x)) {
+		/*
+		 * A timeout armed while the connection sat in the pool (or
+		 * for an earlier phase) fired in the same loop pass as its
+		 * reuse: not ours.  libevent disabled the event; re-arm it.
+		 */
+		bufferevent_enable(u->bev, (what & BEV_EVENT_READING) ?
+		    EV_READ : EV_WRITE);
 		goto done;
 	}
 	if (!x->resp_head_sent) {

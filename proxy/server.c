@@ -518,6 +518,7 @@ worker_teardown(struct worker *w)
 		evbuffer_free(x->uphead);
 		free(x->path);
 		free(x->uppath);
+		free(x->upscratch);
 		free(x);
 	}
 	wgen_put(w->wg);
