@@ -159,3 +159,112 @@ clean:
 	rm -rf build build-san
 
 -include $(DEPS)
+# ---- Fuzzing and static analysis (issue 6) --------------------------------
+# Paste at the end of the Makefile (after the unit-test rules).  Owner of the
+# files it uses: tests/fuzz/ and tests/lint/.
+#
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=2] [FUZZ_TARGETS="conf dn"] [FUZZ_LAX=1]
+#                   clang + libFuzzer + ASan/UBSan, objects in build-fuzz/;
+#                   runs each target FUZZ_SECONDS, FUZZ_JOBS at a time, on a
+#                   scratch copy of its seed corpus (tests/fuzz/run.sh)
+#   make fuzz-replay  every seed corpus file and every crash reproducer in
+#                   tests/fuzz/regress/<target>/ through the targets built
+#                   with tests/fuzz/replay.c under ASan+UBSan (the
+#                   SANITIZE=1 objects in build-san/); seconds; CI runs it
+#   make fuzz-cov   line/region/function coverage of the module files that
+#                   the corpora reach (clang source-based coverage of the
+#                   replay binaries, objects in build-fuzz/cov/)
+#   make lint       clang-tidy (.clang-tidy) and cppcheck over proxy/ auth/
+#                   conf/ (tests/lint/lint.sh); fails on any finding
+
+FUZZ_TARGETS	?= http_request chunked path_route conf dn cric voms
+FUZZ_SECONDS	?= 60
+FUZZ_JOBS	?= 2
+FUZZ_REPLAY_TIMEOUT ?= 300
+# FUZZ_LAX=1 tolerates the open findings of tests/fuzz/RESULTS.md (for a
+# long run, or a replay before their fixes land); empty means strict.
+FUZZ_LAX	?=
+FUZZ_CC		?= clang
+FUZZ_BUILD	?= build-fuzz
+FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_DEFS	 = -DFUZZ_SRCDIR='"$(CURDIR)/tests/fuzz"'
+
+# What each target links: only the objects it exercises.
+FUZZ_OBJ_http_request = $(BUILD)/proxy/http.o $(LLHTTP_OBJ)
+FUZZ_OBJ_chunked      = $(BUILD)/proxy/http.o $(LLHTTP_OBJ)
+FUZZ_OBJ_path_route   = $(BUILD)/proxy/http.o $(LLHTTP_OBJ) $(CONF_OBJ)
+FUZZ_OBJ_conf         = $(CONF_OBJ)
+FUZZ_OBJ_dn           = $(BUILD)/auth/dn.o $(BUILD)/auth/sign.o
+FUZZ_OBJ_cric         = $(BUILD)/auth/dnmap.o $(BUILD)/auth/sign.o
+FUZZ_OBJ_voms         = $(BUILD)/auth/voms.o $(BUILD)/auth/dn.o
+
+# fuzz_<t>: the target linked with libFuzzer (LDFLAGS has -fsanitize=fuzzer
+# in the build-fuzz sub-make); replay_<t>: the same target with replay.c's
+# main() (built in the SANITIZE=1 sub-make).
+define FUZZ_RULES
+$$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $$(FUZZ_OBJ_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(FUZZ_DEFS) -o $$@ $$< $$(FUZZ_OBJ_$(1)) $$(LDFLAGS) $$(LIBS)
+
+$$(BUILD)/fuzz/replay_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/replay.c tests/fuzz/fuzz.h $$(FUZZ_OBJ_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(FUZZ_DEFS) -o $$@ $$< tests/fuzz/replay.c $$(FUZZ_OBJ_$(1)) $$(LDFLAGS) $$(LIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULES,$(t))))
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build fuzz-replay-run \
+	fuzz-cov lint
+
+fuzz:
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	    CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+	    LDFLAGS='-fsanitize=fuzzer $(FUZZ_SAN)' \
+	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_LAX='$(FUZZ_LAX)' \
+	    bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+fuzz-replay:
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory SANITIZE=1 \
+	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-replay-run
+
+fuzz-replay-build: $(addprefix $(BUILD)/fuzz/replay_,$(FUZZ_TARGETS))
+
+fuzz-replay-run: fuzz-replay-build
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	    ASAN_OPTIONS=detect_leaks=1:hard_rss_limit_mb=2048 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    FUZZ_LAX='$(FUZZ_LAX)' timeout $(FUZZ_REPLAY_TIMEOUT) \
+	    $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t \
+	        tests/fuzz/regress/$$t || { echo "FAIL: fuzz-replay $$t"; rc=1; }; \
+	done; exit $$rc
+
+fuzz-cov:
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory \
+	    BUILD=$(FUZZ_BUILD)/cov CC=$(FUZZ_CC) \
+	    CFLAGS='-O1 -g -fprofile-instr-generate -fcoverage-mapping' \
+	    LDFLAGS='-fprofile-instr-generate' \
+	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-replay-build
+	bash tests/fuzz/coverage.sh $(FUZZ_BUILD)/cov $(FUZZ_TARGETS)
+
+lint:
+	bash tests/lint/lint.sh $(ALL_CFLAGS)
+
+# Makefile snippet for tests/faults and tests/soak (issue 6), for the lead
+# to merge into the Makefile.  `soak` and `faults` are already listed in
+# .PHONY except for `faults`; add it.  CI runs both quick versions:
+#   make faults                 (about 1 minute)
+#   make soak SOAK_SECONDS=60   (about 75 s)
+# Both need python3 (standard library only) besides the e2e tools.
+
+SOAK_SECONDS ?= 60
+
+.PHONY: faults
+
+faults: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	BUILD=$(BUILD) bash tests/faults/run.sh
+
+soak: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) bash tests/soak/soak.sh
