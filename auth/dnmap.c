@@ -641,7 +641,7 @@ struct dnmap *
 dnmap_load(const char *path, struct dnmap_info *info, char *err,
     size_t errlen)
 {
-	struct dnmap_info	 local;
+	struct dnmap_info	 local = { 0 };
 	struct dnmap_info	*in = info ? info : &local;
 	struct dnmap_tab	 logins = { NULL, 0 };
 	struct dnmap		*m = NULL;

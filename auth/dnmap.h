@@ -55,8 +55,8 @@ struct dnmap_info {
 	size_t		 dropped_roles;	/* roles dropped (bad name/value) */
 };
 
-/* Largest users file accepted, in bytes. */
-#define DNMAP_FILE_MAX	(256 * 1024 * 1024)
+/* Largest users file accepted, in bytes: 256 MiB, written out as an int. */
+#define DNMAP_FILE_MAX	268435456
 
 /*
  * Load the CRIC users file at path.  Returns a new map (owned by the caller,

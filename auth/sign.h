@@ -25,8 +25,8 @@ struct sign_hdr {
 	size_t		 valuelen;
 };
 
-/* Largest key file accepted, in bytes. */
-#define SIGN_KEY_MAX	(64 * 1024)
+/* Largest key file accepted, in bytes: 64 KiB, written out as an int. */
+#define SIGN_KEY_MAX	65536
 
 /* Up to this many headers, sign_hmac() uses only stack memory of its own. */
 #define SIGN_STACK_HDRS	64

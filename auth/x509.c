@@ -925,8 +925,8 @@ x509_cache_new(size_t max, uint64_t gen)
 	c->nbuckets = 16;
 	while (c->nbuckets < max * 2 && c->nbuckets < ((size_t)1 << 24))
 		c->nbuckets <<= 1;
-	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL ||
-	    pthread_mutex_init(&c->lock, NULL) != 0) {
+	c->buckets = calloc(c->nbuckets, sizeof(struct x509_centry *));
+	if (c->buckets == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c->buckets);
 		free(c);
 		return (NULL);
@@ -1073,7 +1073,7 @@ x509_cache_reset(struct x509_cache *c, uint64_t gen)
 	pthread_mutex_lock(&c->lock);
 	list = c->head;
 	c->head = c->tail = NULL;
-	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
+	memset(c->buckets, 0, c->nbuckets * sizeof(struct x509_centry *));
 	c->n = 0;
 	c->gen = gen;
 	pthread_mutex_unlock(&c->lock);

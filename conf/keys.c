@@ -146,8 +146,9 @@ static int	fn_log_error(struct keys_ctx *, const struct yaml_node *,
 	  .node = YAML_KIND_MAP, .kind = KEYS_K_MAP,			\
 	  SLOT(struct conf, member), .sub = (sc), .desc = (text) }
 
-#define KIB	1024u
-#define MIB	(1024u * 1024u)
+/* 64-bit, like the min and max they fill, so products never wrap. */
+#define KIB	((uint64_t)1024)
+#define MIB	((uint64_t)1024 * 1024)
 
 /*
  * THE directive table.  Order matters only for --list-keys and the
@@ -511,8 +512,8 @@ keys_parse_duration(const char *s, uint64_t *ms)
 		{ "", 1000 },		/* a plain number is seconds */
 		{ "ms", 1 },
 		{ "s", 1000 },
-		{ "m", 60 * 1000 },
-		{ "h", 3600 * 1000 },
+		{ "m", (uint64_t)60 * 1000 },
+		{ "h", (uint64_t)3600 * 1000 },
 	};
 	const char	*end;
 	uint64_t	 v;
@@ -568,9 +569,9 @@ keys_parse_size(const char *s, uint64_t *bytes)
 static void
 fmt_duration(uint64_t ms, char *buf, size_t len)
 {
-	if (ms != 0 && ms % (3600 * 1000) == 0)
+	if (ms != 0 && ms % 3600000 == 0)
 		snprintf(buf, len, "%lluh", (unsigned long long)(ms / 3600000));
-	else if (ms != 0 && ms % (60 * 1000) == 0)
+	else if (ms != 0 && ms % 60000 == 0)
 		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
 	else if (ms != 0 && ms % 1000 == 0)
 		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
@@ -792,13 +793,14 @@ keys_parse_cidr(const char *s, struct conf_cidr *out, char *err,
 	const char	*end;
 	uint8_t		 addr[16];
 	uint64_t	 prefix;
+	size_t		 len;
 	int		 family, maxbits, i;
 
-	if (strlen(s) >= sizeof(buf)) {
+	if ((len = strlen(s)) >= sizeof(buf)) {
 		snprintf(err, errlen, "'%.40s...' is not an address", s);
 		return (-1);
 	}
-	strcpy(buf, s);
+	memcpy(buf, s, len + 1);
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash = '\0';
 
@@ -933,7 +935,8 @@ split_hostport(const char *s, char *host, size_t hostlen, char *port,
 		    "65535");
 		return (-1);
 	}
-	strcpy(port, p);
+	/* Fits: strlen(p) < portlen was checked above. */
+	memcpy(port, p, strlen(p) + 1);
 	return (0);
 }
 
@@ -1457,7 +1460,7 @@ fn_backends(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		    "got an empty list");
 		return (-1);
 	}
-	r->backends = keys_xcalloc(n->n, sizeof(*r->backends));
+	r->backends = keys_xcalloc(n->n, sizeof(struct conf_backend *));
 	for (i = 0; i < n->n; i++) {
 		saved = keys_where_index(ctx, i);
 		b = backend_get(ctx, n->items[i]);

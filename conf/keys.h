@@ -50,8 +50,11 @@ struct keys_ctx {
 	size_t		 backends_cap;	/* slots allocated in conf->backends */
 };
 
-/* Limits on values, shared with the tests. */
-#define KEYS_DURATION_MAX	(7u * 24 * 3600 * 1000)	/* ms: one week */
+/*
+ * Limits on values, shared with the tests.  The duration cap is one week
+ * in ms, computed in 64 bits like the row min/max it is stored in.
+ */
+#define KEYS_DURATION_MAX	((uint64_t)7 * 24 * 3600 * 1000)
 #define KEYS_WORKERS_MAX	256
 
 /*

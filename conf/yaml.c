@@ -124,7 +124,7 @@ attach(struct build *b, struct yaml_node *n)
 		if (parent->n == parent->cap) {
 			parent->cap = parent->cap ? parent->cap * 2 : 4;
 			parent->items = xreallocarray(parent->items,
-			    parent->cap, sizeof(*parent->items));
+			    parent->cap, sizeof(struct yaml_node *));
 		}
 		parent->items[parent->n++] = n;
 		return;

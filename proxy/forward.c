@@ -321,9 +321,10 @@ forward_send(struct xchg *x)
 	x->state = X_ST_FORWARD;
 	x->t_up = util_now_us();
 	x->pool->st.requests++;
-	up_write_direct(u, (const char *)evbuffer_pullup(x->uphead, hl), hl);
-	tv.tv_sec = cf->timeouts.body_idle / 1000;
-	tv.tv_usec = (cf->timeouts.body_idle % 1000) * 1000;
+	/* An evbuffer's length always fits in ssize_t. */
+	up_write_direct(u, (const char *)evbuffer_pullup(x->uphead,
+	    (ssize_t)hl), hl);
+	util_ms_tv(cf->timeouts.body_idle, &tv);
 	bufferevent_set_timeouts(u->bev, NULL, &tv);
 	if (x->expect_continue) {
 		/* We answer Expect ourselves and strip it upstream. */
@@ -337,8 +338,7 @@ forward_send(struct xchg *x)
 		relay_request(x);
 	} else {
 		x->t_sent = util_now_us();
-		tv.tv_sec = cf->timeouts.upstream_response / 1000;
-		tv.tv_usec = (cf->timeouts.upstream_response % 1000) * 1000;
+		util_ms_tv(cf->timeouts.upstream_response, &tv);
 		bufferevent_set_timeouts(u->bev, &tv, NULL);
 	}
 }
@@ -509,9 +509,7 @@ relay_request(struct xchg *x)
 		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
 		x->t_sent = util_now_us();
 		if (!x->resp_head_sent) {
-			tv.tv_sec = cf->timeouts.upstream_response / 1000;
-			tv.tv_usec = (cf->timeouts.upstream_response % 1000) *
-			    1000;
+			util_ms_tv(cf->timeouts.upstream_response, &tv);
 			bufferevent_set_timeouts(x->up->bev, &tv, NULL);
 		}
 		return;
@@ -673,7 +671,8 @@ parse_resp_head(struct xchg *x)
 		if ((len = evbuffer_get_length(in)) == 0)
 			return (1);
 		want = len < maxhead ? len : maxhead;
-		buf = (const char *)evbuffer_pullup(in, want);
+		/* want <= maxhead, under 17 MiB by conf limits: no overflow. */
+		buf = (const char *)evbuffer_pullup(in, (ssize_t)want);
 		r = http_parse_response(buf, want, &lim, x->req.method_id,
 		    &x->resp, x->rhdrs, HTTP_MAX_HDRS, &err);
 		if (r == HTTP_PARSE_AGAIN) {
@@ -725,8 +724,7 @@ parse_resp_head(struct xchg *x)
 	evbuffer_drain(in, x->resp.head_len);
 	x->resp.hdrs = NULL;
 	x->resp_head_sent = 1;
-	tv.tv_sec = cf->timeouts.body_idle / 1000;
-	tv.tv_usec = (cf->timeouts.body_idle % 1000) * 1000;
+	util_ms_tv(cf->timeouts.body_idle, &tv);
 	bufferevent_set_timeouts(x->up->bev, &tv, &tv);
 	return (0);
 bad:
@@ -815,8 +813,9 @@ head_deadline(struct xchg *x)
 		forward_fail(x, 504, fwd_err_timeout);
 		return;
 	}
-	tv.tv_sec = (limit - spent) / 1000000;
-	tv.tv_usec = (limit - spent) % 1000000;
+	/* limit - spent < limit < 2^32 * 1000 us: both fields fit. */
+	tv.tv_sec = (time_t)((limit - spent) / 1000000);
+	tv.tv_usec = (suseconds_t)((limit - spent) % 1000000);
 	bufferevent_set_timeouts(x->up->bev, &tv, NULL);
 }
 
@@ -890,8 +889,9 @@ spurious_timeout(struct xchg *x)
 	if (since == 0 || now - since + 50000 >= limit)
 		return (0);
 	if (!x->resp_head_sent && x->t_sent != 0) {
-		tv.tv_sec = (limit - (now - since)) / 1000000;
-		tv.tv_usec = (limit - (now - since)) % 1000000;
+		/* Less than limit (< 2^32 * 1000 us) is left: it fits. */
+		tv.tv_sec = (time_t)((limit - (now - since)) / 1000000);
+		tv.tv_usec = (suseconds_t)((limit - (now - since)) % 1000000);
 		bufferevent_set_timeouts(x->up->bev, &tv, NULL);
 	}
 	return (1);

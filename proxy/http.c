@@ -1492,15 +1492,17 @@ http_chunk_feed(struct http_chunk *c, const char *in, size_t len,
 					    err));
 				c->size = c->size << 4 | http_hexval(ch);
 				c->digits++;
-			} else if (c->digits == 0)
+				break;
+			}
+			/* The digits ended; a size needs at least one. */
+			if (c->digits == 0)
 				return (http_chunk_fail(c,
 				    "invalid chunk size", used, i, err));
-			else if (ch == ';' || ch == ' ' || ch == '\t') {
+			if (ch == ';' || ch == ' ' || ch == '\t') {
 				/* chunk-ext length counts from here to CR. */
 				c->ext = 1;
 				c->state = ch == ';' ? CH_EXT : CH_SIZE_BWS;
-			}
-			else if (ch == '\r')
+			} else if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
 				return (http_chunk_fail(c,

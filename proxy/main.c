@@ -84,7 +84,7 @@ test_route(const struct conf *cf, const char *target)
 		printf("%s: no route matches: gridfront answers 404\n", path);
 		return (1);
 	}
-	printf("path:     %s%s\n", path, strcmp(path, target) ? "" : "");
+	printf("path:     %s\n", path);
 	if (strcmp(path, target) != 0)
 		printf("request:  %s (normalised to the path above)\n", target);
 	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,

@@ -152,11 +152,12 @@ hash_str(const char *s, uint32_t h)
 static uint8_t
 method_index(const char *m)
 {
-	uint8_t	 i;
+	size_t	 i;
 
+	/* Fewer than 256 names: the index fits in a uint8_t. */
 	for (i = 0; i < nitems(method_names) - 1; i++)
 		if (strcmp(m, method_names[i]) == 0)
-			return (i);
+			return ((uint8_t)i);
 	return ((uint8_t)(nitems(method_names) - 1));
 }
 

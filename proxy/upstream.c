@@ -153,8 +153,7 @@ upstream_connect(struct pool *p, unsigned timeout_ms)
 	u->pool = p;
 	u->bev = bev;
 	/* libevent reports a connect timeout as a write timeout. */
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	util_ms_tv(timeout_ms, &tv);
 	bufferevent_set_timeouts(bev, NULL, &tv);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&p->addr,
 	    (int)p->addrlen) == -1) {
@@ -182,8 +181,7 @@ upstream_put(struct upconn *u)
 		return;
 	}
 	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
-	tv.tv_sec = p->idle_timeout / 1000;
-	tv.tv_usec = (p->idle_timeout % 1000) * 1000;
+	util_ms_tv(p->idle_timeout, &tv);
 	bufferevent_set_timeouts(u->bev, &tv, NULL);
 	bufferevent_enable(u->bev, EV_READ);
 	u->idle_since = util_now_us();
@@ -232,8 +230,15 @@ upstream_close_idle(struct worker *w)
 	struct upconn	*u;
 
 	for (p = w->allpools; p != NULL; p = p->next) {
-		while ((u = TAILQ_FIRST(&p->idle)) != NULL)
+		while ((u = TAILQ_FIRST(&p->idle)) != NULL) {
+			/*
+			 * idle_drop() unlinks u before freeing it, so the
+			 * next TAILQ_FIRST is another entry; the analyzer
+			 * does not see that TAILQ_REMOVE did it.
+			 */
+			/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 			idle_drop(u);
+		}
 	}
 }
 

@@ -8,6 +8,7 @@
  */
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -64,6 +65,14 @@ util_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+void
+util_ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	/* Widen before multiplying: at most 999000, but keep it obvious. */
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 char *

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct timeval;
+
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Allocators for small bookkeeping objects: abort on out-of-memory, as
@@ -26,6 +28,12 @@ char		*xstrdup(const char *s);
 
 /* Monotonic time in microseconds (CLOCK_MONOTONIC). */
 uint64_t	 util_now_us(void);
+
+/*
+ * Fill tv with the duration ms (milliseconds), the one conversion every
+ * proxy/ timer and timeout goes through.  Any unsigned value fits.
+ */
+void		 util_ms_tv(unsigned ms, struct timeval *tv);
 
 /*
  * Print sa as "1.2.3.4" or "2001:db8::1" (no port) into buf, which must
