@@ -62,6 +62,11 @@ static const char conn_err_io[] = "client connection error";
 static const char conn_err_tls[] = "TLS handshake failed";
 static const char conn_err_write_timeout[] = "client write timeout";
 static const char conn_err_done[] = "done";
+static const char conn_err_lingered[] = "done (after lingering close)";
+
+/* Lingering close: how long, and how much, we read and discard. */
+#define CONN_LINGER_MS		2000
+#define CONN_LINGER_MAX		(1024 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Exchange free list                                                  */
@@ -313,6 +318,34 @@ conn_drain(struct conn *c)
 	c->flags |= CONN_F_CLOSE_AFTER;
 }
 
+/*
+ * Everything for the client is written: close our side (close_notify,
+ * then FIN) but keep reading and discarding for a short while.  A client
+ * still sending a body or pipelined requests would otherwise have its
+ * unread bytes answered by a TCP reset that destroys the response still
+ * in flight (RFC 9112 9.6, "lingering close").  The connection ends at
+ * the client's EOF, after CONN_LINGER_MS or after CONN_LINGER_MAX bytes.
+ */
+static void
+conn_linger(struct conn *c)
+{
+	if ((c->flags & (CONN_F_EOF | CONN_F_CLOSING)) ||
+	    c->flags & CONN_F_LINGER) {
+		conn_close(c, conn_err_done);
+		return;
+	}
+	c->flags |= CONN_F_LINGER;
+	if (c->ssl != NULL && (c->flags & CONN_F_READY))
+		(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	conn_set_timeouts(c, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	timer_arm(c, CONN_LINGER_MS);
+}
+
 /* Close once everything queued for the client has been written. */
 static void
 conn_flush_close(struct conn *c)
@@ -320,7 +353,7 @@ conn_flush_close(struct conn *c)
 	c->flags |= CONN_F_CLOSE_AFTER;
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_close(c, conn_err_done);
+		conn_linger(c);
 }
 
 void
@@ -735,7 +768,14 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->x == NULL || c->x->state == X_ST_HEAD)
+	if (c->flags & CONN_F_LINGER) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		c->lingered += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (c->lingered >= CONN_LINGER_MAX)
+			conn_close(c, conn_err_lingered);
+	} else if (c->x == NULL || c->x->state == X_ST_HEAD)
 		conn_parse(c);
 	else if (c->x->state == X_ST_FORWARD ||
 	    c->x->state == X_ST_CONNECTING)
@@ -752,8 +792,9 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	if (c->x != NULL && c->x->state == X_ST_FORWARD)
 		forward_client_drained(c->x);
 	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
+	    !(c->flags & CONN_F_LINGER) &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_close(c, conn_err_done);
+		conn_linger(c);
 	conn_unref(c);
 }
 
@@ -776,6 +817,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
+	if (c->flags & CONN_F_LINGER) {
+		/* EOF, error or timeout while lingering: we are done. */
+		conn_close(c, conn_err_lingered);
+		conn_unref(c);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_handshake_done(c);
 		/* Data may have arrived with the handshake. */
@@ -849,7 +896,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (!(c->flags & CONN_F_READY))
+	if (c->flags & CONN_F_LINGER)
+		conn_close(c, conn_err_lingered);
+	else if (!(c->flags & CONN_F_READY))
 		conn_close(c, conn_err_handshake_timeout);
 	else if (c->flags & CONN_F_IN_HEAD) {
 		/* Slowloris: the whole head must arrive in time. */

@@ -44,6 +44,7 @@ struct evbuffer;
 #define CONN_F_REDIRECT		0x0040	/* plain listener: 301 to https */
 #define CONN_F_PAUSED		0x0080	/* reading paused: backpressure */
 #define CONN_F_PARSING		0x0100	/* inside conn_parse(): no re-entry */
+#define CONN_F_LINGER		0x0200	/* closed our side; draining input */
 
 struct conn {
 	struct worker		*w;
@@ -62,6 +63,7 @@ struct conn {
 	struct xchg		*x;		/* active exchange */
 	struct event		 timer;		/* handshake / head / idle */
 	unsigned		 nreq;
+	size_t			 lingered;	/* bytes discarded while lingering */
 	const char		*close_reason;
 	TAILQ_ENTRY(conn)	 entry;
 };
