@@ -930,6 +930,18 @@ auth_ident_get(struct auth_ctx *ctx, SSL *ssl)
 	return (nid);
 }
 
+void
+auth_tls_shed(SSL *ssl)
+{
+	STACK_OF(X509)	*ch;
+	X509		*x;
+
+	if (ssl == NULL || (ch = SSL_get_peer_cert_chain(ssl)) == NULL)
+		return;
+	while ((x = sk_X509_pop(ch)) != NULL)
+		X509_free(x);
+}
+
 int
 auth_ident_fresh(const struct auth_ctx *ctx, const struct auth_ident *id)
 {

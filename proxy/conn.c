@@ -806,8 +806,10 @@ conn_handshake_done(struct conn *c)
 	c->flags |= CONN_F_READY;
 	evtimer_del(&c->timer);
 	metrics_handshake(c->w, SSL_session_reused(c->ssl));
-	if (actx != NULL)
+	if (actx != NULL) {
 		c->ident = auth_ident_get(actx, c->ssl);
+		auth_tls_shed(c->ssl);	/* the identity has what we need */
+	}
 	timer_arm(c, c->gen->conf->timeouts.keepalive);
 }
 
