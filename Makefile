@@ -53,7 +53,7 @@ UNIT_PROXY	= $(patsubst tests/unit/%.c,%,$(filter-out $(addprefix tests/unit/,$(
 UNIT_BINS	= $(addprefix $(BUILD)/tests/,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP) $(UNIT_PROXY))
 
 TOOLS		= $(BUILD)/tests/backend $(BUILD)/tests/rawclient \
-		  $(BUILD)/bench/loadgen
+		  $(BUILD)/bench/loadgen $(BUILD)/bench/origin
 
 # The test PKI is generated at test time (never committed); one copy serves
 # the plain and the sanitizer builds.

@@ -155,6 +155,7 @@ struct opts {
 	int		 json;
 	unsigned	 timeout_ms;
 	double		 hard_timeout;
+	int		 idle_ramp;	/* idle mode: set-ups in flight */
 	int		 expect_status;	/* 0: any 2xx */
 	const char	*label;
 	struct watch	 watch[MAX_WATCH];
@@ -209,6 +210,9 @@ struct worker {
 	const struct timeval *tv_io;	/* common timeout for I/O waits */
 	struct event	*ev_begin;
 	struct event	*ev_poll;		/* idle mode: watches idle_stop */
+	struct event	*ev_ramp;		/* idle mode: starts more conns */
+	int		 next;			/* idle mode: next conn to start */
+	int		 slots;			/* idle mode: set-ups allowed */
 	struct event	*ev_end;
 	struct event	*ev_hard;
 	/* Byte counters at the window edges, taken in this thread. */
@@ -481,6 +485,33 @@ static void	conn_start(struct lconn *);
 static void	conn_recv(struct lconn *);
 
 /*
+ * Idle mode sets connections up a few at a time (--idle-ramp), so that a
+ * proxy never sees more than that many first requests at once: it then
+ * needs only a few upstream connections, and the RSS growth measured is
+ * that of the held client connections, not of an upstream pool.
+ */
+static void
+ramp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	while (w->slots > 0 && w->next < w->nconns && !w->stopping) {
+		w->slots--;
+		conn_start(&w->conns[w->next++]);
+	}
+}
+
+/* Idle mode: a connection finished setting up (or failed to). */
+static void
+idle_slot_free(struct worker *w)
+{
+	w->slots++;
+	event_active(w->ev_ramp, EV_TIMEOUT, 0);
+}
+
+/*
  * Arm the connection's single event for what (EV_READ or EV_WRITE).  The
  * event is persistent: while the connection keeps waiting for the same
  * thing (the keep-alive steady state) nothing is touched, so no epoll_ctl
@@ -555,9 +586,10 @@ conn_fail(struct lconn *c, enum lg_err kind)
 		w->st.err[kind]++;
 	conn_drop(c, 0);
 	if (opt.mode == MODE_IDLE) {
-		if (!c->counted_ready)
+		if (!c->counted_ready) {
 			atomic_fetch_add(&idle_failed, 1);
-		else
+			idle_slot_free(w);
+		} else
 			atomic_fetch_sub(&idle_ready, 1);
 		c->counted_ready = 1;
 		conn_finish(c);
@@ -834,6 +866,7 @@ conn_complete(struct lconn *c)
 	if (opt.mode == MODE_IDLE) {
 		if (!c->counted_ready) {
 			c->counted_ready = 1;
+			idle_slot_free(w);
 			if (ok)
 				atomic_fetch_add(&idle_ready, 1);
 			else {
@@ -1336,8 +1369,14 @@ worker_main(void *arg)
 	for (i = 0; i < w->nconns; i++) {
 		w->conns[i].w = w;
 		w->conns[i].fd = -1;
-		conn_start(&w->conns[i]);
 	}
+	if (opt.mode == MODE_IDLE) {
+		w->ev_ramp = event_new(w->base, -1, 0, ramp_cb, w);
+		w->slots = opt.idle_ramp;
+		event_active(w->ev_ramp, EV_TIMEOUT, 0);
+	} else
+		for (i = 0; i < w->nconns; i++)
+			conn_start(&w->conns[i]);
 	if (w->active > 0)
 		event_base_dispatch(w->base);
 	w->stopping = 1;
@@ -1357,6 +1396,8 @@ worker_main(void *arg)
 		event_free(w->ev_begin);
 	if (w->ev_poll != NULL)
 		event_free(w->ev_poll);
+	if (w->ev_ramp != NULL)
+		event_free(w->ev_ramp);
 	if (w->ev_end != NULL)
 		event_free(w->ev_end);
 	event_base_free(w->base);
@@ -1377,12 +1418,14 @@ usage(void)
 "         [--sni NAME] [--resume] [--tls13] [--body-bytes N | --body-file F]\n"
 "         [--method M] [--header 'K: V']... [--threads T] [--warmup S]\n"
 "         [--timeout MS] [--hard-timeout S] [--expect-status N]\n"
-"         [--watch NAME=PID[,PID...]]... [--label TEXT] [--json]\n"
+"         [--watch NAME=PID[,PID...]]... [--idle-ramp N] [--label TEXT]\n"
+"         [--json]\n"
 "\n"
 "  keepalive  one request at a time per connection, reused\n"
 "  handshake  a new connection (and TLS handshake) per request\n"
-"  idle       connect, one request, then hold until the end of -d;\n"
-"             --watch reports the RSS growth per held connection\n");
+"  idle       connect, one request, then hold; -d is the hold once all\n"
+"             are up (set up --idle-ramp at a time, default 16); --watch\n"
+"             reports the RSS growth per held connection\n");
 	exit(2);
 }
 
@@ -1632,7 +1675,8 @@ parse_args(int argc, char **argv)
 	enum {
 		O_URL = 256, O_MODE, O_CERT, O_CAFILE, O_RESUME, O_BODYB,
 		O_BODYF, O_METHOD, O_HEADER, O_THREADS, O_JSON, O_WARMUP,
-		O_TIMEOUT, O_HARD, O_EXPECT, O_WATCH, O_SNI, O_TLS13, O_LABEL
+		O_TIMEOUT, O_HARD, O_EXPECT, O_WATCH, O_SNI, O_TLS13, O_LABEL,
+		O_RAMP
 	};
 	static const struct option lo[] = {
 		{ "url", required_argument, NULL, O_URL },
@@ -1656,6 +1700,7 @@ parse_args(int argc, char **argv)
 		{ "expect-status", required_argument, NULL, O_EXPECT },
 		{ "watch", required_argument, NULL, O_WATCH },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "idle-ramp", required_argument, NULL, O_RAMP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1667,6 +1712,7 @@ parse_args(int argc, char **argv)
 	opt.threads = 1;
 	opt.method = "GET";
 	opt.timeout_ms = 10000;
+	opt.idle_ramp = 16;
 	while ((ch = getopt_long(argc, argv, "c:d:n:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case O_URL: url = optarg; break;
@@ -1722,6 +1768,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_WATCH: parse_watch(optarg); break;
 		case O_LABEL: opt.label = optarg; break;
+		case O_RAMP:
+			opt.idle_ramp = (int)parse_u64(optarg, "--idle-ramp");
+			break;
 		case O_JSON: opt.json = 1; break;
 		default: usage();
 		}
@@ -1740,6 +1789,8 @@ parse_args(int argc, char **argv)
 		opt.threads = opt.conns;
 	if (opt.timeout_ms == 0)
 		die("bad --timeout");
+	if (opt.idle_ramp < 1)
+		die("bad --idle-ramp");
 	if (opt.body_file != NULL && opt.body_bytes > 0)
 		die("--body-bytes and --body-file are exclusive");
 	if (opt.duration == 0)

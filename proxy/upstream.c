@@ -152,6 +152,8 @@ upstream_connect(struct pool *p, unsigned timeout_ms)
 	u = xcalloc(1, sizeof(*u));
 	u->pool = p;
 	u->bev = bev;
+	bufferevent_set_max_single_read(bev, 65536);
+	bufferevent_set_max_single_write(bev, 65536);
 	/* libevent reports a connect timeout as a write timeout. */
 	util_ms_tv(timeout_ms, &tv);
 	bufferevent_set_timeouts(bev, NULL, &tv);
