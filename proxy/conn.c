@@ -66,7 +66,7 @@ static const char conn_err_lingered[] = "done (after lingering close)";
 
 /* Lingering close: how long, and how much, we read and discard. */
 #define CONN_LINGER_MS		2000
-#define CONN_LINGER_MAX		(1024 * 1024)
+#define CONN_LINGER_MAX		((size_t)1024 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Exchange free list                                                  */
