@@ -11,6 +11,8 @@
  */
 
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +291,37 @@ counter(struct evbuffer *out, const char *name, const char *help,
 	    name, help, name, type, name, (unsigned long long)v);
 }
 
+/*
+ * One counter family over every pool of every worker: the pool_stats
+ * field at off (plus the one at off2, unless SIZE_MAX).
+ */
+static void
+pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
+    const char *name, const char *help, size_t off, size_t off2)
+{
+	struct pool	*p;
+	unsigned	 i;
+	uint64_t	 v;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
+	    help, name);
+	for (i = 0; i < n; i++) {
+		for (p = ws[i].allpools; p != NULL; p = p->next) {
+			const char *st = (const char *)&p->st;
+
+			v = LOAD(*(const uint64_t *)(const void *)(st + off));
+			if (off2 != SIZE_MAX)
+				v += LOAD(*(const uint64_t *)
+				    (const void *)(st + off2));
+			evbuffer_add_printf(out, "%s{worker=\"%u\",backend=\"",
+			    name, i);
+			label(out, p->name);
+			evbuffer_add_printf(out, "\"} %llu\n",
+			    (unsigned long long)v);
+		}
+	}
+}
+
 void
 metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 {
@@ -406,64 +439,19 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	}
 
 	/* Upstream pools: read racily but each field is a word. */
-	evbuffer_add_printf(out,
-	    "# HELP gridfront_upstream_connects_total New backend connections.\n"
-	    "# TYPE gridfront_upstream_connects_total counter\n");
-	for (i = 0; i < n; i++) {
-		struct pool *p;
-
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
-			evbuffer_add_printf(out, "gridfront_upstream_connects_total"
-			    "{worker=\"%u\",backend=\"", i);
-			label(out, p->name);
-			evbuffer_add_printf(out, "\"} %llu\n",
-			    (unsigned long long)LOAD(p->st.connects));
-		}
-	}
-	evbuffer_add_printf(out,
-	    "# HELP gridfront_upstream_reuses_total Pooled connections reused.\n"
-	    "# TYPE gridfront_upstream_reuses_total counter\n");
-	for (i = 0; i < n; i++) {
-		struct pool *p;
-
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
-			evbuffer_add_printf(out, "gridfront_upstream_reuses_total"
-			    "{worker=\"%u\",backend=\"", i);
-			label(out, p->name);
-			evbuffer_add_printf(out, "\"} %llu\n",
-			    (unsigned long long)LOAD(p->st.reuses));
-		}
-	}
-	evbuffer_add_printf(out,
-	    "# HELP gridfront_upstream_retries_total Requests retried.\n"
-	    "# TYPE gridfront_upstream_retries_total counter\n");
-	for (i = 0; i < n; i++) {
-		struct pool *p;
-
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
-			evbuffer_add_printf(out, "gridfront_upstream_retries_total"
-			    "{worker=\"%u\",backend=\"", i);
-			label(out, p->name);
-			evbuffer_add_printf(out, "\"} %llu\n",
-			    (unsigned long long)LOAD(p->st.retries));
-		}
-	}
-	evbuffer_add_printf(out,
-	    "# HELP gridfront_upstream_errors_total Backend failures "
-	    "(connect errors and failed exchanges).\n"
-	    "# TYPE gridfront_upstream_errors_total counter\n");
-	for (i = 0; i < n; i++) {
-		struct pool *p;
-
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
-			evbuffer_add_printf(out, "gridfront_upstream_errors_total"
-			    "{worker=\"%u\",backend=\"", i);
-			label(out, p->name);
-			evbuffer_add_printf(out, "\"} %llu\n",
-			    (unsigned long long)(LOAD(p->st.errors) +
-			    LOAD(p->st.connect_errors)));
-		}
-	}
+	pool_series(out, ws, n, "gridfront_upstream_connects_total",
+	    "New backend connections.", offsetof(struct pool_stats, connects),
+	    SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_reuses_total",
+	    "Pooled connections reused.", offsetof(struct pool_stats, reuses),
+	    SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_retries_total",
+	    "Requests retried.", offsetof(struct pool_stats, retries),
+	    SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_errors_total",
+	    "Backend failures (connect errors and failed exchanges).",
+	    offsetof(struct pool_stats, errors),
+	    offsetof(struct pool_stats, connect_errors));
 	evbuffer_add_printf(out,
 	    "# HELP gridfront_upstream_up Backend state as this worker sees "
 	    "it (1 up, 0 marked down).\n"
