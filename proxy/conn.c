@@ -23,8 +23,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <llhttp.h>
@@ -48,9 +46,9 @@
 #define XCHG_FREE_MAX	64
 #define TROUBLE_PATH	"/auth/trouble"
 
-static void	conn_read_cb(struct bufferevent *, void *);
-static void	conn_write_cb(struct bufferevent *, void *);
-static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_read_cb(struct cio *, void *);
+static void	conn_write_cb(struct cio *, void *);
+static void	conn_event_cb(struct cio *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
 static void	conn_parse(struct conn *);
 static void	conn_free(struct conn *);
@@ -166,12 +164,7 @@ timer_arm(struct conn *c, unsigned ms)
 void
 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms)
 {
-	struct timeval	 r, wr;
-
-	util_ms_tv(read_ms, &r);
-	util_ms_tv(write_ms, &wr);
-	bufferevent_set_timeouts(c->bev, read_ms ? &r : NULL,
-	    write_ms ? &wr : NULL);
+	cio_set_timeouts(&c->io, read_ms, write_ms);
 }
 
 void
@@ -211,20 +204,14 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			tls_log_errors("SSL_new");
 			goto fail;
 		}
-		c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
+		if (cio_init(&c->io, w->base, fd, ssl) == -1) {
 			SSL_free(ssl);
 			goto fail;
 		}
-		/* Most clients just close: not an error worth logging. */
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 		c->ssl = ssl;
 		timer_arm(c, cf->timeouts.handshake);
 	} else {
-		c->bev = bufferevent_socket_new(w->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
+		if (cio_init(&c->io, w->base, fd, NULL) == -1)
 			goto fail;
 		c->flags |= CONN_F_READY;
 		if (cl->redirect_https)
@@ -234,18 +221,15 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	/*
 	 * The read high watermark bounds what one client can make us buffer:
 	 * a full head, or buffer_high bytes of body or pipelined requests.
+	 * Below half of buffer_high of unsent output, a paused backend is
+	 * read again (forward_client_drained()).
 	 */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    cf->limits.buffer_high + cf->limits.max_request_line +
-	    cf->limits.max_header_block);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
-	    c);
-	/* libevent reads and writes 4 KiB / 16 KiB at a time by default:
-	 * bodies move in far fewer syscalls with 64 KiB. */
-	bufferevent_set_max_single_read(c->bev, 65536);
-	bufferevent_set_max_single_write(c->bev, 65536);
+	cio_set_watermarks(&c->io, cf->limits.buffer_high +
+	    cf->limits.max_request_line + cf->limits.max_header_block,
+	    cf->limits.buffer_high / 2);
+	cio_setcb(&c->io, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	cio_enable(&c->io, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
 	metrics_conn_open(w, cl->tls);
@@ -282,14 +266,13 @@ conn_free(struct conn *c)
 	/*
 	 * Say goodbye properly (RFC 8446 6.1): a close_notify lets the client
 	 * tell a complete close-delimited answer from a cut one.  The alert
-	 * goes straight to the socket; libevent's TLS bufferevent sends none.
+	 * goes straight to the socket.
 	 */
 	if (c->ssl != NULL && (c->flags & CONN_F_READY) &&
 	    c->close_reason == conn_err_done)
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
-	bufferevent_free(c->bev);	/* also frees the SSL and closes fd */
-	c->bev = NULL;
+	cio_free(&c->io);	/* also frees the SSL and closes fd */
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
 	metrics_conn_close(w);
@@ -306,7 +289,7 @@ conn_close(struct conn *c, const char *reason)
 	c->close_reason = reason;
 	if (c->busy > 0) {
 		c->flags |= CONN_F_CLOSING;
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		cio_disable(&c->io, EV_READ | EV_WRITE);
 		return;
 	}
 	conn_free(c);
@@ -342,11 +325,11 @@ conn_linger(struct conn *c)
 	if (c->ssl != NULL && (c->flags & CONN_F_READY))
 		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
-	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	(void)shutdown(c->io.fd, SHUT_WR);
+	evbuffer_drain(c->io.in,
+	    evbuffer_get_length(c->io.in));
 	conn_set_timeouts(c, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	cio_enable(&c->io, EV_READ);
 	timer_arm(c, CONN_LINGER_MS);
 }
 
@@ -355,8 +338,8 @@ static void
 conn_flush_close(struct conn *c)
 {
 	c->flags |= CONN_F_CLOSE_AFTER;
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	cio_disable(&c->io, EV_READ);
+	if (evbuffer_get_length(c->io.out) == 0)
 		conn_linger(c);
 }
 
@@ -374,19 +357,19 @@ conn_xchg_done(struct conn *c)
 	c->x = NULL;
 	if ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
 	    ((c->flags & CONN_F_EOF) &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
+	    evbuffer_get_length(c->io.in) == 0)) {
 		conn_flush_close(c);
 		return;
 	}
 	/* Resume reading if backpressure had paused it (not after EOF). */
 	c->flags &= ~CONN_F_PAUSED;
 	if (!(c->flags & CONN_F_EOF))
-		bufferevent_enable(c->bev, EV_READ);
+		cio_enable(&c->io, EV_READ);
 	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
 	/* Inside conn_parse() its loop picks up the next request. */
 	if (c->flags & CONN_F_PARSING)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (evbuffer_get_length(c->io.in) > 0)
 		conn_parse(c);		/* pipelined request */
 	else
 		timer_arm(c, c->gen->conf->timeouts.keepalive);
@@ -401,7 +384,7 @@ conn_respond(struct conn *c, int status, const char *hdrs, const char *ctype,
     const char *body, size_t bodylen, int close)
 {
 	struct xchg	*x = c->x;
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->io.out;
 	size_t		 before = evbuffer_get_length(out);
 	int		 head_only = 0;
 
@@ -614,7 +597,7 @@ conn_follow_reload(struct conn *c, struct xchg *x)
 static void
 conn_dispatch(struct conn *c, struct xchg *x)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*in = c->io.in;
 	const struct conf_route	*route;
 	struct auth_ctx		*actx;
 	size_t			 head_len = x->req.head_len;
@@ -709,7 +692,7 @@ conn_parse(struct conn *c)
 		return;
 	c->flags |= CONN_F_PARSING;
 	while (!(c->flags & (CONN_F_CLOSING | CONN_F_CLOSE_AFTER))) {
-		in = bufferevent_get_input(c->bev);
+		in = c->io.in;
 		if ((len = evbuffer_get_length(in)) == 0) {
 			if (c->x == NULL)
 				timer_arm(c, cf->timeouts.keepalive);
@@ -767,13 +750,13 @@ conn_parse(struct conn *c)
 /* ------------------------------------------------------------------ */
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_read_cb(struct cio *io, void *arg)
 {
 	struct conn	*c = arg;
 
 	conn_ref(c);
 	if (c->flags & CONN_F_LINGER) {
-		struct evbuffer *in = bufferevent_get_input(bev);
+		struct evbuffer *in = io->in;
 
 		c->lingered += evbuffer_get_length(in);
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -788,7 +771,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_write_cb(struct cio *io, void *arg)
 {
 	struct conn	*c = arg;
 
@@ -797,7 +780,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		forward_client_drained(c->x);
 	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
 	    !(c->flags & CONN_F_LINGER) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    evbuffer_get_length(io->out) == 0)
 		conn_linger(c);
 	conn_unref(c);
 }
@@ -818,7 +801,7 @@ conn_handshake_done(struct conn *c)
 }
 
 static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
+conn_event_cb(struct cio *io, short what, void *arg)
 {
 	struct conn	*c = arg;
 
@@ -832,30 +815,25 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_handshake_done(c);
 		/* Data may have arrived with the handshake. */
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		if (evbuffer_get_length(io->in) > 0)
 			conn_parse(c);
 	} else if (what & BEV_EVENT_EOF) {
-		/* A second EOF, or one seen while writing: the peer is gone
-		 * (libevent reports a dirty TLS write failure as EOF). */
-		if ((c->flags & CONN_F_EOF) || (what & BEV_EVENT_WRITING)) {
+		/* A second EOF: the peer is gone. */
+		if (c->flags & CONN_F_EOF) {
 			conn_close(c, conn_err_eof);
 			conn_unref(c);
 			return;
 		}
 		c->flags |= CONN_F_EOF;
-		bufferevent_disable(bev, EV_READ);
 		/*
-		 * libevent's TLS bufferevent stops writing on EOF as well.
-		 * Restart it: a half-closed client still gets its answers, and
-		 * a client that is really gone shows up as a write error.
+		 * Writing goes on: a half-closed client still gets its
+		 * answers, and one that is really gone shows up as a write
+		 * error.  Bytes that came with the EOF are normally handled
+		 * by the read callback first; if some are left (a busy
+		 * exchange), parse or relay them now.
 		 */
-		if (c->flags & CONN_F_TLS)
-			bufferevent_enable(bev, EV_WRITE);
-		/*
-		 * Bytes that arrived with the EOF may not have been seen by
-		 * the read callback yet: parse or relay them first.
-		 */
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		cio_disable(io, EV_READ);
+		if (evbuffer_get_length(io->in) > 0) {
 			if (c->x == NULL || c->x->state == X_ST_HEAD)
 				conn_parse(c);
 			else if (c->x->state == X_ST_FORWARD)

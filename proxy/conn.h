@@ -3,8 +3,8 @@
 
 /*
  * Client connections and the exchanges (request/response pairs) they
- * carry.  struct conn owns the client bufferevent (and through it the SSL
- * and the fd), the auth identity, one reference to the generation it was
+ * carry.  struct conn owns the client I/O (and through it the SSL and the
+ * fd), the auth identity, one reference to the generation it was
  * accepted under, and at most one active exchange; pipelined requests wait
  * in the input buffer and are answered in order.  Only conn_close() tears
  * a connection down.
@@ -20,11 +20,11 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "proxy/cio.h"
 #include "proxy/http.h"
 
 struct worker;
@@ -52,8 +52,8 @@ struct conn {
 	struct wgen		*wg;		/* worker state for gen */
 	int			 lidx;		/* listener index in gen */
 	int			 https_port;	/* for redirects */
-	struct bufferevent	*bev;
-	SSL			*ssl;		/* borrowed from bev */
+	struct cio		 io;		/* socket, SSL and buffers */
+	SSL			*ssl;		/* borrowed from io */
 	struct auth_ident	*ident;		/* one reference, after handshake */
 	struct sockaddr_storage	 peer;
 	char			 peerstr[48];
@@ -143,7 +143,7 @@ void	 conn_accept_cb(struct evconnlistener *, evutil_socket_t,
 
 /*
  * Close c now (or, inside one of c's callbacks, as soon as it unwinds),
- * logging reason at debug level.  Frees the bufferevent (and so the SSL and
+ * logging reason at debug level.  Frees the client I/O (and so the SSL and
  * fd), the exchange and its upstream connection, the identity and the
  * generation reference.  c must not be used by the caller afterwards.
  */

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <event2/bufferevent.h>	/* BEV_EVENT_* */
 #include <event2/event.h>
 #include <llhttp.h>
 
@@ -38,9 +38,9 @@
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 
-static void	up_read_cb(struct bufferevent *, void *);
-static void	up_write_cb(struct bufferevent *, void *);
-static void	up_event_cb(struct bufferevent *, short, void *);
+static void	up_read_cb(struct cio *, void *);
+static void	up_write_cb(struct cio *, void *);
+static void	up_event_cb(struct cio *, short, void *);
 static void	forward_connect(struct xchg *);
 static void	forward_finish(struct xchg *);
 static void	relay_request(struct xchg *);
@@ -185,7 +185,7 @@ forward_start(struct xchg *x)
 {
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*in = c->io.in;
 	ssize_t			 uplen;
 
 	uplen = route_rewrite(x->route, x->req.path, x->uppath, x->pathcap);
@@ -253,17 +253,9 @@ up_attach(struct xchg *x, struct upconn *u)
 
 	u->x = x;
 	x->up = u;
-	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
-	bufferevent_setwatermark(u->bev, EV_WRITE, high / 2, 0);
-	bufferevent_setwatermark(u->bev, EV_READ, 0, high);
-	/*
-	 * Enabling EV_WRITE on a socket bufferevent registers the write
-	 * event even with nothing queued (an epoll_ctl pair for nothing), so
-	 * do it only when a pooled connection does not have it on already.
-	 */
-	if ((bufferevent_get_enabled(u->bev) & (EV_READ | EV_WRITE)) !=
-	    (EV_READ | EV_WRITE))
-		bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	cio_setcb(&u->io, up_read_cb, up_write_cb, up_event_cb, u);
+	cio_set_watermarks(&u->io, high, high / 2);
+	cio_enable(&u->io, EV_READ | EV_WRITE);
 }
 
 /* Send the response for a request that never reached a backend. */
@@ -289,19 +281,19 @@ forward_fail(struct xchg *x, int status, const char *reason)
  * nothing is queued before it.  For the usual small request head this
  * is one send(2) and no write-event registration at all (two epoll_ctl
  * calls saved per request); whatever the kernel does not take goes to
- * the bufferevent, which carries on as usual.
+ * the output buffer, which cio writes when the socket takes more.
  */
 static void
 up_write_direct(struct upconn *u, const char *data, size_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(u->bev);
+	struct evbuffer	*out = u->io.out;
 	ssize_t		 n = 0;
 
 	if (evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(u->bev), data, len,
+		n = send(u->io.fd, data, len,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0)
-			n = 0;	/* EAGAIN or an error the bufferevent will see */
+			n = 0;	/* EAGAIN, or an error cio will see */
 	}
 	if ((size_t)n < len)
 		evbuffer_add(out, data + n, len - (size_t)n);
@@ -314,7 +306,6 @@ forward_send(struct xchg *x)
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
 	struct upconn		*u = x->up;
-	struct timeval		 tv;
 	size_t			 hl = evbuffer_get_length(x->uphead);
 
 	u->connected = 1;
@@ -324,22 +315,21 @@ forward_send(struct xchg *x)
 	/* An evbuffer's length always fits in ssize_t. */
 	up_write_direct(u, (const char *)evbuffer_pullup(x->uphead,
 	    (ssize_t)hl), hl);
-	util_ms_tv(cf->timeouts.body_idle, &tv);
-	bufferevent_set_timeouts(u->bev, NULL, &tv);
 	if (x->expect_continue) {
 		/* We answer Expect ourselves and strip it upstream. */
-		add_lit(bufferevent_get_output(c->bev),
+		add_lit(c->io.out,
 		    "HTTP/1.1 100 Continue\r\n\r\n");
 		x->expect_continue = 0;
 	}
 	if (!x->req_done) {
+		cio_set_timeouts(&u->io, 0, cf->timeouts.body_idle);
 		conn_set_timeouts(c, cf->timeouts.body_idle,
 		    cf->timeouts.body_idle);
 		relay_request(x);
 	} else {
 		x->t_sent = util_now_us();
-		util_ms_tv(cf->timeouts.upstream_response, &tv);
-		bufferevent_set_timeouts(u->bev, &tv, NULL);
+		cio_set_timeouts(&u->io, cf->timeouts.upstream_response,
+		    cf->timeouts.body_idle);
 	}
 }
 
@@ -462,10 +452,9 @@ relay_request(struct xchg *x)
 {
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(x->up->bev);
+	struct evbuffer		*in = c->io.in;
+	struct evbuffer		*out = x->up->io.out;
 	struct http_error	 err;
-	struct timeval		 tv;
 	size_t			 n, before;
 	uint64_t		 moved = 0;
 	int			 r;
@@ -508,15 +497,15 @@ relay_request(struct xchg *x)
 		/* Now the backend's turn: time its answer. */
 		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
 		x->t_sent = util_now_us();
-		if (!x->resp_head_sent) {
-			util_ms_tv(cf->timeouts.upstream_response, &tv);
-			bufferevent_set_timeouts(x->up->bev, &tv, NULL);
-		}
+		if (!x->resp_head_sent)
+			cio_set_timeouts(&x->up->io,
+			    cf->timeouts.upstream_response,
+			    cf->timeouts.body_idle);
 		return;
 	}
 	/* Backpressure: stop reading the client while the backend lags. */
 	if (evbuffer_get_length(out) >= cf->limits.buffer_high) {
-		bufferevent_disable(c->bev, EV_READ);
+		cio_disable(&c->io, EV_READ);
 		c->flags |= CONN_F_PAUSED;
 	}
 }
@@ -527,8 +516,8 @@ relay_response(struct xchg *x)
 {
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = bufferevent_get_input(x->up->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*in = x->up->io.in;
+	struct evbuffer		*out = c->io.out;
 	struct http_error	 err;
 	size_t			 n, before = evbuffer_get_length(out);
 	uint64_t		 moved = 0;
@@ -576,20 +565,13 @@ relay_response(struct xchg *x)
 		break;
 	}
 	x->bytes_out += evbuffer_get_length(out) - before;
-	/*
-	 * libevent's TLS bufferevent turns every buffer chain into its own
-	 * SSL_write: a small response made of a head chain and a body chain
-	 * would cost two records and two write(2)s.  Join them first.
-	 */
-	if (c->ssl != NULL && evbuffer_get_length(out) <= 16384)
-		evbuffer_pullup(out, -1);
 	if (done) {
 		forward_finish(x);
 		return;
 	}
 	if (evbuffer_get_length(out) >= cf->limits.buffer_high &&
 	    x->up != NULL) {
-		bufferevent_disable(x->up->bev, EV_READ);
+		cio_disable(&x->up->io, EV_READ);
 		x->up_paused = 1;
 	}
 }
@@ -603,7 +585,7 @@ static void
 write_resp_head(struct xchg *x, int close)
 {
 	struct conn		*c = x->c;
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = c->io.out;
 	const struct http_resp	*rp = &x->resp;
 	size_t			 i;
 	char			 line[64];
@@ -651,12 +633,11 @@ parse_resp_head(struct xchg *x)
 {
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = bufferevent_get_input(x->up->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*in = x->up->io.in;
+	struct evbuffer		*out = c->io.out;
 	struct http_limits	 lim;
 	struct http_error	 err;
 	enum http_parse_result	 r;
-	struct timeval		 tv;
 	const char		*buf;
 	size_t			 len, want, maxhead, before;
 	int			 close;
@@ -709,7 +690,7 @@ parse_resp_head(struct xchg *x)
 
 	close = !x->req.keepalive || !x->req_done || c->w->draining ||
 	    (c->flags & CONN_F_CLOSE_AFTER) || ((c->flags & CONN_F_EOF) &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0);
+	    evbuffer_get_length(c->io.in) == 0);
 	if (x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) {
 		if (x->req.version_minor >= 1)
 			x->resp_chunked_out = 1;
@@ -724,8 +705,8 @@ parse_resp_head(struct xchg *x)
 	evbuffer_drain(in, x->resp.head_len);
 	x->resp.hdrs = NULL;
 	x->resp_head_sent = 1;
-	util_ms_tv(cf->timeouts.body_idle, &tv);
-	bufferevent_set_timeouts(x->up->bev, &tv, &tv);
+	cio_set_timeouts(&x->up->io, cf->timeouts.body_idle,
+	    cf->timeouts.body_idle);
 	return (0);
 bad:
 	log_info("%s:%d: %s %s: bad response from %s: %s", c->peerstr,
@@ -745,13 +726,13 @@ forward_finish(struct xchg *x)
 	int		 clean;
 
 	if (x->resp_chunked_out && x->respbody == XB_CLOSE)
-		add_lit(bufferevent_get_output(c->bev), "0\r\n\r\n");
+		add_lit(c->io.out, "0\r\n\r\n");
 	x->resp_done = 1;
 	if (u != NULL) {
 		clean = x->req_done && x->resp.keepalive &&
 		    x->respbody != XB_CLOSE &&
-		    evbuffer_get_length(bufferevent_get_input(u->bev)) == 0 &&
-		    evbuffer_get_length(bufferevent_get_output(u->bev)) == 0;
+		    evbuffer_get_length(u->io.in) == 0 &&
+		    evbuffer_get_length(u->io.out) == 0;
 		u->nreq++;
 		x->up = NULL;
 		if (clean)
@@ -789,8 +770,8 @@ forward_client_drained(struct xchg *x)
 {
 	if (x->up_paused && x->up != NULL) {
 		x->up_paused = 0;
-		bufferevent_enable(x->up->bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_input(x->up->bev)))
+		cio_enable(&x->up->io, EV_READ);
+		if (evbuffer_get_length(x->up->io.in))
 			relay_response(x);
 	}
 }
@@ -806,21 +787,19 @@ head_deadline(struct xchg *x)
 	const struct conf *cf = x->c->gen->conf;
 	uint64_t	 limit = (uint64_t)cf->timeouts.upstream_response * 1000;
 	uint64_t	 spent = util_now_us() - x->t_sent;
-	struct timeval	 tv;
 
 	if (spent >= limit) {
 		forward_abort(x);
 		forward_fail(x, 504, fwd_err_timeout);
 		return;
 	}
-	/* limit - spent < limit < 2^32 * 1000 us: both fields fit. */
-	tv.tv_sec = (time_t)((limit - spent) / 1000000);
-	tv.tv_usec = (suseconds_t)((limit - spent) % 1000000);
-	bufferevent_set_timeouts(x->up->bev, &tv, NULL);
+	/* limit - spent < limit < 2^32 ms in us: the ms fit. */
+	cio_set_timeouts(&x->up->io, (unsigned)((limit - spent + 999) / 1000),
+	    cf->timeouts.body_idle);
 }
 
 static void
-up_read_cb(struct bufferevent *bev, void *arg)
+up_read_cb(struct cio *io, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
@@ -846,7 +825,7 @@ done:
 }
 
 static void
-up_write_cb(struct bufferevent *bev, void *arg)
+up_write_cb(struct cio *io, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
@@ -856,7 +835,7 @@ up_write_cb(struct bufferevent *bev, void *arg)
 	/* The backend caught up: read the client's body again. */
 	if ((c->flags & CONN_F_PAUSED) && !x->req_done) {
 		c->flags &= ~CONN_F_PAUSED;
-		bufferevent_enable(c->bev, EV_READ);
+		cio_enable(&c->io, EV_READ);
 		relay_request(x);
 	}
 	conn_unref(c);
@@ -872,7 +851,6 @@ spurious_timeout(struct xchg *x)
 {
 	const struct conf *cf = x->c->gen->conf;
 	uint64_t	 now = util_now_us(), limit, since;
-	struct timeval	 tv;
 
 	if (!x->resp_head_sent) {
 		if (x->t_sent == 0)
@@ -889,10 +867,10 @@ spurious_timeout(struct xchg *x)
 	if (since == 0 || now - since + 50000 >= limit)
 		return (0);
 	if (!x->resp_head_sent && x->t_sent != 0) {
-		/* Less than limit (< 2^32 * 1000 us) is left: it fits. */
-		tv.tv_sec = (time_t)((limit - (now - since)) / 1000000);
-		tv.tv_usec = (suseconds_t)((limit - (now - since)) % 1000000);
-		bufferevent_set_timeouts(x->up->bev, &tv, NULL);
+		/* Less than limit (< 2^32 ms in us) is left: it fits. */
+		cio_set_timeouts(&x->up->io,
+		    (unsigned)((limit - (now - since) + 999) / 1000),
+		    cf->timeouts.body_idle);
 	}
 	return (1);
 }
@@ -907,7 +885,7 @@ stale_retry(struct xchg *x)
 
 	if (!u->reused || x->stale_retry || x->resp_head_sent ||
 	    !x->idempotent || x->reqbody != XB_NONE ||
-	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
+	    evbuffer_get_length(u->io.in) != 0)
 		return (-1);
 	x->stale_retry = 1;
 	upstream_free(u);
@@ -921,7 +899,7 @@ stale_retry(struct xchg *x)
 }
 
 static void
-up_event_cb(struct bufferevent *bev, short what, void *arg)
+up_event_cb(struct cio *io, short what, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
@@ -959,7 +937,7 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * for an earlier phase) fired in the same loop pass as its
 		 * reuse: not ours.  libevent disabled the event; re-arm it.
 		 */
-		bufferevent_enable(u->bev, (what & BEV_EVENT_READING) ?
+		cio_enable(&u->io, (what & BEV_EVENT_READING) ?
 		    EV_READ : EV_WRITE);
 		goto done;
 	}

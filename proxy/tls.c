@@ -108,13 +108,16 @@ tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
 	    SSL_OP_NO_COMPRESSION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE |
 	    SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-	    SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	    SSL_OP_ENABLE_MIDDLEBOX_COMPAT |
+	    /* A FIN without close_notify is a half-close, not a fatal
+	     * error: the client still gets its answer.  Request framing
+	     * (Content-Length, chunked) catches a cut body. */
+	    SSL_OP_IGNORE_UNEXPECTED_EOF);
 	/* Idle connections give their 2 x 16 KiB record buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* No read-ahead: libevent's TLS bufferevent does not look at
-	 * SSL_pending(), so bytes OpenSSL read ahead would sit unseen. */
+	/* Read-ahead is turned on per connection by proxy/cio.c. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE);
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/util.h>
@@ -30,8 +29,8 @@
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 
-static void	idle_read_cb(struct bufferevent *, void *);
-static void	idle_event_cb(struct bufferevent *, short, void *);
+static void	idle_read_cb(struct cio *, void *);
+static void	idle_event_cb(struct cio *, short, void *);
 
 struct pool *
 pool_lookup(struct worker *w, const struct conf_backend *b,
@@ -75,7 +74,7 @@ pool_mark_down(struct pool *p, uint64_t now, unsigned ms)
 static void
 upconn_destroy(struct upconn *u)
 {
-	bufferevent_free(u->bev);
+	cio_free(&u->io);
 	free(u);
 }
 
@@ -95,9 +94,9 @@ upconn_alive(struct upconn *u)
 {
 	char	 b;
 	ssize_t	 n;
-	evutil_socket_t fd = bufferevent_getfd(u->bev);
+	evutil_socket_t fd = u->io.fd;
 
-	if (evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
+	if (evbuffer_get_length(u->io.in) != 0)
 		return (0);
 	if (util_now_us() - u->idle_since < UPCONN_PEEK_AFTER_US)
 		return (1);
@@ -119,8 +118,8 @@ upstream_take(struct pool *p)
 			upconn_destroy(u);
 			continue;
 		}
-		bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
-		bufferevent_set_timeouts(u->bev, NULL, NULL);
+		cio_setcb(&u->io, NULL, NULL, NULL, NULL);
+		cio_set_timeouts(&u->io, 0, 0);
 		u->reused = 1;
 		p->nactive++;
 		p->st.reuses++;
@@ -133,8 +132,6 @@ struct upconn *
 upstream_connect(struct pool *p, unsigned timeout_ms)
 {
 	struct upconn		*u;
-	struct bufferevent	*bev;
-	struct timeval		 tv;
 	evutil_socket_t		 fd;
 	int			 one = 1;
 
@@ -144,24 +141,20 @@ upstream_connect(struct pool *p, unsigned timeout_ms)
 	if (fd == -1)
 		return (NULL);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bev = bufferevent_socket_new(p->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		close(fd);
-		return (NULL);
-	}
 	u = xcalloc(1, sizeof(*u));
 	u->pool = p;
-	u->bev = bev;
-	bufferevent_set_max_single_read(bev, 65536);
-	bufferevent_set_max_single_write(bev, 65536);
-	/* libevent reports a connect timeout as a write timeout. */
-	util_ms_tv(timeout_ms, &tv);
-	bufferevent_set_timeouts(bev, NULL, &tv);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&p->addr,
-	    (int)p->addrlen) == -1) {
+	if (cio_init(&u->io, p->w->base, fd, NULL) == -1) {
+		close(fd);
+		free(u);
+		return (NULL);
+	}
+	/* The write timeout is the connect timeout until connected. */
+	cio_set_timeouts(&u->io, 0, timeout_ms);
+	if (cio_connect(&u->io, (struct sockaddr *)&p->addr,
+	    p->addrlen) == -1) {
 		/* Immediate failures (e.g. no route) are reported by the
-		 * caller as connect errors via the event callback path. */
-		bufferevent_free(bev);
+		 * caller as connect errors. */
+		cio_free(&u->io);
 		free(u);
 		p->st.connect_errors++;
 		return (NULL);
@@ -174,18 +167,15 @@ void
 upstream_put(struct upconn *u)
 {
 	struct pool	*p = u->pool;
-	struct timeval	 tv;
-
 	p->nactive--;
 	u->x = NULL;
 	if (p->nidle >= p->max_idle || p->w->draining) {
 		upconn_destroy(u);
 		return;
 	}
-	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
-	util_ms_tv(p->idle_timeout, &tv);
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
-	bufferevent_enable(u->bev, EV_READ);
+	cio_setcb(&u->io, idle_read_cb, NULL, idle_event_cb, u);
+	cio_set_timeouts(&u->io, p->idle_timeout, 0);
+	cio_enable(&u->io, EV_READ);
 	u->idle_since = util_now_us();
 	/* LIFO: the most recently used connection is the warmest. */
 	TAILQ_INSERT_HEAD(&p->idle, u, entry);
@@ -212,14 +202,14 @@ idle_drop(struct upconn *u)
 }
 
 static void
-idle_read_cb(struct bufferevent *bev, void *arg)
+idle_read_cb(struct cio *io, void *arg)
 {
 	/* Unsolicited bytes on an idle connection: it is unusable. */
 	idle_drop(arg);
 }
 
 static void
-idle_event_cb(struct bufferevent *bev, short what, void *arg)
+idle_event_cb(struct cio *io, short what, void *arg)
 {
 	/* EOF, error or idle timeout. */
 	idle_drop(arg);

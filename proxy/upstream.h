@@ -17,14 +17,15 @@
 
 #include <stdint.h>
 
-struct bufferevent;
+#include "proxy/cio.h"
+
 struct worker;
 struct conf_backend;
 struct xchg;
 
 struct upconn {
 	struct pool		*pool;
-	struct bufferevent	*bev;		/* owns the fd */
+	struct cio		 io;		/* owns the fd */
 	struct xchg		*x;		/* current user; NULL when idle */
 	int			 reused;	/* came from the idle list */
 	int			 connected;
@@ -84,8 +85,8 @@ struct upconn	*upstream_take(struct pool *p);
  * connect timeout (ms).  Returns the connection (connected == 0 until the
  * caller's event callback sees BEV_EVENT_CONNECTED), or NULL when the
  * socket could not even be created.  Callbacks are the caller's to set,
- * right after this returns (libevent reports connect results from the
- * loop, never synchronously).
+ * right after this returns (cio reports connect results from the loop,
+ * never synchronously).
  */
 struct upconn	*upstream_connect(struct pool *p, unsigned timeout_ms);
 
