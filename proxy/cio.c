@@ -542,7 +542,7 @@ cio_write_ev(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_TIMEOUT) {
 		/* No progress writing for wto_ms. */
 		write_unblock(io);
-		io->enabled &= ~EV_WRITE;
+		io->enabled &= ~(unsigned)EV_WRITE;
 		deliver(io, N_EVENT, BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING);
 		return;
 	}
@@ -560,7 +560,7 @@ cio_rtimer_ev(evutil_socket_t fd, short what, void *arg)
 
 	io->st &= ~CIO_S_RTIMER;
 	/* As with bufferevents, a read timeout turns reading off. */
-	io->enabled &= ~EV_READ;
+	io->enabled &= ~(unsigned)EV_READ;
 	read_update(io);
 	deliver(io, N_EVENT, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
 }
@@ -622,9 +622,9 @@ cio_in_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
 void
 cio_enable(struct cio *io, short what)
 {
-	short	 was = io->enabled;
+	unsigned was = io->enabled;
 
-	io->enabled |= what & (EV_READ | EV_WRITE);
+	io->enabled |= (unsigned)what & (EV_READ | EV_WRITE);
 	if ((what & EV_READ) && !(was & EV_READ)) {
 		read_update(io);
 		if (io->ssl != NULL && (io->st & CIO_S_RADDED) &&
@@ -641,7 +641,7 @@ cio_enable(struct cio *io, short what)
 void
 cio_disable(struct cio *io, short what)
 {
-	io->enabled &= ~(what & (EV_READ | EV_WRITE));
+	io->enabled &= ~((unsigned)what & (EV_READ | EV_WRITE));
 	if (what & EV_READ)
 		read_update(io);
 	if ((what & EV_WRITE) && !(io->st & CIO_S_HANDSHAKE))

@@ -70,4 +70,27 @@ raw "$R" --timeout-ms 10000
 assert_eq "100 pipelined requests answered in order" "$exp/m-end " "$(targets)"
 
 stop_proxy
+
+# Backpressure on a deep TLS pipeline: with a small buffer_high the input
+# reaches its high watermark and reading pauses while OpenSSL still holds
+# read-ahead bytes that no socket event will announce; reading must
+# resume from those as requests are answered, and lose none.
+std_conf "$WORK/pipeline-wm.yaml" "$(route / b1)" "limits:
+  buffer_high: 4k
+  max_request_line: 1k
+  max_header_field: 1k
+  max_header_block: 2k"
+start_proxy "$WORK/pipeline-wm.yaml"
+R=''
+for i in $(seq 1 1500); do
+	R="${R}GET /w$i HTTP/1.1\r\nHost: a\r\nX-Pad: $(printf '%040d' "$i")\r\n\r\n"
+done
+R="${R}GET /w-end HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+raw "$R" --timeout-ms 15000
+assert_eq "1500 pipelined requests past the read watermark: all answered" \
+    1501 "$(raw_nresponses)"
+t=$(targets)
+assert_eq "1500 pipelined requests past the read watermark: in order" \
+    "/w1 /w2 /w3 /w1499 /w1500 /w-end" "$(echo "$t" | awk '{print $1, $2, $3, $(NF-2), $(NF-1), $NF}')"
+stop_proxy
 finish

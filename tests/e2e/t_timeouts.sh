@@ -78,6 +78,29 @@ raw "GET /ka1 HTTP/1.1\r\nHost: a\r\n\r\nGET /ka2 HTTP/1.1\r\nHost: a\r\n\r\nGET
     --split 32 --delay-ms 300 --timeout-ms 3000
 assert_eq "requests spaced 300 ms apart, 3 answered on one connection" 3 "$(raw_nresponses)"
 
+# ------------------------------------------------------------------ client not reading
+# A client that stops reading a large response is cut by body_idle: the
+# response fills the socket and no write makes progress for that long.
+# Its backend connection goes too.  (The client reads one byte every 4 s,
+# so only the proxy can end this within the window.)
+sleep 0.5
+fds0=$(px_fds)
+printf 'GET /size/200000000 HTTP/1.1\r\nHost: a\r\n\r\n' | timeout 15 "$RAW" \
+    --host 127.0.0.1 --port "$PX_PORT" --escape --slow-read-ms 4000 \
+    --read-size 1 --timeout-ms 12000 >/dev/null 2>"$WORK/noread.err" &
+nr=$!
+sleep 1
+fds1=$(px_fds)
+assert_ge "client not reading: connection open" "$fds1" $((fds0 + 1))
+# The exchange holds the client and a backend connection (perhaps one
+# that was pooled before): both must go.
+wait_until 6 '[ "$(px_fds)" -le $((fds1 - 2)) ]'
+fds2=$(px_fds)
+assert_le "client not reading: cut by body_idle, backend connection closed ($fds2 fds, $fds1 while stuck)" \
+    "$fds2" $((fds1 - 2))
+kill "$nr" 2>/dev/null
+wait "$nr" 2>/dev/null
+
 # ------------------------------------------------------------------ many slowloris
 pids=()
 for i in $(seq 1 50); do
