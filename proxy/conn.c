@@ -78,12 +78,9 @@ xchg_get(struct worker *w, size_t pathcap)
 	if ((x = w->xfree) != NULL) {
 		w->xfree = x->next;
 		w->nxfree--;
-		evbuffer_drain(x->uphead, evbuffer_get_length(x->uphead));
 	} else {
 		x = xmalloc(sizeof(*x));
-		x->uphead = evbuffer_new();
-		if (x->uphead == NULL)
-			fatalx("out of memory");
+		memset(&x->uphead, 0, sizeof(x->uphead));
 		x->path = x->uppath = x->upscratch = NULL;
 		x->pathcap = 0;
 	}
@@ -97,12 +94,8 @@ xchg_get(struct worker *w, size_t pathcap)
 		x->pathcap = pathcap;
 	}
 	/* Reset the bookkeeping; the large arrays are written before read. */
-	{
-		struct evbuffer *keep = x->uphead;
-
-		memset(x, 0, offsetof(struct xchg, hdrs));
-		x->uphead = keep;
-	}
+	memset(x, 0, offsetof(struct xchg, uphead));
+	x->uphead.len = 0;
 	x->method[0] = '\0';
 	x->target[0] = '\0';
 	x->path[0] = '\0';
@@ -120,7 +113,7 @@ xchg_put(struct worker *w, struct xchg *x)
 		x->have_ad = 0;
 	}
 	if (w->nxfree >= XCHG_FREE_MAX) {
-		evbuffer_free(x->uphead);
+		free(x->uphead.p);
 		free(x->path);
 		free(x->uppath);
 		free(x->upscratch);

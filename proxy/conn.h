@@ -26,6 +26,7 @@
 #include "auth/auth.h"
 #include "proxy/cio.h"
 #include "proxy/http.h"
+#include "proxy/util.h"
 
 struct worker;
 struct gen;
@@ -95,7 +96,6 @@ struct xchg {
 	const struct conf_route	*route;
 	struct pool		*pool;
 	struct upconn		*up;
-	struct evbuffer		*uphead;	/* upstream request head */
 	struct auth_decision	 ad;
 	int			 have_ad;
 	enum xchg_body		 reqbody;
@@ -126,6 +126,8 @@ struct xchg {
 	struct http_chunk	 respchunk;
 	struct http_req		 req;
 	struct http_resp	 resp;
+	/* Kept across reuse (not zeroed): */
+	struct sbuf		 uphead;	/* upstream request head */
 	/* Large buffers: written before they are read, never zeroed. */
 	struct http_hdr		 hdrs[HTTP_MAX_HDRS];
 	struct http_hdr		 rhdrs[HTTP_MAX_HDRS];

@@ -65,22 +65,22 @@ static void
 build_head(struct xchg *x, size_t uplen)
 {
 	struct conn		*c = x->c;
-	struct evbuffer		*h = x->uphead;
+	struct sbuf		*h = &x->uphead;
 	const struct http_req	*r = &x->req;
 	size_t			 i;
 	char			 num[32];
 	int			 n;
 
-	evbuffer_add(h, r->method, r->methodlen);
-	add_lit(h, " ");
+	sbuf_add(h, r->method, r->methodlen);
+	sbuf_lit(h, " ");
 	/* A rewrite may leave nothing or a relative path: origin-form needs
 	 * a leading slash (the Go frontend sends "/" here too). */
 	if (uplen == 0 || x->uppath[0] != '/')
-		add_lit(h, "/");
-	evbuffer_add(h, x->uppath, uplen);
+		sbuf_lit(h, "/");
+	sbuf_add(h, x->uppath, uplen);
 	if (r->query != NULL)
-		evbuffer_add(h, r->query, r->querylen);
-	add_lit(h, " HTTP/1.1\r\n");
+		sbuf_add(h, r->query, r->querylen);
+	sbuf_lit(h, " HTTP/1.1\r\n");
 
 	for (i = 0; i < r->nhdrs; i++) {
 		const struct http_hdr *hd = &r->hdrs[i];
@@ -89,10 +89,10 @@ build_head(struct xchg *x, size_t uplen)
 		case HTTP_H_OTHER:
 		case HTTP_H_COOKIE:
 		case HTTP_H_HOST:
-			evbuffer_add(h, hd->name, hd->namelen);
-			add_lit(h, ": ");
-			evbuffer_add(h, hd->value, hd->valuelen);
-			add_lit(h, "\r\n");
+			sbuf_add(h, hd->name, hd->namelen);
+			sbuf_lit(h, ": ");
+			sbuf_add(h, hd->value, hd->valuelen);
+			sbuf_lit(h, "\r\n");
 			break;
 		default:
 			/* Framing is rewritten below; hop-by-hop, forwarding
@@ -102,47 +102,47 @@ build_head(struct xchg *x, size_t uplen)
 	}
 	if (r->host == NULL && x->pool != NULL) {
 		/* HTTP/1.0 without Host: name the backend. */
-		add_lit(h, "Host: ");
-		evbuffer_add(h, x->route->backends[0]->host,
+		sbuf_lit(h, "Host: ");
+		sbuf_add(h, x->route->backends[0]->host,
 		    strlen(x->route->backends[0]->host));
-		add_lit(h, "\r\n");
+		sbuf_lit(h, "\r\n");
 	}
-	add_lit(h, "X-Forwarded-For: ");
-	evbuffer_add(h, c->peerstr, strlen(c->peerstr));
+	sbuf_lit(h, "X-Forwarded-For: ");
+	sbuf_add(h, c->peerstr, strlen(c->peerstr));
 	if (c->flags & CONN_F_TLS)
-		add_lit(h, "\r\nX-Forwarded-Proto: https\r\n");
+		sbuf_lit(h, "\r\nX-Forwarded-Proto: https\r\n");
 	else
-		add_lit(h, "\r\nX-Forwarded-Proto: http\r\n");
+		sbuf_lit(h, "\r\nX-Forwarded-Proto: http\r\n");
 	if (r->host != NULL) {
-		add_lit(h, "X-Forwarded-Host: ");
-		evbuffer_add(h, r->host, r->hostlen);
-		add_lit(h, "\r\n");
+		sbuf_lit(h, "X-Forwarded-Host: ");
+		sbuf_add(h, r->host, r->hostlen);
+		sbuf_lit(h, "\r\n");
 	}
 	if (x->have_ad && x->ad.hdrslen > 0) {
-		evbuffer_add(h, x->ad.hdrs, x->ad.hdrslen);
+		sbuf_add(h, x->ad.hdrs, x->ad.hdrslen);
 		/* The original path, as routing saw it, without the query. */
-		add_lit(h, "cms-request-uri: ");
-		evbuffer_add(h, r->path, r->pathlen);
-		add_lit(h, "\r\n");
+		sbuf_lit(h, "cms-request-uri: ");
+		sbuf_add(h, r->path, r->pathlen);
+		sbuf_lit(h, "\r\n");
 	}
 	switch (x->reqbody) {
 	case XB_LENGTH:
 		n = snprintf(num, sizeof(num), "%lld",
 		    (long long)r->content_length);
-		add_lit(h, "Content-Length: ");
-		evbuffer_add(h, num, (size_t)n);
-		add_lit(h, "\r\n\r\n");
+		sbuf_lit(h, "Content-Length: ");
+		sbuf_add(h, num, (size_t)n);
+		sbuf_lit(h, "\r\n\r\n");
 		break;
 	case XB_CHUNKED:
-		add_lit(h, "Transfer-Encoding: chunked\r\n\r\n");
+		sbuf_lit(h, "Transfer-Encoding: chunked\r\n\r\n");
 		break;
 	default:
 		/* RFC 9110 8.6: a body-less POST/PUT announces length 0. */
 		if (r->method_id == HTTP_POST || r->method_id == HTTP_PUT ||
 		    r->method_id == HTTP_PATCH)
-			add_lit(h, "Content-Length: 0\r\n\r\n");
+			sbuf_lit(h, "Content-Length: 0\r\n\r\n");
 		else
-			add_lit(h, "\r\n");
+			sbuf_lit(h, "\r\n");
 		break;
 	}
 }
@@ -306,15 +306,12 @@ forward_send(struct xchg *x)
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
 	struct upconn		*u = x->up;
-	size_t			 hl = evbuffer_get_length(x->uphead);
 
 	u->connected = 1;
 	x->state = X_ST_FORWARD;
 	x->t_up = util_now_us();
 	x->pool->st.requests++;
-	/* An evbuffer's length always fits in ssize_t. */
-	up_write_direct(u, (const char *)evbuffer_pullup(x->uphead,
-	    (ssize_t)hl), hl);
+	up_write_direct(u, x->uphead.p, x->uphead.len);
 	if (x->expect_continue) {
 		/* We answer Expect ourselves and strip it upstream. */
 		add_lit(c->io.out,
@@ -585,16 +582,17 @@ static void
 write_resp_head(struct xchg *x, int close)
 {
 	struct conn		*c = x->c;
-	struct evbuffer		*out = c->io.out;
+	struct sbuf		*sb = &c->w->hbuf;
 	const struct http_resp	*rp = &x->resp;
 	size_t			 i;
 	char			 line[64];
 	int			 n;
 
+	sb->len = 0;
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", rp->status);
-	evbuffer_add(out, line, (size_t)n);
-	evbuffer_add(out, rp->reason, rp->reasonlen);
-	add_lit(out, "\r\n");
+	sbuf_add(sb, line, (size_t)n);
+	sbuf_add(sb, rp->reason, rp->reasonlen);
+	sbuf_lit(sb, "\r\n");
 	for (i = 0; i < rp->nhdrs; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
@@ -610,19 +608,21 @@ write_resp_head(struct xchg *x, int close)
 		default:
 			break;
 		}
-		evbuffer_add(out, h->name, h->namelen);
-		add_lit(out, ": ");
-		evbuffer_add(out, h->value, h->valuelen);
-		add_lit(out, "\r\n");
+		sbuf_add(sb, h->name, h->namelen);
+		sbuf_lit(sb, ": ");
+		sbuf_add(sb, h->value, h->valuelen);
+		sbuf_lit(sb, "\r\n");
 	}
 	if (x->resp_chunked_out)
-		add_lit(out, "Transfer-Encoding: chunked\r\n");
+		sbuf_lit(sb, "Transfer-Encoding: chunked\r\n");
 	if (close)
-		add_lit(out, "Connection: close\r\n\r\n");
+		sbuf_lit(sb, "Connection: close\r\n\r\n");
 	else if (x->req.version_minor == 0)
-		add_lit(out, "Connection: keep-alive\r\n\r\n");
+		sbuf_lit(sb, "Connection: keep-alive\r\n\r\n");
 	else
-		add_lit(out, "\r\n");
+		sbuf_lit(sb, "\r\n");
+	/* One add: one buffer chain, one output callback. */
+	evbuffer_add(c->io.out, sb->p, sb->len);
 }
 
 /* Parse the backend's response head.  Returns 0 when the body (if any)

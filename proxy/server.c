@@ -520,12 +520,14 @@ worker_teardown(struct worker *w)
 	upstream_pools_free(w);
 	while ((x = w->xfree) != NULL) {
 		w->xfree = x->next;
-		evbuffer_free(x->uphead);
+		free(x->uphead.p);
 		free(x->path);
 		free(x->uppath);
 		free(x->upscratch);
 		free(x);
 	}
+	free(w->hbuf.p);
+	w->hbuf.p = NULL;
 	wgen_put(w->wg);
 	w->wg = NULL;
 	if (w->ctl_ev)

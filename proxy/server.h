@@ -23,6 +23,8 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "proxy/util.h"
+
 struct conf;
 struct auth_ctx;
 struct conn;
@@ -84,6 +86,7 @@ struct worker {
 	struct xchg		*xfree;		/* free exchanges */
 	unsigned		 nxfree;
 	struct pool		*allpools;	/* every pool of this worker */
+	struct sbuf		 hbuf;		/* response heads are built here */
 	char			*logbuf;	/* access lines not yet handed off */
 	size_t			 loglen;
 	struct metrics_worker	*m;

@@ -46,6 +46,22 @@ xcalloc(size_t n, size_t size)
 	return (p);
 }
 
+void
+sbuf_grow(struct sbuf *sb, size_t need)
+{
+	size_t	 cap = sb->cap ? sb->cap : 512;
+	char	*p;
+
+	while (cap - sb->len < need)
+		cap *= 2;
+	if ((p = realloc(sb->p, cap)) == NULL) {
+		fprintf(stderr, "gridfront: out of memory (%zu bytes)\n", cap);
+		abort();
+	}
+	sb->p = p;
+	sb->cap = cap;
+}
+
 char *
 xstrdup(const char *s)
 {

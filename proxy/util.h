@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct timeval;
 
@@ -25,6 +26,32 @@ struct timeval;
 void		*xmalloc(size_t n);
 void		*xcalloc(size_t n, size_t size);
 char		*xstrdup(const char *s);
+
+/*
+ * A growable byte string that keeps its memory across resets: request
+ * and response heads are built in one, then handed over whole, with no
+ * allocation per request once it has grown to size.  The owner frees
+ * p.  Growth aborts on out-of-memory, as xmalloc does; sizes are bounded
+ * by the configured head limits.
+ */
+struct sbuf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void		 sbuf_grow(struct sbuf *sb, size_t need);
+
+static inline void
+sbuf_add(struct sbuf *sb, const void *data, size_t n)
+{
+	if (sb->cap - sb->len < n)
+		sbuf_grow(sb, n);
+	memcpy(sb->p + sb->len, data, n);
+	sb->len += n;
+}
+
+#define sbuf_lit(sb, s)	sbuf_add((sb), (s), sizeof(s) - 1)
 
 /* Monotonic time in microseconds (CLOCK_MONOTONIC). */
 uint64_t	 util_now_us(void);
