@@ -480,7 +480,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 		goto fail;
 	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
 	/* Coalesce enable/disable churn into one epoll_ctl per fd and loop
-	 * iteration (bufferevents toggle events a lot). */
+	 * iteration (cio avoids most of it; the admin evhttp does not). */
 	event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	w->base = event_base_new_with_config(ecfg);
 	event_config_free(ecfg);
