@@ -249,7 +249,26 @@ deliver(struct cio *io, unsigned n, short ev)
 static int
 tls_failed(struct cio *io, int r, int writing)
 {
-	int	 e = SSL_get_error(io->ssl, r);
+	SSL	*ssl = io->ssl;
+	int	 e;
+
+	/*
+	 * The would-block cases first, decided the way SSL_get_error() does
+	 * but without the error queue: OpenSSL resets SSL_want() and the
+	 * BIO retry flags on every call, so the hot path need not clear the
+	 * queue before each SSL_read/SSL_write.  Only a real failure looks
+	 * further, where a stale queue entry could at worst turn an EOF
+	 * into an error, and a received close_notify (or, with
+	 * SSL_OP_IGNORE_UNEXPECTED_EOF, a bare FIN) is recognised first.
+	 */
+	if (SSL_want_read(ssl) && BIO_should_read(SSL_get_rbio(ssl)))
+		e = SSL_ERROR_WANT_READ;
+	else if (SSL_want_write(ssl) && BIO_should_write(SSL_get_wbio(ssl)))
+		e = SSL_ERROR_WANT_WRITE;
+	else if (!writing && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+		e = SSL_ERROR_ZERO_RETURN;
+	else
+		e = SSL_get_error(ssl, r);
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
@@ -326,7 +345,6 @@ do_read(struct cio *io, short *ev)
 			buf = v.iov_base;
 		}
 		if (io->ssl != NULL) {
-			ERR_clear_error();
 			errno = 0;
 			r = SSL_read(io->ssl, buf, (int)want);
 		} else
@@ -405,7 +423,6 @@ do_write(struct cio *io, short *ev)
 			/* n <= 16 KiB: fits ssize_t and int. */
 			if ((p = evbuffer_pullup(io->out, (ssize_t)n)) == NULL)
 				goto failed;
-			ERR_clear_error();
 			r = SSL_write(io->ssl, p, (int)n);
 			if (r <= 0) {
 				io->wretry = n;
