@@ -454,6 +454,24 @@ keys_err(struct keys_ctx *ctx, const struct yaml_node *n, const char *fmt,
 		    n ? n->col : 0, "%s", msg);
 }
 
+static const char auth_none_pointless[] =
+    "has no effect with 'auth: none'; remove it or change auth";
+
+/*
+ * Report msg at the value of key in the mapping map, with key appended to
+ * the YAML path for the message: for checks that look at two keys of one
+ * item after both were applied.
+ */
+static void
+err_at_key(struct keys_ctx *ctx, const struct yaml_node *map,
+    const char *key, const char *msg)
+{
+	size_t	 saved = keys_where_key(ctx, key);
+
+	keys_err(ctx, yaml_map_get(map, key), "%s", msg);
+	keys_where_pop(ctx, saved);
+}
+
 /* The scalar text of n for quoting in messages, or NULL if n is none. */
 static const char *
 scalar_text(const struct yaml_node *n)
@@ -1068,8 +1086,8 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 {
 	struct conf		*c = base;
 	struct conf_listener	*l;
-	const struct yaml_node	*item, *v;
-	size_t			 i, saved, saved2;
+	const struct yaml_node	*item;
+	size_t			 i, saved;
 	int			 ret = 0;
 
 	if (n->n == 0) {
@@ -1094,19 +1112,15 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (keys_apply(ctx, KEYS_SCOPE_LISTEN, item, l) == -1)
 			ret = -1;
 		if (l->tls && l->redirect_https) {
-			v = yaml_map_get(item, "redirect_https");
-			saved2 = keys_where_key(ctx, "redirect_https");
-			keys_err(ctx, v, "only a plain-HTTP listener can "
-			    "redirect to https; this one has tls:");
-			keys_where_pop(ctx, saved2);
+			err_at_key(ctx, item, "redirect_https", "only a "
+			    "plain-HTTP listener can redirect to https; this "
+			    "one has tls:");
 			ret = -1;
 		}
 		if (!l->redirect_https &&
-		    (v = yaml_map_get(item, "https_port")) != NULL) {
-			saved2 = keys_where_key(ctx, "https_port");
-			keys_err(ctx, v, "has no effect without "
-			    "redirect_https: true; remove it");
-			keys_where_pop(ctx, saved2);
+		    yaml_map_get(item, "https_port") != NULL) {
+			err_at_key(ctx, item, "https_port", "has no effect "
+			    "without redirect_https: true; remove it");
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);
@@ -1557,7 +1571,7 @@ fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	struct conf		*c = base;
 	struct conf_route	*r;
 	const struct yaml_node	*item, *v;
-	size_t			 i, total, saved, saved2;
+	size_t			 i, total, saved;
 	int			 ret = 0;
 
 	if (n->n == 0) {
@@ -1599,19 +1613,13 @@ fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		/* Identity policy on a route that ignores identity is a
 		 * misunderstanding worth stopping. */
 		if (r->auth == CONF_AUTH_NONE && r->allow_limited_proxy) {
-			v = yaml_map_get(item, "allow_limited_proxy");
-			saved2 = keys_where_key(ctx, "allow_limited_proxy");
-			keys_err(ctx, v, "has no effect with 'auth: none'; "
-			    "remove it or change auth");
-			keys_where_pop(ctx, saved2);
+			err_at_key(ctx, item, "allow_limited_proxy",
+			    auth_none_pointless);
 			ret = -1;
 		}
 		if (r->auth == CONF_AUTH_NONE && r->nrequire_fqan > 0) {
-			v = yaml_map_get(item, "require_fqan");
-			saved2 = keys_where_key(ctx, "require_fqan");
-			keys_err(ctx, v, "has no effect with 'auth: none'; "
-			    "remove it or change auth");
-			keys_where_pop(ctx, saved2);
+			err_at_key(ctx, item, "require_fqan",
+			    auth_none_pointless);
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);
