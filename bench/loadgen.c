@@ -51,6 +51,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bench/hdrscan.h"
+
 /* ------------------------------------------------------------------ */
 /* Limits and constants                                               */
 /* ------------------------------------------------------------------ */
@@ -898,30 +900,6 @@ conn_complete(struct lconn *c)
 	conn_request(c);
 }
 
-/* Case-insensitive "does the header line [p, e) have name n". */
-static const char *
-hdr_value(const char *p, const char *e, const char *n, size_t nlen)
-{
-	if ((size_t)(e - p) <= nlen || strncasecmp(p, n, nlen) != 0 ||
-	    p[nlen] != ':')
-		return (NULL);
-	p += nlen + 1;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	return (p);
-}
-
-static int
-has_token(const char *p, const char *e, const char *tok)
-{
-	size_t tl = strlen(tok);
-
-	for (; p + tl <= e; p++)
-		if (strncasecmp(p, tok, tl) == 0)
-			return (1);
-	return (0);
-}
-
 /* Parse the head in rbuf[0, hend).  Sets the body state. */
 static int
 parse_head(struct lconn *c, size_t hend)
@@ -955,12 +933,12 @@ parse_head(struct lconn *c, size_t hend)
 			have_cl = 1;
 		} else if ((v = hdr_value(p, le, "transfer-encoding", 17)) !=
 		    NULL) {
-			if (has_token(v, le, "chunked"))
+			if (hdr_has_token(v, le, "chunked"))
 				chunked = 1;
 		} else if ((v = hdr_value(p, le, "connection", 10)) != NULL) {
-			if (has_token(v, le, "close"))
+			if (hdr_has_token(v, le, "close"))
 				cclose = 1;
-			if (has_token(v, le, "keep-alive"))
+			if (hdr_has_token(v, le, "keep-alive"))
 				keepalive = 1;
 		}
 	}

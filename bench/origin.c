@@ -35,6 +35,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bench/hdrscan.h"
+
 #define OBUF_SIZE	(16 * 1024)	/* per connection: request heads */
 #define SCRATCH_SIZE	(256 * 1024)	/* shared: discarded body bytes */
 #define BODY_CHUNK	(256 * 1024)	/* static response body source */
@@ -119,30 +121,6 @@ parse_size(const char *p, const char *e)
 	return (v);
 }
 
-/* Value of header line [p, e) if its name is n (case-insensitive). */
-static const char *
-hval(const char *p, const char *e, const char *n, size_t nlen)
-{
-	if ((size_t)(e - p) <= nlen || p[nlen] != ':' ||
-	    strncasecmp(p, n, nlen) != 0)
-		return (NULL);
-	p += nlen + 1;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	return (p);
-}
-
-static int
-contains(const char *p, const char *e, const char *tok)
-{
-	size_t tl = strlen(tok);
-
-	for (; p + tl <= e; p++)
-		if (strncasecmp(p, tok, tl) == 0)
-			return (1);
-	return (0);
-}
-
 /* Parse the request head in buf[pos, hend).  Returns -1 on garbage. */
 static int
 parse_request(struct oconn *c, size_t hend, int *expect100)
@@ -179,22 +157,22 @@ parse_request(struct oconn *c, size_t hend, int *expect100)
 	for (p = le + 1; p < e; p = le + 1) {
 		if ((le = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			break;
-		if (!have_req && hval(p, le, require_header, require_len))
+		if (!have_req && hdr_value(p, le, require_header, require_len))
 			have_req = 1;
-		if ((v = hval(p, le, "content-length", 14)) != NULL)
+		if ((v = hdr_value(p, le, "content-length", 14)) != NULL)
 			c->remain = parse_size(v, le);
-		else if ((v = hval(p, le, "transfer-encoding", 17)) != NULL) {
-			if (contains(v, le, "chunked")) {
+		else if ((v = hdr_value(p, le, "transfer-encoding", 17)) != NULL) {
+			if (hdr_has_token(v, le, "chunked")) {
 				c->st = OS_CHUNK_SIZE;
 				c->digits = 0;
 			}
-		} else if ((v = hval(p, le, "connection", 10)) != NULL) {
-			if (contains(v, le, "close"))
+		} else if ((v = hdr_value(p, le, "connection", 10)) != NULL) {
+			if (hdr_has_token(v, le, "close"))
 				c->close_after = 1;
-			if (contains(v, le, "keep-alive"))
+			if (hdr_has_token(v, le, "keep-alive"))
 				ka = 1;
-		} else if ((v = hval(p, le, "expect", 6)) != NULL)
-			*expect100 = contains(v, le, "100-continue");
+		} else if ((v = hdr_value(p, le, "expect", 6)) != NULL)
+			*expect100 = hdr_has_token(v, le, "100-continue");
 	}
 	if (http10 && !ka)
 		c->close_after = 1;
