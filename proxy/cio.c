@@ -412,9 +412,13 @@ do_write(struct cio *io, short *ev)
 	if (io->st & CIO_S_CONNECTING)
 		return (0);		/* the connect result comes first */
 	io->st &= ~CIO_S_FLUSH;
-	if (!(io->enabled & EV_WRITE) ||
-	    (io->st & (CIO_S_DEAD | CIO_S_HANDSHAKE)))
+	if (io->st & CIO_S_HANDSHAKE)
+		return (0);		/* the handshake owns the write event */
+	if (!(io->enabled & EV_WRITE) || (io->st & CIO_S_DEAD)) {
+		/* Nothing may be written: do not wait for writability. */
+		write_unblock(io);
 		return (0);
+	}
 	while ((len = evbuffer_get_length(io->out)) > 0) {
 		if (io->ssl != NULL) {
 			/* A retried SSL_write must have the same length. */
@@ -613,6 +617,8 @@ cio_defer_ev(evutil_socket_t fd, short what, void *arg)
 	io->st &= ~CIO_S_DEFER;
 	io->pend = 0;
 	io->pend_ev = 0;
+	if (io->cerr != 0)
+		errno = io->cerr;	/* an immediate connect refusal */
 	if (io->st & CIO_S_FLUSH) {
 		if (n & N_EVENT)
 			defer_kick(io);	/* the queued notice goes first */
@@ -682,7 +688,9 @@ cio_disable(struct cio *io, short what)
 	io->enabled &= ~((unsigned)what & (EV_READ | EV_WRITE));
 	if (what & EV_READ)
 		read_update(io);
-	if ((what & EV_WRITE) && !(io->st & CIO_S_HANDSHAKE))
+	/* The write event also carries the handshake and the connect. */
+	if ((what & EV_WRITE) &&
+	    !(io->st & (CIO_S_HANDSHAKE | CIO_S_CONNECTING)))
 		write_unblock(io);
 }
 
@@ -731,6 +739,7 @@ cio_connect(struct cio *io, const struct sockaddr *sa, socklen_t salen)
 		return (0);
 	}
 	if (errno == ECONNREFUSED) {
+		io->cerr = errno;	/* for the eventcb, which may be later */
 		io->st |= CIO_S_DEAD;
 		io->pend |= N_EVENT;
 		io->pend_ev = BEV_EVENT_ERROR;

@@ -62,6 +62,7 @@ struct cio {
 	unsigned		 st;		/* CIO_S_* */
 	unsigned		 pend;		/* notices for the defer event */
 	short			 pend_ev;	/* BEV_EVENT_* of a queued notice */
+	int			 cerr;		/* errno of a refused connect */
 	unsigned		 enabled;	/* EV_READ | EV_WRITE */
 };
 
