@@ -14,11 +14,13 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -48,6 +50,8 @@
 
 /* One TLS record of plaintext: what SSL_write gets at a time. */
 #define CIO_RECORD	16384
+/* Ciphertext waiting for the socket: encrypting stops at this much. */
+#define CIO_WIRE_MAX	(4 * (size_t)CIO_RECORD)
 /* Per readable event at most this much, so one busy client cannot starve
  * the others on the worker. */
 #define CIO_READ_MAX	(4 * (size_t)CIO_RECORD)
@@ -61,10 +65,106 @@ static void	cio_out_cb(struct evbuffer *, const struct evbuffer_cb_info *,
 static void	cio_in_cb(struct evbuffer *, const struct evbuffer_cb_info *,
 		    void *);
 
+/* ------------------------------------------------------------------ */
+/* The wire: OpenSSL's write side                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * OpenSSL writes every TLS record straight to its BIO, so with a socket
+ * BIO a response of a head and a 16 KiB body costs two write(2)s and
+ * two TCP segments.  Its write BIO here is "the wire": records are
+ * appended to io->wire and cio writes them with one writev(2) when it
+ * has encrypted what there is (up to CIO_WIRE_MAX).  A BIO flush (which
+ * OpenSSL does after handshake flights and alerts) writes the wire out
+ * at once and reports a full socket as a retryable write.  Reads keep a
+ * plain socket BIO, for read-ahead.
+ */
+static BIO_METHOD	*wire_meth;
+static pthread_once_t	 wire_once = PTHREAD_ONCE_INIT;
+
+/* Write the wire to the socket: 1 when empty, 0 socket full, -1 error. */
+static int
+wire_flush(struct cio *io)
+{
+	ssize_t	 r;
+
+	while (evbuffer_get_length(io->wire) > 0) {
+		r = evbuffer_write_atmost(io->wire, io->fd, -1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (0);
+			return (-1);
+		}
+	}
+	return (1);
+}
+
+static int
+wire_bwrite(BIO *b, const char *data, int len)
+{
+	struct cio	*io = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return (0);
+	if (evbuffer_add(io->wire, data, (size_t)len) == -1)
+		return (-1);
+	return (len);
+}
+
+static long
+wire_bctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct cio	*io = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		BIO_clear_retry_flags(b);
+		switch (wire_flush(io)) {
+		case 1:
+			return (1);
+		case 0:
+			BIO_set_retry_write(b);
+			return (-1);
+		default:
+			return (-1);
+		}
+	case BIO_CTRL_WPENDING:
+		return ((long)evbuffer_get_length(io->wire));
+	default:
+		return (0);
+	}
+}
+
+static int
+wire_bcreate(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return (1);
+}
+
+static void
+wire_meth_init(void)
+{
+	wire_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "gridfront cio wire");
+	if (wire_meth == NULL ||
+	    !BIO_meth_set_write(wire_meth, wire_bwrite) ||
+	    !BIO_meth_set_ctrl(wire_meth, wire_bctrl) ||
+	    !BIO_meth_set_create(wire_meth, wire_bcreate)) {
+		BIO_meth_free(wire_meth);
+		wire_meth = NULL;
+	}
+}
+
 int
 cio_init(struct cio *io, struct event_base *base, evutil_socket_t fd,
     SSL *ssl)
 {
+	BIO	*wb;
+
 	memset(io, 0, sizeof(*io));
 	io->fd = fd;
 	io->ssl = ssl;
@@ -75,11 +175,18 @@ cio_init(struct cio *io, struct event_base *base, evutil_socket_t fd,
 		return (-1);
 	}
 	if (ssl != NULL) {
-		if (SSL_set_fd(ssl, fd) != 1) {
+		(void)pthread_once(&wire_once, wire_meth_init);
+		if (wire_meth == NULL || (io->wire = evbuffer_new()) == NULL ||
+		    SSL_set_rfd(ssl, fd) != 1 ||
+		    (wb = BIO_new(wire_meth)) == NULL) {
+			if (io->wire != NULL)
+				evbuffer_free(io->wire);
 			evbuffer_free(io->in);
 			evbuffer_free(io->out);
 			return (-1);
 		}
+		BIO_set_data(wb, io);
+		SSL_set0_wbio(ssl, wb);		/* the SSL owns wb now */
 		/* One read(2) takes everything the kernel holds, up to a
 		 * record buffer; SSL_has_pending() tells us what is left. */
 		SSL_set_read_ahead(ssl, 1);
@@ -109,9 +216,15 @@ cio_free(struct cio *io)
 	if (io->out != NULL)
 		evbuffer_free(io->out);
 	io->in = io->out = NULL;
-	if (io->ssl != NULL)
+	if (io->ssl != NULL) {
+		/* A last alert or close_notify still on the wire: one try. */
+		if (evbuffer_get_length(io->wire) > 0 && io->fd != -1)
+			(void)evbuffer_write(io->wire, io->fd);
 		SSL_free(io->ssl);
+		evbuffer_free(io->wire);
+	}
 	io->ssl = NULL;
+	io->wire = NULL;
 	if (io->fd != -1)
 		close(io->fd);
 	io->fd = -1;
@@ -306,11 +419,11 @@ tls_failed(struct cio *io, int r, int writing)
  * Small reads land in a per-thread scratch buffer and are copied into a
  * right-sized buffer chain: a 300-byte request then costs a small, cached
  * allocation and a short copy instead of a fresh 16-64 KiB chain per
- * request.  A read that fills what it asked for switches the cio to
+ * request, and a 16 KiB response comes in one recv(2).  A read that fills what it asked for switches the cio to
  * reading in place (bulk: bodies move without the copy); a short one
  * switches it back.
  */
-static __thread char	 cio_scratch[CIO_RECORD];
+static __thread char	 cio_scratch[CIO_READ_MAX];
 
 /* Returns N_* notices; *ev gets the BEV_EVENT_* bits of an N_EVENT. */
 static unsigned
@@ -332,7 +445,7 @@ do_read(struct cio *io, short *ev)
 			break;
 		}
 		bulk = (io->st & CIO_S_BULK) != 0;
-		want = bulk && io->ssl == NULL ? CIO_READ_MAX : CIO_RECORD;
+		want = io->ssl == NULL ? CIO_READ_MAX : CIO_RECORD;
 		if (io->rhigh != 0 && want > io->rhigh - len)
 			want = io->rhigh - len;
 		buf = cio_scratch;
@@ -400,13 +513,79 @@ ended:
 	return ((got > 0 ? N_READ : 0) | N_EVENT);
 }
 
+/*
+ * TLS side of do_write(): encrypt the output into the wire, up to
+ * CIO_WIRE_MAX at a time in records of up to 16 KiB, and write the wire
+ * with one writev(2), until the output is empty or the socket is full.
+ */
+static unsigned
+tls_write(struct cio *io, short *ev)
+{
+	size_t		 len, n;
+	unsigned char	*p;
+	int		 r, wrote = 0, blocked = 0, stalled = 0;
+
+	for (;;) {
+		while (!stalled && (len = evbuffer_get_length(io->out)) > 0 &&
+		    evbuffer_get_length(io->wire) < CIO_WIRE_MAX) {
+			/* A retried SSL_write must have the same length. */
+			n = io->wretry ? io->wretry : (len < CIO_RECORD ?
+			    len : CIO_RECORD);
+			/* n <= 16 KiB: fits ssize_t and int. */
+			if ((p = evbuffer_pullup(io->out, (ssize_t)n)) == NULL)
+				goto failed;
+			r = SSL_write(io->ssl, p, (int)n);
+			if (r <= 0) {
+				/* The wire takes everything, so only a
+				 * renegotiation-like read can stall us. */
+				io->wretry = n;
+				if (tls_failed(io, r, 1) != 0)
+					goto failed;
+				stalled = 1;
+				break;
+			}
+			io->wretry = 0;
+			evbuffer_drain(io->out, (size_t)r);
+			wrote = 1;
+		}
+		if (evbuffer_get_length(io->wire) == 0)
+			break;
+		r = wire_flush(io);
+		if (r == -1)
+			goto failed;
+		wrote = 1;
+		if (r == 0) {
+			blocked = 1;
+			break;
+		}
+		if (stalled || evbuffer_get_length(io->out) == 0)
+			break;
+	}
+	if (blocked)
+		write_block(io);
+	else
+		write_unblock(io);
+	if (!stalled && (io->st & CIO_S_WWANTR)) {
+		io->st &= ~CIO_S_WWANTR;
+		read_update(io);
+	} else if (stalled)
+		read_update(io);
+	if (wrote && evbuffer_get_length(io->out) <= io->wlow)
+		return (N_WRITE);
+	return (0);
+failed:
+	io->st |= CIO_S_DEAD;
+	write_unblock(io);
+	read_update(io);
+	*ev = BEV_EVENT_ERROR | BEV_EVENT_WRITING;
+	return (N_EVENT);
+}
+
 /* Write what the output holds until it is empty or the socket is full. */
 static unsigned
 do_write(struct cio *io, short *ev)
 {
-	size_t		 len, n;
 	ssize_t		 r;
-	unsigned char	*p;
 	int		 wrote = 0, blocked = 0;
 
 	if (io->st & CIO_S_CONNECTING)
@@ -419,47 +598,26 @@ do_write(struct cio *io, short *ev)
 		write_unblock(io);
 		return (0);
 	}
-	while ((len = evbuffer_get_length(io->out)) > 0) {
-		if (io->ssl != NULL) {
-			/* A retried SSL_write must have the same length. */
-			n = io->wretry ? io->wretry : (len < CIO_RECORD ?
-			    len : CIO_RECORD);
-			/* n <= 16 KiB: fits ssize_t and int. */
-			if ((p = evbuffer_pullup(io->out, (ssize_t)n)) == NULL)
-				goto failed;
-			r = SSL_write(io->ssl, p, (int)n);
-			if (r <= 0) {
-				io->wretry = n;
-				if (tls_failed(io, (int)r, 1) != 0)
-					goto failed;
+	if (io->ssl != NULL)
+		return (tls_write(io, ev));
+	while (evbuffer_get_length(io->out) > 0) {
+		r = evbuffer_write_atmost(io->out, io->fd,
+		    (ev_ssize_t)CIO_READ_MAX);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				blocked = 1;
 				break;
 			}
-			io->wretry = 0;
-			evbuffer_drain(io->out, (size_t)r);
-		} else {
-			r = evbuffer_write_atmost(io->out, io->fd,
-			    (ev_ssize_t)CIO_READ_MAX);
-			if (r < 0) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK ||
-				    errno == EINTR) {
-					write_block(io);
-					blocked = 1;
-					break;
-				}
-				goto failed;
-			}
+			goto failed;
 		}
 		wrote = 1;
 	}
-	if (!blocked) {
+	if (blocked)
+		write_block(io);
+	else
 		write_unblock(io);
-		if (io->st & CIO_S_WWANTR) {
-			io->st &= ~CIO_S_WWANTR;
-			read_update(io);
-		}
-	} else if (io->st & CIO_S_WWANTR)
-		read_update(io);
 	if (wrote && evbuffer_get_length(io->out) <= io->wlow)
 		return (N_WRITE);
 	return (0);
@@ -533,7 +691,9 @@ cio_run(struct cio *io, short what)
 		what |= EV_WRITE;
 	if (what & EV_READ)
 		n |= do_read(io, &ev);
-	if (!(n & N_EVENT) && ((what & EV_WRITE) || (io->st & CIO_S_FLUSH)))
+	if (!(n & N_EVENT) && ((what & EV_WRITE) || (io->st & CIO_S_FLUSH) ||
+	    (io->wire != NULL && evbuffer_get_length(io->wire) > 0 &&
+	    !(io->st & CIO_S_WADDED))))
 		n |= do_write(io, &ev);
 	read_update(io);
 	deliver(io, n, ev);
@@ -747,6 +907,13 @@ cio_connect(struct cio *io, const struct sockaddr *sa, socklen_t salen)
 		return (0);
 	}
 	return (-1);
+}
+
+size_t
+cio_pending(const struct cio *io)
+{
+	return (evbuffer_get_length(io->out) +
+	    (io->wire != NULL ? evbuffer_get_length(io->wire) : 0));
 }
 
 void

@@ -46,6 +46,7 @@ struct cio {
 	SSL			*ssl;		/* NULL for plain TCP */
 	struct evbuffer		*in;
 	struct evbuffer		*out;
+	struct evbuffer		*wire;		/* TLS records not yet sent */
 	struct event		 rev;		/* readable, persistent */
 	struct event		 wev;		/* writable, only while full */
 	struct event		 defer;		/* flush and queued notices */
@@ -100,6 +101,10 @@ void	 cio_disable(struct cio *io, short what);
 /* Idle timeouts in ms (0: none).  The read timeout runs while reading is
  * enabled, the write timeout while output waits for a full socket. */
 void	 cio_set_timeouts(struct cio *io, unsigned read_ms, unsigned write_ms);
+
+/* Bytes accepted for writing and not yet on the socket: the output plus
+ * TLS records waiting for it.  0 means everything was written. */
+size_t	 cio_pending(const struct cio *io);
 
 /* Reading pauses once the input holds rhigh bytes (0: no limit) and
  * resumes when it drains below; writecb runs when a write leaves the

@@ -332,7 +332,7 @@ conn_flush_close(struct conn *c)
 {
 	c->flags |= CONN_F_CLOSE_AFTER;
 	cio_disable(&c->io, EV_READ);
-	if (evbuffer_get_length(c->io.out) == 0)
+	if (cio_pending(&c->io) == 0)
 		conn_linger(c);
 }
 
@@ -773,7 +773,7 @@ conn_write_cb(struct cio *io, void *arg)
 		forward_client_drained(c->x);
 	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
 	    !(c->flags & CONN_F_LINGER) &&
-	    evbuffer_get_length(io->out) == 0)
+	    cio_pending(io) == 0)
 		conn_linger(c);
 	conn_unref(c);
 }
