@@ -82,14 +82,15 @@ static void	cio_in_cb(struct evbuffer *, const struct evbuffer_cb_info *,
 static BIO_METHOD	*wire_meth;
 static pthread_once_t	 wire_once = PTHREAD_ONCE_INIT;
 
-/* Write the wire to the socket: 1 when empty, 0 socket full, -1 error. */
+/* Write b (the plain output, or the wire of TLS records) to the socket:
+ * 1 when empty, 0 socket full, -1 error. */
 static int
-wire_flush(struct cio *io)
+buf_flush(struct cio *io, struct evbuffer *b)
 {
 	ssize_t	 r;
 
-	while (evbuffer_get_length(io->wire) > 0) {
-		r = evbuffer_write_atmost(io->wire, io->fd, -1);
+	while (evbuffer_get_length(b) > 0) {
+		r = evbuffer_write_atmost(b, io->fd, -1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -122,7 +123,7 @@ wire_bctrl(BIO *b, int cmd, long num, void *ptr)
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
 		BIO_clear_retry_flags(b);
-		switch (wire_flush(io)) {
+		switch (buf_flush(io, io->wire)) {
 		case 1:
 			return (1);
 		case 0:
@@ -282,6 +283,20 @@ read_update(struct cio *io)
 		evtimer_del(&io->rtimer);
 		io->st &= ~CIO_S_RTIMER;
 	}
+}
+
+/*
+ * Reading may go on again (enabled, or below the high watermark): bytes
+ * OpenSSL already read ahead raise no readiness event, so run the read
+ * handler for them by hand.
+ */
+static void
+read_resume(struct cio *io)
+{
+	read_update(io);
+	if (io->ssl != NULL && (io->st & CIO_S_RADDED) &&
+	    !(io->st & CIO_S_HANDSHAKE) && SSL_has_pending(io->ssl))
+		event_active(&io->rev, EV_READ, 1);
 }
 
 /* Wait for the socket to become writable (it was full). */
@@ -513,6 +528,31 @@ ended:
 	return ((got > 0 ? N_READ : 0) | N_EVENT);
 }
 
+/* After a write pass: wait for writability only if the socket was full;
+ * N_WRITE when something was written and the output is down to wlow. */
+static unsigned
+write_end(struct cio *io, int wrote, int blocked)
+{
+	if (blocked)
+		write_block(io);
+	else
+		write_unblock(io);
+	if (wrote && evbuffer_get_length(io->out) <= io->wlow)
+		return (N_WRITE);
+	return (0);
+}
+
+/* A write failed: no more I/O on io. */
+static unsigned
+write_failed(struct cio *io, short *ev)
+{
+	io->st |= CIO_S_DEAD;
+	write_unblock(io);
+	read_update(io);
+	*ev = BEV_EVENT_ERROR | BEV_EVENT_WRITING;
+	return (N_EVENT);
+}
+
 /*
  * TLS side of do_write(): encrypt the output into the wire, up to
  * CIO_WIRE_MAX at a time in records of up to 16 KiB, and write the wire
@@ -550,7 +590,7 @@ tls_write(struct cio *io, short *ev)
 		}
 		if (evbuffer_get_length(io->wire) == 0)
 			break;
-		r = wire_flush(io);
+		r = buf_flush(io, io->wire);
 		if (r == -1)
 			goto failed;
 		wrote = 1;
@@ -561,32 +601,22 @@ tls_write(struct cio *io, short *ev)
 		if (stalled || evbuffer_get_length(io->out) == 0)
 			break;
 	}
-	if (blocked)
-		write_block(io);
-	else
-		write_unblock(io);
 	if (!stalled && (io->st & CIO_S_WWANTR)) {
 		io->st &= ~CIO_S_WWANTR;
 		read_update(io);
 	} else if (stalled)
 		read_update(io);
-	if (wrote && evbuffer_get_length(io->out) <= io->wlow)
-		return (N_WRITE);
-	return (0);
+	return (write_end(io, wrote, blocked));
 failed:
-	io->st |= CIO_S_DEAD;
-	write_unblock(io);
-	read_update(io);
-	*ev = BEV_EVENT_ERROR | BEV_EVENT_WRITING;
-	return (N_EVENT);
+	return (write_failed(io, ev));
 }
 
 /* Write what the output holds until it is empty or the socket is full. */
 static unsigned
 do_write(struct cio *io, short *ev)
 {
-	ssize_t		 r;
-	int		 wrote = 0, blocked = 0;
+	size_t	 before;
+	int	 r;
 
 	if (io->st & CIO_S_CONNECTING)
 		return (0);		/* the connect result comes first */
@@ -600,33 +630,10 @@ do_write(struct cio *io, short *ev)
 	}
 	if (io->ssl != NULL)
 		return (tls_write(io, ev));
-	while (evbuffer_get_length(io->out) > 0) {
-		r = evbuffer_write_atmost(io->out, io->fd,
-		    (ev_ssize_t)CIO_READ_MAX);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				blocked = 1;
-				break;
-			}
-			goto failed;
-		}
-		wrote = 1;
-	}
-	if (blocked)
-		write_block(io);
-	else
-		write_unblock(io);
-	if (wrote && evbuffer_get_length(io->out) <= io->wlow)
-		return (N_WRITE);
-	return (0);
-failed:
-	io->st |= CIO_S_DEAD;
-	write_unblock(io);
-	read_update(io);
-	*ev = BEV_EVENT_ERROR | BEV_EVENT_WRITING;
-	return (N_EVENT);
+	before = evbuffer_get_length(io->out);
+	if ((r = buf_flush(io, io->out)) == -1)
+		return (write_failed(io, ev));
+	return (write_end(io, evbuffer_get_length(io->out) < before, r == 0));
 }
 
 /* Drive the TLS handshake: N_CONNECTED when done, N_EVENT on failure. */
@@ -812,11 +819,7 @@ cio_in_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
 	    evbuffer_get_length(b) >= io->rhigh)
 		return;
 	io->st &= ~CIO_S_FULL;
-	read_update(io);
-	/* Bytes OpenSSL already holds raise no readiness event. */
-	if (io->ssl != NULL && SSL_has_pending(io->ssl) &&
-	    (io->st & CIO_S_RADDED))
-		event_active(&io->rev, EV_READ, 1);
+	read_resume(io);
 }
 
 /* ------------------------------------------------------------------ */
@@ -829,12 +832,8 @@ cio_enable(struct cio *io, short what)
 	unsigned was = io->enabled;
 
 	io->enabled |= (unsigned)what & (EV_READ | EV_WRITE);
-	if ((what & EV_READ) && !(was & EV_READ)) {
-		read_update(io);
-		if (io->ssl != NULL && (io->st & CIO_S_RADDED) &&
-		    !(io->st & CIO_S_HANDSHAKE) && SSL_has_pending(io->ssl))
-			event_active(&io->rev, EV_READ, 1);
-	}
+	if ((what & EV_READ) && !(was & EV_READ))
+		read_resume(io);
 	if ((what & EV_WRITE) && !(was & EV_WRITE) &&
 	    evbuffer_get_length(io->out) > 0 && !(io->st & CIO_S_WADDED)) {
 		io->st |= CIO_S_FLUSH;
@@ -924,6 +923,6 @@ cio_set_watermarks(struct cio *io, size_t rhigh, size_t wlow)
 	if ((io->st & CIO_S_FULL) && (rhigh == 0 ||
 	    evbuffer_get_length(io->in) < rhigh)) {
 		io->st &= ~CIO_S_FULL;
-		read_update(io);
+		read_resume(io);
 	}
 }
