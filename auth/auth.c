@@ -142,6 +142,9 @@ struct auth_block {
 	const char	*fail;		/* why hdrs is missing, or NULL */
 	char		*hdrs;
 	size_t		 hdrslen;
+	char		*hdrs_py3;	/* signed as py3-latin1; NULL when
+					 * hdrs is all ASCII (same HMAC) */
+	size_t		 hdrs_py3len;
 	char		*login;
 	char		*dn;
 };
@@ -971,6 +974,10 @@ auth_block_put(struct auth_block *b)
 		OPENSSL_cleanse(b->hdrs, b->hdrslen);
 		free(b->hdrs);
 	}
+	if (b->hdrs_py3 != NULL) {
+		OPENSSL_cleanse(b->hdrs_py3, b->hdrs_py3len);
+		free(b->hdrs_py3);
+	}
 	free(b->login);
 	free(b->dn);
 	free(b);
@@ -980,6 +987,18 @@ static void
 auth_block_free_cb(void *p)
 {
 	auth_block_put(p);
+}
+
+/* Does the block hold a byte >= 0x80 (in a value: names are ASCII)? */
+static int
+auth_has_high(const char *p, size_t len)
+{
+	unsigned char	 acc = 0;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		acc |= (unsigned char)p[i];
+	return ((acc & 0x80) != 0);
 }
 
 /*
@@ -994,6 +1013,7 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 	struct auth_snap *u, *bn, *k;
 	const struct dnmap_user *usr = NULL;
 	struct auth_block *b;
+	size_t		 nfq = id->nfqans;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return (NULL);
@@ -1026,13 +1046,28 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 			    usr->nroles, (const char *const *)id->fqans,
 			    id->nfqans, &b->hdrslen);
 			/* An FQAN the header cannot carry costs only them. */
-			if (b->hdrs == NULL && id->nfqans > 0)
+			if (b->hdrs == NULL && id->nfqans > 0) {
+				nfq = 0;
 				b->hdrs = sign_block(k->key, k->keylen,
 				    ctx->method, usr->dn, usr->login,
 				    usr->name, usr->roles, usr->nroles, NULL,
 				    0, &b->hdrslen);
+			}
 			if (b->hdrs == NULL)
 				b->fail = auth_err_headers;
+			/*
+			 * Routes with sign_as: py3-latin1 need a second HMAC
+			 * only when some value has a byte >= 0x80; for an
+			 * ASCII identity both modes sign the same string.
+			 */
+			if (b->hdrs != NULL &&
+			    auth_has_high(b->hdrs, b->hdrslen) &&
+			    (b->hdrs_py3 = sign_block_as(k->key, k->keylen,
+			    SIGN_PY3_LATIN1, ctx->method, usr->dn, usr->login,
+			    usr->name, usr->roles, usr->nroles,
+			    (const char *const *)id->fqans, nfq,
+			    &b->hdrs_py3len)) == NULL)
+				goto oom;
 		}
 	} else if ((b->dn = strdup(id->user_dn)) == NULL)
 		goto oom;
@@ -1211,6 +1246,11 @@ auth_decide(struct auth_ctx *ctx, struct auth_ident *id,
 	out->result = AUTH_OK;
 	out->hdrs = b->hdrs;
 	out->hdrslen = b->hdrslen;
+	if (b->hdrs_py3 != NULL && route != NULL &&
+	    route->sign_as == CONF_SIGN_PY3_LATIN1) {
+		out->hdrs = b->hdrs_py3;
+		out->hdrslen = b->hdrs_py3len;
+	}
 	return (AUTH_OK);
 }
 

@@ -171,8 +171,10 @@ int	 auth_ident_fresh(const struct auth_ctx *ctx,
 /*
  * Decide one request: route policy (auth mode, allow_limited_proxy,
  * require_fqan, allow_from), ban list, CRIC mapping and expiry of the
- * chain, and produce the signed header block.  id may be NULL for a plain
- * (non-TLS) connection, which then counts as AUTH_CERT_NONE.  peer is the
+ * chain, and produce the signed header block, its HMAC computed as the
+ * route's sign_as says (the header bytes are the same in either mode; a
+ * NULL route signs bytes).  id may be NULL for a plain (non-TLS)
+ * connection, which then counts as AUTH_CERT_NONE.  peer is the
  * client address.  Fills *out and returns out->result.  The header block
  * is cached per identity and users-map/key generation, so a keep-alive
  * request costs a lookup, not an HMAC.  The caller must call
