@@ -88,6 +88,8 @@ struct auth_snap {
 	struct ban	*ban;
 	unsigned char	*key;
 	size_t		 keylen;
+	size_t		 bad_utf8;	/* users: records refused, not UTF-8 */
+	char		*note;		/* users: what to warn about, or NULL */
 };
 
 /* What stat() saw of a file or directory tree; equal means unchanged. */
@@ -173,6 +175,7 @@ auth_snap_put(struct auth_snap *s)
 	dnmap_free(s->map);
 	ban_free(s->ban);
 	sign_key_free(s->key, s->keylen);
+	free(s->note);
 	free(s);
 }
 
@@ -358,6 +361,12 @@ auth_load_users(const char *path, uint64_t gen, char *err, size_t errlen)
 		free(s);
 		return (NULL);
 	}
+	/* A name or DN that is not UTF-8 costs its record: say so. */
+	s->bad_utf8 = info.bad_utf8;
+	if (info.bad_utf8 > 0 && asprintf(&s->note, "users file %s: %zu "
+	    "record(s) refused, DN, LOGIN or NAME not valid UTF-8 (first: "
+	    "%s)", path, info.bad_utf8, info.first_bad_utf8) == -1)
+		s->note = NULL;
 	return (s);
 }
 
@@ -593,6 +602,22 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 	return (bits);
 }
 
+size_t
+auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len)
+{
+	size_t	 n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->umap != NULL && ctx->umap->note != NULL && len > 0) {
+		snprintf(buf, len, "%s", ctx->umap->note);
+		n = strlen(buf);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return (n);
+}
+
 void
 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 {
@@ -601,8 +626,10 @@ auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
-	if (c->umap != NULL)
+	if (c->umap != NULL) {
 		users = dnmap_size(c->umap->map);
+		st->users_bad_utf8 = c->umap->bad_utf8;
+	}
 	st->ready = c->trust != NULL &&
 	    (c->hmac_key == NULL || c->key != NULL) &&
 	    (c->users == NULL || c->umap != NULL);

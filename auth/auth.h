@@ -196,9 +196,20 @@ void	 auth_decision_release(struct auth_decision *d);
 char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	    int json, size_t *len);
 
+/*
+ * What the users map in force asks to be warned about (records refused
+ * because DN, LOGIN or NAME is not valid UTF-8), as one line in buf (len
+ * bytes, NUL-terminated, may be cut).  Returns its length, 0 when there is
+ * nothing to say.  Call after auth_ctx_new() and after a refresh that
+ * returned AUTH_RELOAD_USERS.
+ */
+size_t	 auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len);
+
 /* Counters for metrics; monotonic, read without locks. */
 struct auth_stats {
 	uint64_t	 users;			/* entries in the current map */
+	uint64_t	 users_bad_utf8;	/* records of it refused: not
+						 * UTF-8 (a gauge) */
 	uint64_t	 users_reloads;
 	uint64_t	 users_reload_failures;
 	uint64_t	 trust_reloads;
