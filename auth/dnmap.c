@@ -36,7 +36,7 @@
  * of a lone surrogate escape: the JSON escape of U+FDD0, a noncharacter
  * (never in interchanged text), which jansson decodes as EF B7 90.
  */
-#define DNMAP_BAD_ESC	"\\uFDD0"
+static const char dnmap_bad_esc[6] = { '\\', 'u', 'F', 'D', 'D', '0' };
 #define DNMAP_BAD_UTF8	"\xef\xb7\x90"
 
 /* One account: every record with this LOGIN. */
@@ -296,11 +296,20 @@ dnmap_hex4(const char *p)
 	return (v);
 }
 
+/* Write the mark at out + *w (when out is not NULL) and count it in *w. */
+static void
+dnmap_put_mark(char *out, size_t *w)
+{
+	if (out != NULL)
+		memcpy(out + *w, dnmap_bad_esc, sizeof(dnmap_bad_esc));
+	*w += sizeof(dnmap_bad_esc);
+}
+
 /*
  * Walk the JSON text buf[0..len) and, inside strings, find each byte that
  * does not belong to a UTF-8 sequence and each \uXXXX escape of a lone
  * surrogate.  With out NULL, only count them; otherwise also copy buf to
- * out with each raw bad byte replaced by DNMAP_BAD_ESC (6 bytes) and each
+ * out with each raw bad byte replaced by dnmap_bad_esc (6 bytes) and each
  * bad escape by the same 6 bytes.  Everything outside strings is left for
  * the JSON parser to judge.  Returns the count, and the length of the
  * marked text in *outlen.
@@ -333,9 +342,7 @@ dnmap_utf8_mark(const char *buf, size_t len, char *out, size_t *outlen)
 					n = 12;		/* a proper pair */
 				else {
 					bad++;
-					if (out != NULL)
-						memcpy(out + w, DNMAP_BAD_ESC, 6);
-					w += 6;
+					dnmap_put_mark(out, &w);
 					i += 6;
 					continue;
 				}
@@ -343,9 +350,7 @@ dnmap_utf8_mark(const char *buf, size_t len, char *out, size_t *outlen)
 		} else if (p[i] >= 0x80 &&
 		    (n = dnmap_utf8_seq(p + i, len - i)) == 0) {
 			bad++;
-			if (out != NULL)
-				memcpy(out + w, DNMAP_BAD_ESC, 6);
-			w += 6;
+			dnmap_put_mark(out, &w);
 			i++;
 			continue;
 		}
