@@ -1016,18 +1016,6 @@ auth_block_free_cb(void *p)
 	auth_block_put(p);
 }
 
-/* Does the block hold a byte >= 0x80 (in a value: names are ASCII)? */
-static int
-auth_has_high(const char *p, size_t len)
-{
-	unsigned char	 acc = 0;
-	size_t		 i;
-
-	for (i = 0; i < len; i++)
-		acc |= (unsigned char)p[i];
-	return ((acc & 0x80) != 0);
-}
-
 /*
  * Build the user-side outcome for id under the current users map, ban
  * list and key: the CRIC record (exact DN first, then order-insensitive),
@@ -1088,7 +1076,7 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 			 * ASCII identity both modes sign the same string.
 			 */
 			if (b->hdrs != NULL &&
-			    auth_has_high(b->hdrs, b->hdrslen) &&
+			    sign_has_high(b->hdrs, b->hdrslen) &&
 			    (b->hdrs_py3 = sign_block_as(k->key, k->keylen,
 			    SIGN_PY3_LATIN1, ctx->method, usr->dn, usr->login,
 			    usr->name, usr->roles, usr->nroles,

@@ -76,8 +76,9 @@ sign_name_prefix(const struct sign_hdr *h, const char *lit, size_t litlen)
 	return (1);
 }
 
-/* Does p[0..len) hold a byte >= 0x80?  A loop compilers vectorise. */
-static int
+/* Is there a byte >= 0x80 in p[0..len)?  See sign.h.  A loop compilers
+ * vectorise. */
+int
 sign_has_high(const char *p, size_t len)
 {
 	unsigned char	 acc = 0;

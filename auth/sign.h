@@ -131,6 +131,13 @@ char	*sign_block(const unsigned char *key, size_t keylen,
 	    const char *const *fqans, size_t nfqans, size_t *len);
 
 /*
+ * 1 when p[0..len) holds a byte >= 0x80, else 0.  Only then do the two
+ * modes sign differently: a header block without one needs no second
+ * signature.
+ */
+int	 sign_has_high(const char *p, size_t len);
+
+/*
  * sign_block() with the HMAC computed in the given mode; sign_block() is
  * SIGN_BYTES.  Every line but cms-authn-hmac is byte for byte the same in
  * both modes.  Same arguments, result and ownership as sign_block().

@@ -176,7 +176,11 @@ test_sign__vector1_py3_is_bytes(void **state)
 	free(s);
 	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, v1, 6, mac),
 	    0);
-	assert_string_equal(mac, V1_HMAC);
+	assert_string_equal(mac, V1_HMAC);	assert_false(sign_has_high(V1_STRING, sizeof(V1_STRING) - 1));
+	assert_true(sign_has_high(V2_STRING, sizeof(V2_STRING) - 1));
+	assert_true(sign_has_high("\x80", 1));
+	assert_false(sign_has_high("\x7f", 1));
+	assert_false(sign_has_high("", 0));
 }
 
 static void
