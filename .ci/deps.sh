@@ -5,7 +5,8 @@ set -eu
 pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl python3-yaml
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
-python3 procps psmisc"
+python3 procps psmisc
+python3-cherrypy3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

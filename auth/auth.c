@@ -88,6 +88,8 @@ struct auth_snap {
 	struct ban	*ban;
 	unsigned char	*key;
 	size_t		 keylen;
+	size_t		 bad_utf8;	/* users: records refused, not UTF-8 */
+	char		*note;		/* users: what to warn about, or NULL */
 };
 
 /* What stat() saw of a file or directory tree; equal means unchanged. */
@@ -142,6 +144,9 @@ struct auth_block {
 	const char	*fail;		/* why hdrs is missing, or NULL */
 	char		*hdrs;
 	size_t		 hdrslen;
+	char		*hdrs_py3;	/* signed as py3-latin1; NULL when
+					 * hdrs is all ASCII (same HMAC) */
+	size_t		 hdrs_py3len;
 	char		*login;
 	char		*dn;
 };
@@ -170,6 +175,7 @@ auth_snap_put(struct auth_snap *s)
 	dnmap_free(s->map);
 	ban_free(s->ban);
 	sign_key_free(s->key, s->keylen);
+	free(s->note);
 	free(s);
 }
 
@@ -355,6 +361,12 @@ auth_load_users(const char *path, uint64_t gen, char *err, size_t errlen)
 		free(s);
 		return (NULL);
 	}
+	/* A name or DN that is not UTF-8 costs its record: say so. */
+	s->bad_utf8 = info.bad_utf8;
+	if (info.bad_utf8 > 0 && asprintf(&s->note, "users file %s: %zu "
+	    "record(s) refused, DN, LOGIN or NAME not valid UTF-8 (first: "
+	    "%s)", path, info.bad_utf8, info.first_bad_utf8) == -1)
+		s->note = NULL;
 	return (s);
 }
 
@@ -590,6 +602,22 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 	return (bits);
 }
 
+size_t
+auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len)
+{
+	size_t	 n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->umap != NULL && ctx->umap->note != NULL && len > 0) {
+		snprintf(buf, len, "%s", ctx->umap->note);
+		n = strlen(buf);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return (n);
+}
+
 void
 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 {
@@ -598,8 +626,10 @@ auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
-	if (c->umap != NULL)
+	if (c->umap != NULL) {
 		users = dnmap_size(c->umap->map);
+		st->users_bad_utf8 = c->umap->bad_utf8;
+	}
 	st->ready = c->trust != NULL &&
 	    (c->hmac_key == NULL || c->key != NULL) &&
 	    (c->users == NULL || c->umap != NULL);
@@ -971,6 +1001,10 @@ auth_block_put(struct auth_block *b)
 		OPENSSL_cleanse(b->hdrs, b->hdrslen);
 		free(b->hdrs);
 	}
+	if (b->hdrs_py3 != NULL) {
+		OPENSSL_cleanse(b->hdrs_py3, b->hdrs_py3len);
+		free(b->hdrs_py3);
+	}
 	free(b->login);
 	free(b->dn);
 	free(b);
@@ -994,6 +1028,7 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 	struct auth_snap *u, *bn, *k;
 	const struct dnmap_user *usr = NULL;
 	struct auth_block *b;
+	size_t		 nfq = id->nfqans;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return (NULL);
@@ -1026,13 +1061,28 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 			    usr->nroles, (const char *const *)id->fqans,
 			    id->nfqans, &b->hdrslen);
 			/* An FQAN the header cannot carry costs only them. */
-			if (b->hdrs == NULL && id->nfqans > 0)
+			if (b->hdrs == NULL && id->nfqans > 0) {
+				nfq = 0;
 				b->hdrs = sign_block(k->key, k->keylen,
 				    ctx->method, usr->dn, usr->login,
 				    usr->name, usr->roles, usr->nroles, NULL,
 				    0, &b->hdrslen);
+			}
 			if (b->hdrs == NULL)
 				b->fail = auth_err_headers;
+			/*
+			 * Routes with sign_as: py3-latin1 need a second HMAC
+			 * only when some value has a byte >= 0x80; for an
+			 * ASCII identity both modes sign the same string.
+			 */
+			if (b->hdrs != NULL &&
+			    sign_has_high(b->hdrs, b->hdrslen) &&
+			    (b->hdrs_py3 = sign_block_as(k->key, k->keylen,
+			    SIGN_PY3_LATIN1, ctx->method, usr->dn, usr->login,
+			    usr->name, usr->roles, usr->nroles,
+			    (const char *const *)id->fqans, nfq,
+			    &b->hdrs_py3len)) == NULL)
+				goto oom;
 		}
 	} else if ((b->dn = strdup(id->user_dn)) == NULL)
 		goto oom;
@@ -1211,6 +1261,11 @@ auth_decide(struct auth_ctx *ctx, struct auth_ident *id,
 	out->result = AUTH_OK;
 	out->hdrs = b->hdrs;
 	out->hdrslen = b->hdrslen;
+	if (b->hdrs_py3 != NULL && route != NULL &&
+	    route->sign_as == CONF_SIGN_PY3_LATIN1) {
+		out->hdrs = b->hdrs_py3;
+		out->hdrslen = b->hdrs_py3len;
+	}
 	return (AUTH_OK);
 }
 

@@ -171,8 +171,10 @@ int	 auth_ident_fresh(const struct auth_ctx *ctx,
 /*
  * Decide one request: route policy (auth mode, allow_limited_proxy,
  * require_fqan, allow_from), ban list, CRIC mapping and expiry of the
- * chain, and produce the signed header block.  id may be NULL for a plain
- * (non-TLS) connection, which then counts as AUTH_CERT_NONE.  peer is the
+ * chain, and produce the signed header block, its HMAC computed as the
+ * route's sign_as says (the header bytes are the same in either mode; a
+ * NULL route signs bytes).  id may be NULL for a plain (non-TLS)
+ * connection, which then counts as AUTH_CERT_NONE.  peer is the
  * client address.  Fills *out and returns out->result.  The header block
  * is cached per identity and users-map/key generation, so a keep-alive
  * request costs a lookup, not an HMAC.  The caller must call
@@ -194,9 +196,20 @@ void	 auth_decision_release(struct auth_decision *d);
 char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	    int json, size_t *len);
 
+/*
+ * What the users map in force asks to be warned about (records refused
+ * because DN, LOGIN or NAME is not valid UTF-8), as one line in buf (len
+ * bytes, NUL-terminated, may be cut).  Returns its length, 0 when there is
+ * nothing to say.  Call after auth_ctx_new() and after a refresh that
+ * returned AUTH_RELOAD_USERS.
+ */
+size_t	 auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len);
+
 /* Counters for metrics; monotonic, read without locks. */
 struct auth_stats {
 	uint64_t	 users;			/* entries in the current map */
+	uint64_t	 users_bad_utf8;	/* records of it refused: not
+						 * UTF-8 (a gauge) */
 	uint64_t	 users_reloads;
 	uint64_t	 users_reload_failures;
 	uint64_t	 trust_reloads;

@@ -6,7 +6,9 @@
  * records").  dnmap_load() parses the JSON with jansson, validates every
  * record, merges the records of one LOGIN into one account, and builds two
  * open-addressing hash tables: DN -> entry for the exact lookup, and
- * "sorted RDN components" -> entry for the order-insensitive one.  The map
+ * "sorted RDN components" -> entry for the order-insensitive one.  Bytes
+ * that are not UTF-8 inside JSON strings are marked before parsing, so
+ * that they cost their record rather than the file.  The map
  * is immutable afterwards.  Watching the file and swapping maps is auth.c's
  * job; this file neither logs nor keeps global state.
  */
@@ -28,6 +30,14 @@
 
 /* The order-insensitive lookup needs no malloc below this DN length. */
 #define DNMAP_STACK_DN	1024
+
+/*
+ * What dnmap_utf8_mark() writes in place of a byte that is not UTF-8, or
+ * of a lone surrogate escape: the JSON escape of U+FDD0, a noncharacter
+ * (never in interchanged text), which jansson decodes as EF B7 90.
+ */
+static const char dnmap_bad_esc[6] = { '\\', 'u', 'F', 'D', 'D', '0' };
+#define DNMAP_BAD_UTF8	"\xef\xb7\x90"
 
 /* One account: every record with this LOGIN. */
 struct dnmap_acct {
@@ -225,6 +235,154 @@ dnmap_text_ok(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
 			return (0);
+	return (1);
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence (RFC 3629, section 4) at p, of
+ * at most len bytes, or 0 when there is none: overlong forms, UTF-16
+ * surrogates and code points past U+10FFFF are not UTF-8.
+ */
+static size_t
+dnmap_utf8_seq(const unsigned char *p, size_t len)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	size_t		 n, i;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return (0);
+	if (len < n || p[1] < lo || p[1] > hi)
+		return (0);
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return (0);
+	return (n);
+}
+
+/* The value of the 4 hex digits at p, or -1. */
+static long
+dnmap_hex4(const char *p)
+{
+	long	 v = 0;
+	int	 i;
+
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (p[i] >= '0' && p[i] <= '9')
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return (-1);
+	}
+	return (v);
+}
+
+/* Write the mark at out + *w (when out is not NULL) and count it in *w. */
+static void
+dnmap_put_mark(char *out, size_t *w)
+{
+	if (out != NULL)
+		memcpy(out + *w, dnmap_bad_esc, sizeof(dnmap_bad_esc));
+	*w += sizeof(dnmap_bad_esc);
+}
+
+/*
+ * Walk the JSON text buf[0..len) and, inside strings, find each byte that
+ * does not belong to a UTF-8 sequence and each \uXXXX escape of a lone
+ * surrogate.  With out NULL, only count them; otherwise also copy buf to
+ * out with each raw bad byte replaced by dnmap_bad_esc (6 bytes) and each
+ * bad escape by the same 6 bytes.  Everything outside strings is left for
+ * the JSON parser to judge.  Returns the count, and the length of the
+ * marked text in *outlen.
+ */
+static size_t
+dnmap_utf8_mark(const char *buf, size_t len, char *out, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t		 i = 0, w = 0, n, bad = 0;
+	long		 v, v2;
+	int		 in_str = 0;
+
+	while (i < len) {
+		n = 1;
+		if (!in_str) {
+			if (p[i] == '"')
+				in_str = 1;
+		} else if (p[i] == '"')
+			in_str = 0;
+		else if (p[i] == '\\' && i + 1 < len) {
+			n = 2;
+			if (p[i + 1] == 'u' && i + 6 <= len &&
+			    (v = dnmap_hex4(buf + i + 2)) >= 0xd800 &&
+			    v <= 0xdfff) {
+				n = 6;
+				if (v <= 0xdbff && i + 12 <= len &&
+				    p[i + 6] == '\\' && p[i + 7] == 'u' &&
+				    (v2 = dnmap_hex4(buf + i + 8)) >= 0xdc00 &&
+				    v2 <= 0xdfff)
+					n = 12;		/* a proper pair */
+				else {
+					bad++;
+					dnmap_put_mark(out, &w);
+					i += 6;
+					continue;
+				}
+			}
+		} else if (p[i] >= 0x80 &&
+		    (n = dnmap_utf8_seq(p + i, len - i)) == 0) {
+			bad++;
+			dnmap_put_mark(out, &w);
+			i++;
+			continue;
+		}
+		if (n > len - i)
+			n = len - i;
+		if (out != NULL)
+			memcpy(out + w, buf + i, n);
+		w += n;
+		i += n;
+	}
+	*outlen = w;
+	return (bad);
+}
+
+/*
+ * Is s[0..len) valid UTF-8 without the DNMAP_BAD_UTF8 mark?  jansson
+ * only hands out well-formed UTF-8, so in practice this finds the marks;
+ * the full check keeps it true whatever the parser.
+ */
+static int
+dnmap_utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		 i = 0, n;
+
+	while (i < len) {
+		if ((n = dnmap_utf8_seq(p + i, len - i)) == 0)
+			return (0);
+		if (n == 3 && memcmp(s + i, DNMAP_BAD_UTF8, 3) == 0)
+			return (0);
+		i += n;
+	}
 	return (1);
 }
 
@@ -519,6 +677,18 @@ dnmap_add_record(struct dnmap *m, struct dnmap_tab *logins, json_t *rec,
 		dnmap_skip(in, recno, "DN", "does not start with '/'");
 		return (0);
 	}
+	/* They go into headers as UTF-8 text: refuse what is not. */
+	for (i = 0; i < 3; i++) {
+		if (!dnmap_utf8_ok(s[i], strlen(s[i]))) {
+			if (in->bad_utf8++ == 0)
+				snprintf(in->first_bad_utf8,
+				    sizeof(in->first_bad_utf8),
+				    "record %zu: %s is not valid UTF-8", recno,
+				    fields[i]);
+			dnmap_skip(in, recno, fields[i], "is not valid UTF-8");
+			return (0);
+		}
+	}
 	id = json_object_get(rec, "ID");
 	if (!json_is_integer(id)) {
 		dnmap_skip(in, recno, "ID",
@@ -647,19 +817,40 @@ dnmap_load(const char *path, struct dnmap_info *info, char *err,
 	struct dnmap		*m = NULL;
 	json_error_t		 jerr;
 	json_t			*root = NULL, *rec;
-	char			*buf = NULL;
-	size_t			 len = 0, n, i;
+	char			*buf = NULL, *marked;
+	size_t			 len = 0, n, i, nbad, mlen = 0;
 	int			 ok = 0;
 
 	memset(in, 0, sizeof(*in));
 	if ((buf = dnmap_read(path, &len, err, errlen)) == NULL)
 		goto done;
+	/*
+	 * Bytes that are not UTF-8 inside strings would make jansson refuse
+	 * the whole file: mark them so that only their record goes.  A
+	 * byte grows to 6, so measure first (the common case, nothing to
+	 * mark, costs this one pass).
+	 */
+	if ((nbad = dnmap_utf8_mark(buf, len, NULL, &mlen)) > 0) {
+		if (mlen > DNMAP_FILE_MAX) {
+			snprintf(err, errlen, "users file %s: %zu places in "
+			    "strings are not UTF-8; is it UTF-8 at all?", path,
+			    nbad);
+			goto done;
+		}
+		if ((marked = malloc(mlen)) == NULL)
+			goto oom;
+		dnmap_utf8_mark(buf, len, marked, &mlen);
+		free(buf);
+		buf = marked;
+		len = mlen;
+	}
 	/* NUL inside strings is let through here and refused per record. */
 	root = json_loadb(buf, len, JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "users file %s: invalid JSON at line %d, "
-		    "column %d (byte %d): %s", path, jerr.line, jerr.column,
-		    jerr.position, jerr.text);
+		    "column %d (byte %d%s): %s", path, jerr.line, jerr.column,
+		    jerr.position, nbad > 0 ? ", counting each byte that is "
+		    "not UTF-8 as 6" : "", jerr.text);
 		goto done;
 	}
 	if (!json_is_array(root)) {

@@ -53,6 +53,9 @@ struct dnmap_info {
 	char		 first_skip[256]; /* "record 7: ..." or "" */
 	size_t		 dropped_tokens; /* malformed role tokens dropped */
 	size_t		 dropped_roles;	/* roles dropped (bad name/value) */
+	size_t		 bad_utf8;	/* records skipped: DN, LOGIN or NAME
+					 * not valid UTF-8 (also in skipped) */
+	char		 first_bad_utf8[256]; /* "record 3: NAME ..." or "" */
 };
 
 /* Largest users file accepted, in bytes: 256 MiB, written out as an int. */
@@ -72,7 +75,13 @@ struct dnmap_info {
  * strings; ID an integer; ROLES an object of arrays), when DN does not
  * start with '/', DN or LOGIN is empty, any of them holds a control byte,
  * or its DN is already mapped to another LOGIN (the first record wins).
- * Other keys are ignored.  Records with the same LOGIN form one account
+ * A record whose DN, LOGIN or NAME is not valid UTF-8 is skipped too and
+ * also counted in info->bad_utf8: a byte sequence that is not UTF-8 inside
+ * a JSON string, or a "\uD800".."\uDFFF" escape that is not half of a
+ * surrogate pair (what Python's json writes for undecodable bytes), costs
+ * only its record, where a strict JSON parser would refuse the file.  The
+ * noncharacter U+FDD0 marks such places internally, so a record holding
+ * it is refused the same way.  Other keys are ignored.  Records with the same LOGIN form one account
  * whose name and id come from its first record.
  */
 struct dnmap	*dnmap_load(const char *path, struct dnmap_info *info,

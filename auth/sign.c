@@ -6,7 +6,9 @@
  * PROTOCOL.md specifies (the Apache frontend's algorithm, which WMCore and
  * the Go cmsauth library verify).  This file loads and wipes the key,
  * canonicalises and signs a header set, and renders the signed header
- * block for auth.c.  It does not decide who is authenticated, and it does
+ * block for auth.c.  A second signing mode (SIGN_PY3_LATIN1, sign.h) hashes
+ * what a Python 3 WSGI verifier rebuilds from the same bytes; it differs
+ * only where a value holds a byte >= 0x80, and only there costs anything.  It does not decide who is authenticated, and it does
  * not strip client headers: the proxy does that before anything is signed.
  */
 
@@ -74,6 +76,55 @@ sign_name_prefix(const struct sign_hdr *h, const char *lit, size_t litlen)
 	return (1);
 }
 
+/* Is there a byte >= 0x80 in p[0..len)?  See sign.h.  A loop compilers
+ * vectorise. */
+int
+sign_has_high(const char *p, size_t len)
+{
+	unsigned char	 acc = 0;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		acc |= (unsigned char)p[i];
+	return ((acc & 0x80) != 0);
+}
+
+/*
+ * Emit p[0..len): lower-cased (ASCII only) when lower is set, and in
+ * SIGN_PY3_LATIN1 mode with each byte >= 0x80 widened to the two UTF-8
+ * bytes of the Latin-1 character it stands for (0xe9 -> 0xc3 0xa9), which
+ * is what Python's str.encode("utf-8") does to a header decoded from
+ * ISO-8859-1.  Text that needs neither goes out as it is, in one call.
+ */
+static int
+sign_emit_text(sign_emit_fn emit, void *arg, enum sign_mode mode, int lower,
+    const char *p, size_t len)
+{
+	unsigned char	 tmp[64], c;
+	size_t		 i, w = 0;
+	int		 widen;
+
+	widen = mode == SIGN_PY3_LATIN1 && sign_has_high(p, len);
+	if (!lower && !widen)
+		return (len > 0 ? emit(arg, p, len) : 0);
+	for (i = 0; i < len; i++) {
+		if (w + 2 > sizeof(tmp)) {
+			if (emit(arg, tmp, w) == -1)
+				return (-1);
+			w = 0;
+		}
+		c = (unsigned char)p[i];
+		if (lower)
+			c = sign_lower(c);
+		if (widen && c >= 0x80) {
+			tmp[w++] = (unsigned char)(0xc0 | (c >> 6));
+			tmp[w++] = (unsigned char)(0x80 | (c & 0x3f));
+		} else
+			tmp[w++] = c;
+	}
+	return (w > 0 ? emit(arg, tmp, w) : 0);
+}
+
 /* PROTOCOL.md step 1: is this header part of the signature? */
 static int
 sign_is_signed(const struct sign_hdr *h)
@@ -108,16 +159,18 @@ sign_name_cmp(const struct sign_hdr *a, const struct sign_hdr *b)
 }
 
 /*
- * Produce the canonical string for h[0..n) through emit.  idx must hold
- * room for n indexes.  Insertion sort: the header count is small, and it
- * is stable, so equal names keep their order and the result is defined.
+ * Produce the canonical string for h[0..n) in mode through emit.  idx must
+ * hold room for n indexes.  Insertion sort: the header count is small, and
+ * it is stable, so equal names keep their order and the result is defined.
+ * The h<len>v<len> lengths are byte lengths in both modes: a Python
+ * verifier takes len() of the Latin-1 decoded text, one character a byte.
  */
 static int
-sign_walk(const struct sign_hdr *h, size_t n, size_t *idx, sign_emit_fn emit,
-    void *arg)
+sign_walk(const struct sign_hdr *h, size_t n, size_t *idx,
+    enum sign_mode mode, sign_emit_fn emit, void *arg)
 {
 	char		 tmp[64];
-	size_t		 m, i, j, k, chunk, key;
+	size_t		 m, i, j, key;
 	int		 len;
 
 	m = 0;
@@ -144,19 +197,11 @@ sign_walk(const struct sign_hdr *h, size_t n, size_t *idx, sign_emit_fn emit,
 	for (i = 0; i < m; i++) {
 		const struct sign_hdr *hp = &h[idx[i]];
 
-		/* The name goes in lower case, a bounded chunk at a time. */
-		for (k = 0; k < hp->namelen; k += chunk) {
-			chunk = hp->namelen - k;
-			if (chunk > sizeof(tmp))
-				chunk = sizeof(tmp);
-			for (j = 0; j < chunk; j++)
-				tmp[j] = (char)sign_lower(
-				    (unsigned char)hp->name[k + j]);
-			if (emit(arg, tmp, chunk) == -1)
-				return (-1);
-		}
-		if (hp->valuelen > 0 &&
-		    emit(arg, hp->value, hp->valuelen) == -1)
+		/* The name goes in lower case, the value as it is. */
+		if (sign_emit_text(emit, arg, mode, 1, hp->name,
+		    hp->namelen) == -1 ||
+		    sign_emit_text(emit, arg, mode, 0, hp->value,
+		    hp->valuelen) == -1)
 			return (-1);
 	}
 	return (0);
@@ -164,8 +209,8 @@ sign_walk(const struct sign_hdr *h, size_t n, size_t *idx, sign_emit_fn emit,
 
 /* Run sign_walk() with a stack index array when n is small. */
 static int
-sign_walk_any(const struct sign_hdr *h, size_t n, sign_emit_fn emit,
-    void *arg)
+sign_walk_any(const struct sign_hdr *h, size_t n, enum sign_mode mode,
+    sign_emit_fn emit, void *arg)
 {
 	size_t	 stack_idx[SIGN_STACK_HDRS];
 	size_t	*idx;
@@ -174,10 +219,10 @@ sign_walk_any(const struct sign_hdr *h, size_t n, sign_emit_fn emit,
 	if (h == NULL && n > 0)
 		return (-1);
 	if (n <= SIGN_STACK_HDRS)
-		return (sign_walk(h, n, stack_idx, emit, arg));
+		return (sign_walk(h, n, stack_idx, mode, emit, arg));
 	if ((idx = calloc(n, sizeof(*idx))) == NULL)
 		return (-1);
-	ret = sign_walk(h, n, idx, emit, arg);
+	ret = sign_walk(h, n, idx, mode, emit, arg);
 	free(idx);
 	return (ret);
 }
@@ -321,10 +366,18 @@ sign_key_free(unsigned char *key, size_t keylen)
 	free(key);
 }
 
-/* Compute the HMAC over the canonical string; see sign.h. */
+/* Compute the HMAC over the canonical string (PROTOCOL.md); see sign.h. */
 int
 sign_hmac(const unsigned char *key, size_t keylen, const struct sign_hdr *h,
     size_t n, char out[41])
+{
+	return (sign_hmac_as(key, keylen, SIGN_BYTES, h, n, out));
+}
+
+/* Compute the HMAC in a given mode; see sign.h. */
+int
+sign_hmac_as(const unsigned char *key, size_t keylen, enum sign_mode mode,
+    const struct sign_hdr *h, size_t n, char out[41])
 {
 	static const char hex[] = "0123456789abcdef";
 	OSSL_PARAM	 params[2];
@@ -347,7 +400,7 @@ sign_hmac(const unsigned char *key, size_t keylen, const struct sign_hdr *h,
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_init(ctx, key, keylen, params) != 1)
 		goto done;
-	if (sign_walk_any(h, n, sign_emit_mac_cb, ctx) == -1)
+	if (sign_walk_any(h, n, mode, sign_emit_mac_cb, ctx) == -1)
 		goto done;
 	if (EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) != 1 ||
 	    maclen != SIGN_HMAC_LEN)
@@ -371,11 +424,19 @@ done:
 char *
 sign_string(const struct sign_hdr *h, size_t n, size_t *len)
 {
+	return (sign_string_as(SIGN_BYTES, h, n, len));
+}
+
+/* The canonical string of a given mode; see sign.h. */
+char *
+sign_string_as(enum sign_mode mode, const struct sign_hdr *h, size_t n,
+    size_t *len)
+{
 	struct sign_buf	 b = { NULL, 0, 0 };
 
 	/* Start non-empty so that an empty result is still a string. */
 	if (sign_emit_buf_cb(&b, "", 0) == -1 ||
-	    sign_walk_any(h, n, sign_emit_buf_cb, &b) == -1) {
+	    sign_walk_any(h, n, mode, sign_emit_buf_cb, &b) == -1) {
 		free(b.p);
 		return (NULL);
 	}
@@ -469,10 +530,21 @@ sign_put(char **w, const char *s)
 	*w += l;
 }
 
-/* Render the signed header block; see sign.h. */
+/* Render the signed header block (PROTOCOL.md signature); see sign.h. */
 char *
 sign_block(const unsigned char *key, size_t keylen, const char *method,
     const char *dn, const char *login, const char *name,
+    const struct dnmap_role *roles, size_t nroles, const char *const *fqans,
+    size_t nfqans, size_t *len)
+{
+	return (sign_block_as(key, keylen, SIGN_BYTES, method, dn, login,
+	    name, roles, nroles, fqans, nfqans, len));
+}
+
+/* Render the signed header block, HMAC in a given mode; see sign.h. */
+char *
+sign_block_as(const unsigned char *key, size_t keylen, enum sign_mode mode,
+    const char *method, const char *dn, const char *login, const char *name,
     const struct dnmap_role *roles, size_t nroles, const char *const *fqans,
     size_t nfqans, size_t *len)
 {
@@ -570,7 +642,7 @@ sign_block(const unsigned char *key, size_t keylen, const char *method,
 		}
 		sign_line_end(&w, &hd[nh++]);
 	}
-	if (sign_hmac(key, keylen, hd, nh, mac) == -1)
+	if (sign_hmac_as(key, keylen, mode, hd, nh, mac) == -1)
 		goto done;
 	sign_put(&w, "cms-authn-hmac: ");
 	sign_put(&w, mac);

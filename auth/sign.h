@@ -17,6 +17,22 @@
 
 struct dnmap_role;
 
+/*
+ * What the HMAC is computed over.  The header bytes sent are the same in
+ * both modes; only the signed string differs, and only for values (or
+ * names) holding a byte >= 0x80.
+ *   SIGN_BYTES       the bytes sent, as PROTOCOL.md says: what the Go
+ *                    cmsauth GetHmac and the Apache frontend compute.
+ *   SIGN_PY3_LATIN1  what a Python 3 WSGI verifier (WMCore REST/Auth.py
+ *                    under CherryPy) rebuilds: each byte >= 0x80 read as a
+ *                    Latin-1 character and hashed as its two UTF-8 bytes;
+ *                    the h<len>v<len> lengths stay byte lengths.
+ */
+enum sign_mode {
+	SIGN_BYTES = 0,
+	SIGN_PY3_LATIN1
+};
+
 /* One header as the signer sees it: not NUL-terminated, name in any case. */
 struct sign_hdr {
 	const char	*name;
@@ -62,12 +78,25 @@ int	 sign_hmac(const unsigned char *key, size_t keylen,
 	    const struct sign_hdr *h, size_t n, char out[41]);
 
 /*
+ * sign_hmac() in the given mode; sign_hmac() is SIGN_BYTES.  A value with
+ * no byte >= 0x80 is hashed as it is in either mode, so for ASCII headers
+ * both modes give the same HMAC at the same cost.
+ */
+int	 sign_hmac_as(const unsigned char *key, size_t keylen,
+	    enum sign_mode mode, const struct sign_hdr *h, size_t n,
+	    char out[41]);
+
+/*
  * The exact byte string sign_hmac() signs for the same headers, for tests,
  * the trouble page and debugging.  Returns a malloc'd NUL-terminated string
  * (owned by the caller, free()) with its length (excluding the NUL) in
  * *len when len is not NULL; NULL on out-of-memory.
  */
 char	*sign_string(const struct sign_hdr *h, size_t n, size_t *len);
+
+/* sign_string() in the given mode: the exact bytes sign_hmac_as() signs. */
+char	*sign_string_as(enum sign_mode mode, const struct sign_hdr *h,
+	    size_t n, size_t *len);
 
 /*
  * Check a received cms-authn-hmac value against the headers, in constant
@@ -99,6 +128,24 @@ int	 sign_verify(const unsigned char *key, size_t keylen,
 char	*sign_block(const unsigned char *key, size_t keylen,
 	    const char *method, const char *dn, const char *login,
 	    const char *name, const struct dnmap_role *roles, size_t nroles,
+	    const char *const *fqans, size_t nfqans, size_t *len);
+
+/*
+ * 1 when p[0..len) holds a byte >= 0x80, else 0.  Only then do the two
+ * modes sign differently: a header block without one needs no second
+ * signature.
+ */
+int	 sign_has_high(const char *p, size_t len);
+
+/*
+ * sign_block() with the HMAC computed in the given mode; sign_block() is
+ * SIGN_BYTES.  Every line but cms-authn-hmac is byte for byte the same in
+ * both modes.  Same arguments, result and ownership as sign_block().
+ */
+char	*sign_block_as(const unsigned char *key, size_t keylen,
+	    enum sign_mode mode, const char *method, const char *dn,
+	    const char *login, const char *name,
+	    const struct dnmap_role *roles, size_t nroles,
 	    const char *const *fqans, size_t nfqans, size_t *len);
 
 #endif /* AUTH_SIGN_H */

@@ -40,6 +40,12 @@ enum conf_auth_mode {
 	CONF_AUTH_NONE		/* no identity headers at all */
 };
 
+/* What cms-authn-hmac is computed over (README "Signed headers"). */
+enum conf_sign_as {
+	CONF_SIGN_BYTES = 0,	/* the bytes sent (PROTOCOL.md, Go cmsauth) */
+	CONF_SIGN_PY3_LATIN1	/* as a Python 3 WSGI verifier rebuilds them */
+};
+
 enum conf_log_format {
 	CONF_LOG_TEXT = 0,
 	CONF_LOG_JSON
@@ -84,6 +90,7 @@ struct conf_route {
 	size_t		 nrequire_fqan;
 	struct conf_cidr *allow_from;	/* empty = everyone */
 	size_t		 nallow_from;
+	enum conf_sign_as sign_as;	/* the headers sent do not change */
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */

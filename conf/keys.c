@@ -90,6 +90,8 @@ static const char *const auth_choices[] = { "cert", "optional", "none",
 static const char *const format_choices[] = { "text", "json", NULL };
 static const char *const level_choices[] = { "error", "warn", "info",
 	"debug", NULL };
+static const char *const sign_as_choices[] = { "bytes", "py3-latin1",
+	NULL };
 
 static int	fn_workers(struct keys_ctx *, const struct yaml_node *, void *);
 static int	fn_listen(struct keys_ctx *, const struct yaml_node *, void *);
@@ -245,6 +247,12 @@ static const struct keys_row keys_table[] = {
 	  .expect = "a list of addresses or CIDR blocks such as 10.0.0.0/8 "
 	  "or 2001:db8::/32",
 	  .desc = "Client address allow-list; absent means everyone." },
+	{ .name = "sign_as", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_CHOICE,
+	  SLOT(struct conf_route, sign_as), .choices = sign_as_choices,
+	  .def = "bytes",
+	  .desc = "What cms-authn-hmac is computed over: bytes for Go "
+	  "verifiers, py3-latin1 for Python 3 (CherryPy) ones." },
 
 	/* routes[].rewrite: {...} */
 	{ .name = "from", .scope = KEYS_SCOPE_ROUTE_REWRITE,
@@ -1620,6 +1628,11 @@ fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (r->auth == CONF_AUTH_NONE && r->nrequire_fqan > 0) {
 			err_at_key(ctx, item, "require_fqan",
 			    auth_none_pointless);
+			ret = -1;
+		}
+		if (r->auth == CONF_AUTH_NONE &&
+		    r->sign_as != CONF_SIGN_BYTES) {
+			err_at_key(ctx, item, "sign_as", auth_none_pointless);
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);

@@ -497,6 +497,10 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		auth_ctx_stats(g->auth->ctx, &ast);
 		counter(out, "gridfront_cric_users",
 		    "DNs in the CRIC users map in force.", "gauge", ast.users);
+		counter(out, "gridfront_cric_bad_utf8_records",
+		    "CRIC records refused by the users map in force: DN, "
+		    "LOGIN or NAME not valid UTF-8.", "gauge",
+		    ast.users_bad_utf8);
 		counter(out, "gridfront_cric_reloads_total",
 		    "CRIC users file reloads.", "counter", ast.users_reloads);
 		counter(out, "gridfront_cric_reload_failures_total",

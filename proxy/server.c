@@ -120,6 +120,16 @@ conf_needs_auth(const struct conf *cf)
 	return (0);
 }
 
+/* Warn about CRIC records the users map in force had to refuse. */
+static void
+server_users_note(struct auth_ctx *ctx)
+{
+	char	 note[512];
+
+	if (auth_ctx_users_note(ctx, note, sizeof(note)) > 0)
+		log_warn("%s", note);
+}
+
 struct gen *
 server_gen_new(struct conf *cf, struct authref *share, char *err,
     size_t errlen)
@@ -142,6 +152,7 @@ server_gen_new(struct conf *cf, struct authref *share, char *err,
 			g->auth = NULL;
 			goto fail;
 		}
+		server_users_note(g->auth->ctx);
 	}
 	for (i = 0; i < cf->nlisteners; i++) {
 		if (!cf->listeners[i].tls)
@@ -705,6 +716,8 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 			    logbuf[0] ? ": " : "", logbuf);
 			metrics_file_reload("auth", 1);
 		}
+		if (bits & AUTH_RELOAD_USERS)
+			server_users_note(g->auth->ctx);
 		if (bits & AUTH_RELOAD_TRUST) {
 			/* Sessions cached under the old trust must not
 			 * resume: drop them. */

@@ -200,6 +200,8 @@ slash|ok|
 specials|ok|
 multirdn|ok|
 rsauser|ok|
+utf8dn|ok|
+astral|ok|
 proxy|ok|
 proxy2|ok|
 proxy_robot|ok|

@@ -160,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	}
 	FUZZ_CHECK(info.skipped <= info.records);
+	FUZZ_CHECK(info.bad_utf8 <= info.skipped);
 	FUZZ_CHECK(dnmap_size(m) > 0 && dnmap_size(m) <= info.records);
 	FUZZ_CHECK(dnmap_users(m) > 0 && dnmap_users(m) <= dnmap_size(m));
 	FUZZ_CHECK(info.users == dnmap_users(m) && info.dns == dnmap_size(m));

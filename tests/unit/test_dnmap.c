@@ -4,7 +4,8 @@
 /*
  * Unit tests for auth/dnmap.c, the CRIC users file loader: a good file
  * (the PROTOCOL.md example, a user with two DNs, a UTF-8 name, malformed
- * role tokens), skipped records and their count, whole-file rejections
+ * role tokens), skipped records and their count, records refused for
+ * bytes that are not UTF-8 (counted apart), whole-file rejections
  * (malformed, truncated, empty, "[]", "{}"), exact and order-insensitive
  * lookups, and a 50k-record file.  Fixtures are in tests/fixtures/cric/;
  * generated files go to a mkdtemp() directory.
@@ -193,6 +194,80 @@ test_dnmap__bad_records_skipped(void **state)
 	dnmap_free(m);
 }
 
+/*
+ * Records whose DN, LOGIN or NAME is not UTF-8 go, counted apart; the
+ * rest of the file loads (jansson alone would refuse it all).  Written
+ * here byte by byte, since a fixture editor could "fix" the bytes.
+ */
+static void
+test_dnmap__bad_utf8_record(void **state)
+{
+#define REC(dn, login, name, extra)					\
+	"{\"DN\": \"" dn "\", \"ID\": 1, \"LOGIN\": \"" login "\", "	\
+	"\"NAME\": \"" name "\", \"ROLES\": {}" extra "},\n"
+	static const char json[] = "[\n"
+	    REC("/CN=ok", "ok", "Jos\xc3\xa9 M\xc3\xbcller", "")
+	    /* Latin-1 bytes, as a mis-encoded export writes them. */
+	    REC("/CN=latin1", "latin1", "Jos\xe9 M\xfcller", "")
+	    /* An overlong '/' in the DN. */
+	    REC("/CN=overlong\xc0\xaf", "overlong", "O", "")
+	    /* Python's json.dumps of a surrogate-escaped byte. */
+	    REC("/CN=surrogate", "sur\\udce9", "S", "")
+	    /* A UTF-16 surrogate written as UTF-8, and past U+10FFFF. */
+	    REC("/CN=cesu", "cesu", "\xed\xa0\x80", "")
+	    REC("/CN=big", "big", "\xf4\x90\x80\x80", "")
+	    /* Cut short just before the closing quote. */
+	    REC("/CN=cut", "cut", "abc\xe2\x82", "")
+	    /* The noncharacter the loader uses as its mark. */
+	    REC("/CN=mark", "mark", "x\\uFDD0", "")
+	    /* A proper pair: U+1F600, four bytes; fine. */
+	    REC("/CN=pair", "pair", "Smile \\ud83d\\ude00", "")
+	    /* Not UTF-8 in a key gridfront ignores, after an escaped quote:
+	     * the record stays. */
+	    REC("/CN=other", "other", "Q\\\"uote", ", \"EMAIL\": \"\xff\"")
+	    "{\"DN\": \"/CN=last\", \"ID\": 2, \"LOGIN\": \"last\", "
+	    "\"NAME\": \"\xf0\x9f\x98\x80\", \"ROLES\": {}}\n]\n";
+#undef REC
+	static const char *const gone[] = { "/CN=latin1", "/CN=overlong\xc0\xaf",
+	    "/CN=surrogate", "/CN=cesu", "/CN=big", "/CN=cut", "/CN=mark" };
+	struct dnmap_info	 info;
+	struct dnmap		*m;
+	const struct dnmap_user	*u;
+	const char		*p;
+	char			 err[256] = "";
+	size_t			 i;
+
+	(void)state;
+	p = write_tmp("utf8.json", json, sizeof(json) - 1);
+	m = dnmap_load(p, &info, err, sizeof(err));
+	if (m == NULL)
+		print_error("%s\n", err);
+	assert_non_null(m);
+	assert_int_equal(info.records, 11);
+	assert_int_equal(info.bad_utf8, 7);
+	assert_int_equal(info.skipped, 7);
+	assert_string_equal(info.first_bad_utf8,
+	    "record 2: NAME is not valid UTF-8");
+	assert_string_equal(info.first_skip,
+	    "record 2: NAME is not valid UTF-8");
+	assert_int_equal(dnmap_size(m), 4);
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		assert_null(dnmap_lookup(m, gone[i]));
+	u = dnmap_lookup(m, "/CN=ok");
+	assert_non_null(u);
+	assert_string_equal(u->name, "Jos\xc3\xa9 M\xc3\xbcller");
+	u = dnmap_lookup(m, "/CN=pair");
+	assert_non_null(u);
+	assert_string_equal(u->name, "Smile \xf0\x9f\x98\x80");
+	u = dnmap_lookup(m, "/CN=other");
+	assert_non_null(u);
+	assert_string_equal(u->name, "Q\"uote");
+	u = dnmap_lookup(m, "/CN=last");
+	assert_non_null(u);
+	assert_string_equal(u->name, "\xf0\x9f\x98\x80");
+	dnmap_free(m);
+}
+
 /* Each file is refused as a whole, with an err that says why. */
 static void
 expect_refused(const char *path, const char *fragment)
@@ -247,8 +322,12 @@ test_dnmap__bad_files_refused(void **state)
 	expect_refused(p, "'[' or '{' expected");
 	p = write_tmp("trailing.json", "[] []", 5);
 	expect_refused(p, "invalid JSON");
-	p = write_tmp("badutf8.json", "[\"\xff\"]", 5);
+	/* Not UTF-8 outside a string is bad JSON; inside one it costs the
+	 * record only (test_dnmap__bad_utf8_record), here the only one. */
+	p = write_tmp("badutf8.json", "[\xff]", 3);
 	expect_refused(p, "invalid JSON");
+	p = write_tmp("badutf8-str.json", "[\"\xff\"]", 5);
+	expect_refused(p, "no usable record");
 }
 
 /* Build a users file from (dn, login) pairs. */
@@ -470,6 +549,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dnmap__good_file),
 		cmocka_unit_test(test_dnmap__bad_records_skipped),
+		cmocka_unit_test(test_dnmap__bad_utf8_record),
 		cmocka_unit_test(test_dnmap__bad_files_refused),
 		cmocka_unit_test(test_dnmap__lookup_unordered),
 		cmocka_unit_test(test_dnmap__long_dn_unordered),

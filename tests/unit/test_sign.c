@@ -5,7 +5,10 @@
  * Unit tests for auth/sign.c: the PROTOCOL.md test vectors byte for byte
  * (signed string and HMAC), independence from header order and name case,
  * headers outside the signature, HMAC key loading rules, and the exact
- * header block sign_block() renders.  Key files are real files in a
+ * header block sign_block() renders.  The py3-latin1 mode is checked on
+ * the same vectors: the string a Python 3 WSGI verifier rebuilds (each
+ * byte >= 0x80 as the UTF-8 of its Latin-1 character) is written out here
+ * by hand, and its HMAC was computed with Python's hmac module.  Key files are real files in a
  * mkdtemp() directory.
  */
 
@@ -39,6 +42,16 @@
 #define V2_STRING "hfv7h10v8hevd#cms-authn-loginjmullercms-authn-method" \
 		"X509Certcms-authn-nameJos\xc3\xa9 M\xc3\xbcller"
 #define V2_HMAC	"07a466a450b07b2e78529a7a4ae805af6755ef3b"
+/* Vector 2 as WMCore's Python 3 check hashes it: 0xc3 0xa9 ("é" in UTF-8)
+ * arrives as the two characters U+00C3 U+00A9, each sent on in UTF-8.
+ * The lengths in the prefix are still the byte lengths ("hevd"). */
+#define V2_PY3_STRING "hfv7h10v8hevd#cms-authn-loginjmullercms-authn-method" \
+		"X509Certcms-authn-nameJos\xc3\x83\xc2\xa9 M\xc3\x83\xc2\xbc" \
+		"ller"
+#define V2_PY3_HMAC "5d3df49d8bc0c8409478692c2eb4fc3a3beae26b"
+/* A role name with a byte >= 0x80, as the Python verifier hashes it. */
+#define NAME_PY3 "hfv3h10v8hbv7#cms-authn-loginadacms-authn-method" \
+		"X509Certcms-authz-\xc3\xa9group:x"
 
 static char	 tmpdir[] = "/tmp/test_sign.XXXXXX";
 
@@ -146,6 +159,135 @@ test_sign__vector2_utf8(void **state)
 	free(s);
 	assert_int_equal(sign_hmac(key(), 20, v2, 3, mac), 0);
 	assert_string_equal(mac, V2_HMAC);
+}
+
+static void
+test_sign__vector1_py3_is_bytes(void **state)
+{
+	char	*s, mac[41];
+	size_t	 len = 0;
+
+	/* All ASCII: the Python 3 verifier hashes the very same string. */
+	(void)state;
+	s = sign_string_as(SIGN_PY3_LATIN1, v1, 6, &len);
+	assert_non_null(s);
+	assert_string_equal(s, V1_STRING);
+	assert_int_equal(len, strlen(V1_STRING));
+	free(s);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, v1, 6, mac),
+	    0);
+	assert_string_equal(mac, V1_HMAC);	assert_false(sign_has_high(V1_STRING, sizeof(V1_STRING) - 1));
+	assert_true(sign_has_high(V2_STRING, sizeof(V2_STRING) - 1));
+	assert_true(sign_has_high("\x80", 1));
+	assert_false(sign_has_high("\x7f", 1));
+	assert_false(sign_has_high("", 0));
+}
+
+static void
+test_sign__vector2_py3_latin1(void **state)
+{
+	char	*s, mac[41], want[41];
+	size_t	 len = 0;
+
+	(void)state;
+	s = sign_string_as(SIGN_PY3_LATIN1, v2, 3, &len);
+	assert_non_null(s);
+	assert_int_equal(len, sizeof(V2_PY3_STRING) - 1);
+	assert_memory_equal(s, V2_PY3_STRING, len);
+	free(s);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, v2, 3, mac),
+	    0);
+	assert_string_equal(mac, V2_PY3_HMAC);
+	oneshot_hmac(KEY, 20, V2_PY3_STRING, sizeof(V2_PY3_STRING) - 1, want);
+	assert_string_equal(mac, want);
+	/* The two modes really differ here, and bytes is still vector 2. */
+	assert_string_not_equal(mac, V2_HMAC);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_BYTES, v2, 3, mac), 0);
+	assert_string_equal(mac, V2_HMAC);
+}
+
+/* What Python's value.decode("latin-1").encode("utf-8") gives. */
+static size_t
+widen_latin1(const char *in, size_t len, char *out)
+{
+	size_t		 i, w = 0;
+	unsigned char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c < 0x80)
+			out[w++] = (char)c;
+		else {
+			out[w++] = (char)(c < 0xc0 ? 0xc2 : 0xc3);
+			out[w++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	return (w);
+}
+
+static void
+test_sign__py3_four_byte_and_long_values(void **state)
+{
+	/* U+1D50F and U+1F600: four UTF-8 bytes each, eight characters for
+	 * the Python verifier.  The long value crosses the 64-byte chunks
+	 * sign.c widens through, at an odd offset. */
+	static const char astral[] = "Ada \xf0\x9d\x94\x8f\xf0\x9f\x98\x80";
+	static const char astral_py3[] = "hfv3h10v8hevc#cms-authn-loginada"
+	    "cms-authn-methodX509Certcms-authn-nameAda \xc3\xb0\xc2\x9d"
+	    "\xc2\x94\xc2\x8f\xc3\xb0\xc2\x9f\xc2\x98\xc2\x80";
+	char		 longv[301], want[1024], mac[41], ref[41];
+	char		*s;
+	size_t		 len = 0, wl, i;
+	struct sign_hdr	 h[3] = {
+		HDR("cms-authn-login", "ada"),
+		HDR("cms-authn-method", "X509Cert"),
+		HDR("cms-authn-name", astral),
+	};
+
+	(void)state;
+	s = sign_string_as(SIGN_PY3_LATIN1, h, 3, &len);
+	assert_non_null(s);
+	assert_int_equal(len, sizeof(astral_py3) - 1);
+	assert_memory_equal(s, astral_py3, len);
+	free(s);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, h, 3, mac),
+	    0);
+	assert_string_equal(mac, "7d9e2696a9f01d26ee6b65d46e76143679df1b38");
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_BYTES, h, 3, mac), 0);
+	assert_string_equal(mac, "a0a03b2b76f5d02ef8da4dadada68cbf7998a1ff");
+
+	/* 300 bytes: "x", then 0x80..0xff cycling with ASCII in between. */
+	longv[0] = 'x';
+	for (i = 1; i < 300; i++)
+		longv[i] = (char)(i % 3 == 0 ? 'a' + (int)(i % 26) :
+		    0x80 + (int)(i % 128));
+	longv[300] = '\0';
+	h[2].value = longv;
+	h[2].valuelen = 300;
+	wl = (size_t)snprintf(want, sizeof(want), "hfv3h10v8hev12c#"
+	    "cms-authn-loginadacms-authn-methodX509Certcms-authn-name");
+	wl += widen_latin1(longv, 300, want + wl);
+	s = sign_string_as(SIGN_PY3_LATIN1, h, 3, &len);
+	assert_non_null(s);
+	assert_int_equal(len, wl);
+	assert_memory_equal(s, want, wl);
+	free(s);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, h, 3, mac),
+	    0);
+	oneshot_hmac(KEY, 20, want, wl, ref);
+	assert_string_equal(mac, ref);
+
+	/* A name with a byte >= 0x80 is widened too (the verifier decodes
+	 * names the same way); its length stays the byte length. */
+	h[2].name = "cms-authz-\xe9";
+	h[2].namelen = 11;
+	h[2].value = "group:x";
+	h[2].valuelen = 7;
+	s = sign_string_as(SIGN_PY3_LATIN1, h, 3, &len);
+	assert_non_null(s);
+	assert_int_equal(len, sizeof(NAME_PY3) - 1);
+	assert_memory_equal(s, NAME_PY3, len);
+	free(s);
 }
 
 static void
@@ -428,6 +570,64 @@ check_block_signature(char *b, size_t nexpect)
 }
 
 static void
+test_sign__block_py3_latin1(void **state)
+{
+	static const char dn[] = "/DC=ch/DC=cern/OU=Organic Units/OU=Users/"
+	    "CN=jmuller/CN=654321/CN=Jos\xc3\xa9 M\xc3\xbcller";
+	struct sign_hdr	 h[8];
+	char		*a, *b, *line, *colon, *hmac = NULL, mac[41];
+	size_t		 alen = 0, blen = 0, n = 0;
+
+	(void)state;
+	/* ASCII identity: both modes render the identical block. */
+	a = sign_block(key(), 20, "X509Cert", DN1, "jdoe", "John Doe",
+	    v1_roles, 2, NULL, 0, &alen);
+	b = sign_block_as(key(), 20, SIGN_PY3_LATIN1, "X509Cert", DN1, "jdoe",
+	    "John Doe", v1_roles, 2, NULL, 0, &blen);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+
+	/* UTF-8 DN and name: same lines, only the HMAC differs. */
+	a = sign_block(key(), 20, "X509Cert", dn, "jmuller",
+	    "Jos\xc3\xa9 M\xc3\xbcller", v1_roles, 1, NULL, 0, &alen);
+	b = sign_block_as(key(), 20, SIGN_PY3_LATIN1, "X509Cert", dn,
+	    "jmuller", "Jos\xc3\xa9 M\xc3\xbcller", v1_roles, 1, NULL, 0,
+	    &blen);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen - 42);		/* 40 hex + CRLF */
+	assert_memory_not_equal(a + alen - 42, b + blen - 42, 40);
+	/* Each verifies in its own mode, and only there. */
+	for (line = b; *line != '\0'; line = strstr(line, "\r\n") + 2) {
+		colon = strstr(line, ": ");
+		assert_non_null(colon);
+		assert_true(n < 8);
+		h[n].name = line;
+		h[n].namelen = (size_t)(colon - line);
+		h[n].value = colon + 2;
+		h[n].valuelen = (size_t)(strstr(line, "\r\n") - (colon + 2));
+		if (h[n].namelen == 14 &&
+		    memcmp(line, "cms-authn-hmac", 14) == 0)
+			hmac = colon + 2;
+		n++;
+	}
+	assert_non_null(hmac);
+	assert_int_equal(sign_hmac_as(key(), 20, SIGN_PY3_LATIN1, h, n, mac),
+	    0);
+	assert_memory_equal(mac, hmac, 40);
+	assert_int_equal(sign_hmac(key(), 20, h, n, mac), 0);
+	assert_memory_equal(mac, a + alen - 42, 40);
+	assert_memory_not_equal(mac, hmac, 40);
+	free(a);
+	free(b);
+}
+
+static void
 test_sign__block_fqans_and_optional(void **state)
 {
 	static const char *const fq[] = {
@@ -519,6 +719,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign__vector1),
 		cmocka_unit_test(test_sign__vector2_utf8),
+		cmocka_unit_test(test_sign__vector1_py3_is_bytes),
+		cmocka_unit_test(test_sign__vector2_py3_latin1),
+		cmocka_unit_test(test_sign__py3_four_byte_and_long_values),
 		cmocka_unit_test(test_sign__order_and_case_independent),
 		cmocka_unit_test(test_sign__unsigned_headers_ignored),
 		cmocka_unit_test(test_sign__verify),
@@ -527,6 +730,7 @@ main(void)
 		cmocka_unit_test(test_sign__key_load_ok_keeps_newline),
 		cmocka_unit_test(test_sign__key_load_refused),
 		cmocka_unit_test(test_sign__block_vector1),
+		cmocka_unit_test(test_sign__block_py3_latin1),
 		cmocka_unit_test(test_sign__block_fqans_and_optional),
 		cmocka_unit_test(test_sign__block_refuses_unsafe),
 	};
