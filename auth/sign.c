@@ -8,8 +8,9 @@
  * canonicalises and signs a header set, and renders the signed header
  * block for auth.c.  A second signing mode (SIGN_PY3_LATIN1, sign.h) hashes
  * what a Python 3 WSGI verifier rebuilds from the same bytes; it differs
- * only where a value holds a byte >= 0x80, and only there costs anything.  It does not decide who is authenticated, and it does
- * not strip client headers: the proxy does that before anything is signed.
+ * only where a value holds a byte >= 0x80, and only there costs anything.
+ * It does not decide who is authenticated, and it does not strip client
+ * headers: the proxy does that before anything is signed.
  */
 
 #include <sys/stat.h>
