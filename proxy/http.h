@@ -242,7 +242,10 @@ enum http_parse_result http_parse_response(const char *buf, size_t len,
  * absent).  In the path, %XX of an unreserved character (ALPHA DIGIT - .
  * _ ~) is decoded and other escapes are kept with upper-case hex; %2F,
  * %5C, %00, a raw '\', a malformed escape and any byte outside the RFC
- * 3986 pchar set are errors (400).  Then "." and ".." segments are
+ * 3986 pchar set are errors (400), and so are escapes of bytes 80-FF
+ * that do not spell shortest-form UTF-8 (overlong forms such as the
+ * "%C0%AE" that lenient decoders read as '.', surrogates, values above
+ * U+10FFFF, truncated sequences, stray continuation bytes).  Then "." and ".." segments are
  * resolved after decoding, so "%2E%2E" is a ".." (RFC 3986 5.2.4; ".." at
  * the root stays at the root); runs of '/' are merged into one, as nginx
  * does; and a "." or ".." segment followed by ";params" is an error,

@@ -6,9 +6,10 @@
  * percent-encoded), the rejected escapes (%2F, %00, %5C) and raw
  * backslash, unreserved decoding and upper-casing of kept escapes, the
  * query split and its validation, malformed escapes, characters outside
- * the RFC 3986 path set, the servlet "..;" trick, slash merging, buffer
- * bounds, and idempotence (normalising twice changes nothing), which is
- * what makes routing on the result safe.
+ * the RFC 3986 path set, escapes that are not shortest-form UTF-8, the
+ * servlet "..;" trick, slash merging, buffer bounds, and idempotence
+ * (normalising twice changes nothing), which is what makes routing on
+ * the result safe.
  */
 
 #include <setjmp.h>
@@ -164,7 +165,70 @@ test_path__unreserved_decoded_others_uppercased(void **state)
 		{ "/%25%32%46", "/%252F", NULL, NULL },
 		{ "/%3F%23", "/%3F%23", NULL, NULL },
 		{ "/%0d%0a", "/%0D%0A", NULL, NULL },
-		{ "/%ff", "/%FF", NULL, NULL },
+	};
+
+	RUN(t);
+}
+
+/*
+ * Escapes of bytes 80-FF must spell shortest-form UTF-8 (RFC 3629): a
+ * lenient decoder reads the overlong "%C0%AE" as '.', and then
+ * "/svc/%C0%AE%C0%AE/admin" as "/svc/../admin".
+ */
+static void
+test_path__utf8_escapes(void **state)
+{
+	static const struct norm t[] = {
+		/* Valid: every length, the boundaries, lower-case hex. */
+		{ "/%c2%80", "/%C2%80", NULL, NULL },
+		{ "/a%C3%A9b", "/a%C3%A9b", NULL, NULL },
+		{ "/%DF%BF", "/%DF%BF", NULL, NULL },
+		{ "/%E0%A0%80", "/%E0%A0%80", NULL, NULL },
+		{ "/%e2%82%ac%41", "/%E2%82%ACA", NULL, NULL },
+		{ "/%ED%9F%BF", "/%ED%9F%BF", NULL, NULL },
+		{ "/%EE%80%80", "/%EE%80%80", NULL, NULL },
+		{ "/%EF%BF%BF", "/%EF%BF%BF", NULL, NULL },
+		{ "/%F0%90%80%80", "/%F0%90%80%80", NULL, NULL },
+		{ "/%F0%9F%98%80/x", "/%F0%9F%98%80/x", NULL, NULL },
+		{ "/%F4%8F%BF%BF", "/%F4%8F%BF%BF", NULL, NULL },
+		{ "/%C3%A9%C3%A9", "/%C3%A9%C3%A9", NULL, NULL },
+		/* Only the path: the query is passed on raw. */
+		{ "/a?%C0%AE%FF", "/a", "?%C0%AE%FF", NULL },
+		/* Overlong forms. */
+		{ "/svc/%C0%AE%C0%AE/admin", NULL, NULL, "invalid UTF-8" },
+		{ "/%c0%ae", NULL, NULL, "invalid UTF-8" },
+		{ "/%C0%AF", NULL, NULL, "invalid UTF-8" },
+		{ "/%C1%BF", NULL, NULL, "invalid UTF-8" },
+		{ "/%C0%80", NULL, NULL, "invalid UTF-8" },
+		{ "/%E0%80%AE", NULL, NULL, "invalid UTF-8" },
+		{ "/%E0%9F%BF", NULL, NULL, "invalid UTF-8" },
+		{ "/%F0%80%80%AE", NULL, NULL, "invalid UTF-8" },
+		{ "/%F0%8F%BF%BF", NULL, NULL, "invalid UTF-8" },
+		/* Surrogates. */
+		{ "/%ED%A0%80", NULL, NULL, "invalid UTF-8" },
+		{ "/%ED%BF%BF", NULL, NULL, "invalid UTF-8" },
+		{ "/%ED%A0%BD%ED%B8%80", NULL, NULL, "invalid UTF-8" },
+		/* Above U+10FFFF, and bytes that are never UTF-8. */
+		{ "/%F4%90%80%80", NULL, NULL, "invalid UTF-8" },
+		{ "/%F5%80%80%80", NULL, NULL, "invalid UTF-8" },
+		{ "/%F8%88%80%80%80", NULL, NULL, "invalid UTF-8" },
+		{ "/%FE", NULL, NULL, "invalid UTF-8" },
+		{ "/%ff", NULL, NULL, "invalid UTF-8" },
+		/* Stray continuation bytes. */
+		{ "/%80", NULL, NULL, "invalid UTF-8" },
+		{ "/a%BFb", NULL, NULL, "invalid UTF-8" },
+		{ "/%C3%A9%A9", NULL, NULL, "invalid UTF-8" },
+		/* Truncated: end of path, end of segment, a query, a plain
+		 * byte or an ASCII escape where a continuation belongs. */
+		{ "/%C3", NULL, NULL, "invalid UTF-8" },
+		{ "/%E2%82", NULL, NULL, "invalid UTF-8" },
+		{ "/%F0%9F%98", NULL, NULL, "invalid UTF-8" },
+		{ "/%C3/%A9", NULL, NULL, "invalid UTF-8" },
+		{ "/%E2%82?%AC", NULL, NULL, "invalid UTF-8" },
+		{ "/%C3a", NULL, NULL, "invalid UTF-8" },
+		{ "/%C3%41", NULL, NULL, "invalid UTF-8" },
+		{ "/%E2%82%4", NULL, NULL, "invalid UTF-8" },
+		{ "/%E2%82%", NULL, NULL, "invalid UTF-8" },
 	};
 
 	RUN(t);
@@ -350,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_path__rejected_escapes_and_backslash),
 		cmocka_unit_test(
 		    test_path__unreserved_decoded_others_uppercased),
+		cmocka_unit_test(test_path__utf8_escapes),
 		cmocka_unit_test(test_path__query_split),
 		cmocka_unit_test(test_path__bad_escapes),
 		cmocka_unit_test(test_path__raw_characters),
