@@ -46,6 +46,7 @@ struct evbuffer;
 #define CONN_F_PAUSED		0x0080	/* reading paused: backpressure */
 #define CONN_F_PARSING		0x0100	/* inside conn_parse(): no re-entry */
 #define CONN_F_LINGER		0x0200	/* closed our side; draining input */
+#define CONN_F_PATH_PARAMS	0x4000	/* listener: allow_path_params */
 
 struct conn {
 	struct worker		*w;
@@ -136,6 +137,8 @@ struct xchg {
 	char			*path;		/* normalised path [pathcap] */
 	char			*uppath;	/* rewritten path [pathcap] */
 	char			*upscratch;	/* [pathcap + 1], rewrite check */
+	const char		*mpath;		/* routing path: path, or it
+						 * without ;params (upscratch) */
 	size_t			 pathcap;
 };
 

@@ -188,7 +188,9 @@ forward_start(struct xchg *x)
 	struct evbuffer		*in = c->io.in;
 	ssize_t			 uplen;
 
-	uplen = route_rewrite(x->route, x->req.path, x->uppath, x->pathcap);
+	/* A rewrite works on the routing path (conn.c, path parameters). */
+	uplen = route_rewrite(x->route, x->route->has_rewrite ? x->mpath :
+	    x->req.path, x->uppath, x->pathcap);
 	if (uplen < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewritten path too long";

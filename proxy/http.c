@@ -1398,6 +1398,12 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
 				if (v == 0)
 					return (http_path_fail(err, 400,
 					    "encoded NUL in path"));
+				if (v == ';')
+					/* Tomcat reads it as part of the
+					 * segment, stacks that decode first
+					 * as a parameter: ambiguous. */
+					return (http_path_fail(err, 400,
+					    "encoded ';' in path"));
 				if (v >= 0x80) {
 					/* plen - i >= 3 here; the escapes
 					 * after it are checked for length. */
@@ -1475,6 +1481,32 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
 		*querylen = 0;
 	}
 	return (0);
+}
+
+/* Contract in http.h. */
+size_t
+http_path_strip_params(const char *path, size_t len, char *out)
+{
+	size_t	 i = 0, o = 0, s;
+
+	while (i < len) {
+		/* path[i] is the '/' that opens a segment. */
+		s = o;
+		out[o++] = '/';
+		i++;
+		while (i < len && path[i] != '/' && path[i] != ';')
+			out[o++] = path[i++];
+		while (i < len && path[i] != '/')
+			i++;		/* ";params" up to the segment's end */
+		/* "/;x/" leaves an empty segment: merge it as "//" is
+		 * merged; a trailing one stays a trailing '/'. */
+		if (o == s + 1 && i < len)
+			o = s;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return (o);
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,14 +6,16 @@
  * followed by routing (route_match, route_rewrite) over the fixed table in
  * tests/fuzz/fuzz_path_route.yaml, loaded once with conf_load().  The input
  * is a raw origin-form request-target.  Checked: a normalised path starts
- * with '/', has no "." or ".." segment, no "//", no %2F, %5C, %00 or '\',
- * its escapes of bytes 80-FF spell shortest-form UTF-8 (checked by a
+ * with '/', has no "." or ".." segment, no "//", no %2F, %5C, %00, %3B or
+ * '\', its escapes of bytes 80-FF spell shortest-form UTF-8 (checked by a
  * separate slow decoder), and normalising it again changes nothing;
- * route_match() agrees with a plain first-match scan that runs regexec()
- * without the literal-prefix shortcut; route_rewrite() output is a NUL-terminated string of the
- * length it returns, still a normalised path (what the backend gets must
- * not regain a ".." segment or "//" through a capture), and a too-small
- * buffer yields -1, never an overflow.
+ * without its ";params" (http_path_strip_params) it is still such a path,
+ * with no ';'; route_match() agrees with a plain first-match scan that
+ * runs regexec() without the literal-prefix shortcut; route_rewrite()
+ * output is a NUL-terminated string of the length it returns, still a
+ * normalised path (what the backend gets must not regain a ".." segment
+ * or "//" through a capture), and a too-small buffer yields -1, never an
+ * overflow.
  */
 
 #include <regex.h>
@@ -255,6 +257,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strchr(out, '#') == NULL);
 	/* Issue 11: an overlong "%C0%AE" is a '.' to lenient decoders. */
 	FUZZ_CHECK(escapes_are_utf8(out));
+	/* Issue 11: %3B is refused, a raw ';' is the caller's choice. */
+	FUZZ_CHECK(!has_ci(out, "%3b"));
 	if (query != NULL) {
 		FUZZ_CHECK(qlen > 0 && query[0] == '?');
 		FUZZ_CHECK(query >= (const char *)data &&
@@ -267,6 +271,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &q2, &q2len, &err) == 0);
 	FUZZ_CHECK(pathlen2 == pathlen && memcmp(out, out2, pathlen) == 0 &&
 	    q2 == NULL);
+
+	/*
+	 * Without its ";params" (what allow_path_params routes on): no ';'
+	 * left, never longer, and a normalised path that routes like any.
+	 */
+	if (memchr(out, ';', pathlen) != NULL) {
+		pathlen2 = http_path_strip_params(out, pathlen, out2);
+		FUZZ_CHECK(pathlen2 <= pathlen && out2[pathlen2] == '\0' &&
+		    strlen(out2) == pathlen2 && out2[0] == '/');
+		FUZZ_CHECK(strchr(out2, ';') == NULL);
+		FUZZ_CHECK(!has_dot_segment(out2));
+		FUZZ_CHECK(strstr(out2, "//") == NULL);
+		FUZZ_CHECK(route_match(conf, out2) == slow_match(out2));
+	}
 
 	r = route_match(conf, out);
 	FUZZ_CHECK(r == slow_match(out));
