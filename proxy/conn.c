@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/access.h"
@@ -472,7 +473,7 @@ conn_redirect(struct conn *c, struct xchg *x)
 		snprintf(loc, sizeof(loc), "https://%s%.*s", host, (int)tlen,
 		    x->req.target);
 	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", loc);
-	conn_respond(c, 301, hdr, NULL, "Moved to https\n", 15, 0);
+	conn_respond_lit(c, 301, hdr, NULL, "Moved to https\n", 0);
 }
 
 static void
@@ -486,8 +487,10 @@ conn_trouble(struct conn *c, struct xchg *x)
 	for (i = 0; i < x->req.nhdrs; i++) {
 		const struct http_hdr *h = &x->req.hdrs[i];
 
-		if (h->namelen == 6 && util_ascii_ieq(h->name, "accept", 6) &&
-		    memmem(h->value, h->valuelen, "application/json", 16))
+		if (h->namelen == LIT_LEN("accept") &&
+		    util_ascii_ieq(h->name, "accept", LIT_LEN("accept")) &&
+		    memmem(h->value, h->valuelen, "application/json",
+		    LIT_LEN("application/json")))
 			json = 1;
 	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
@@ -652,8 +655,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	if ((route = route_match(c->gen->conf, x->mpath)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
-		conn_respond(c, 404, NULL, NULL, "404 Not Found: no route for "
-		    "this path\n", 37, 0);
+		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "
+		    "for this path\n", 0);
 		return;
 	}
 	x->route = route;

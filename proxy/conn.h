@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "proxy/cio.h"
 #include "proxy/http.h"
 #include "proxy/util.h"
@@ -171,6 +172,12 @@ void	 conn_xchg_done(struct conn *c);
  */
 void	 conn_respond(struct conn *c, int status, const char *hdrs,
 	    const char *ctype, const char *body, size_t bodylen, int close);
+
+/* conn_respond() with a string-literal body, its length taken from the
+ * literal (base/lit.h); use it for every fixed body. */
+#define conn_respond_lit(c, status, hdrs, ctype, lit, close)		\
+	conn_respond((c), (status), (hdrs), (ctype), (lit), LIT_LEN(lit),	\
+	    (close))
 
 /* Enter/leave a callback on c; the last conn_unref after conn_close frees
  * it.  conn_unref returns 1 when c was freed. */

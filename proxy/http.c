@@ -18,6 +18,7 @@
 
 #include "llhttp.h"
 
+#include "base/lit.h"
 #include "proxy/http.h"
 
 /* ------------------------------------------------------------------ */
@@ -894,7 +895,8 @@ http_version(const char *v, size_t n, int st_bad, int st_vers, int *minor,
     struct http_error *err)
 {
 	/* RFC 9112 2.3: HTTP-name is case-sensitive. */
-	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' ||
+	if (n != LIT_LEN("HTTP/1.1") || memcmp(v, "HTTP/",
+	    LIT_LEN("HTTP/")) != 0 || v[5] < '0' ||
 	    v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
 		return (http_fail(err, st_bad, "malformed HTTP version"));
 	if (v[5] != '1' || v[7] > '1')
