@@ -1415,12 +1415,16 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
 						return (http_path_fail(err,
 						    400, "invalid UTF-8 in "
 						    "percent-escapes"));
+					/* Copied with upper-case hex digits
+					 * (http_pct_utf8 checked them). */
 					for (; k > 0; k--, i += 3) {
-						v = (unsigned)http_pct_byte(
-						    target + i, 3);
 						out[o++] = '%';
-						out[o++] = hexdig_upper[v >> 4];
-						out[o++] = hexdig_upper[v & 15];
+						out[o++] = hexdig_upper[
+						    http_hexval((unsigned char)
+						    target[i + 1]) & 15];
+						out[o++] = hexdig_upper[
+						    http_hexval((unsigned char)
+						    target[i + 2]) & 15];
 					}
 					continue;
 				}
