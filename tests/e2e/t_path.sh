@@ -15,7 +15,9 @@
 #    listen.allow_path_params off each one is a 400; with it on they reach
 #    P with their parameters (%3B is still refused), and a regex route and
 #    a rewrite see the bare path too.  --test-route agrees with the proxy
-#    on every spelling, both ways.
+#    on every spelling, both ways.  And the issue's own case: a client
+#    without the VOMS role of a require_fqan route gets 400 or 403 for
+#    every spelling, never the catch-all.
 
 T_STEP=${T_STEP:-10}
 . "$(dirname "$0")/lib.sh"
@@ -192,5 +194,55 @@ assert_match "switch on: --test-route rewrites the bare path" \
 served "switch on: control /prod/x" /prod/x P /prod/x C
 served "switch on: catch-all keeps its parameters" '/other;v=1/x' C '/other;v=1/x'
 stop_proxy
+
+# ------------------------------------------------------------ route policy
+# The issue's case: a require_fqan route that a client without the role
+# must not get around with a parameter, whatever the switch says.
+cp "$PKI/hmac.key" "$WORK/hmac.key"
+chmod 0600 "$WORK/hmac.key"
+for allow in false true; do
+	PX_PORT=$(free_port)
+	cat >"$WORK/policy-$allow.yaml" <<EOF
+workers: 1
+listen:
+  - address: 127.0.0.1:$PX_PORT
+    tls: {certificate: $PKI/server.pem, key: $PKI/server.key}
+$([ "$allow" = true ] && echo "    allow_path_params: true")
+auth:
+  ca_path: $PKI/certificates
+  vomsdir: $PKI/vomsdir
+  users: $PKI/users.json
+  banned: $PKI/banned.txt
+  hmac_key: $WORK/hmac.key
+routes:
+  - path: /admin
+    require_fqan: [/cms/Role=lcgadmin]
+    backends: [$(be_url P)]
+  - path: /
+    auth: none
+    backends: [$(be_url C)]
+log: {access: off}
+EOF
+	start_proxy "$WORK/policy-$allow.yaml"
+	code=$(gcurl --path-as-is -o /dev/null -w '%{http_code}' \
+	    --cert "$PKI/creds/voms.pem" "$(px_url)/admin/x")
+	assert_eq "allow_path_params $allow: /admin/x without the role: 403" 403 "$code"
+	for p in '/admin;jsessionid=1/x' '/admin;/x' '/admin%3Bx/x' \
+	    '/admin;a/x;b' '/admin/x;y' '/;v/admin/x'; do
+		c0=$(be_stats C bytes)
+		p0=$(be_stats P bytes)
+		code=$(gcurl --path-as-is -o /dev/null -w '%{http_code}' \
+		    --cert "$PKI/creds/voms.pem" "$(px_url)$p")
+		want=400
+		[ "$allow" = true ] && [[ "$p" != *%3B* ]] && want=403
+		assert_eq "allow_path_params $allow: $p without the role: $want" \
+		    "$want" "$code"
+		assert_eq "allow_path_params $allow: $p: the catch-all got nothing" \
+		    "$c0" "$(be_stats C bytes)"
+		assert_eq "allow_path_params $allow: $p: /admin's backend got nothing" \
+		    "$p0" "$(be_stats P bytes)"
+	done
+	stop_proxy
+done
 
 finish
