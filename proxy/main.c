@@ -71,7 +71,7 @@ test_route(const struct conf *cf, const char *target)
 	struct http_error	 herr;
 	char			 up[65540], path[65540], bare[65540];
 	const char		*query, *mpath;
-	size_t			 i, plen, qlen, nallow = 0;
+	size_t			 i, plen, qlen, nallow = 0, nserve = 0;
 
 	/* Route what the proxy would route: the normalised path, no query. */
 	if (http_path_normalize(target, strlen(target), path, sizeof(path),
@@ -84,8 +84,12 @@ test_route(const struct conf *cf, const char *target)
 	 * refused, or removed for routing, policy and rewrite. */
 	mpath = path;
 	if (memchr(path, ';', plen) != NULL) {
-		for (i = 0; i < cf->nlisteners; i++)
-			nallow += cf->listeners[i].allow_path_params != 0;
+		/* A redirect_https listener only redirects. */
+		for (i = 0; i < cf->nlisteners; i++) {
+			nserve += !cf->listeners[i].redirect_https;
+			nallow += !cf->listeners[i].redirect_https &&
+			    cf->listeners[i].allow_path_params;
+		}
 		if (nallow == 0) {
 			printf("%s: gridfront answers 400: parameters (';') "
 			    "in path\n", path);
@@ -103,10 +107,10 @@ test_route(const struct conf *cf, const char *target)
 		printf("request:  %s (normalised to the path above)\n", target);
 	if (mpath != path) {
 		printf("params:   removed for routing: %s", mpath);
-		if (nallow < cf->nlisteners)
+		if (nallow < nserve)
 			printf(" (allow_path_params is on for %zu of %zu "
 			    "listeners; the others answer 400)", nallow,
-			    cf->nlisteners);
+			    nserve);
 		printf("\n");
 	}
 	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,
