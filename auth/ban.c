@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "auth/ban.h"
+#include "base/lit.h"
 
 /* A sorted set of strings. */
 struct ban_set {
@@ -120,14 +121,14 @@ ban_line(struct ban *b, char *line, const char *path, size_t lineno,
 	if (*p == '\0' || *p == '#')
 		return (0);
 
-	if (strncasecmp(p, "dn:", 3) == 0) {
+	if (strncasecmp(p, "dn:", LIT_LEN("dn:")) == 0) {
 		set = &b->dns;
 		what = "DN";
-		p += 3;
-	} else if (strncasecmp(p, "login:", 6) == 0) {
+		p += LIT_LEN("dn:");
+	} else if (strncasecmp(p, "login:", LIT_LEN("login:")) == 0) {
 		set = &b->logins;
 		what = "login";
-		p += 6;
+		p += LIT_LEN("login:");
 	} else {
 		snprintf(err, errlen, "%s:%zu: expected \"dn: <DN>\" or "
 		    "\"login: <login>\"", path, lineno);

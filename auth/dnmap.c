@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "auth/dnmap.h"
+#include "base/lit.h"
 
 /* The order-insensitive lookup needs no malloc below this DN length. */
 #define DNMAP_STACK_DN	1024
@@ -392,10 +393,12 @@ dnmap_token_ok(const char *s, size_t len)
 {
 	size_t	 i, p;
 
-	if (len > 6 && memcmp(s, "group:", 6) == 0)
-		p = 6;
-	else if (len > 5 && memcmp(s, "site:", 5) == 0)
-		p = 5;
+	if (len > LIT_LEN("group:") && memcmp(s, "group:",
+	    LIT_LEN("group:")) == 0)
+		p = LIT_LEN("group:");
+	else if (len > LIT_LEN("site:") && memcmp(s, "site:",
+	    LIT_LEN("site:")) == 0)
+		p = LIT_LEN("site:");
 	else
 		return (0);
 	for (i = p; i < len; i++)

@@ -33,6 +33,7 @@
 
 #include "auth/dnmap.h"
 #include "auth/sign.h"
+#include "base/lit.h"
 
 #define SIGN_HMAC_LEN	20	/* SHA-1 */
 
@@ -132,10 +133,11 @@ sign_is_signed(const struct sign_hdr *h)
 {
 	if (h->name == NULL || h->value == NULL)
 		return (0);
-	if (!sign_name_prefix(h, "cms-authn", 9) &&
-	    !sign_name_prefix(h, "cms-authz", 9))
+	if (!sign_name_prefix(h, "cms-authn", LIT_LEN("cms-authn")) &&
+	    !sign_name_prefix(h, "cms-authz", LIT_LEN("cms-authz")))
 		return (0);
-	if (h->namelen == 14 && sign_name_prefix(h, "cms-authn-hmac", 14))
+	if (h->namelen == LIT_LEN("cms-authn-hmac") &&
+	    sign_name_prefix(h, "cms-authn-hmac", LIT_LEN("cms-authn-hmac")))
 		return (0);
 	return (1);
 }
@@ -193,7 +195,7 @@ sign_walk(const struct sign_hdr *h, size_t n, size_t *idx,
 		    emit(arg, tmp, (size_t)len) == -1)
 			return (-1);
 	}
-	if (emit(arg, "#", 1) == -1)
+	if (emit(arg, "#", LIT_LEN("#")) == -1)
 		return (-1);
 	for (i = 0; i < m; i++) {
 		const struct sign_hdr *hp = &h[idx[i]];
@@ -509,8 +511,8 @@ sign_line_start(char **w, struct sign_hdr *hd, const char *pfx,
 	memcpy(*w + pl, name, nl);
 	hd->namelen = pl + nl;
 	*w += pl + nl;
-	memcpy(*w, ": ", 2);
-	*w += 2;
+	memcpy(*w, ": ", LIT_LEN(": "));
+	*w += LIT_LEN(": ");
 	hd->value = *w;
 }
 
@@ -518,8 +520,8 @@ static void
 sign_line_end(char **w, struct sign_hdr *hd)
 {
 	hd->valuelen = (size_t)(*w - hd->value);
-	memcpy(*w, "\r\n", 2);
-	*w += 2;
+	memcpy(*w, "\r\n", LIT_LEN("\r\n"));
+	*w += LIT_LEN("\r\n");
 }
 
 static void

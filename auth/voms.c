@@ -42,6 +42,7 @@
 
 #include "auth/dn.h"
 #include "auth/voms.h"
+#include "base/lit.h"
 
 const char voms_err_malformed[] = "malformed VOMS AC";
 const char voms_err_signature[] = "VOMS AC signature invalid";
@@ -332,10 +333,10 @@ parse_authority(const ASN1_IA5STRING *uri, struct voms_ac *ac)
 
 	for (vl = 0; vl < n && is_vo_char(s[vl]); vl++)
 		;
-	if (vl == 0 || vl > 255 || n - vl < 3 ||
-	    memcmp(s + vl, "://", 3) != 0)
+	if (vl == 0 || vl > 255 || n - vl < LIT_LEN("://") ||
+	    memcmp(s + vl, "://", LIT_LEN("://")) != 0)
 		return (-1);
-	hs = vl + 3;
+	hs = vl + LIT_LEN("://");
 	for (he = hs; he < n && is_host_char(s[he]); he++)
 		;
 	if (he == hs || he - hs > 255 || he >= n || s[he] != ':' ||
@@ -777,10 +778,11 @@ lsc_dn_copy(const char *s, size_t n)
 	if ((out = malloc(n + 1)) == NULL)
 		return (NULL);
 	for (i = 0, o = out; i < n; ) {
-		if (n - i >= 8 && memcmp(s + i, "/USERID=", 8) == 0) {
-			memcpy(o, "/UID=", 5);
-			o += 5;
-			i += 8;
+		if (n - i >= LIT_LEN("/USERID=") &&
+		    memcmp(s + i, "/USERID=", LIT_LEN("/USERID=")) == 0) {
+			memcpy(o, "/UID=", LIT_LEN("/UID="));
+			o += LIT_LEN("/UID=");
+			i += LIT_LEN("/USERID=");
 		} else
 			*o++ = s[i++];
 	}
@@ -860,7 +862,8 @@ lsc_load(struct voms_trust *vt, const char *path, const char *vo,
 			    lineno);
 			goto done;
 		}
-		if (strncmp(line, "------ NEXT CHAIN", 17) == 0) {
+		if (strncmp(line, "------ NEXT CHAIN",
+		    LIT_LEN("------ NEXT CHAIN")) == 0) {
 			if (cur.ndn == 0)
 				continue;
 			if (lsc_end_chain(vt, &cur, vo, host, path, lineno,

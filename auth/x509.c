@@ -34,6 +34,7 @@
 #include "auth/dn.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
+#include "base/lit.h"
 
 const char x509_err_expired[] = "certificate expired";
 const char x509_err_notyet[] = "certificate not yet valid";
@@ -481,11 +482,12 @@ x509_legacy_shape(X509 *x, int *limited)
 	    X509_NAME_ENTRY_set(X509_NAME_get_entry(subj, n - 2)))
 		return (0);
 	v = X509_NAME_ENTRY_get_data(last);
-	if (ASN1_STRING_length(v) == 5 &&
-	    memcmp(ASN1_STRING_get0_data(v), "proxy", 5) == 0)
+	if (ASN1_STRING_length(v) == (int)LIT_LEN("proxy") &&
+	    memcmp(ASN1_STRING_get0_data(v), "proxy", LIT_LEN("proxy")) == 0)
 		*limited = 0;
-	else if (ASN1_STRING_length(v) == 13 &&
-	    memcmp(ASN1_STRING_get0_data(v), "limited proxy", 13) == 0)
+	else if (ASN1_STRING_length(v) == (int)LIT_LEN("limited proxy") &&
+	    memcmp(ASN1_STRING_get0_data(v), "limited proxy",
+	    LIT_LEN("limited proxy")) == 0)
 		*limited = 1;
 	else
 		return (0);

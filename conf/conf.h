@@ -106,6 +106,7 @@ struct conf_listener {
 	char		*key;		/* PEM path */
 	int		 redirect_https; /* plain listener: 301 to https */
 	int		 https_port;	/* port used in redirects, 0 = 443 */
+	int		 allow_path_params; /* ';' in paths: pass, not 400 */
 	int		 line;
 	int		 col;
 };

@@ -203,6 +203,9 @@ static const struct keys_row keys_table[] = {
 	    "https."),
 	R_UINT(KEYS_SCOPE_LISTEN, struct conf_listener, https_port, 1, 65535,
 	    "443", "Port written in redirects (with redirect_https)."),
+	R_BOOL(KEYS_SCOPE_LISTEN, struct conf_listener, allow_path_params,
+	    "Pass ';' path parameters on; routes match the path without "
+	    "them (off: 400)."),
 
 	/* listen[].tls: {...} */
 	R_PATH(KEYS_SCOPE_LISTEN_TLS, struct conf_listener, certificate, 1,

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "conf/conf.h"
 #include "proxy/access.h"
 #include "proxy/conn.h"
@@ -48,8 +49,8 @@ esc(char *dst, size_t n, const char *s, int json)
 			dst[o++] = (char)ch;
 		} else if (ch < 0x20 || ch == 0x7f) {
 			if (json) {
-				memcpy(dst + o, "\\u00", 4);
-				o += 4;
+				memcpy(dst + o, "\\u00", LIT_LEN("\\u00"));
+				o += LIT_LEN("\\u00");
 			} else {
 				dst[o++] = '\\';
 				dst[o++] = 'x';

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "base/lit.h"
 #include "proxy/aps.h"
 
 /* Characters that are special in POSIX extended regular expressions. */
@@ -92,9 +93,9 @@ emit_backend(FILE *out, const char *url, size_t len, int first)
 	hostport = buf;
 	while (*hostport == ' ')
 		hostport++;
-	if (strncmp(hostport, "http://", 7) != 0)
+	if (strncmp(hostport, "http://", LIT_LEN("http://")) != 0)
 		return (-1);
-	hostport += 7;
+	hostport += LIT_LEN("http://");
 	if ((slash = strchr(hostport, '/')) != NULL) {
 		if (slash[1] != '\0')
 			return (-1);	/* a path on the backend URL */

@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/access.h"
@@ -184,6 +185,8 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->gen = wg->gen;
 	c->lidx = wl->idx;
 	c->https_port = cl->https_port;
+	if (cl->allow_path_params)
+		c->flags |= CONN_F_PATH_PARAMS;
 	if ((size_t)salen > sizeof(c->peer))
 		salen = sizeof(c->peer);
 	memcpy(&c->peer, sa, salen);
@@ -470,7 +473,7 @@ conn_redirect(struct conn *c, struct xchg *x)
 		snprintf(loc, sizeof(loc), "https://%s%.*s", host, (int)tlen,
 		    x->req.target);
 	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", loc);
-	conn_respond(c, 301, hdr, NULL, "Moved to https\n", 15, 0);
+	conn_respond_lit(c, 301, hdr, NULL, "Moved to https\n", 0);
 }
 
 static void
@@ -484,8 +487,10 @@ conn_trouble(struct conn *c, struct xchg *x)
 	for (i = 0; i < x->req.nhdrs; i++) {
 		const struct http_hdr *h = &x->req.hdrs[i];
 
-		if (h->namelen == 6 && util_ascii_ieq(h->name, "accept", 6) &&
-		    memmem(h->value, h->valuelen, "application/json", 16))
+		if (h->namelen == LIT_LEN("accept") &&
+		    util_ascii_ieq(h->name, "accept", LIT_LEN("accept")) &&
+		    memmem(h->value, h->valuelen, "application/json",
+		    LIT_LEN("application/json")))
 			json = 1;
 	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
@@ -583,6 +588,37 @@ conn_follow_reload(struct conn *c, struct xchg *x)
 }
 
 /*
+ * Path parameters (issue 11): servlet-style backends drop ";params" from
+ * every segment before they map a path, so "/prod;jsessionid=1/x" is
+ * "/prod/x" to them, while route_match() sees a segment
+ * "prod;jsessionid=1" and falls through to a broader route.  Two ways
+ * out: refuse ';', or route on the path without parameters.  Refusing is
+ * the default because it is safe whatever a backend does with parameters
+ * (strips them, keeps them, or reads ';' some third way) and CMS services
+ * are not known to use them; conn_parse() answers 400 then.  A listener
+ * with allow_path_params passes them on to the backend, and then routing,
+ * every route policy and a rewrite all see the path without them
+ * (x->mpath), which is what such a backend serves, so the switch does not
+ * reopen the hole.  An encoded %3B never gets here (http.c refuses it).
+ * Sets x->mpath; returns -1 when the request is to be refused.
+ */
+static int
+conn_path_params(struct conn *c, struct xchg *x)
+{
+	x->mpath = x->req.path;
+	if (memchr(x->req.path, ';', x->req.pathlen) == NULL)
+		return (0);
+	if (!(c->flags & CONN_F_PATH_PARAMS))
+		return (-1);
+	/* upscratch holds pathcap + 1 > pathlen bytes and is free until
+	 * forward_start() has read mpath. */
+	(void)http_path_strip_params(x->req.path, x->req.pathlen,
+	    x->upscratch);
+	x->mpath = x->upscratch;
+	return (0);
+}
+
+/*
  * Decide what to do with a parsed head: redirect, trouble page, route,
  * auth, then forward.  The head bytes are still at the front of the input
  * buffer (x->req points into them) and are drained here or by forward.
@@ -610,17 +646,17 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		evbuffer_drain(in, head_len);
 		return;
 	}
-	if ((c->flags & CONN_F_TLS) && x->req.pathlen == sizeof(TROUBLE_PATH)
-	    - 1 && memcmp(x->req.path, TROUBLE_PATH, x->req.pathlen) == 0) {
+	/* x->mpath was set by conn_path_params() in conn_parse(). */
+	if ((c->flags & CONN_F_TLS) && strcmp(x->mpath, TROUBLE_PATH) == 0) {
 		conn_trouble(c, x);
 		evbuffer_drain(in, head_len);
 		return;
 	}
-	if ((route = route_match(c->gen->conf, x->req.path)) == NULL) {
+	if ((route = route_match(c->gen->conf, x->mpath)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
-		conn_respond(c, 404, NULL, NULL, "404 Not Found: no route for "
-		    "this path\n", 37, 0);
+		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "
+		    "for this path\n", 0);
 		return;
 	}
 	x->route = route;
@@ -720,6 +756,12 @@ conn_parse(struct conn *c)
 		evtimer_del(&c->timer);
 		c->flags &= ~CONN_F_IN_HEAD;
 		c->nreq++;
+		if (r == HTTP_PARSE_OK && !(c->flags & CONN_F_REDIRECT) &&
+		    conn_path_params(c, x) == -1) {
+			r = HTTP_PARSE_ERROR;
+			err.status = 400;
+			err.reason = "parameters (';') in path";
+		}
 		if (r == HTTP_PARSE_ERROR) {
 			/* Nothing after a bad head is trusted: no pipelining. */
 			x->head_method = 0;

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "proxy/cio.h"
 #include "proxy/http.h"
 #include "proxy/util.h"
@@ -46,6 +47,7 @@ struct evbuffer;
 #define CONN_F_PAUSED		0x0080	/* reading paused: backpressure */
 #define CONN_F_PARSING		0x0100	/* inside conn_parse(): no re-entry */
 #define CONN_F_LINGER		0x0200	/* closed our side; draining input */
+#define CONN_F_PATH_PARAMS	0x4000	/* listener: allow_path_params */
 
 struct conn {
 	struct worker		*w;
@@ -136,6 +138,8 @@ struct xchg {
 	char			*path;		/* normalised path [pathcap] */
 	char			*uppath;	/* rewritten path [pathcap] */
 	char			*upscratch;	/* [pathcap + 1], rewrite check */
+	const char		*mpath;		/* routing path: path, or it
+						 * without ;params (upscratch) */
 	size_t			 pathcap;
 };
 
@@ -168,6 +172,12 @@ void	 conn_xchg_done(struct conn *c);
  */
 void	 conn_respond(struct conn *c, int status, const char *hdrs,
 	    const char *ctype, const char *body, size_t bodylen, int close);
+
+/* conn_respond() with a string-literal body, its length taken from the
+ * literal (base/lit.h); use it for every fixed body. */
+#define conn_respond_lit(c, status, hdrs, ctype, lit, close)		\
+	conn_respond((c), (status), (hdrs), (ctype), (lit), LIT_LEN(lit),	\
+	    (close))
 
 /* Enter/leave a callback on c; the last conn_unref after conn_close frees
  * it.  conn_unref returns 1 when c was freed. */

@@ -28,6 +28,7 @@
 #include <llhttp.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/conn.h"
@@ -188,19 +189,21 @@ forward_start(struct xchg *x)
 	struct evbuffer		*in = c->io.in;
 	ssize_t			 uplen;
 
-	uplen = route_rewrite(x->route, x->req.path, x->uppath, x->pathcap);
+	/* A rewrite works on the routing path (conn.c, path parameters). */
+	uplen = route_rewrite(x->route, x->route->has_rewrite ? x->mpath :
+	    x->req.path, x->uppath, x->pathcap);
 	if (uplen < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewritten path too long";
-		conn_respond(c, 414, NULL, NULL, "414 URI Too Long\n", 17, 1);
+		conn_respond_lit(c, 414, NULL, NULL, "414 URI Too Long\n", 1);
 		return;
 	}
 	if (x->route->has_rewrite &&
 	    (uplen = rewrite_normalize(x, (size_t)uplen)) < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewrite produced an invalid path";
-		conn_respond(c, 400, NULL, NULL, "400 Bad Request: the "
-		    "rewritten path is not valid\n", 45, 1);
+		conn_respond_lit(c, 400, NULL, NULL, "400 Bad Request: the "
+		    "rewritten path is not valid\n", 1);
 		return;
 	}
 	if (x->req.chunked) {
@@ -273,6 +276,8 @@ forward_fail(struct xchg *x, int status, const char *reason)
 	    x->pool ? x->pool->name : "-");
 	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
 	    http_status_text(status), reason);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;	/* truncated: send what was written */
 	conn_respond(x->c, status, NULL, NULL, body, (size_t)n, 1);
 }
 
@@ -477,9 +482,9 @@ relay_request(struct xchg *x)
 			if (!x->resp_head_sent) {
 				x->req.keepalive = 0;
 				x->error = err.reason;
-				conn_respond(c, 400, NULL, NULL,
+				conn_respond_lit(c, 400, NULL, NULL,
 				    "400 Bad Request: invalid chunked body\n",
-				    38, 1);
+				    1);
 			} else
 				conn_close(c, err.reason);
 			return;

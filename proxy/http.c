@@ -18,6 +18,7 @@
 
 #include "llhttp.h"
 
+#include "base/lit.h"
 #include "proxy/http.h"
 
 /* ------------------------------------------------------------------ */
@@ -894,7 +895,8 @@ http_version(const char *v, size_t n, int st_bad, int st_vers, int *minor,
     struct http_error *err)
 {
 	/* RFC 9112 2.3: HTTP-name is case-sensitive. */
-	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' ||
+	if (n != LIT_LEN("HTTP/1.1") || memcmp(v, "HTTP/",
+	    LIT_LEN("HTTP/")) != 0 || v[5] < '0' ||
 	    v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
 		return (http_fail(err, st_bad, "malformed HTTP version"));
 	if (v[5] != '1' || v[7] > '1')
@@ -1283,6 +1285,62 @@ http_path_fail(struct http_error *err, int status, const char *reason)
 	return (-1);
 }
 
+/* The byte that %XX at s[0, n) encodes, or -1 when s is not such an
+ * escape (short, no '%', or not two hex digits). */
+static int
+http_pct_byte(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '%' || !CT(s[1], C_HEX) || !CT(s[2], C_HEX))
+		return (-1);
+	return ((int)(http_hexval((unsigned char)s[1]) * 16 +
+	    http_hexval((unsigned char)s[2])));
+}
+
+/*
+ * v >= 0x80 is the first byte decoded from the escape at s[0, n): check
+ * that it and the escapes after it spell one shortest-form UTF-8 scalar
+ * value (RFC 3629 section 4).  Refused: a byte that cannot start a
+ * sequence (a stray continuation 80-BF, C0 and C1, F5-FF), too few
+ * continuation escapes, overlong forms (E0 80-9F, F0 80-8F), surrogates
+ * (ED A0-BF) and values above U+10FFFF (F4 90-BF).  "%C0%AE" is an
+ * overlong '.', which lenient decoders turn into "..".  Returns the
+ * number of escapes in the sequence (2 to 4), or 0 when it is invalid.
+ */
+static size_t
+http_pct_utf8(const char *s, size_t n, unsigned v)
+{
+	unsigned	 lo = 0x80, hi = 0xbf;
+	size_t		 k, need;
+	int		 b;
+
+	if (v >= 0xc2 && v <= 0xdf)
+		need = 1;
+	else if (v >= 0xe0 && v <= 0xef)
+		need = 2;
+	else if (v >= 0xf0 && v <= 0xf4)
+		need = 3;
+	else
+		return (0);
+	if (v == 0xe0)
+		lo = 0xa0;		/* overlong below U+0800 */
+	else if (v == 0xed)
+		hi = 0x9f;		/* U+D800-DFFF, surrogates */
+	else if (v == 0xf0)
+		lo = 0x90;		/* overlong below U+10000 */
+	else if (v == 0xf4)
+		hi = 0x8f;		/* above U+10FFFF */
+	if (n / 3 < need + 1)
+		return (0);		/* truncated */
+	for (k = 1; k <= need; k++) {
+		b = http_pct_byte(s + 3 * k, 3);
+		if (b < (int)lo || b > (int)hi)
+			return (0);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return (need + 1);
+}
+
 /* Contract in http.h. */
 int
 http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
@@ -1290,7 +1348,7 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
     struct http_error *err)
 {
 	const char	*q, *seg;
-	size_t		 plen, i, o, s, sl;
+	size_t		 plen, i, o, s, sl, k;
 	unsigned char	 c;
 	unsigned	 v;
 	int		 last;
@@ -1342,6 +1400,34 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
 				if (v == 0)
 					return (http_path_fail(err, 400,
 					    "encoded NUL in path"));
+				if (v == ';')
+					/* Tomcat reads it as part of the
+					 * segment, stacks that decode first
+					 * as a parameter: ambiguous. */
+					return (http_path_fail(err, 400,
+					    "encoded ';' in path"));
+				if (v >= 0x80) {
+					/* plen - i >= 3 here; the escapes
+					 * after it are checked for length. */
+					k = http_pct_utf8(target + i, plen - i,
+					    v);
+					if (k == 0)
+						return (http_path_fail(err,
+						    400, "invalid UTF-8 in "
+						    "percent-escapes"));
+					/* Copied with upper-case hex digits
+					 * (http_pct_utf8 checked them). */
+					for (; k > 0; k--, i += 3) {
+						out[o++] = '%';
+						out[o++] = hexdig_upper[
+						    http_hexval((unsigned char)
+						    target[i + 1]) & 15];
+						out[o++] = hexdig_upper[
+						    http_hexval((unsigned char)
+						    target[i + 2]) & 15];
+					}
+					continue;
+				}
 				if (CT(v, C_UNRES))
 					out[o++] = (char)v;
 				else {
@@ -1401,6 +1487,32 @@ http_path_normalize(const char *target, size_t len, char *out, size_t outlen,
 		*querylen = 0;
 	}
 	return (0);
+}
+
+/* Contract in http.h. */
+size_t
+http_path_strip_params(const char *path, size_t len, char *out)
+{
+	size_t	 i = 0, o = 0, s;
+
+	while (i < len) {
+		/* path[i] is the '/' that opens a segment. */
+		s = o;
+		out[o++] = '/';
+		i++;
+		while (i < len && path[i] != '/' && path[i] != ';')
+			out[o++] = path[i++];
+		while (i < len && path[i] != '/')
+			i++;		/* ";params" up to the segment's end */
+		/* "/;x/" leaves an empty segment: merge it as "//" is
+		 * merged; a trailing one stays a trailing '/'. */
+		if (o == s + 1 && i < len)
+			o = s;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return (o);
 }
 
 /* ------------------------------------------------------------------ */

@@ -242,7 +242,13 @@ enum http_parse_result http_parse_response(const char *buf, size_t len,
  * absent).  In the path, %XX of an unreserved character (ALPHA DIGIT - .
  * _ ~) is decoded and other escapes are kept with upper-case hex; %2F,
  * %5C, %00, a raw '\', a malformed escape and any byte outside the RFC
- * 3986 pchar set are errors (400).  Then "." and ".." segments are
+ * 3986 pchar set are errors (400), and so are escapes of bytes 80-FF
+ * that do not spell shortest-form UTF-8 (overlong forms such as the
+ * "%C0%AE" that lenient decoders read as '.', surrogates, values above
+ * U+10FFFF, truncated sequences, stray continuation bytes) and %3B (an
+ * encoded ';' is part of the segment to some servlet stacks and a
+ * parameter delimiter to others).  A raw ';' is kept: whether path
+ * parameters are allowed is the caller's choice.  Then "." and ".." segments are
  * resolved after decoding, so "%2E%2E" is a ".." (RFC 3986 5.2.4; ".." at
  * the root stays at the root); runs of '/' are merged into one, as nginx
  * does; and a "." or ".." segment followed by ";params" is an error,
@@ -253,6 +259,18 @@ enum http_parse_result http_parse_response(const char *buf, size_t len,
 int	 http_path_normalize(const char *target, size_t len, char *out,
 	    size_t outlen, size_t *pathlen, const char **query,
 	    size_t *querylen, struct http_error *err);
+
+/*
+ * Copy the normalised path[0, len) (from http_path_normalize()) to out
+ * without its path parameters: in every segment, from the first ';' up to
+ * the next '/'.  This is the path a servlet-style backend maps, so
+ * "/prod;jsessionid=1/x" becomes "/prod/x".  A segment left empty is
+ * merged as "//" is ("/;x/a" becomes "/a"), except at the end where it
+ * stays a trailing '/'; the result is again a normalised path.  out needs
+ * len + 1 bytes and may not overlap path; it is NUL-terminated.  Returns
+ * its length without the NUL.
+ */
+size_t	 http_path_strip_params(const char *path, size_t len, char *out);
 
 /*
  * Reset c for a new chunked body.  max_ext bounds the chunk-ext bytes of

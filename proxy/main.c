@@ -69,9 +69,9 @@ test_route(const struct conf *cf, const char *target)
 {
 	const struct conf_route	*r;
 	struct http_error	 herr;
-	char			 up[65540], path[65540];
-	const char		*query;
-	size_t			 i, plen, qlen;
+	char			 up[65540], path[65540], bare[65540];
+	const char		*query, *mpath;
+	size_t			 i, plen, qlen, nallow = 0, nserve = 0;
 
 	/* Route what the proxy would route: the normalised path, no query. */
 	if (http_path_normalize(target, strlen(target), path, sizeof(path),
@@ -80,16 +80,43 @@ test_route(const struct conf *cf, const char *target)
 		    herr.reason);
 		return (1);
 	}
-	if ((r = route_match(cf, path)) == NULL) {
-		printf("%s: no route matches: gridfront answers 404\n", path);
+	/* Path parameters, as conn.c treats them (listen.allow_path_params):
+	 * refused, or removed for routing, policy and rewrite. */
+	mpath = path;
+	if (memchr(path, ';', plen) != NULL) {
+		/* A redirect_https listener only redirects. */
+		for (i = 0; i < cf->nlisteners; i++) {
+			nserve += !cf->listeners[i].redirect_https;
+			nallow += !cf->listeners[i].redirect_https &&
+			    cf->listeners[i].allow_path_params;
+		}
+		if (nallow == 0) {
+			printf("%s: gridfront answers 400: parameters (';') "
+			    "in path\n", path);
+			return (1);
+		}
+		(void)http_path_strip_params(path, plen, bare);
+		mpath = bare;
+	}
+	if ((r = route_match(cf, mpath)) == NULL) {
+		printf("%s: no route matches: gridfront answers 404\n", mpath);
 		return (1);
 	}
 	printf("path:     %s\n", path);
 	if (strcmp(path, target) != 0)
 		printf("request:  %s (normalised to the path above)\n", target);
+	if (mpath != path) {
+		printf("params:   removed for routing: %s", mpath);
+		if (nallow < nserve)
+			printf(" (allow_path_params is on for %zu of %zu "
+			    "listeners; the others answer 400)", nallow,
+			    nserve);
+		printf("\n");
+	}
 	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,
 	    r->is_regex ? "regex" : "prefix", r->line);
-	if (route_rewrite(r, path, up, sizeof(up)) < 0)
+	if (route_rewrite(r, r->has_rewrite ? mpath : path, up,
+	    sizeof(up)) < 0)
 		printf("upstream: (rewritten path too long)\n");
 	else
 		printf("upstream: %s%s%.*s\n", up[0] == '/' ? "" : "/", up,

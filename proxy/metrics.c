@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "auth/auth.h"
+#include "base/lit.h"
 #include "conf/conf.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
@@ -277,7 +278,7 @@ label(struct evbuffer *out, const char *s)
 		if (*s == '\\' || *s == '"')
 			evbuffer_add_printf(out, "\\%c", *s);
 		else if (*s == '\n')
-			evbuffer_add(out, "\\n", 2);
+			evbuffer_add(out, "\\n", LIT_LEN("\\n"));
 		else
 			evbuffer_add(out, s, 1);
 	}

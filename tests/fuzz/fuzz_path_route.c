@@ -6,13 +6,16 @@
  * followed by routing (route_match, route_rewrite) over the fixed table in
  * tests/fuzz/fuzz_path_route.yaml, loaded once with conf_load().  The input
  * is a raw origin-form request-target.  Checked: a normalised path starts
- * with '/', has no "." or ".." segment, no "//", no %2F, %5C, %00 or '\',
- * and normalising it again changes nothing; route_match() agrees with a
- * plain first-match scan that runs regexec() without the literal-prefix
- * shortcut; route_rewrite() output is a NUL-terminated string of the
- * length it returns, still a normalised path (what the backend gets must
- * not regain a ".." segment or "//" through a capture), and a too-small
- * buffer yields -1, never an overflow.
+ * with '/', has no "." or ".." segment, no "//", no %2F, %5C, %00, %3B or
+ * '\', its escapes of bytes 80-FF spell shortest-form UTF-8 (checked by a
+ * separate slow decoder), and normalising it again changes nothing;
+ * without its ";params" (http_path_strip_params) it is still such a path,
+ * with no ';'; route_match() agrees with a plain first-match scan that
+ * runs regexec() without the literal-prefix shortcut; route_rewrite()
+ * output is a NUL-terminated string of the length it returns, still a
+ * normalised path (what the backend gets must not regain a ".." segment
+ * or "//" through a capture), and a too-small buffer yields -1, never an
+ * overflow.
  */
 
 #include <regex.h>
@@ -83,6 +86,70 @@ has_dot_segment(const char *p)
 			return (1);
 	}
 	return (0);
+}
+
+static int
+hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/*
+ * Do the %XX escapes of bytes 80-FF in the normalised path p spell
+ * shortest-form UTF-8?  Decoded the slow way: the lead byte gives the
+ * length, the value is assembled bit by bit, and then it must need that
+ * many bytes, not be a surrogate and not exceed U+10FFFF.
+ */
+static int
+escapes_are_utf8(const char *p)
+{
+	unsigned long	 cp;
+	size_t		 n, k, i = 0, len = strlen(p);
+	int		 b;
+
+	while (i < len) {
+		if (p[i] != '%') {
+			i++;
+			continue;
+		}
+		if (i + 2 >= len || hexv(p[i + 1]) < 0 || hexv(p[i + 2]) < 0)
+			return (0);
+		b = hexv(p[i + 1]) * 16 + hexv(p[i + 2]);
+		i += 3;
+		if (b < 0x80)
+			continue;
+		if ((b & 0xe0) == 0xc0) {
+			n = 1;
+			cp = (unsigned long)b & 0x1f;
+		} else if ((b & 0xf0) == 0xe0) {
+			n = 2;
+			cp = (unsigned long)b & 0x0f;
+		} else if ((b & 0xf8) == 0xf0) {
+			n = 3;
+			cp = (unsigned long)b & 0x07;
+		} else
+			return (0);
+		for (k = 0; k < n; k++, i += 3) {
+			if (i + 2 >= len || p[i] != '%' ||
+			    hexv(p[i + 1]) < 0 || hexv(p[i + 2]) < 0)
+				return (0);
+			b = hexv(p[i + 1]) * 16 + hexv(p[i + 2]);
+			if ((b & 0xc0) != 0x80)
+				return (0);
+			cp = cp << 6 | ((unsigned long)b & 0x3f);
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000))
+			return (0);
+	}
+	return (1);
 }
 
 /* The routing rule of route.h, spelled out the slow way. */
@@ -188,6 +255,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !has_ci(out, "%00"));
 	FUZZ_CHECK(strchr(out, '\\') == NULL && strchr(out, '?') == NULL &&
 	    strchr(out, '#') == NULL);
+	/* Issue 11: an overlong "%C0%AE" is a '.' to lenient decoders. */
+	FUZZ_CHECK(escapes_are_utf8(out));
+	/* Issue 11: %3B is refused, a raw ';' is the caller's choice. */
+	FUZZ_CHECK(!has_ci(out, "%3b"));
 	if (query != NULL) {
 		FUZZ_CHECK(qlen > 0 && query[0] == '?');
 		FUZZ_CHECK(query >= (const char *)data &&
@@ -200,6 +271,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &q2, &q2len, &err) == 0);
 	FUZZ_CHECK(pathlen2 == pathlen && memcmp(out, out2, pathlen) == 0 &&
 	    q2 == NULL);
+
+	/*
+	 * Without its ";params" (what allow_path_params routes on): no ';'
+	 * left, never longer, and a normalised path that routes like any.
+	 */
+	if (memchr(out, ';', pathlen) != NULL) {
+		pathlen2 = http_path_strip_params(out, pathlen, out2);
+		FUZZ_CHECK(pathlen2 <= pathlen && out2[pathlen2] == '\0' &&
+		    strlen(out2) == pathlen2 && out2[0] == '/');
+		FUZZ_CHECK(strchr(out2, ';') == NULL);
+		FUZZ_CHECK(!has_dot_segment(out2));
+		FUZZ_CHECK(strstr(out2, "//") == NULL);
+		FUZZ_CHECK(route_match(conf, out2) == slow_match(out2));
+	}
 
 	r = route_match(conf, out);
 	FUZZ_CHECK(r == slow_match(out));
