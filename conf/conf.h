@@ -142,6 +142,8 @@ struct conf_auth {
 	char		*trouble_url;		/* shown in denials; default "/auth/trouble" */
 	unsigned	 reload_interval;	/* ms between file stat checks */
 	unsigned	 verify_cache_size;	/* verified-chain cache entries */
+	size_t		 verify_cache_bytes;	/* and their bytes (estimate) */
+	size_t		 max_cert_list;		/* client certificate list bytes */
 };
 
 struct conf_admin {

@@ -330,6 +330,12 @@ static const struct keys_row keys_table[] = {
 	R_UINT(KEYS_SCOPE_AUTH, struct conf_auth, verify_cache_size, 0,
 	    10000000, "10000", "Verified-chain cache entries; 0 disables "
 	    "it."),
+	R_SIZE(KEYS_SCOPE_AUTH, struct conf_auth, verify_cache_bytes,
+	    64 * KIB, 64 * KIB * MIB, "64m", "Verified-chain cache bytes "
+	    "(estimated); least recently used entries go first."),
+	R_SIZE(KEYS_SCOPE_AUTH, struct conf_auth, max_cert_list, 4 * KIB,
+	    16 * MIB, "64k", "Largest client certificate list accepted in "
+	    "a handshake."),
 
 	/* admin: {...} */
 	{ .name = "address", .scope = KEYS_SCOPE_ADMIN,

@@ -559,6 +559,20 @@ xchg_note_request(struct xchg *x)
 }
 
 /*
+ * Wall-clock seconds from the worker loop's cached time (no system call):
+ * what the per-request identity freshness check compares against.
+ */
+static time_t
+conn_clock(const struct conn *c)
+{
+	struct timeval	 tv;
+
+	if (event_base_gettimeofday_cached(c->w->base, &tv) == -1)
+		return (time(NULL));
+	return (tv.tv_sec);
+}
+
+/*
  * A reload happened since this connection was accepted: new requests use
  * the new generation.  When the auth context is shared (the auth section
  * did not change) the connection simply moves over; otherwise its TLS
@@ -627,7 +641,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx != NULL) {
 		/* A CRL or CA change reaches keep-alive connections too. */
-		if (c->ssl != NULL && !auth_ident_fresh(actx, c->ident)) {
+		if (c->ssl != NULL && !auth_ident_fresh(actx, c->ident,
+		    conn_clock(c))) {
 			auth_ident_put(c->ident);
 			c->ident = auth_ident_get(actx, c->ssl);
 		}
