@@ -792,7 +792,12 @@ auth_cert_verify_cb(X509_STORE_CTX *sctx, void *arg)
 	id = auth_verify(ctx, X509_STORE_CTX_get0_cert(sctx),
 	    X509_STORE_CTX_get0_untrusted(sctx), time(NULL));
 	if (ssl != NULL) {
-		auth_sess_set(SSL_get_session(ssl), id);
+		struct auth_ident *slim = x509_ident_slim(id);
+
+		/* A cached session keeps no description of a refused chain:
+		 * up to TLS_SESSION_CACHE of them may live for minutes. */
+		auth_sess_set(SSL_get_session(ssl), slim);
+		x509_ident_put(slim);
 		auth_conn_set(ssl, id, 0);
 	} else
 		x509_ident_put(id);

@@ -1210,7 +1210,7 @@ x509_cache_lookup(struct x509_cache *c, const unsigned char key[X509_KEY_LEN],
 
 /* A refusal as the cache keeps it: key, reason and times, no chain. */
 static struct x509_ident *
-x509_ident_slim(const struct x509_ident *fi)
+x509_ident_slim_new(const struct x509_ident *fi)
 {
 	struct x509_ident *xi;
 
@@ -1226,6 +1226,17 @@ x509_ident_slim(const struct x509_ident *fi)
 	xi->cache_until = fi->cache_until;
 	xi->bytes = sizeof(*xi);
 	return (xi);
+}
+
+struct auth_ident *
+x509_ident_slim(struct auth_ident *id)
+{
+	struct x509_ident *xi = (struct x509_ident *)id, *slim;
+
+	if (xi == NULL || xi->is_static || id->status != AUTH_CERT_FAILED ||
+	    (slim = x509_ident_slim_new(xi)) == NULL)
+		return (x509_ident_get(id));
+	return (&slim->pub);
 }
 
 /* Evict from the LRU tail until one more entry of size need fits; the
@@ -1270,7 +1281,7 @@ x509_cache_insert(struct x509_cache *c, struct auth_ident *pub, time_t now)
 		return;
 	if (pub->status == AUTH_CERT_OK)
 		id = (struct x509_ident *)x509_ident_get(pub);
-	else if ((id = x509_ident_slim(id)) == NULL)
+	else if ((id = x509_ident_slim_new(id)) == NULL)
 		return;
 	need = id->bytes + sizeof(*ne);
 	if ((c->max_bytes > 0 && need > c->max_bytes) ||

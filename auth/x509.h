@@ -174,6 +174,14 @@ struct auth_ident *x509_ident_too_long(void);
 struct auth_ident *x509_ident_describe(struct auth_ident *failed, X509 *leaf,
 		    STACK_OF(X509) *chain);
 
+/*
+ * The slim form of a refusal (key, reason, detail and times; no chain
+ * description), as the cache keeps it and as a TLS session stores it.
+ * Returns a new reference; for an identity that is not a refusal, or on
+ * out-of-memory, a new reference to id itself.
+ */
+struct auth_ident *x509_ident_slim(struct auth_ident *id);
+
 /* Take a reference (returns id); put drops one and frees at zero.  Both
  * accept NULL and static identities.  Thread-safe. */
 struct auth_ident *x509_ident_get(struct auth_ident *id);

@@ -171,6 +171,16 @@ test_x509_cache__refusal_kept_without_chain(void **state)
 	shown = x509_ident_describe(ok, cr.leaf, cr.chain);
 	assert_ptr_equal(shown, ok);
 	x509_ident_put(shown);
+	/* What a TLS session stores: the slim form of a refusal only. */
+	shown = x509_ident_slim(bad);
+	assert_ptr_not_equal(shown, bad);
+	assert_int_equal(shown->nchain, 0);
+	assert_ptr_equal(shown->reason, bad->reason);
+	assert_memory_equal(xi(shown)->key, xi(bad)->key, X509_KEY_LEN);
+	x509_ident_put(shown);
+	shown = x509_ident_slim(ok);
+	assert_ptr_equal(shown, ok);
+	x509_ident_put(shown);
 
 	x509_ident_put(hit);
 	x509_ident_put(bad);
