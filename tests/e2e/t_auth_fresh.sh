@@ -12,10 +12,10 @@
 # resumptions kept getting 200 after the CRL passed its nextUpdate.
 #
 # Windows of seconds, not minutes: the CRL of the intermediate CA is
-# re-issued (python3-cryptography) with nextUpdate 22 s ahead into a
+# re-issued (python3-cryptography) with nextUpdate 30 s ahead into a
 # private copy of the CA directory, and a VOMS proxy is made with an AC
-# whose notAfter lies 5 min - 9 s in the past (voms-proxy-fake -pastac), so
-# that notAfter + skew is 9 s ahead.  fresh_client.py then uses
+# whose notAfter lies 5 min - 15 s in the past (voms-proxy-fake -pastac),
+# so that notAfter + skew is 15 s ahead.  fresh_client.py then uses
 # connections and sessions opened before, after each deadline (see its
 # header for the steps).
 
@@ -29,8 +29,8 @@ command -v voms-proxy-fake >/dev/null || die "voms-proxy-fake is not installed"
 need_bins
 pki_init
 
-W_AC=9		# seconds until the AC's notAfter + VOMS skew
-W_CRL=22	# seconds until the CRL's nextUpdate
+W_AC=15		# seconds until the AC's notAfter + VOMS skew
+W_CRL=30	# seconds until the CRL's nextUpdate
 SKEW=300	# auth/voms.h VOMS_SKEW
 
 start_backend echo
@@ -117,6 +117,8 @@ assert_eq "fresh_client.py ran to its end" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/# client: /' "$WORK/fresh.err"
 ready=$(awk '/^READY/{print $2}' "$WORK/fresh.out")
 note "set-up done at +$((${ready:-0} - t1)) s of the AC window ($W_AC s)"
+assert_le "set-up done before the AC deadline (else the machine is too slow)" \
+    "${ready:-999999999999}" $((t0 + W_AC - 1))
 
 # got STEP: "<status> reused=<n>" of one step.
 got() { awk -v s="$1" '$1 == "STEP" && $2 == s { print $3, $4 }' "$WORK/fresh.out"; }
