@@ -112,6 +112,7 @@ struct conf_timeouts {
 	unsigned	 upstream_response;	/* request sent -> response head */
 	unsigned	 body_idle;		/* no body progress either way */
 	unsigned	 shutdown_grace;	/* SIGTERM drain */
+	unsigned	 max_connection_age;	/* 0: none; else Connection: close */
 };
 
 struct conf_limits {

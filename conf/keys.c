@@ -273,6 +273,12 @@ static const struct keys_row keys_table[] = {
 	    "No body progress in either direction."),
 	R_DURATION(KEYS_SCOPE_TIMEOUTS, struct conf_timeouts, shutdown_grace,
 	    "30s", "How long SIGTERM lets in-flight requests finish."),
+	{ .name = "max_connection_age", .scope = KEYS_SCOPE_TIMEOUTS,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_DURATION,
+	  SLOT(struct conf_timeouts, max_connection_age), .min = 0,
+	  .max = KEYS_DURATION_MAX, .def = "0s",
+	  .desc = "A client connection this old gets Connection: close on "
+	  "its next response; 0s: no limit." },
 
 	/* limits: {...} */
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_request_line,

@@ -151,4 +151,49 @@ note "session-ID resumption after the CRL deadline: $(got sid-resume-1)"
 
 stop_proxy
 assert_eq "proxy exits 0 on SIGTERM" 0 "$?"
+
+# ------------------------------------------------------------------ max_connection_age
+# Two requests 1.5 s apart on one connection: with max_connection_age 1s
+# the second answer closes the connection; without it, it stays open.
+cat >"$WORK/age.py" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(sys.argv[2])
+ctx.check_hostname = False
+ctx.load_cert_chain(sys.argv[3])
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])),
+                                             timeout=10))
+def head():
+    t.sendall(b"GET /cert/age HTTP/1.1\r\nHost: a\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = t.recv(16384)
+        if not b:
+            return "EOF"
+        data += b
+    h = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    return h.split(" ")[1] + (" close" if "connection: close" in h else " open")
+print(head())
+time.sleep(1.5)
+print(head())
+PY
+age_run() {
+	timeout 30 python3 "$WORK/age.py" "$PX_PORT" "$PKI/ca-bundle.pem" \
+	    "$PKI/creds/alice.pem" 2>&1 | tr '\n' ' ' | sed 's/ $//'
+}
+PX_PORT=$(free_port)
+sed -e "s|^  ca_path: .*|  ca_path: $PKI/certificates|" \
+    -e "s|address: 127\.0\.0\.1:[0-9]*|address: 127.0.0.1:$PX_PORT|" "$WORK/fresh.yaml" \
+    >"$WORK/age0.yaml"
+{ cat "$WORK/age0.yaml"; printf 'timeouts: {max_connection_age: 1s}\n'; } \
+    >"$WORK/age1.yaml"
+start_proxy "$WORK/age0.yaml"
+assert_eq "no max_connection_age: both answers keep the connection open" \
+    "200 open 200 open" "$(age_run)"
+stop_proxy
+start_proxy "$WORK/age1.yaml"
+assert_eq "max_connection_age 1s: the answer after 1.5 s closes the connection" \
+    "200 open 200 close" "$(age_run)"
+stop_proxy
+assert_eq "proxy exits 0 on SIGTERM" 0 "$?"
 finish
