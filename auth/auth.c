@@ -17,8 +17,12 @@
  * its generation is current and its identity is still in the verified-
  * chain cache, else the client gets a full handshake.  An identity from an
  * older trust generation (a stateful session, or a keep-alive connection
- * that outlived a reload) is re-verified against the current store from
- * the chain it was verified from, so a new CRL also reaches them.
+ * that outlived a reload), or one past its valid_until (a certificate, a
+ * granted VOMS AC or a CRL of its chain ran out), is re-verified against
+ * the current store at the current time from the chain it was verified
+ * from, so a new CRL, an expired AC or a stale CRL also reaches them.
+ * Refused identities keep no chain (junk chains must cost no memory), so
+ * they stay refused until the client reconnects.
  */
 
 #include <sys/types.h>

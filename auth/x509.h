@@ -7,9 +7,11 @@
  * VOMS trust of vomsdir), verification of a presented chain with CRL
  * checks on every CA, RFC 3820 proxy policy (limited, independent) and
  * Globus legacy proxies, the user identity (first non-proxy certificate of
- * the verified chain, slash-form DN), VOMS FQANs, and a bounded cache of
- * verified chains keyed by the SHA-256 of the exact chain bytes.  Knows
- * nothing of TLS sessions, routes or HTTP; never logs.
+ * the verified chain, slash-form DN), VOMS FQANs, the deadline of an
+ * identity (valid_until), and a cache of verified chains keyed by the
+ * SHA-256 of the exact chain bytes, bounded by entries and bytes, that
+ * keeps refusals without their chains.  Knows nothing of TLS sessions,
+ * routes or HTTP; never logs.
  */
 
 #ifndef AUTH_X509_H
