@@ -17,8 +17,12 @@
  * its generation is current and its identity is still in the verified-
  * chain cache, else the client gets a full handshake.  An identity from an
  * older trust generation (a stateful session, or a keep-alive connection
- * that outlived a reload) is re-verified against the current store from
- * the chain it was verified from, so a new CRL also reaches them.
+ * that outlived a reload), or one past its valid_until (a certificate, a
+ * granted VOMS AC or a CRL of its chain ran out), is re-verified against
+ * the current store at the current time from the chain it was verified
+ * from, so a new CRL, an expired AC or a stale CRL also reaches them.
+ * Refused identities keep no chain (junk chains must cost no memory), so
+ * they stay refused until the client reconnects.
  */
 
 #include <sys/types.h>
@@ -69,7 +73,8 @@ static const char auth_hdr_none[] = "cms-auth-status: NONE\r\n";
  * is not known (cannot happen with idents from x509_verify()). */
 static struct x509_ident auth_stale = {
 	.pub = { .refs = 1, .status = AUTH_CERT_FAILED,
-	    .reason = x509_err_chain, .detail = auth_err_stale },
+	    .reason = x509_err_chain, .detail = auth_err_stale,
+	    .valid_until = X509_FOREVER },
 	.is_static = 1,
 	.lock = PTHREAD_MUTEX_INITIALIZER
 };
@@ -108,6 +113,7 @@ struct auth_ctx {
 	char		*method;
 	unsigned	 depth;
 	int		 legacy;
+	size_t		 max_cert_list;
 
 	/* The live objects; lock guards the pointers, refs keep them. */
 	pthread_mutex_t	 lock;
@@ -126,6 +132,7 @@ struct auth_ctx {
 	/* Monotonic counters (atomic). */
 	uint64_t	 users_reloads, users_reload_failures;
 	uint64_t	 trust_reloads, trust_reload_failures;
+	uint64_t	 chains_too_long;
 };
 
 /* The per-connection record in SSL ex_data. */
@@ -426,6 +433,7 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 	    "X509Cert");
 	ctx->depth = ac->verify_depth > 0 ? ac->verify_depth : 10;
 	ctx->legacy = ac->legacy_proxies;
+	ctx->max_cert_list = ac->max_cert_list;
 	if (ctx->method == NULL || (ac->ca_path != NULL && !ctx->ca_path) ||
 	    (ac->vomsdir != NULL && !ctx->vomsdir) ||
 	    (ac->users != NULL && !ctx->users) ||
@@ -451,6 +459,7 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	x509_cache_set_max_bytes(ctx->cache, ac->verify_cache_bytes);
 	if (ctx->users != NULL) {
 		ctx->sig_users = auth_sig_file(ctx->users);
 		ctx->users_gen = 1;
@@ -622,7 +631,7 @@ void
 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 {
 	struct auth_ctx	*c = (struct auth_ctx *)(uintptr_t)ctx;
-	size_t		 users = 0;
+	size_t		 users = 0, entries = 0;
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
@@ -639,8 +648,17 @@ auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 	st->users_reload_failures = auth_load64(&c->users_reload_failures);
 	st->trust_reloads = auth_load64(&c->trust_reloads);
 	st->trust_reload_failures = auth_load64(&c->trust_reload_failures);
-	x509_cache_stats(c->cache, NULL, &st->verify_cache_hits,
+	x509_cache_stats(c->cache, &entries, &st->verify_cache_hits,
 	    &st->verify_cache_misses);
+	st->verify_cache_entries = entries;
+	st->verify_cache_bytes = x509_cache_bytes(c->cache);
+	st->chains_too_long = auth_load64(&c->chains_too_long);
+}
+
+size_t
+auth_ctx_purge(struct auth_ctx *ctx, time_t now)
+{
+	return (x509_cache_purge(ctx->cache, now));
 }
 
 /* ------------------------------------------------------------------ */
@@ -661,22 +679,33 @@ auth_trust_get(struct auth_ctx *ctx)
 /*
  * The identity of a presented chain under the current trust: from the
  * cache when the same chain bytes were verified under this generation,
- * else verified now and cached.  Never NULL.
+ * else verified now and cached.  A chain longer than verify_depth + 1 is
+ * refused before it is even hashed.  Never NULL.
  */
 static struct auth_ident *
 auth_verify(struct auth_ctx *ctx, X509 *leaf, STACK_OF(X509) *chain,
     time_t now)
 {
 	struct x509_trust *t;
-	struct auth_ident *id = NULL;
+	struct auth_ident *id = NULL, *hit;
 	unsigned char	 key[X509_KEY_LEN];
 
 	if (leaf == NULL)
 		return (x509_ident_none());
 	t = auth_trust_get(ctx);
-	if (x509_chain_key(leaf, chain, key) == 0)
-		id = x509_cache_lookup(ctx->cache, key, x509_trust_gen(t),
-		    now);
+	if (x509_chain_too_long(t, leaf, chain)) {
+		x509_trust_put(t);
+		auth_inc(&ctx->chains_too_long);
+		return (x509_ident_too_long());
+	}
+	if (x509_chain_key(leaf, chain, key) == 0 &&
+	    (hit = x509_cache_lookup(ctx->cache, key, x509_trust_gen(t),
+	    now)) != NULL) {
+		/* A cached refusal keeps no chain: describe the one at hand
+		 * for the trouble page. */
+		id = x509_ident_describe(hit, leaf, chain);
+		x509_ident_put(hit);
+	}
 	if (id == NULL) {
 		if ((id = x509_verify(t, leaf, chain, now, ctx->legacy)) ==
 		    NULL)
@@ -797,7 +826,12 @@ auth_cert_verify_cb(X509_STORE_CTX *sctx, void *arg)
 	id = auth_verify(ctx, X509_STORE_CTX_get0_cert(sctx),
 	    X509_STORE_CTX_get0_untrusted(sctx), time(NULL));
 	if (ssl != NULL) {
-		auth_sess_set(SSL_get_session(ssl), id);
+		struct auth_ident *slim = x509_ident_slim(id);
+
+		/* A cached session keeps no description of a refused chain:
+		 * up to TLS_SESSION_CACHE of them may live for minutes. */
+		auth_sess_set(SSL_get_session(ssl), slim);
+		x509_ident_put(slim);
 		auth_conn_set(ssl, id, 0);
 	} else
 		x509_ident_put(id);
@@ -904,6 +938,9 @@ auth_tls_setup(struct auth_ctx *ctx, SSL_CTX *sslctx, char *err,
 	}
 	/* Ask for a certificate on every handshake; never require one. */
 	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, NULL);
+	/* The whole certificate list a client may send, before parsing. */
+	if (ctx->max_cert_list > 0)
+		SSL_CTX_set_max_cert_list(sslctx, (long)ctx->max_cert_list);
 	SSL_CTX_set_cert_verify_callback(sslctx, auth_cert_verify_cb, ctx);
 	/* Resumption with a client certificate needs a session context. */
 	if (!SSL_CTX_set_session_id_context(sslctx, sid, sizeof(sid) - 1) ||
@@ -943,19 +980,24 @@ auth_ident_get(struct auth_ctx *ctx, SSL *ssl)
 		auth_conn_set(ssl, x509_ident_get(id), 0);
 		return (id);
 	}
-	if (((struct x509_ident *)id)->is_static || id->trust_gen == gen) {
+	if (((struct x509_ident *)id)->is_static ||
+	    (id->trust_gen == gen && now < id->valid_until)) {
 		if (c == NULL || c->id != id)
 			auth_conn_set(ssl, x509_ident_get(id), 0);
 		return (x509_ident_get(id));
 	}
 	/*
-	 * The trust store changed since this identity was verified: check
-	 * the same chain again under the current one.  Without the chain
-	 * nothing can be re-checked, and a formerly good identity is refused.
+	 * The trust store changed since this identity was verified, or one
+	 * of its certificates, ACs or CRLs has run out: check the same chain
+	 * again under the current store at the current time.  Without the
+	 * chain nothing can be re-checked, and a formerly good identity is
+	 * refused.  A resumed session gets the new identity too.
 	 */
 	if ((nid = auth_reverify(ctx, id, now)) == NULL)
 		nid = id->status == AUTH_CERT_OK ? &auth_stale.pub :
 		    x509_ident_get(id);
+	if (reused)
+		auth_sess_set(SSL_get_session(ssl), nid);
 	auth_conn_set(ssl, x509_ident_get(nid), 0);
 	return (nid);
 }
@@ -973,12 +1015,15 @@ auth_tls_shed(SSL *ssl)
 }
 
 int
-auth_ident_fresh(const struct auth_ctx *ctx, const struct auth_ident *id)
+auth_ident_fresh(const struct auth_ctx *ctx, const struct auth_ident *id,
+    time_t now)
 {
 	if (id == NULL)
 		return (0);
+	/* Static identities carry valid_until X509_FOREVER. */
 	return (((const struct x509_ident *)id)->is_static ||
-	    id->trust_gen == auth_load64(&ctx->trust_gen));
+	    (now < id->valid_until &&
+	    id->trust_gen == auth_load64(&ctx->trust_gen)));
 }
 
 void
@@ -1462,7 +1507,10 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 	auth_buf_row(b, "Proxy type", x509_proxy_name(id->proxy));
 	auth_buf_str(b, "</table>\n<h2>Certificate chain</h2>\n");
 	if (id->nchain == 0)
-		auth_buf_str(b, "<p>No certificate was presented.</p>\n");
+		auth_buf_str(b, id->status == AUTH_CERT_NONE ?
+		    "<p>No certificate was presented.</p>\n" :
+		    "<p>The chain of a refused certificate is not kept; "
+		    "open this page on a new connection to see it.</p>\n");
 	else {
 		auth_buf_str(b, "<table>\n<tr><th>#</th><th>Subject</th>"
 		    "<th>Issuer</th><th>Valid from</th><th>Valid until</th>"

@@ -80,6 +80,10 @@ struct auth_ident {
 	size_t		 nfqans;
 	const char	*voms_error;	/* why ACs were ignored, or NULL */
 	time_t		 not_after;	/* earliest expiry in the chain */
+	time_t		 valid_until;	/* verify again from here on: the
+					 * earliest of the chain's notAfter,
+					 * its CRLs' nextUpdate and the ACs'
+					 * notAfter + VOMS skew */
 	struct auth_chain_cert *chain;	/* leaf first */
 	size_t		 nchain;
 	uint64_t	 trust_gen;	/* trust generation it was made under */
@@ -133,7 +137,9 @@ int	 auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen);
  * Install the client-certificate hooks on a server SSL_CTX: request a
  * certificate without requiring one, verify presented chains against the
  * current trust store with a cache keyed by the exact chain bytes, and tie
- * session resumption (tickets and cache) to the trust generation.  ctx
+ * session resumption (tickets and cache) to the trust generation, and
+ * limit the client's certificate list to auth.max_cert_list bytes
+ * (SSL_CTX_set_max_cert_list; a longer one fails the handshake).  ctx
  * must outlive sslctx.  Returns 0, or -1 with err filled.
  */
 int	 auth_tls_setup(struct auth_ctx *ctx, SSL_CTX *sslctx, char *err,
@@ -160,13 +166,23 @@ void	 auth_tls_shed(SSL *ssl);
 
 /*
  * 1 when id was verified under the trust store now in force (or needs no
- * trust: no certificate), so a connection may keep using it; 0 when the CA
- * directory or CRLs changed since, and the caller must call
- * auth_ident_get() again.  Lock-free; meant for every request of a
- * keep-alive connection.
+ * trust: no certificate) and now (the caller's cached clock, time_t
+ * seconds) is before id->valid_until, so a connection may keep using it;
+ * 0 when the CA directory or CRLs changed since, or a certificate, AC or
+ * CRL of the chain has run out, and the caller must call auth_ident_get()
+ * again (which verifies the chain anew).  Lock-free, two comparisons;
+ * meant for every request of a keep-alive connection.
  */
 int	 auth_ident_fresh(const struct auth_ctx *ctx,
-	    const struct auth_ident *id);
+	    const struct auth_ident *id, time_t now);
+
+/*
+ * Drop the verified-chain cache entries that have expired at now; call it
+ * periodically (the proxy does, on its file-watch timer) so that chains
+ * nobody presents again do not stay in memory.  Returns how many were
+ * dropped.  Thread-safe.
+ */
+size_t	 auth_ctx_purge(struct auth_ctx *ctx, time_t now);
 
 /*
  * Decide one request: route policy (auth mode, allow_limited_proxy,
@@ -216,6 +232,9 @@ struct auth_stats {
 	uint64_t	 trust_reload_failures;
 	uint64_t	 verify_cache_hits;
 	uint64_t	 verify_cache_misses;
+	uint64_t	 verify_cache_entries;	/* now (gauge) */
+	uint64_t	 verify_cache_bytes;	/* now (gauge), estimate */
+	uint64_t	 chains_too_long;	/* refused before verification */
 	int		 ready;		/* trust, key and users all loaded */
 };
 void	 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st);

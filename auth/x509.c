@@ -47,6 +47,8 @@ const char x509_err_independent[] =
     "independent proxy carries no user identity";
 const char x509_err_legacy[] = "legacy Globus proxy not accepted";
 const char x509_err_ca_user[] = "CA certificate used as user certificate";
+const char x509_err_too_long[] =
+    "chain longer than auth.verify_depth allows";
 
 /* RFC 3820 policy language of Globus "limited" proxies. */
 #define OID_LIMITED	"1.3.6.1.4.1.3536.1.1.1.9"
@@ -59,9 +61,9 @@ const char x509_err_ca_user[] = "CA certificate used as user certificate";
 struct x509_trust {
 	int		 refs;		/* atomic */
 	uint64_t	 gen;
+	unsigned	 depth;
 	X509_STORE	*store;
 	struct voms_trust *voms;
-	time_t		 crl_next_min;
 };
 
 /* ------------------------------------------------------------------ */
@@ -254,8 +256,8 @@ x509_trust_load(const char *ca_path, const char *vomsdir, unsigned depth,
 	 */
 	X509_STORE_set_flags(t->store, X509_V_FLAG_CRL_CHECK |
 	    X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_ALLOW_PROXY_CERTS);
-	X509_STORE_set_depth(t->store, (int)(depth > 0 ? depth : 10));
-	t->crl_next_min = info.crl_next_min;
+	t->depth = depth > 0 ? depth : 10;
+	X509_STORE_set_depth(t->store, (int)t->depth);
 	if (vomsdir != NULL) {
 		why[0] = '\0';
 		if ((t->voms = voms_trust_new(vomsdir, why,
@@ -313,14 +315,24 @@ x509_trust_store(const struct x509_trust *t)
 /* ------------------------------------------------------------------ */
 
 static struct x509_ident x509_none = {
-	.pub = { .refs = 1, .status = AUTH_CERT_NONE },
+	.pub = { .refs = 1, .status = AUTH_CERT_NONE,
+	    .valid_until = X509_FOREVER },
 	.is_static = 1,
 	.lock = PTHREAD_MUTEX_INITIALIZER
 };
 
 static struct x509_ident x509_oom = {
 	.pub = { .refs = 1, .status = AUTH_CERT_FAILED,
-	    .reason = x509_err_chain, .detail = "out of memory" },
+	    .reason = x509_err_chain, .detail = "out of memory",
+	    .valid_until = X509_FOREVER },
+	.is_static = 1,
+	.lock = PTHREAD_MUTEX_INITIALIZER
+};
+
+static struct x509_ident x509_too_long = {
+	.pub = { .refs = 1, .status = AUTH_CERT_FAILED,
+	    .reason = x509_err_chain, .detail = x509_err_too_long,
+	    .valid_until = X509_FOREVER },
 	.is_static = 1,
 	.lock = PTHREAD_MUTEX_INITIALIZER
 };
@@ -337,6 +349,12 @@ x509_ident_oom(void)
 	return (&x509_oom.pub);
 }
 
+struct auth_ident *
+x509_ident_too_long(void)
+{
+	return (&x509_too_long.pub);
+}
+
 static struct x509_ident *
 x509_ident_new(void)
 {
@@ -351,6 +369,7 @@ x509_ident_new(void)
 	xi->pub.refs = 1;
 	xi->pub.status = AUTH_CERT_FAILED;
 	xi->pub.reason = x509_err_chain;
+	xi->pub.valid_until = X509_FOREVER;
 	return (xi);
 }
 
@@ -640,6 +659,87 @@ x509_min_time(time_t a, time_t b)
 	return (a < b ? a : b);
 }
 
+/*
+ * The earliest nextUpdate of the CRLs that vouch for the certificates of
+ * a verified chain: for each certificate, the latest nextUpdate among the
+ * store's CRLs of its issuer (the one OpenSSL can use longest), and the
+ * earliest of those over the chain.  0 when no CRL has a nextUpdate.
+ */
+static time_t
+x509_crl_until(X509_STORE_CTX *vctx, STACK_OF(X509) *verified)
+{
+	STACK_OF(X509_CRL) *crls;
+	time_t		 min = 0, best, next;
+	int		 i, j;
+
+	for (i = 0; i < sk_X509_num(verified); i++) {
+		crls = X509_STORE_CTX_get1_crls(vctx,
+		    X509_get_issuer_name(sk_X509_value(verified, i)));
+		best = 0;
+		for (j = 0; j < sk_X509_CRL_num(crls); j++) {
+			next = x509_asn1_time(X509_CRL_get0_nextUpdate(
+			    sk_X509_CRL_value(crls, j)));
+			if (next > best)
+				best = next;
+		}
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
+		if (best != 0 && (min == 0 || best < min))
+			min = best;
+	}
+	ERR_clear_error();
+	return (min);
+}
+
+/* Presented certificates: leaf plus chain, a leading copy of leaf once. */
+static int
+x509_presented_count(X509 *leaf, STACK_OF(X509) *chain)
+{
+	int		 n = chain != NULL ? sk_X509_num(chain) : 0;
+
+	if (n > 0 && (sk_X509_value(chain, 0) == leaf ||
+	    X509_cmp(sk_X509_value(chain, 0), leaf) == 0))
+		n--;
+	return (n + 1);
+}
+
+int
+x509_chain_too_long(const struct x509_trust *t, X509 *leaf,
+    STACK_OF(X509) *chain)
+{
+	return (x509_presented_count(leaf, chain) > (int)t->depth + 1);
+}
+
+/*
+ * What an identity holds, roughly, for the cache's byte bound: a parsed
+ * certificate costs about its DER size twice (the parsed fields and the
+ * cached encoding) plus some 6 KiB of OpenSSL structures (measured with
+ * mallinfo2 on the test PKI: 5.5 to 7.3 KiB above DER per certificate).
+ */
+#define X509_CERT_OVERHEAD	6144
+
+static size_t
+x509_ident_bytes(const struct x509_ident *xi)
+{
+	const struct auth_ident *id = &xi->pub;
+	size_t		 n = sizeof(*xi), i;
+	int		 len;
+
+	for (i = 0; i < id->nchain; i++)
+		n += sizeof(id->chain[i]) +
+		    (id->chain[i].subject ? strlen(id->chain[i].subject) : 0) +
+		    (id->chain[i].issuer ? strlen(id->chain[i].issuer) : 0) + 2;
+	if (id->user_dn != NULL)
+		n += strlen(id->user_dn) + 1;
+	for (i = 0; i < id->nfqans; i++)
+		n += sizeof(char *) + strlen(id->fqans[i]) + 1;
+	for (i = 0; xi->presented != NULL &&
+	    i < (size_t)sk_X509_num(xi->presented); i++) {
+		len = i2d_X509(sk_X509_value(xi->presented, (int)i), NULL);
+		n += X509_CERT_OVERHEAD + (len > 0 ? 2 * (size_t)len : 0);
+	}
+	return (n);
+}
+
 struct auth_ident *
 x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
     time_t now, int legacy_proxies)
@@ -655,6 +755,9 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 	const char	*vwhy = NULL;
 	time_t		 ac_until;
 
+	/* A chain no depth setting could accept costs no work at all. */
+	if (x509_chain_too_long(t, leaf, chain))
+		return (x509_ident_too_long());
 	if ((xi = x509_ident_new()) == NULL)
 		return (NULL);
 	id = &xi->pub;
@@ -804,8 +907,15 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 	if (x509_fill_chain(id, full) == -1)
 		goto oom;
 
+	/*
+	 * The identity holds until a certificate, a CRL of the chain or a
+	 * granted AC runs out; then it is verified again (auth.c), so a
+	 * long connection or a resumed session cannot outlive them.
+	 */
+	id->valid_until = x509_min_time(id->not_after,
+	    x509_crl_until(vctx, verified));
 	/* VOMS: only from RFC chains; a bad AC costs the FQANs, not access. */
-	xi->cache_until = x509_min_time(id->not_after, t->crl_next_min);
+	xi->cache_until = id->valid_until;
 	if (nlegacy == 0) {
 		if (voms_verify_chain(t->voms, t->store, verified, now,
 		    &id->fqans, &id->nfqans, &vwhy) == -1) {
@@ -816,11 +926,20 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 			ac_until = x509_ac_not_after(verified,
 			    sk_X509_find(verified, user) >= 0 ?
 			    sk_X509_find(verified, user) : 0);
-			xi->cache_until = x509_min_time(xi->cache_until,
-			    ac_until != 0 ? ac_until + VOMS_SKEW :
+			/* voms.c accepts an AC up to and including
+			 * notAfter + VOMS_SKEW; a CRL or a certificate is
+			 * out at its nextUpdate or notAfter itself. */
+			id->valid_until = x509_min_time(id->valid_until,
+			    ac_until != 0 ? ac_until + VOMS_SKEW + 1 :
 			    now + X509_VOMS_FAIL_SECS);
+			xi->cache_until = x509_min_time(xi->cache_until,
+			    id->valid_until);
 		}
 	}
+	if (id->valid_until == 0)
+		id->valid_until = X509_FOREVER;
+	if (xi->cache_until == 0)
+		xi->cache_until = id->valid_until;
 	id->status = AUTH_CERT_OK;
 	id->reason = NULL;
 	id->detail = NULL;
@@ -847,13 +966,62 @@ oom:
 	xi = NULL;
 done:
 	X509_STORE_CTX_free(vctx);
-	if (xi != NULL && presented != NULL)
-		xi->presented = X509_chain_up_ref(presented);
+	/*
+	 * Only a good identity keeps the chain (to re-verify it after a
+	 * trust reload): a refusal holding it let anyone fill memory with
+	 * junk chains.
+	 */
+	if (xi != NULL && presented != NULL &&
+	    xi->pub.status == AUTH_CERT_OK &&
+	    (xi->presented = X509_chain_up_ref(presented)) == NULL) {
+		x509_ident_free(xi);
+		xi = NULL;
+	}
+	if (xi != NULL)
+		xi->bytes = x509_ident_bytes(xi);
 	sk_X509_free(presented);
 	sk_X509_free(full);
 	sk_X509_pop_free(verified, X509_free);
 	ERR_clear_error();
 	return (xi != NULL ? &xi->pub : NULL);
+}
+
+struct auth_ident *
+x509_ident_describe(struct auth_ident *failed, X509 *leaf,
+    STACK_OF(X509) *chain)
+{
+	const struct x509_ident *fi = (const struct x509_ident *)failed;
+	struct x509_ident *xi;
+	STACK_OF(X509)	*sk;
+	int		 i, ok;
+	X509		*x;
+
+	if (fi == NULL || fi->is_static || failed->status != AUTH_CERT_FAILED ||
+	    leaf == NULL || (xi = x509_ident_new()) == NULL)
+		return (x509_ident_get(failed));
+	xi->pub.reason = failed->reason;
+	xi->pub.detail = failed->detail;
+	xi->pub.trust_gen = failed->trust_gen;
+	xi->pub.valid_until = failed->valid_until;
+	xi->has_key = fi->has_key;
+	memcpy(xi->key, fi->key, X509_KEY_LEN);
+	xi->cache_until = fi->cache_until;
+	ok = (sk = sk_X509_new_null()) != NULL && sk_X509_push(sk, leaf);
+	for (i = 0; ok && chain != NULL && i < sk_X509_num(chain); i++) {
+		x = sk_X509_value(chain, i);
+		if (x != leaf && X509_cmp(x, leaf) != 0)
+			ok = sk_X509_push(sk, x) > 0;
+	}
+	if (ok)
+		ok = x509_fill_chain(&xi->pub, sk) == 0;
+	sk_X509_free(sk);
+	ERR_clear_error();
+	if (!ok) {
+		x509_ident_free(xi);
+		return (x509_ident_get(failed));
+	}
+	xi->bytes = x509_ident_bytes(xi);
+	return (&xi->pub);
 }
 
 int
@@ -912,6 +1080,7 @@ struct x509_cache {
 	struct x509_centry **buckets;
 	size_t		 nbuckets;	/* power of two */
 	size_t		 n, max;
+	size_t		 bytes, max_bytes;	/* max_bytes 0: no bound */
 	struct x509_centry *head, *tail;
 	uint64_t	 gen;
 	uint64_t	 hits, misses;
@@ -974,21 +1143,31 @@ x509_lru_push(struct x509_cache *c, struct x509_centry *e)
 		c->tail = e;
 }
 
-/* Unlink e from its bucket and the LRU and free it; caller holds lock.
- * The identity reference is returned so it can be dropped unlocked. */
-static struct x509_ident *
-x509_cache_remove(struct x509_cache *c, struct x509_centry *e)
+/* Unlink e from its bucket and the LRU and uncount it, keeping e and its
+ * reference for the caller; caller holds lock. */
+static void
+x509_cache_unlink(struct x509_cache *c, struct x509_centry *e)
 {
 	struct x509_centry **pp;
-	struct x509_ident *id = e->id;
 
-	pp = &c->buckets[x509_cache_bucket(c, id->key)];
+	pp = &c->buckets[x509_cache_bucket(c, e->id->key)];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	x509_lru_unlink(c, e);
-	free(e);
 	c->n--;
+	c->bytes -= e->id->bytes + sizeof(*e);
+}
+
+/* Unlink e and free it; caller holds lock.  The identity reference is
+ * returned so it can be dropped unlocked. */
+static struct x509_ident *
+x509_cache_remove(struct x509_cache *c, struct x509_centry *e)
+{
+	struct x509_ident *id = e->id;
+
+	x509_cache_unlink(c, e);
+	free(e);
 	return (id);
 }
 
@@ -1031,40 +1210,155 @@ x509_cache_lookup(struct x509_cache *c, const unsigned char key[X509_KEY_LEN],
 	return (found != NULL ? &found->pub : NULL);
 }
 
+/* A refusal as the cache keeps it: key, reason and times, no chain. */
+static struct x509_ident *
+x509_ident_slim_new(const struct x509_ident *fi)
+{
+	struct x509_ident *xi;
+
+	if ((xi = x509_ident_new()) == NULL)
+		return (NULL);
+	xi->pub.reason = fi->pub.reason;
+	xi->pub.detail = fi->pub.detail;
+	xi->pub.trust_gen = fi->pub.trust_gen;
+	xi->pub.not_after = fi->pub.not_after;
+	xi->pub.valid_until = fi->pub.valid_until;
+	xi->has_key = fi->has_key;
+	memcpy(xi->key, fi->key, X509_KEY_LEN);
+	xi->cache_until = fi->cache_until;
+	xi->bytes = sizeof(*xi);
+	return (xi);
+}
+
+struct auth_ident *
+x509_ident_slim(struct auth_ident *id)
+{
+	struct x509_ident *xi = (struct x509_ident *)id, *slim;
+
+	if (xi == NULL || xi->is_static || id->status != AUTH_CERT_FAILED ||
+	    (slim = x509_ident_slim_new(xi)) == NULL)
+		return (x509_ident_get(id));
+	return (&slim->pub);
+}
+
+/* Evict from the LRU tail until one more entry of size need fits; the
+ * evicted entries are chained on *dead (by next) for the caller to free
+ * outside the lock.  Caller holds lock. */
+static void
+x509_cache_make_room(struct x509_cache *c, size_t need,
+    struct x509_centry **dead)
+{
+	struct x509_centry *e;
+
+	while (c->tail != NULL && ((need > 0 && c->n >= c->max) ||
+	    (c->max_bytes > 0 && c->bytes + need > c->max_bytes))) {
+		e = c->tail;
+		x509_cache_unlink(c, e);
+		e->next = *dead;
+		*dead = e;
+	}
+}
+
+static void
+x509_cache_free_list(struct x509_centry *list)
+{
+	struct x509_centry *e;
+
+	while ((e = list) != NULL) {
+		list = e->next;
+		x509_ident_put(&e->id->pub);
+		free(e);
+	}
+}
+
 void
 x509_cache_insert(struct x509_cache *c, struct auth_ident *pub, time_t now)
 {
-	struct x509_ident *id = (struct x509_ident *)pub, *old = NULL;
-	struct x509_ident *evicted = NULL;
-	struct x509_centry *e, *ne;
+	struct x509_ident *id = (struct x509_ident *)pub;
+	struct x509_centry *e, *ne, *dead = NULL;
+	size_t		 need;
 
 	if (id == NULL || id->is_static || !id->has_key || c->max == 0 ||
 	    now >= id->cache_until)
 		return;
-	if ((ne = calloc(1, sizeof(*ne))) == NULL)
+	if (pub->status == AUTH_CERT_OK)
+		id = (struct x509_ident *)x509_ident_get(pub);
+	else if ((id = x509_ident_slim_new(id)) == NULL)
 		return;
-	x509_ident_get(pub);
-	ne->id = id;
-	pthread_mutex_lock(&c->lock);
-	if (pub->trust_gen != c->gen) {
-		pthread_mutex_unlock(&c->lock);
-		free(ne);
-		x509_ident_put(pub);
+	need = id->bytes + sizeof(*ne);
+	if ((c->max_bytes > 0 && need > c->max_bytes) ||
+	    (ne = calloc(1, sizeof(*ne))) == NULL) {
+		x509_ident_put(&id->pub);
 		return;
 	}
-	if ((e = x509_cache_find(c, id->key)) != NULL)
-		old = x509_cache_remove(c, e);
-	else if (c->n >= c->max && c->tail != NULL)
-		evicted = x509_cache_remove(c, c->tail);
+	ne->id = id;
+	pthread_mutex_lock(&c->lock);
+	if (id->pub.trust_gen != c->gen) {
+		pthread_mutex_unlock(&c->lock);
+		free(ne);
+		x509_ident_put(&id->pub);
+		return;
+	}
+	if ((e = x509_cache_find(c, id->key)) != NULL) {
+		x509_cache_unlink(c, e);
+		e->next = dead;
+		dead = e;
+	}
+	x509_cache_make_room(c, need, &dead);
 	ne->hnext = c->buckets[x509_cache_bucket(c, id->key)];
 	c->buckets[x509_cache_bucket(c, id->key)] = ne;
 	x509_lru_push(c, ne);
 	c->n++;
+	c->bytes += need;
 	pthread_mutex_unlock(&c->lock);
-	if (old != NULL)
-		x509_ident_put(&old->pub);
-	if (evicted != NULL)
-		x509_ident_put(&evicted->pub);
+	x509_cache_free_list(dead);
+}
+
+void
+x509_cache_set_max_bytes(struct x509_cache *c, size_t max_bytes)
+{
+	struct x509_centry *dead = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	c->max_bytes = max_bytes;
+	if (c->max > 0)
+		x509_cache_make_room(c, 0, &dead);
+	pthread_mutex_unlock(&c->lock);
+	x509_cache_free_list(dead);
+}
+
+/* Buckets looked at per locked slice of a purge. */
+#define X509_PURGE_SLICE	1024
+
+size_t
+x509_cache_purge(struct x509_cache *c, time_t now)
+{
+	struct x509_centry *e, *nx, *dead = NULL;
+	size_t		 b = 0, end, n = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		if (b >= c->nbuckets) {
+			pthread_mutex_unlock(&c->lock);
+			break;
+		}
+		end = b + X509_PURGE_SLICE < c->nbuckets ?
+		    b + X509_PURGE_SLICE : c->nbuckets;
+		for (; b < end; b++)
+			for (e = c->buckets[b]; e != NULL; e = nx) {
+				nx = e->hnext;
+				if (now < e->id->cache_until)
+					continue;
+				x509_cache_unlink(c, e);
+				e->next = dead;
+				dead = e;
+				n++;
+			}
+		pthread_mutex_unlock(&c->lock);
+		x509_cache_free_list(dead);
+		dead = NULL;
+	}
+	return (n);
 }
 
 void
@@ -1077,6 +1371,7 @@ x509_cache_reset(struct x509_cache *c, uint64_t gen)
 	c->head = c->tail = NULL;
 	memset(c->buckets, 0, c->nbuckets * sizeof(struct x509_centry *));
 	c->n = 0;
+	c->bytes = 0;
 	c->gen = gen;
 	pthread_mutex_unlock(&c->lock);
 	/* Drop the references outside the lock: frees may be slow. */
@@ -1110,4 +1405,15 @@ x509_cache_stats(struct x509_cache *c, size_t *entries, uint64_t *hits,
 	if (misses != NULL)
 		*misses = c->misses;
 	pthread_mutex_unlock(&c->lock);
+}
+
+size_t
+x509_cache_bytes(struct x509_cache *c)
+{
+	size_t		 n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return (n);
 }

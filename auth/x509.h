@@ -7,9 +7,11 @@
  * VOMS trust of vomsdir), verification of a presented chain with CRL
  * checks on every CA, RFC 3820 proxy policy (limited, independent) and
  * Globus legacy proxies, the user identity (first non-proxy certificate of
- * the verified chain, slash-form DN), VOMS FQANs, and a bounded cache of
- * verified chains keyed by the SHA-256 of the exact chain bytes.  Knows
- * nothing of TLS sessions, routes or HTTP; never logs.
+ * the verified chain, slash-form DN), VOMS FQANs, the deadline of an
+ * identity (valid_until), and a cache of verified chains keyed by the
+ * SHA-256 of the exact chain bytes, bounded by entries and bytes, that
+ * keeps refusals without their chains.  Knows nothing of TLS sessions,
+ * routes or HTTP; never logs.
  */
 
 #ifndef AUTH_X509_H
@@ -31,6 +33,8 @@
 #define X509_FAIL_CACHE_SECS	60
 /* A chain whose VOMS ACs were refused is re-verified after this long. */
 #define X509_VOMS_FAIL_SECS	300
+/* The valid_until of an identity with no deadline (none, or refused). */
+#define X509_FOREVER		((time_t)1 << 62)
 
 /*
  * Verification reasons, plain words, static storage: compare by pointer.
@@ -49,6 +53,8 @@ extern const char x509_err_independent[]; /* independent proxy carries no
 extern const char x509_err_legacy[];	/* legacy Globus proxy not accepted */
 extern const char x509_err_ca_user[];	/* CA certificate used as user
 					 * certificate */
+extern const char x509_err_too_long[];	/* chain longer than verify_depth
+					 * allows (detail of x509_err_chain) */
 
 /* What a trust load found, for logs and metrics. */
 struct x509_trust_info {
@@ -104,13 +110,23 @@ struct x509_ident {
 	int		 is_static;	/* never freed (x509_ident_none) */
 	int		 has_key;
 	unsigned char	 key[X509_KEY_LEN]; /* chain key, when has_key */
-	time_t		 cache_until;	/* cache entry life (<= not_after) */
+	time_t		 cache_until;	/* cache entry life (<= valid_until) */
 	STACK_OF(X509)	*presented;	/* the chain as sent, leaf first, so a
-					 * trust reload can re-verify it */
+					 * trust reload can re-verify it; kept
+					 * for AUTH_CERT_OK only */
+	size_t		 bytes;		/* estimate of what it holds (cache) */
 	pthread_mutex_t	 lock;
 	void		*slot;
 	void		(*slot_free)(void *);
 };
+
+/*
+ * 1 when the presented chain (leaf, then chain, a leading copy of leaf
+ * counted once) has more than verify_depth + 1 certificates of t: such a
+ * chain is refused before any verification work (x509_ident_too_long).
+ */
+int	 x509_chain_too_long(const struct x509_trust *t, X509 *leaf,
+	    STACK_OF(X509) *chain);
 
 /*
  * Verify a presented chain against t at time now and return a new
@@ -128,21 +144,45 @@ struct x509_ident {
  * Status OK sets user_dn, fqans (or voms_error), proxy, chain, not_after;
  * FAILED sets reason (one of x509_err_*), detail (OpenSSL's static text
  * or NULL) and chain (the presented one) and leaves user_dn NULL.  Both
- * keep the presented chain (references, in presented) and its key, and
- * set cache_until: the earliest notAfter, CRL nextUpdate and VOMS AC end
- * (+ VOMS_SKEW); X509_VOMS_FAIL_SECS when an AC was refused;
- * X509_FAIL_CACHE_SECS for a refusal.  Returns NULL only on
- * out-of-memory.  Thread-safe.
+ * keep the chain key; only OK keeps the presented chain (references, in
+ * presented).  OK sets valid_until, the earliest of the chain's
+ * notAfter, the nextUpdate of the CRLs of the chain's issuers and, when
+ * FQANs were granted, the ACs' notAfter + VOMS_SKEW; past it the identity
+ * must be verified again.  cache_until is valid_until, capped at
+ * X509_VOMS_FAIL_SECS when an AC was refused; a refusal has valid_until
+ * X509_FOREVER and cache_until at most X509_FAIL_CACHE_SECS.  A chain
+ * longer than verify_depth + 1 gets x509_ident_too_long().  Returns NULL
+ * only on out-of-memory.  Thread-safe.
  */
 struct auth_ident *x509_verify(const struct x509_trust *t, X509 *leaf,
 		    STACK_OF(X509) *chain, time_t now, int legacy_proxies);
 
 /*
- * The shared identity with status AUTH_CERT_NONE (no certificate), and a
- * shared FAILED one for out-of-memory; both static: get/put are no-ops.
+ * The shared identity with status AUTH_CERT_NONE (no certificate), a
+ * shared FAILED one for out-of-memory, and a shared FAILED one for a chain
+ * longer than verify_depth + 1; all static: get/put are no-ops.
  */
 struct auth_ident *x509_ident_none(void);
 struct auth_ident *x509_ident_oom(void);
+struct auth_ident *x509_ident_too_long(void);
+
+/*
+ * A refused identity from the cache (which keeps only key, reason and
+ * times) dressed again with the description of the chain presented now
+ * (leaf, chain), for the trouble page.  Returns a new reference; on
+ * out-of-memory, or when failed is not a refusal, a new reference to
+ * failed itself.
+ */
+struct auth_ident *x509_ident_describe(struct auth_ident *failed, X509 *leaf,
+		    STACK_OF(X509) *chain);
+
+/*
+ * The slim form of a refusal (key, reason, detail and times; no chain
+ * description), as the cache keeps it and as a TLS session stores it.
+ * Returns a new reference; for an identity that is not a refusal, or on
+ * out-of-memory, a new reference to id itself.
+ */
+struct auth_ident *x509_ident_slim(struct auth_ident *id);
 
 /* Take a reference (returns id); put drops one and frees at zero.  Both
  * accept NULL and static identities.  Thread-safe. */
@@ -158,15 +198,28 @@ int	 x509_chain_key(X509 *leaf, STACK_OF(X509) *chain,
 	    unsigned char key[X509_KEY_LEN]);
 
 /*
- * The verified-chain cache: at most max entries (least recently used
- * evicted), each alive until its identity's cache_until, all of one trust
- * generation.  Mutex-protected; every function is thread-safe.
+ * The verified-chain cache: at most max entries and max_bytes bytes (the
+ * identities' bytes estimates; least recently used evicted), each alive
+ * until its identity's cache_until, all of one trust generation.  A
+ * refusal is cached as a slim copy: key, reason, detail and times, never
+ * the chain.  Mutex-protected; every function is thread-safe.
  */
 struct x509_cache;
 
 /* A new empty cache for generation gen; max 0 disables caching (every
  * lookup misses, inserts are dropped).  NULL on OOM. */
 struct x509_cache *x509_cache_new(size_t max, uint64_t gen);
+
+/* Bound the cache by bytes as well (0: by entries only); evicts at once
+ * what is over the new bound. */
+void	 x509_cache_set_max_bytes(struct x509_cache *c, size_t max_bytes);
+
+/*
+ * Drop every entry whose cache_until has passed at now.  Works in slices
+ * of buckets, releasing the lock between them, so lookups wait at most a
+ * slice.  Returns how many entries were dropped.
+ */
+size_t	 x509_cache_purge(struct x509_cache *c, time_t now);
 
 /* Free the cache and drop its references; NULL is a no-op. */
 void	 x509_cache_free(struct x509_cache *c);
@@ -181,9 +234,10 @@ struct auth_ident *x509_cache_lookup(struct x509_cache *c,
 		    time_t now);
 
 /*
- * Insert id under its key (the cache takes its own reference), replacing
- * an older entry with the same key.  Ignored when id has no key, is not of
- * the cache's current generation, or is already past cache_until.
+ * Insert id under its key (the cache takes its own reference; of a slim
+ * copy when id is a refusal), replacing an older entry with the same key.
+ * Ignored when id has no key, is not of the cache's current generation,
+ * is already past cache_until, or is alone larger than max_bytes.
  */
 void	 x509_cache_insert(struct x509_cache *c, struct auth_ident *id,
 	    time_t now);
@@ -194,6 +248,9 @@ void	 x509_cache_reset(struct x509_cache *c, uint64_t gen);
 /* Entries, hits and misses so far (any pointer may be NULL). */
 void	 x509_cache_stats(struct x509_cache *c, size_t *entries,
 	    uint64_t *hits, uint64_t *misses);
+
+/* Bytes (sum of the entries' estimates) now held; thread-safe. */
+size_t	 x509_cache_bytes(struct x509_cache *c);
 
 /* Plain words for a proxy kind ("none", "RFC 3820", "limited" ...). */
 const char *x509_proxy_name(enum auth_proxy_kind k);

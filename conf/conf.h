@@ -120,6 +120,7 @@ struct conf_timeouts {
 	unsigned	 upstream_response;	/* request sent -> response head */
 	unsigned	 body_idle;		/* no body progress either way */
 	unsigned	 shutdown_grace;	/* SIGTERM drain */
+	unsigned	 max_connection_age;	/* 0: none; else Connection: close */
 };
 
 struct conf_limits {
@@ -150,6 +151,8 @@ struct conf_auth {
 	char		*trouble_url;		/* shown in denials; default "/auth/trouble" */
 	unsigned	 reload_interval;	/* ms between file stat checks */
 	unsigned	 verify_cache_size;	/* verified-chain cache entries */
+	size_t		 verify_cache_bytes;	/* and their bytes (estimate) */
+	size_t		 max_cert_list;		/* client certificate list bytes */
 };
 
 struct conf_admin {

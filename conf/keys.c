@@ -284,6 +284,12 @@ static const struct keys_row keys_table[] = {
 	    "No body progress in either direction."),
 	R_DURATION(KEYS_SCOPE_TIMEOUTS, struct conf_timeouts, shutdown_grace,
 	    "30s", "How long SIGTERM lets in-flight requests finish."),
+	{ .name = "max_connection_age", .scope = KEYS_SCOPE_TIMEOUTS,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_DURATION,
+	  SLOT(struct conf_timeouts, max_connection_age), .min = 0,
+	  .max = KEYS_DURATION_MAX, .def = "0s",
+	  .desc = "A client connection this old gets Connection: close on "
+	  "its next response; 0s: no limit." },
 
 	/* limits: {...} */
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_request_line,
@@ -341,6 +347,12 @@ static const struct keys_row keys_table[] = {
 	R_UINT(KEYS_SCOPE_AUTH, struct conf_auth, verify_cache_size, 0,
 	    10000000, "10000", "Verified-chain cache entries; 0 disables "
 	    "it."),
+	R_SIZE(KEYS_SCOPE_AUTH, struct conf_auth, verify_cache_bytes,
+	    64 * KIB, 64 * KIB * MIB, "64m", "Verified-chain cache bytes "
+	    "(estimated); least recently used entries go first."),
+	R_SIZE(KEYS_SCOPE_AUTH, struct conf_auth, max_cert_list, 4 * KIB,
+	    16 * MIB, "64k", "Largest client certificate list accepted in "
+	    "a handshake."),
 
 	/* admin: {...} */
 	{ .name = "address", .scope = KEYS_SCOPE_ADMIN,

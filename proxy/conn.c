@@ -192,6 +192,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	memcpy(&c->peer, sa, salen);
 	util_addr_str(sa, c->peerstr, sizeof(c->peerstr));
 	c->peerport = util_addr_port(sa);
+	c->t_accept = util_now_us();
 	event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
 
 	if (cl->tls) {
@@ -564,6 +565,20 @@ xchg_note_request(struct xchg *x)
 }
 
 /*
+ * Wall-clock seconds from the worker loop's cached time (no system call):
+ * what the per-request identity freshness check compares against.
+ */
+static time_t
+conn_clock(const struct conn *c)
+{
+	struct timeval	 tv;
+
+	if (event_base_gettimeofday_cached(c->w->base, &tv) == -1)
+		return (time(NULL));
+	return (tv.tv_sec);
+}
+
+/*
  * A reload happened since this connection was accepted: new requests use
  * the new generation.  When the auth context is shared (the auth section
  * did not change) the connection simply moves over; otherwise its TLS
@@ -619,6 +634,20 @@ conn_path_params(struct conn *c, struct xchg *x)
 }
 
 /*
+ * timeouts.max_connection_age: a connection that old answers this request
+ * with Connection: close, so its client reconnects (a full handshake and
+ * a fresh verification, unless it resumes a session).
+ */
+static void
+conn_check_age(struct conn *c, struct xchg *x)
+{
+	unsigned	 age = c->gen->conf->timeouts.max_connection_age;
+
+	if (age > 0 && util_now_us() - c->t_accept >= (uint64_t)age * 1000)
+		x->req.keepalive = 0;
+}
+
+/*
  * Decide what to do with a parsed head: redirect, trouble page, route,
  * auth, then forward.  The head bytes are still at the front of the input
  * buffer (x->req points into them) and are drained here or by forward.
@@ -635,6 +664,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	x->head_method = (x->req.method_id == HTTP_HEAD);
 	x->idempotent = method_idempotent(x->req.method_id);
 	conn_follow_reload(c, x);
+	conn_check_age(c, x);
 
 	/*
 	 * Local answers read the head (x->req points into the input buffer)
@@ -663,7 +693,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx != NULL) {
 		/* A CRL or CA change reaches keep-alive connections too. */
-		if (c->ssl != NULL && !auth_ident_fresh(actx, c->ident)) {
+		if (c->ssl != NULL && !auth_ident_fresh(actx, c->ident,
+		    conn_clock(c))) {
 			auth_ident_put(c->ident);
 			c->ident = auth_ident_get(actx, c->ssl);
 		}

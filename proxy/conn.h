@@ -68,6 +68,7 @@ struct conn {
 	unsigned		 nreq;
 	size_t			 lingered;	/* bytes discarded while lingering */
 	const char		*close_reason;
+	uint64_t		 t_accept;	/* util_now_us() at accept */
 	TAILQ_ENTRY(conn)	 entry;
 };
 

@@ -518,6 +518,15 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		counter(out, "gridfront_verify_cache_misses_total",
 		    "Client chains verified in full.", "counter",
 		    ast.verify_cache_misses);
+		counter(out, "gridfront_verify_cache_entries",
+		    "Entries in the verified-chain cache.", "gauge",
+		    ast.verify_cache_entries);
+		counter(out, "gridfront_verify_cache_bytes",
+		    "Estimated bytes held by the verified-chain cache.",
+		    "gauge", ast.verify_cache_bytes);
+		counter(out, "gridfront_client_chains_too_long_total",
+		    "Client chains refused unverified: longer than "
+		    "verify_depth + 1.", "counter", ast.chains_too_long);
 	}
 	gen_put(g);
 	counter(out, "gridfront_access_log_dropped_total",

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -646,7 +647,9 @@ conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
 	    streq(a->authn_method, b->authn_method) &&
 	    streq(a->trouble_url, b->trouble_url) &&
 	    a->reload_interval == b->reload_interval &&
-	    a->verify_cache_size == b->verify_cache_size);
+	    a->verify_cache_size == b->verify_cache_size &&
+	    a->verify_cache_bytes == b->verify_cache_bytes &&
+	    a->max_cert_list == b->max_cert_list);
 }
 
 /* SIGHUP: load, validate, build, swap; the old one stays on failure. */
@@ -702,6 +705,8 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 	if (stopping || (g = server_current_gen()) == NULL)
 		return;
 	if (g->auth != NULL) {
+		/* Verified chains nobody presents again leave memory. */
+		(void)auth_ctx_purge(g->auth->ctx, time(NULL));
 		bits = auth_ctx_refresh(g->auth->ctx, logbuf, sizeof(logbuf));
 		if (bits & AUTH_RELOAD_FAILED) {
 			log_error("file reload refused, old data kept: %s",
