@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "proxy/conn.h"
+#include "proxy/expiry.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
@@ -515,6 +517,7 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		    ast.verify_cache_misses);
 	}
 	gen_put(g);
+	expiry_render(out, time(NULL));
 	counter(out, "gridfront_access_log_dropped_total",
 	    "Access-log blocks dropped because the writer fell behind.",
 	    "counter", log_access_dropped());
