@@ -351,6 +351,14 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	    "Client connections accepted on TLS listeners.", "counter", ctls);
 	counter(out, "gridfront_connections_active",
 	    "Client connections open now.", "gauge", act);
+	/* Per worker too: shows how evenly the listeners spread the load. */
+	evbuffer_add_printf(out, "# HELP gridfront_worker_connections_active "
+	    "Client connections open now, by worker.\n"
+	    "# TYPE gridfront_worker_connections_active gauge\n");
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(out, "gridfront_worker_connections_active"
+		    "{worker=\"%u\"} %llu\n", i,
+		    (unsigned long long)LOAD(ws[i].m->active));
 	evbuffer_add_printf(out, "# HELP gridfront_tls_handshakes_total "
 	    "Completed TLS handshakes by kind.\n"
 	    "# TYPE gridfront_tls_handshakes_total counter\n"
