@@ -141,6 +141,14 @@ bench-smoke: $(BUILD)/gridfront $(TOOLS)
 deps:
 	bash .ci/deps.sh
 
+# The Debian package: build, lintian, install, -t, purge (tests/deb/run.sh).
+# Root only; installs into this machine.  CI runs it once, not under
+# SANITIZE=1.
+.PHONY: deb-test
+deb-test: $(PKI)/.done
+	bash .ci/deps.sh deb
+	bash tests/deb/run.sh
+
 PREFIX	?= /usr/local
 DESTDIR	?=
 install: $(BUILD)/gridfront

@@ -6,6 +6,10 @@ pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl python3-yaml
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc"
+# `deps.sh deb`: also what the Debian package test needs (make deb-test).
+if [ "${1:-}" = deb ]; then
+	pkgs="$pkgs debhelper lintian dpkg-dev"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
