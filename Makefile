@@ -149,6 +149,17 @@ deb-test: $(PKI)/.done
 	bash .ci/deps.sh deb
 	bash tests/deb/run.sh
 
+# The container image (deploy/image/): debootstrap'd debian:12 (cached in
+# IMAGE_CACHE) + buildah, then run and checked against the manifests
+# (tests/image/run.sh).  Root only.  CI runs it once, not under SANITIZE=1.
+.PHONY: image image-test
+image:
+	bash .ci/deps.sh image
+	bash deploy/image/build.sh
+
+image-test: image $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	BUILD=$(BUILD) bash tests/image/run.sh
+
 PREFIX	?= /usr/local
 DESTDIR	?=
 install: $(BUILD)/gridfront

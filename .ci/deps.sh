@@ -6,10 +6,15 @@ pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl python3-yaml
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc"
-# `deps.sh deb`: also what the Debian package test needs (make deb-test).
-if [ "${1:-}" = deb ]; then
-	pkgs="$pkgs debhelper lintian dpkg-dev"
-fi
+# `deps.sh deb`: also what the Debian package test needs (make deb-test);
+# `deps.sh image`: also what make image / image-test need; `deps.sh build`:
+# only what building the binary needs (the image's build stage).
+case "${1:-}" in
+deb)	pkgs="$pkgs debhelper lintian dpkg-dev" ;;
+image)	pkgs="$pkgs buildah debootstrap" ;;
+build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
+	libjansson-dev node-llhttp" ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
