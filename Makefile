@@ -160,6 +160,13 @@ image:
 image-test: image $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
 	BUILD=$(BUILD) bash tests/image/run.sh
 
+# The trouble and denial pages in headless Chromium (tests/browser/run.sh);
+# screenshots in build/artifacts/browser.  Root only.  CI runs it once.
+.PHONY: browser-test
+browser-test: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	bash .ci/deps.sh browser
+	BUILD=$(BUILD) bash tests/browser/run.sh
+
 PREFIX	?= /usr/local
 DESTDIR	?=
 install: $(BUILD)/gridfront

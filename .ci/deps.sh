@@ -7,11 +7,13 @@ libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl pyth
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc"
 # `deps.sh deb`: also what the Debian package test needs (make deb-test);
-# `deps.sh image`: also what make image / image-test need; `deps.sh build`:
+# `deps.sh image`: also what make image / image-test need; `deps.sh
+# browser`: what make browser-test needs; `deps.sh build`:
 # only what building the binary needs (the image's build stage).
 case "${1:-}" in
 deb)	pkgs="$pkgs debhelper lintian dpkg-dev" ;;
 image)	pkgs="$pkgs buildah debootstrap" ;;
+browser) pkgs="$pkgs chromium libnss3-tools python3-websocket" ;;
 build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 	libjansson-dev node-llhttp" ;;
 esac
