@@ -854,7 +854,7 @@ conn_event_cb(struct cio *io, short what, void *arg)
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!(c->flags & CONN_F_READY)) {
-			metrics_handshake_fail(c->w);
+			metrics_handshake_fail(c->w, tls_fail_reason());
 			tls_log_errors(c->peerstr);
 			conn_close(c, conn_err_tls);
 		} else
@@ -882,8 +882,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_ref(c);
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
-	else if (!(c->flags & CONN_F_READY))
+	else if (!(c->flags & CONN_F_READY)) {
+		metrics_handshake_fail(c->w, "timeout");
 		conn_close(c, conn_err_handshake_timeout);
+	}
 	else if (c->flags & CONN_F_IN_HEAD) {
 		/* Slowloris: the whole head must arrive in time. */
 		c->flags &= ~CONN_F_IN_HEAD;

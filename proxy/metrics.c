@@ -35,11 +35,18 @@
 #define M_LAT_SLOTS	128
 #define M_DENY_SLOTS	32
 #define M_NBUCKETS	12
+#define M_HS_NREASONS	7
 
 /* Latency bucket bounds in seconds (Prometheus "le"). */
 static const double lat_bounds[M_NBUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 	1.0, 5.0
+};
+
+/* Why TLS handshakes fail (tls_fail_reason(); "timeout" from conn.c). */
+static const char *const hs_fail_names[M_HS_NREASONS] = {
+	"protocol", "cipher", "certificate", "peer_alert", "eof", "timeout",
+	"other"
 };
 
 static const char *const method_names[] = {
@@ -72,7 +79,7 @@ struct metrics_worker {
 	uint64_t	 active;
 	uint64_t	 hs_full;
 	uint64_t	 hs_resumed;
-	uint64_t	 hs_fail;
+	uint64_t	 hs_fail[M_HS_NREASONS];
 	uint64_t	 bad_requests;
 	uint64_t	 requests;
 	struct m_req	 req[M_REQ_SLOTS];
@@ -134,9 +141,14 @@ metrics_handshake(struct worker *w, int resumed)
 }
 
 void
-metrics_handshake_fail(struct worker *w)
+metrics_handshake_fail(struct worker *w, const char *reason)
 {
-	INC(w->m->hs_fail);
+	size_t	 i;
+
+	for (i = 0; i < M_HS_NREASONS - 1; i++)
+		if (strcmp(reason, hs_fail_names[i]) == 0)
+			break;
+	INC(w->m->hs_fail[i]);
 }
 
 void
@@ -327,7 +339,8 @@ pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
 void
 metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 {
-	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0, hfail = 0;
+	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
+	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
 	uint64_t	 bad = 0, reqs = 0;
 	unsigned	 i, k, j, b;
 	struct gen	*g;
@@ -341,7 +354,8 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		act += LOAD(m->active);
 		hf += LOAD(m->hs_full);
 		hr += LOAD(m->hs_resumed);
-		hfail += LOAD(m->hs_fail);
+		for (k = 0; k < M_HS_NREASONS; k++)
+			hfail[k] += LOAD(m->hs_fail[k]);
 		bad += LOAD(m->bad_requests);
 		reqs += LOAD(m->requests);
 	}
@@ -365,8 +379,13 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	    "gridfront_tls_handshakes_total{kind=\"full\"} %llu\n"
 	    "gridfront_tls_handshakes_total{kind=\"resumed\"} %llu\n",
 	    (unsigned long long)hf, (unsigned long long)hr);
-	counter(out, "gridfront_tls_handshake_failures_total",
-	    "TLS handshakes that failed.", "counter", hfail);
+	evbuffer_add_printf(out, "# HELP gridfront_tls_handshake_failures_total "
+	    "TLS handshakes that failed, by reason.\n"
+	    "# TYPE gridfront_tls_handshake_failures_total counter\n");
+	for (k = 0; k < M_HS_NREASONS; k++)
+		evbuffer_add_printf(out, "gridfront_tls_handshake_failures_total"
+		    "{reason=\"%s\"} %llu\n", hs_fail_names[k],
+		    (unsigned long long)hfail[k]);
 	counter(out, "gridfront_bad_requests_total",
 	    "Requests rejected by the HTTP validation layer.", "counter", bad);
 

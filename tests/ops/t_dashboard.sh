@@ -79,7 +79,7 @@ need = {
     "latency p90": r"histogram_quantile\(0\.9,.*gridfront_request_duration_seconds_bucket",
     "latency p99": r"histogram_quantile\(0\.99,.*gridfront_request_duration_seconds_bucket",
     "TLS handshakes": r"gridfront_tls_handshakes_total",
-    "TLS handshake failures": r"gridfront_tls_handshake_failures_total",
+    "TLS handshake failures by reason": r"by \(reason\) \(rate\(gridfront_tls_handshake_failures_total",
     "auth denials by reason": r"by \(reason\) \(rate\(gridfront_auth_denied_total",
     "verify-cache hit ratio": r"gridfront_verify_cache_hits_total.*gridfront_verify_cache_misses_total",
     "upstream pool reuse": r"gridfront_upstream_reuses_total.*gridfront_upstream_connects_total",
