@@ -141,6 +141,32 @@ bench-smoke: $(BUILD)/gridfront $(TOOLS)
 deps:
 	bash .ci/deps.sh
 
+# The Debian package: build, lintian, install, -t, purge (tests/deb/run.sh).
+# Root only; installs into this machine.  CI runs it once, not under
+# SANITIZE=1.
+.PHONY: deb-test
+deb-test: $(PKI)/.done
+	bash .ci/deps.sh deb
+	bash tests/deb/run.sh
+
+# The container image (deploy/image/): debootstrap'd debian:12 (cached in
+# IMAGE_CACHE) + buildah, then run and checked against the manifests
+# (tests/image/run.sh).  Root only.  CI runs it once, not under SANITIZE=1.
+.PHONY: image image-test
+image:
+	bash .ci/deps.sh image
+	bash deploy/image/build.sh
+
+image-test: image $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	BUILD=$(BUILD) bash tests/image/run.sh
+
+# The trouble and denial pages in headless Chromium (tests/browser/run.sh);
+# screenshots in build/artifacts/browser.  Root only.  CI runs it once.
+.PHONY: browser-test
+browser-test: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+	bash .ci/deps.sh browser
+	BUILD=$(BUILD) bash tests/browser/run.sh
+
 PREFIX	?= /usr/local
 DESTDIR	?=
 install: $(BUILD)/gridfront

@@ -8,6 +8,17 @@ python3-cryptography
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc
 python3-cherrypy3"
+# `deps.sh deb`: also what the Debian package test needs (make deb-test);
+# `deps.sh image`: also what make image / image-test need; `deps.sh
+# browser`: what make browser-test needs; `deps.sh build`:
+# only what building the binary needs (the image's build stage).
+case "${1:-}" in
+deb)	pkgs="$pkgs debhelper lintian dpkg-dev" ;;
+image)	pkgs="$pkgs buildah debootstrap" ;;
+browser) pkgs="$pkgs chromium libnss3-tools python3-websocket" ;;
+build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
+	libjansson-dev node-llhttp" ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

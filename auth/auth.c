@@ -1487,17 +1487,95 @@ auth_trouble_json(const struct auth_view *v)
 	return (o);
 }
 
+/*
+ * What is wrong, in one sentence, and what the user can do about it: the
+ * first thing a physicist whose request was refused reads.  summary is
+ * static text; todo gets up to 3 static lines (NULL-terminated).
+ */
+static const char *
+auth_trouble_advice(const struct auth_view *v, const char *todo[4])
+{
+	const struct auth_ident *id = v->id;
+	const char	*r = id->reason;
+	const char	*sum;
+	size_t		 n = 0;
+
+	if (id->status == AUTH_CERT_NONE) {
+		sum = "Your browser did not present a certificate.";
+		todo[n++] = "Import your grid certificate (the .p12 file from "
+		    "your certificate authority) into the browser, reload, and "
+		    "choose it when the browser asks.";
+	} else if (id->status != AUTH_CERT_OK) {
+		if (r == x509_err_expired || r == x509_err_proxy_expired) {
+			sum = "Your certificate has expired.";
+			todo[n++] = "Renew your certificate with your "
+			    "certificate authority (or make a new proxy), "
+			    "import it and reload.";
+		} else if (r == x509_err_notyet) {
+			sum = "Your certificate is not valid yet.";
+			todo[n++] = "Check your computer's clock, or wait "
+			    "until the start date shown below.";
+		} else if (r == x509_err_revoked) {
+			sum = "Your certificate has been revoked by its "
+			    "certificate authority.";
+			todo[n++] = "Request a new certificate from your "
+			    "certificate authority, register its DN in CRIC "
+			    "and import it.";
+		} else if (r == x509_err_unknown_ca) {
+			sum = "Your certificate was issued by a certificate "
+			    "authority this service does not trust.";
+			todo[n++] = "Use a certificate from an IGTF-accredited "
+			    "certificate authority.";
+		} else if (r == x509_err_crl) {
+			sum = "Your certificate authority's revocation list "
+			    "is missing or out of date on this service.";
+			todo[n++] = "This is not your fault: tell the service "
+			    "administrators; your certificate may be fine.";
+		} else {
+			sum = "Your certificate chain was refused.";
+			todo[n++] = "Use your personal grid certificate, or an "
+			    "RFC 3820 proxy made from it.";
+		}
+	} else if (v->banned) {
+		sum = "Your account is blocked on this service.";
+		todo[n++] = "Contact the service administrators.";
+	} else if (v->usr == NULL) {
+		sum = v->have_users ? "Your certificate is valid, but its DN is "
+		    "not registered in CRIC for a CMS account." :
+		    "Your certificate is valid, but this service has no CRIC "
+		    "account list loaded.";
+		todo[n++] = v->have_users ? "Register the User DN shown above "
+		    "in CRIC and link it to your CMS account; the change "
+		    "reaches this service within about an hour." :
+		    "This is not your fault: tell the service administrators.";
+	} else
+		sum = "Your certificate is valid and registered in CRIC.";
+	if (id->voms_error != NULL)
+		todo[n++] = "Your VOMS attributes were ignored (see below): "
+		    "make a new proxy with voms-proxy-init.";
+	todo[n++] = "If a page refused you for a missing VOMS role, ask your "
+	    "VO administrator for that role and use a proxy that carries it "
+	    "(voms-proxy-init -voms cms:/cms/Role=NAME).";
+	todo[n] = NULL;
+	return (sum);
+}
+
 static void
 auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 {
 	const struct auth_ident *id = v->id;
+	const char	*todo[4], *sum;
 	char		 t1[32], t2[32];
 	size_t		 i;
 
-	auth_buf_str(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	sum = auth_trouble_advice(v, todo);
+	auth_buf_str(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">"
 	    "<title>gridfront: certificate troubleshooting</title></head>\n"
 	    "<body>\n<h1>Your certificate, as gridfront sees it</h1>\n"
-	    "<table>\n");
+	    "<p id=\"summary\"><strong>");
+	auth_buf_esc(b, sum);
+	auth_buf_str(b, "</strong></p>\n<table>\n");
 	auth_buf_row(b, "Certificate presented", v->presented);
 	auth_buf_row(b, "Verification", v->result);
 	if (id->detail != NULL)
@@ -1562,7 +1640,13 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 		    "no user identity" : v->have_users ? "not registered" :
 		    "no CRIC users file loaded");
 	auth_buf_row(b, "Banned", v->banned ? "yes" : "no");
-	auth_buf_str(b, "</table>\n</body></html>\n");
+	auth_buf_str(b, "</table>\n<h2>What to do</h2>\n<ul id=\"todo\">\n");
+	for (i = 0; todo[i] != NULL; i++) {
+		auth_buf_str(b, "<li>");
+		auth_buf_esc(b, todo[i]);
+		auth_buf_str(b, "</li>\n");
+	}
+	auth_buf_str(b, "</ul>\n</body></html>\n");
 }
 
 char *

@@ -46,6 +46,13 @@
 
 #define XCHG_FREE_MAX	64
 #define TROUBLE_PATH	"/auth/trouble"
+/* Pages gridfront writes itself that show what a client sent (the trouble
+ * page shows the certificate's DNs): no script, style, frame or form may
+ * run or load, and the browser must not guess another content type. */
+#define PAGE_HDRS	"Content-Security-Policy: default-src 'none'; "	\
+			"frame-ancestors 'none'; base-uri 'none'; "	\
+			"form-action 'none'\r\n"				\
+			"X-Content-Type-Options: nosniff\r\n"
 
 static void	conn_read_cb(struct cio *, void *);
 static void	conn_write_cb(struct cio *, void *);
@@ -504,7 +511,7 @@ conn_trouble(struct conn *c, struct xchg *x)
 		conn_error(c, 500, "cannot render the trouble page");
 		return;
 	}
-	conn_respond(c, 200, NULL, json ? "application/json" :
+	conn_respond(c, 200, PAGE_HDRS, json ? "application/json" :
 	    "text/html; charset=utf-8", page, len, 0);
 	free(page);
 }
@@ -526,7 +533,7 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w, reason);
-	conn_respond(c, 403, NULL, NULL, body, (size_t)n, 0);
+	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -920,7 +927,7 @@ conn_event_cb(struct cio *io, short what, void *arg)
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!(c->flags & CONN_F_READY)) {
-			metrics_handshake_fail(c->w);
+			metrics_handshake_fail(c->w, tls_fail_reason());
 			tls_log_errors(c->peerstr);
 			conn_close(c, conn_err_tls);
 		} else
@@ -948,8 +955,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_ref(c);
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
-	else if (!(c->flags & CONN_F_READY))
+	else if (!(c->flags & CONN_F_READY)) {
+		metrics_handshake_fail(c->w, "timeout");
 		conn_close(c, conn_err_handshake_timeout);
+	}
 	else if (c->flags & CONN_F_IN_HEAD) {
 		/* Slowloris: the whole head must arrive in time. */
 		c->flags &= ~CONN_F_IN_HEAD;

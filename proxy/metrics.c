@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -23,6 +24,7 @@
 #include "base/lit.h"
 #include "conf/conf.h"
 #include "proxy/conn.h"
+#include "proxy/expiry.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
@@ -34,11 +36,18 @@
 #define M_LAT_SLOTS	128
 #define M_DENY_SLOTS	32
 #define M_NBUCKETS	12
+#define M_HS_NREASONS	7
 
 /* Latency bucket bounds in seconds (Prometheus "le"). */
 static const double lat_bounds[M_NBUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 	1.0, 5.0
+};
+
+/* Why TLS handshakes fail (tls_fail_reason(); "timeout" from conn.c). */
+static const char *const hs_fail_names[M_HS_NREASONS] = {
+	"protocol", "cipher", "certificate", "peer_alert", "eof", "timeout",
+	"other"
 };
 
 static const char *const method_names[] = {
@@ -71,7 +80,7 @@ struct metrics_worker {
 	uint64_t	 active;
 	uint64_t	 hs_full;
 	uint64_t	 hs_resumed;
-	uint64_t	 hs_fail;
+	uint64_t	 hs_fail[M_HS_NREASONS];
 	uint64_t	 bad_requests;
 	uint64_t	 requests;
 	struct m_req	 req[M_REQ_SLOTS];
@@ -133,9 +142,14 @@ metrics_handshake(struct worker *w, int resumed)
 }
 
 void
-metrics_handshake_fail(struct worker *w)
+metrics_handshake_fail(struct worker *w, const char *reason)
 {
-	INC(w->m->hs_fail);
+	size_t	 i;
+
+	for (i = 0; i < M_HS_NREASONS - 1; i++)
+		if (strcmp(reason, hs_fail_names[i]) == 0)
+			break;
+	INC(w->m->hs_fail[i]);
 }
 
 void
@@ -326,7 +340,8 @@ pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
 void
 metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 {
-	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0, hfail = 0;
+	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
+	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
 	uint64_t	 bad = 0, reqs = 0;
 	unsigned	 i, k, j, b;
 	struct gen	*g;
@@ -340,7 +355,8 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		act += LOAD(m->active);
 		hf += LOAD(m->hs_full);
 		hr += LOAD(m->hs_resumed);
-		hfail += LOAD(m->hs_fail);
+		for (k = 0; k < M_HS_NREASONS; k++)
+			hfail[k] += LOAD(m->hs_fail[k]);
 		bad += LOAD(m->bad_requests);
 		reqs += LOAD(m->requests);
 	}
@@ -350,14 +366,27 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	    "Client connections accepted on TLS listeners.", "counter", ctls);
 	counter(out, "gridfront_connections_active",
 	    "Client connections open now.", "gauge", act);
+	/* Per worker too: shows how evenly the listeners spread the load. */
+	evbuffer_add_printf(out, "# HELP gridfront_worker_connections_active "
+	    "Client connections open now, by worker.\n"
+	    "# TYPE gridfront_worker_connections_active gauge\n");
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(out, "gridfront_worker_connections_active"
+		    "{worker=\"%u\"} %llu\n", i,
+		    (unsigned long long)LOAD(ws[i].m->active));
 	evbuffer_add_printf(out, "# HELP gridfront_tls_handshakes_total "
 	    "Completed TLS handshakes by kind.\n"
 	    "# TYPE gridfront_tls_handshakes_total counter\n"
 	    "gridfront_tls_handshakes_total{kind=\"full\"} %llu\n"
 	    "gridfront_tls_handshakes_total{kind=\"resumed\"} %llu\n",
 	    (unsigned long long)hf, (unsigned long long)hr);
-	counter(out, "gridfront_tls_handshake_failures_total",
-	    "TLS handshakes that failed.", "counter", hfail);
+	evbuffer_add_printf(out, "# HELP gridfront_tls_handshake_failures_total "
+	    "TLS handshakes that failed, by reason.\n"
+	    "# TYPE gridfront_tls_handshake_failures_total counter\n");
+	for (k = 0; k < M_HS_NREASONS; k++)
+		evbuffer_add_printf(out, "gridfront_tls_handshake_failures_total"
+		    "{reason=\"%s\"} %llu\n", hs_fail_names[k],
+		    (unsigned long long)hfail[k]);
 	counter(out, "gridfront_bad_requests_total",
 	    "Requests rejected by the HTTP validation layer.", "counter", bad);
 
@@ -529,6 +558,7 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		    "verify_depth + 1.", "counter", ast.chains_too_long);
 	}
 	gen_put(g);
+	expiry_render(out, time(NULL));
 	counter(out, "gridfront_access_log_dropped_total",
 	    "Access-log blocks dropped because the writer fell behind.",
 	    "counter", log_access_dropped());

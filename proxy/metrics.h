@@ -26,7 +26,10 @@ void	 metrics_worker_free(struct metrics_worker *m);
 void	 metrics_conn_open(struct worker *w, int tls);
 void	 metrics_conn_close(struct worker *w);
 void	 metrics_handshake(struct worker *w, int resumed);
-void	 metrics_handshake_fail(struct worker *w);
+/* reason: "protocol", "cipher", "certificate", "peer_alert", "eof",
+ * "timeout" (tls_fail_reason() or conn.c); anything else counts as
+ * "other". */
+void	 metrics_handshake_fail(struct worker *w, const char *reason);
 void	 metrics_bad_request(struct worker *w);
 void	 metrics_request(struct worker *w, const struct xchg *x);
 void	 metrics_auth_deny(struct worker *w, const char *reason);

@@ -35,6 +35,7 @@
 #include "conf/conf.h"
 #include "proxy/access.h"
 #include "proxy/conn.h"
+#include "proxy/expiry.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
@@ -624,6 +625,7 @@ publish_and_tell(struct gen *g)
 {
 	cert_stamps_take(g->conf);
 	gen_publish(g);
+	expiry_update(g->conf, g->auth != NULL, EXPIRY_HOSTS | EXPIRY_TRUST);
 	metrics_config_reload(1, g->id);
 	workers_tell(CTL_RELOAD);
 }
@@ -700,7 +702,7 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gen	*g, *ng;
 	char		 logbuf[2048] = "", err[512] = "";
-	int		 bits;
+	int		 bits = 0;
 
 	if (stopping || (g = server_current_gen()) == NULL)
 		return;
@@ -749,6 +751,9 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 			publish_and_tell(ng);
 		}
 	}
+	/* File ages always; the CA walk only when the trust store changed. */
+	expiry_update(g->conf, g->auth != NULL, g->auth != NULL &&
+	    bits & AUTH_RELOAD_TRUST ? EXPIRY_TRUST : 0);
 	gen_put(g);
 }
 
@@ -911,6 +916,7 @@ server_run(struct conf *cf)
 	}
 	gen_publish(g);
 	cert_stamps_take(cf);
+	expiry_update(cf, g->auth != NULL, EXPIRY_HOSTS | EXPIRY_TRUST);
 	metrics_config_generation(g->id);
 	if ((main_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");

@@ -79,6 +79,47 @@ tls_log_errors(const char *prefix)
 	}
 }
 
+const char *
+tls_fail_reason(void)
+{
+	unsigned long	 e = ERR_peek_error();
+	int		 r;
+
+	if (e == 0)
+		return ("eof");
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return ("other");
+	r = ERR_GET_REASON(e);
+	if (r >= SSL_AD_REASON_OFFSET)
+		return ("peer_alert");
+	switch (r) {
+	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+		return ("eof");
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_UNKNOWN_PROTOCOL:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+	case SSL_R_UNEXPECTED_MESSAGE:
+	case SSL_R_RECORD_LENGTH_MISMATCH:
+		return ("protocol");
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
+	case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_KEY_SHARE:
+		return ("cipher");
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		return ("certificate");
+	default:
+		return ("other");
+	}
+}
+
 SSL_CTX *
 tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
     char *err, size_t errlen)

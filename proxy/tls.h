@@ -36,6 +36,16 @@ void	 tls_errors(char *buf, size_t len);
 /* Log and empty the OpenSSL error queue, each line prefixed. */
 void	 tls_log_errors(const char *prefix);
 
+/*
+ * Why the TLS handshake that just failed on this thread failed, from the
+ * first error on OpenSSL's queue (left on it for tls_log_errors): one of
+ * "protocol" (not TLS, or a version we refuse), "cipher" (no shared
+ * cipher, group or signature algorithm), "certificate", "peer_alert" (the
+ * client sent an alert: it refused our certificate, or gave up), "eof"
+ * (no error: the peer closed or reset mid-handshake) or "other".
+ */
+const char *tls_fail_reason(void);
+
 /* Short names for logs: "TLSv1.3", "TLS_AES_128_GCM_SHA256". */
 const char *tls_version(const SSL *ssl);
 const char *tls_cipher(const SSL *ssl);

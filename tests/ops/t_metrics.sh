@@ -175,6 +175,8 @@ printf 'GET /open/held HTTP/1.1\r\nHost: a\r\n\r\n' | timeout 10 "$RAW" \
 hpid=$!
 sleep 0.8
 assert_eq "connections: one active while held" 1 "$(metric gridfront_connections_active)"
+assert_eq "connections: per-worker series add up to it" 1 \
+    "$(metric gridfront_worker_connections_active)"
 wait "$hpid"
 
 # ------------------------------------------------------------------ reload
