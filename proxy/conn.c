@@ -704,6 +704,11 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		    conn_clock(c))) {
 			auth_ident_put(c->ident);
 			c->ident = auth_ident_get(actx, c->ssl);
+			/* A refusal keeps no chain, so it cannot be checked
+			 * again under the new trust: answer, then close, and
+			 * the client's next connection is verified afresh. */
+			if (!auth_ident_fresh(actx, c->ident, conn_clock(c)))
+				x->req.keepalive = 0;
 		}
 		auth_decide(actx, c->ident, route,
 		    (const struct sockaddr *)&c->peer, &x->ad);
