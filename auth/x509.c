@@ -32,6 +32,7 @@
 
 #include "auth/auth.h"
 #include "auth/dn.h"
+#include "auth/namespaces.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
 
@@ -61,6 +62,7 @@ struct x509_trust {
 	X509_STORE	*store;
 	struct voms_trust *voms;
 	time_t		 crl_next_min;
+	struct namespaces_set *ns;	/* CA namespace policies, or NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -292,7 +294,15 @@ x509_trust_put(struct x509_trust *t)
 		return;
 	X509_STORE_free(t->store);
 	voms_trust_free(t->voms);
+	namespaces_free(t->ns);
 	free(t);
+}
+
+void
+x509_trust_set_namespaces(struct x509_trust *t, struct namespaces_set *ns)
+{
+	namespaces_free(t->ns);
+	t->ns = ns;
 }
 
 uint64_t
@@ -775,6 +785,11 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 	}
 	if (X509_check_ca(user) != 0) {
 		id->reason = x509_err_ca_user;
+		goto failed_verified;
+	}
+	/* CA namespaces: may each CA of the path sign what it signed? */
+	if (namespaces_check_chain(t->ns, verified, &id->detail) == -1) {
+		id->reason = namespaces_err_denied;
 		goto failed_verified;
 	}
 	if (nlegacy > 0)
