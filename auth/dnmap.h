@@ -53,6 +53,10 @@ struct dnmap_info {
 	char		 first_skip[256]; /* "record 7: ..." or "" */
 	size_t		 dropped_tokens; /* malformed role tokens dropped */
 	size_t		 dropped_roles;	/* roles dropped (bad name/value) */
+	size_t		 edge_space;	/* records with leading/trailing spaces
+					 * in DN or LOGIN (skipped, also in
+					 * skipped) or NAME (trimmed) */
+	char		 first_edge[160]; /* "record 3: DN has ..." or "" */
 };
 
 /* Largest users file accepted, in bytes: 256 MiB, written out as an int. */
@@ -71,6 +75,8 @@ struct dnmap_info {
  * ID, LOGIN, NAME or ROLES is missing or of the wrong type (DN, LOGIN, NAME
  * strings; ID an integer; ROLES an object of arrays), when DN does not
  * start with '/', DN or LOGIN is empty, any of them holds a control byte,
+ * DN or LOGIN starts or ends with a space (a NAME that does is trimmed;
+ * both counted in edge_space),
  * or its DN is already mapped to another LOGIN (the first record wins).
  * Other keys are ignored.  Records with the same LOGIN form one account
  * whose name and id come from its first record.
