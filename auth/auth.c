@@ -44,6 +44,7 @@
 #include "auth/auth.h"
 #include "auth/ban.h"
 #include "auth/dnmap.h"
+#include "auth/namespaces.h"
 #include "auth/sign.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
@@ -88,13 +89,59 @@ struct auth_snap {
 	struct ban	*ban;
 	unsigned char	*key;
 	size_t		 keylen;
+	size_t		 nfixed;	/* users: records with edge spaces;
+					 * ban: legacy-form DNs normalised */
+	char		 note[400];	/* a warning about them, or "" */
 };
 
-/* What stat() saw of a file or directory tree; equal means unchanged. */
+/*
+ * What stat() saw of a file or directory tree; equal means unchanged.
+ * known is cleared when loading what the signature describes failed, so
+ * the next check loads again even if nothing changed since (a failure may
+ * have been EMFILE or a directory missing for a moment).
+ */
 struct auth_sig {
 	int		 known;
 	uint64_t	 h;
+	uint64_t	 errh;		/* hash of the last load error */
 };
+
+/*
+ * Should the file(s) behind *cur be loaded now, with sig just taken?  Yes
+ * when sig differs, or when the last load of *cur failed.  Records sig;
+ * sets *retry when it is a retry of an unchanged failed load (the caller
+ * then uses auth_sig_failed() to stay quiet about a repeated error).
+ */
+static int
+auth_sig_due(struct auth_sig *cur, struct auth_sig sig, int *retry)
+{
+	uint64_t	 errh = cur->errh;
+
+	*retry = cur->known == 0 && cur->h == sig.h;
+	if (cur->known && cur->h == sig.h)
+		return (0);
+	*cur = sig;
+	cur->errh = *retry ? errh : 0;
+	return (1);
+}
+
+static uint64_t auth_fold_str(uint64_t, const char *);
+
+/*
+ * Record that loading what *cur describes failed with why: retry on the
+ * next check.  Returns 1 when the failure is news (log and count it), 0
+ * for the same error again on an unchanged file.
+ */
+static int
+auth_sig_failed(struct auth_sig *cur, int retry, const char *why)
+{
+	uint64_t	 errh = auth_fold_str(0xcbf29ce484222325ULL, why);
+	int		 news = !retry || errh != cur->errh;
+
+	cur->known = 0;
+	cur->errh = errh;
+	return (news);
+}
 
 struct auth_ctx {
 	/* Copied configuration. */
@@ -106,6 +153,8 @@ struct auth_ctx {
 	char		*method;
 	unsigned	 depth;
 	int		 legacy;
+	enum namespaces_mode ns_mode;	/* auth.namespaces */
+	int		 dn_any_order;	/* auth.dn_match: any_order */
 
 	/* The live objects; lock guards the pointers, refs keep them. */
 	pthread_mutex_t	 lock;
@@ -119,6 +168,7 @@ struct auth_ctx {
 	uint64_t	 key_gen;
 
 	struct auth_sig	 sig_trust, sig_users, sig_ban, sig_key;
+	char		 notes[900];	/* warnings of the first load */
 	struct x509_cache *cache;
 
 	/* Monotonic counters (atomic). */
@@ -329,6 +379,9 @@ auth_load_trust(struct auth_ctx *ctx, uint64_t gen, char *err, size_t errlen)
 	struct x509_trust_info info;
 	struct x509_trust *t;
 
+	struct namespaces_set *ns;
+	char		 why[256];
+
 	t = x509_trust_load(ctx->ca_path, ctx->vomsdir, ctx->depth, gen,
 	    &info, err, errlen);
 	if (t != NULL && info.nskipped > 0) {
@@ -337,6 +390,19 @@ auth_load_trust(struct auth_ctx *ctx, uint64_t gen, char *err, size_t errlen)
 		    info.first_skip);
 		x509_trust_put(t);
 		return (NULL);
+	}
+	/* CA namespace policies: a file that does not parse refuses the
+	 * snapshot, as a bad CRL does. */
+	if (t != NULL && ctx->ns_mode != NAMESPACES_IGNORE) {
+		why[0] = '\0';
+		if ((ns = namespaces_load(ctx->ca_path, ctx->ns_mode, NULL,
+		    why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "CA directory %s: namespace "
+			    "policy refused: %s", ctx->ca_path, why);
+			x509_trust_put(t);
+			return (NULL);
+		}
+		x509_trust_set_namespaces(t, ns);
 	}
 	return (t);
 }
@@ -355,6 +421,11 @@ auth_load_users(const char *path, uint64_t gen, char *err, size_t errlen)
 		free(s);
 		return (NULL);
 	}
+	s->nfixed = info.edge_space;
+	if (info.edge_space > 0)
+		snprintf(s->note, sizeof(s->note), "users file %.80s: %zu "
+		    "record(s) with leading or trailing spaces, first %.120s",
+		    path, info.edge_space, info.first_edge);
 	return (s);
 }
 
@@ -367,10 +438,17 @@ auth_load_ban(const char *path, uint64_t gen, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
+	size_t		 line = 0;
+
 	if ((s->ban = ban_load(path, err, errlen)) == NULL) {
 		free(s);
 		return (NULL);
 	}
+	if ((s->nfixed = ban_legacy(s->ban, &line)) > 0)
+		snprintf(s->note, sizeof(s->note), "ban list %.80s: %zu DN(s) "
+		    "in legacy X509_NAME_oneline form (\\xHH, bare '\\'), "
+		    "also banned in gridfront's form; first at line %zu",
+		    path, s->nfixed, line);
 	return (s);
 }
 
@@ -414,6 +492,10 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 	    "X509Cert");
 	ctx->depth = ac->verify_depth > 0 ? ac->verify_depth : 10;
 	ctx->legacy = ac->legacy_proxies;
+	ctx->ns_mode = ac->namespaces == CONF_NS_REQUIRE ? NAMESPACES_REQUIRE :
+	    ac->namespaces == CONF_NS_IGNORE ? NAMESPACES_IGNORE :
+	    NAMESPACES_ENFORCE;
+	ctx->dn_any_order = ac->dn_match == CONF_DN_ANY_ORDER;
 	if (ctx->method == NULL || (ac->ca_path != NULL && !ctx->ca_path) ||
 	    (ac->vomsdir != NULL && !ctx->vomsdir) ||
 	    (ac->users != NULL && !ctx->users) ||
@@ -447,6 +529,8 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 			snprintf(err, errlen, "users %s: %s", ctx->users, why);
 			goto fail;
 		}
+		auth_logf(ctx->notes, sizeof(ctx->notes), "%s",
+		    ctx->umap->note);
 	}
 	if (ctx->banned != NULL) {
 		ctx->sig_ban = auth_sig_file(ctx->banned);
@@ -457,6 +541,8 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 			    why);
 			goto fail;
 		}
+		auth_logf(ctx->notes, sizeof(ctx->notes), "%s",
+		    ctx->ban->note);
 	}
 	if (ctx->hmac_key != NULL) {
 		ctx->sig_key = auth_sig_file(ctx->hmac_key);
@@ -511,27 +597,27 @@ auth_swap_snap(struct auth_ctx *ctx, struct auth_snap **slot,
 int
 auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 {
-	struct auth_sig	 sig;
 	struct x509_trust *t, *old;
 	struct auth_snap *s;
 	uint64_t	 gen;
 	char		 why[512];
-	int		 bits = 0;
+	int		 bits = 0, retry;
 
 	if (log != NULL && loglen > 0)
 		log[0] = '\0';
 
 	/* Trust: CA dir, CRLs and vomsdir make one snapshot. */
-	sig = auth_sig_trust(ctx);
-	if (sig.h != ctx->sig_trust.h) {
-		ctx->sig_trust = sig;
+	if (auth_sig_due(&ctx->sig_trust, auth_sig_trust(ctx), &retry)) {
 		gen = ctx->trust_gen + 1;
 		why[0] = '\0';
 		if ((t = auth_load_trust(ctx, gen, why, sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_inc(&ctx->trust_reload_failures);
-			auth_logf(log, loglen, "trust store reload failed, "
-			    "keeping the previous one: %s", why);
+			if (auth_sig_failed(&ctx->sig_trust, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_inc(&ctx->trust_reload_failures);
+				auth_logf(log, loglen, "trust store reload "
+				    "failed, keeping the previous one (retried "
+				    "on every check): %s", why);
+			}
 		} else {
 			pthread_mutex_lock(&ctx->lock);
 			old = ctx->trust;
@@ -546,48 +632,63 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 			bits |= AUTH_RELOAD_TRUST;
 		}
 	}
-	if (ctx->users != NULL &&
-	    (sig = auth_sig_file(ctx->users)).h != ctx->sig_users.h) {
-		ctx->sig_users = sig;
+	if (ctx->users != NULL && auth_sig_due(&ctx->sig_users,
+	    auth_sig_file(ctx->users), &retry)) {
 		if ((s = auth_load_users(ctx->users, ctx->users_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_inc(&ctx->users_reload_failures);
-			auth_logf(log, loglen, "users file %s rejected, "
-			    "keeping the previous map: %s", ctx->users, why);
+			if (auth_sig_failed(&ctx->sig_users, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_inc(&ctx->users_reload_failures);
+				auth_logf(log, loglen, "users file %s "
+				    "rejected, keeping the previous map: %s",
+				    ctx->users, why);
+			}
 		} else {
+			if (s->note[0] != '\0')
+				auth_logf(log, loglen, "%s", s->note);
 			auth_swap_snap(ctx, &ctx->umap, &ctx->users_gen, s);
 			auth_inc(&ctx->users_reloads);
 			bits |= AUTH_RELOAD_USERS;
 		}
 	}
-	if (ctx->banned != NULL &&
-	    (sig = auth_sig_file(ctx->banned)).h != ctx->sig_ban.h) {
-		ctx->sig_ban = sig;
+	if (ctx->banned != NULL && auth_sig_due(&ctx->sig_ban,
+	    auth_sig_file(ctx->banned), &retry)) {
 		if ((s = auth_load_ban(ctx->banned, ctx->ban_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_logf(log, loglen, "ban list %s rejected, keeping "
-			    "the previous one: %s", ctx->banned, why);
+			if (auth_sig_failed(&ctx->sig_ban, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_logf(log, loglen, "ban list %s rejected, "
+				    "keeping the previous one: %s",
+				    ctx->banned, why);
+			}
 		} else {
+			if (s->note[0] != '\0')
+				auth_logf(log, loglen, "%s", s->note);
 			auth_swap_snap(ctx, &ctx->ban, &ctx->ban_gen, s);
 			bits |= AUTH_RELOAD_BANNED;
 		}
 	}
-	if (ctx->hmac_key != NULL &&
-	    (sig = auth_sig_file(ctx->hmac_key)).h != ctx->sig_key.h) {
-		ctx->sig_key = sig;
+	if (ctx->hmac_key != NULL && auth_sig_due(&ctx->sig_key,
+	    auth_sig_file(ctx->hmac_key), &retry)) {
 		if ((s = auth_load_key(ctx->hmac_key, ctx->key_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_logf(log, loglen, "HMAC key rejected, keeping the "
-			    "previous one: %s", why);
+			if (auth_sig_failed(&ctx->sig_key, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_logf(log, loglen, "HMAC key rejected, "
+				    "keeping the previous one: %s", why);
+			}
 		} else {
 			auth_swap_snap(ctx, &ctx->key, &ctx->key_gen, s);
 			bits |= AUTH_RELOAD_HMAC;
 		}
 	}
 	return (bits);
+}
+
+const char *
+auth_ctx_notes(const struct auth_ctx *ctx)
+{
+	return (ctx->notes);
 }
 
 void
@@ -598,8 +699,12 @@ auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
-	if (c->umap != NULL)
+	if (c->umap != NULL) {
 		users = dnmap_size(c->umap->map);
+		st->users_edge_space = c->umap->nfixed;
+	}
+	if (c->ban != NULL)
+		st->ban_legacy_dns = c->ban->nfixed;
 	st->ready = c->trust != NULL &&
 	    (c->hmac_key == NULL || c->key != NULL) &&
 	    (c->users == NULL || c->umap != NULL);
@@ -983,8 +1088,21 @@ auth_block_free_cb(void *p)
 }
 
 /*
+ * The CRIC record of a certificate DN: the exact DN, or with auth.dn_match
+ * any_order also the same RDNs in another order.  NULL when none.
+ */
+static const struct dnmap_user *
+auth_cric_lookup(const struct auth_ctx *ctx, const struct dnmap *m,
+    const char *dn)
+{
+	if (ctx->dn_any_order)
+		return (dnmap_lookup_unordered(m, dn));
+	return (dnmap_lookup(m, dn));
+}
+
+/*
  * Build the user-side outcome for id under the current users map, ban
- * list and key: the CRIC record (exact DN first, then order-insensitive),
+ * list and key: the CRIC record (exact DN; any order with dn_match: any_order),
  * the ban check by certificate DN, CRIC DN and login, and the signed
  * header block.  Returns a block with one reference, or NULL on OOM.
  */
@@ -1007,8 +1125,8 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 	b->ban_gen = bn != NULL ? bn->gen : 0;
 	b->key_gen = k != NULL ? k->gen : 0;
 
-	if (u != NULL && (usr = dnmap_lookup(u->map, id->user_dn)) == NULL)
-		usr = dnmap_lookup_unordered(u->map, id->user_dn);
+	if (u != NULL)
+		usr = auth_cric_lookup(ctx, u->map, id->user_dn);
 	b->registered = usr != NULL;
 	if (bn != NULL)
 		b->banned = ban_match(bn->ban, id->user_dn,
@@ -1485,12 +1603,14 @@ auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	bn = auth_snap_get(ctx->ban);
 	pthread_mutex_unlock(&ctx->lock);
 	v.have_users = u != NULL;
-	if (id->user_dn != NULL && u != NULL &&
-	    (v.usr = dnmap_lookup(u->map, id->user_dn)) == NULL)
-		v.usr = dnmap_lookup_unordered(u->map, id->user_dn);
+	if (id->user_dn != NULL && u != NULL)
+		v.usr = auth_cric_lookup(ctx, u->map, id->user_dn);
+	/* The same three checks as a request: certificate DN, login and
+	 * the CRIC DN, so the page never says "no" while requests get 403. */
 	if (id->user_dn != NULL && bn != NULL)
 		v.banned = ban_match(bn->ban, id->user_dn,
-		    v.usr != NULL ? v.usr->login : NULL);
+		    v.usr != NULL ? v.usr->login : NULL) ||
+		    (v.usr != NULL && ban_match(bn->ban, v.usr->dn, NULL));
 
 	if (json) {
 		if ((o = auth_trouble_json(&v)) != NULL) {

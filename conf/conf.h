@@ -40,6 +40,19 @@ enum conf_auth_mode {
 	CONF_AUTH_NONE		/* no identity headers at all */
 };
 
+/* auth.namespaces: how CA .namespaces/.signing_policy files apply. */
+enum conf_ns_mode {
+	CONF_NS_ENFORCE = 0,	/* check every CA that has a policy file */
+	CONF_NS_REQUIRE,	/* and refuse a CA without one */
+	CONF_NS_IGNORE		/* do not read them */
+};
+
+/* auth.dn_match: how a certificate DN finds its CRIC record. */
+enum conf_dn_match {
+	CONF_DN_EXACT = 0,	/* byte for byte */
+	CONF_DN_ANY_ORDER	/* or the same RDNs in another order */
+};
+
 enum conf_log_format {
 	CONF_LOG_TEXT = 0,
 	CONF_LOG_JSON
@@ -142,6 +155,8 @@ struct conf_auth {
 	char		*trouble_url;		/* shown in denials; default "/auth/trouble" */
 	unsigned	 reload_interval;	/* ms between file stat checks */
 	unsigned	 verify_cache_size;	/* verified-chain cache entries */
+	enum conf_ns_mode namespaces;		/* CA namespace policy files */
+	enum conf_dn_match dn_match;		/* CRIC DN lookup */
 };
 
 struct conf_admin {

@@ -513,6 +513,13 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		counter(out, "gridfront_verify_cache_misses_total",
 		    "Client chains verified in full.", "counter",
 		    ast.verify_cache_misses);
+		counter(out, "gridfront_cric_edge_space_records",
+		    "CRIC records in force with leading or trailing spaces "
+		    "(DN/LOGIN skipped, NAME trimmed).", "gauge",
+		    ast.users_edge_space);
+		counter(out, "gridfront_ban_legacy_dns",
+		    "Ban-list DNs in legacy X509_NAME_oneline form, also "
+		    "banned in gridfront's form.", "gauge", ast.ban_legacy_dns);
 	}
 	gen_put(g);
 	counter(out, "gridfront_access_log_dropped_total",

@@ -142,6 +142,8 @@ server_gen_new(struct conf *cf, struct authref *share, char *err,
 			g->auth = NULL;
 			goto fail;
 		}
+		if (auth_ctx_notes(g->auth->ctx)[0] != '\0')
+			log_warn("auth: %s", auth_ctx_notes(g->auth->ctx));
 	}
 	for (i = 0; i < cf->nlisteners; i++) {
 		if (!cf->listeners[i].tls)
