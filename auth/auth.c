@@ -347,6 +347,7 @@ auth_sig_trust(const struct auth_ctx *ctx)
 {
 	struct auth_sig	 s;
 
+	memset(&s, 0, sizeof(s));
 	s.known = 1;
 	s.h = auth_sig_path(0xcbf29ce484222325ULL, ctx->ca_path, 1);
 	if (ctx->vomsdir != NULL)
@@ -359,6 +360,7 @@ auth_sig_file(const char *path)
 {
 	struct auth_sig	 s;
 
+	memset(&s, 0, sizeof(s));
 	s.known = 1;
 	s.h = auth_sig_path(0xcbf29ce484222325ULL, path, 0);
 	return (s);

@@ -34,7 +34,7 @@
 const char namespaces_err_denied[] = "issuer CA is not allowed to sign this DN";
 
 /* Largest policy file read, in bytes (real ones are a few hundred). */
-#define NS_FILE_MAX	(1024 * 1024)
+#define NS_FILE_MAX	1048576
 /* Most tokens on one .namespaces rule line. */
 #define NS_TOKENS	6
 
