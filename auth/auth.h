@@ -124,10 +124,10 @@ void	 auth_ctx_free(struct auth_ctx *ctx);
  * A file that fails to load keeps the old data in force; its error is
  * written to log (one line per failure, may be truncated), and it is
  * loaded again on every later check until it loads, even when it does
- * not change (the failure may have been EMFILE); such a retry that fails
- * again is not logged or counted again.  Warnings about data that did
- * load (records with edge spaces, legacy-form ban DNs) go to log too.  Returns a
- * mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
+ * not change (the failure may have been EMFILE); a retry that fails the
+ * same way again is not logged or counted again.  Warnings about data
+ * that did load (records with edge spaces, legacy-form ban DNs) go to log
+ * too.  Returns a mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
  * proxy's main thread); readers in other threads see either the old or
  * the new data, never a mix.
  */

@@ -67,7 +67,8 @@ struct x509_trust;
  * certificates and every "<hash>.rN" file as CRLs (PEM, or DER for CRLs),
  * read now, once; other files (.info, .signing_policy, .namespaces ...)
  * are ignored here (auth.c reads the policy files with namespaces_load()
- * and attaches them with x509_trust_set_namespaces()).  The store verifies with CRL_CHECK | CRL_CHECK_ALL |
+ * and attaches them with x509_trust_set_namespaces()).  The store
+ * verifies with CRL_CHECK | CRL_CHECK_ALL |
  * ALLOW_PROXY_CERTS and the given depth, so a CA without a valid CRL fails
  * its users (fail closed).  A file that cannot be parsed is skipped and
  * counted in info (its CA's users then fail closed); loading fails only
@@ -137,8 +138,8 @@ struct x509_ident {
  * is refused unless legacy_proxies is set; then its signature and dates
  * are checked here and the rest of the chain by OpenSSL (no VOMS).
  * Status OK sets user_dn, fqans (or voms_error), proxy, chain, not_after;
- * FAILED sets reason (one of x509_err_*, or namespaces_err_denied), detail (OpenSSL's static text
- * or NULL) and chain (the presented one) and leaves user_dn NULL.  Both
+ * FAILED sets reason (one of x509_err_*, or namespaces_err_denied),
+ * detail (OpenSSL's static text, namespaces.c's, or NULL) and chain (the presented one) and leaves user_dn NULL.  Both
  * keep the presented chain (references, in presented) and its key, and
  * set cache_until: the earliest notAfter, CRL nextUpdate and VOMS AC end
  * (+ VOMS_SKEW); X509_VOMS_FAIL_SECS when an AC was refused;

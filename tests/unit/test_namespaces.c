@@ -6,8 +6,8 @@
  * parsed from text (wildcards, several patterns, DENY, SELF, continuation
  * lines, and malformed files refused with their line), a CA directory
  * loaded (a bad file refuses the set), and real chains of the test PKI
- * (PKI_DIR, else build/pki) checked in enforce and require mode, with .namespaces
- * winning over a .signing_policy that disagrees.
+ * (PKI_DIR, else build/pki) checked in enforce and require mode, with
+ * .namespaces winning over a .signing_policy that disagrees.
  */
 
 #include <sys/types.h>
@@ -97,7 +97,8 @@ test_namespaces__ns_wildcards_and_deny(void **state)
 	    "TO Issuer \"" CA "\" \\\n"
 	    "    PERMIT Subject \"/DC=org/DC=test/(OU=Users|OU=Hosts)/.*\"\n"
 	    "to issuer \"" CA "\" permit subject \"/DC=org/DC=other/CN=[a-z]+\"\n"
-	    "TO Issuer \"" CA "\" DENY Subject \"/DC=org/DC=test/OU=Users/CN=root\"\r\n"
+	    "TO Issuer \"" CA "\" DENY Subject "
+	    "\"/DC=org/DC=test/OU=Users/CN=root\"\r\n"
 	    "TO Issuer \"/DC=org/CN=Another CA\" PERMIT Subject \".*\"\n",
 	    err, sizeof(err));
 	assert_non_null(p);
