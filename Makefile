@@ -47,7 +47,7 @@ MAIN_OBJ	= $(BUILD)/proxy/main.o
 # Unit tests: one binary per module.  Each links only its own layer and the
 # layers below it, so the link line is the layering check.
 UNIT_CONF	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_conf*.c tests/unit/test_route*.c tests/unit/test_yaml*.c))
-UNIT_AUTH	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_sign*.c tests/unit/test_dn*.c tests/unit/test_ban*.c tests/unit/test_x509*.c tests/unit/test_voms*.c tests/unit/test_auth*.c tests/unit/test_proxycert*.c))
+UNIT_AUTH	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_sign*.c tests/unit/test_dn*.c tests/unit/test_ban*.c tests/unit/test_namespaces*.c tests/unit/test_x509*.c tests/unit/test_voms*.c tests/unit/test_auth*.c tests/unit/test_proxycert*.c))
 UNIT_HTTP	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_http*.c tests/unit/test_chunk*.c tests/unit/test_path*.c))
 UNIT_PROXY	= $(patsubst tests/unit/%.c,%,$(filter-out $(addprefix tests/unit/,$(addsuffix .c,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP))),$(wildcard tests/unit/test_*.c)))
 UNIT_BINS	= $(addprefix $(BUILD)/tests/,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP) $(UNIT_PROXY))

@@ -48,6 +48,7 @@
 #include "auth/auth.h"
 #include "auth/ban.h"
 #include "auth/dnmap.h"
+#include "auth/namespaces.h"
 #include "auth/sign.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
@@ -94,14 +95,60 @@ struct auth_snap {
 	unsigned char	*key;
 	size_t		 keylen;
 	size_t		 bad_utf8;	/* users: records refused, not UTF-8 */
-	char		*note;		/* users: what to warn about, or NULL */
+	char		*utf8note;	/* users: UTF-8 refusals, or NULL */
+	size_t		 nfixed;	/* users: records with edge spaces;
+					 * ban: legacy-form DNs normalised */
+	char		 note[400];	/* a warning about them, or "" */
 };
 
-/* What stat() saw of a file or directory tree; equal means unchanged. */
+/*
+ * What stat() saw of a file or directory tree; equal means unchanged.
+ * known is cleared when loading what the signature describes failed, so
+ * the next check loads again even if nothing changed since (a failure may
+ * have been EMFILE or a directory missing for a moment).
+ */
 struct auth_sig {
 	int		 known;
 	uint64_t	 h;
+	uint64_t	 errh;		/* hash of the last load error */
 };
+
+/*
+ * Should the file(s) behind *cur be loaded now, with sig just taken?  Yes
+ * when sig differs, or when the last load of *cur failed.  Records sig;
+ * sets *retry when it is a retry of an unchanged failed load (the caller
+ * then uses auth_sig_failed() to stay quiet about a repeated error).
+ */
+static int
+auth_sig_due(struct auth_sig *cur, struct auth_sig sig, int *retry)
+{
+	uint64_t	 errh = cur->errh;
+
+	*retry = cur->known == 0 && cur->h == sig.h;
+	if (cur->known && cur->h == sig.h)
+		return (0);
+	*cur = sig;
+	cur->errh = *retry ? errh : 0;
+	return (1);
+}
+
+static uint64_t auth_fold_str(uint64_t, const char *);
+
+/*
+ * Record that loading what *cur describes failed with why: retry on the
+ * next check.  Returns 1 when the failure is news (log and count it), 0
+ * for the same error again on an unchanged file.
+ */
+static int
+auth_sig_failed(struct auth_sig *cur, int retry, const char *why)
+{
+	uint64_t	 errh = auth_fold_str(0xcbf29ce484222325ULL, why);
+	int		 news = !retry || errh != cur->errh;
+
+	cur->known = 0;
+	cur->errh = errh;
+	return (news);
+}
 
 struct auth_ctx {
 	/* Copied configuration. */
@@ -114,6 +161,8 @@ struct auth_ctx {
 	unsigned	 depth;
 	int		 legacy;
 	size_t		 max_cert_list;
+	enum namespaces_mode ns_mode;	/* auth.namespaces */
+	int		 dn_any_order;	/* auth.dn_match: any_order */
 
 	/* The live objects; lock guards the pointers, refs keep them. */
 	pthread_mutex_t	 lock;
@@ -127,6 +176,7 @@ struct auth_ctx {
 	uint64_t	 key_gen;
 
 	struct auth_sig	 sig_trust, sig_users, sig_ban, sig_key;
+	char		 notes[900];	/* warnings of the first load */
 	struct x509_cache *cache;
 
 	/* Monotonic counters (atomic). */
@@ -182,7 +232,7 @@ auth_snap_put(struct auth_snap *s)
 	dnmap_free(s->map);
 	ban_free(s->ban);
 	sign_key_free(s->key, s->keylen);
-	free(s->note);
+	free(s->utf8note);
 	free(s);
 }
 
@@ -310,6 +360,7 @@ auth_sig_trust(const struct auth_ctx *ctx)
 {
 	struct auth_sig	 s;
 
+	memset(&s, 0, sizeof(s));
 	s.known = 1;
 	s.h = auth_sig_path(0xcbf29ce484222325ULL, ctx->ca_path, 1);
 	if (ctx->vomsdir != NULL)
@@ -322,6 +373,7 @@ auth_sig_file(const char *path)
 {
 	struct auth_sig	 s;
 
+	memset(&s, 0, sizeof(s));
 	s.known = 1;
 	s.h = auth_sig_path(0xcbf29ce484222325ULL, path, 0);
 	return (s);
@@ -342,6 +394,9 @@ auth_load_trust(struct auth_ctx *ctx, uint64_t gen, char *err, size_t errlen)
 	struct x509_trust_info info;
 	struct x509_trust *t;
 
+	struct namespaces_set *ns;
+	char		 why[256];
+
 	t = x509_trust_load(ctx->ca_path, ctx->vomsdir, ctx->depth, gen,
 	    &info, err, errlen);
 	if (t != NULL && info.nskipped > 0) {
@@ -350,6 +405,19 @@ auth_load_trust(struct auth_ctx *ctx, uint64_t gen, char *err, size_t errlen)
 		    info.first_skip);
 		x509_trust_put(t);
 		return (NULL);
+	}
+	/* CA namespace policies: a file that does not parse refuses the
+	 * snapshot, as a bad CRL does. */
+	if (t != NULL && ctx->ns_mode != NAMESPACES_IGNORE) {
+		why[0] = '\0';
+		if ((ns = namespaces_load(ctx->ca_path, ctx->ns_mode, NULL,
+		    why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "CA directory %s: namespace "
+			    "policy refused: %s", ctx->ca_path, why);
+			x509_trust_put(t);
+			return (NULL);
+		}
+		x509_trust_set_namespaces(t, ns);
 	}
 	return (t);
 }
@@ -370,10 +438,15 @@ auth_load_users(const char *path, uint64_t gen, char *err, size_t errlen)
 	}
 	/* A name or DN that is not UTF-8 costs its record: say so. */
 	s->bad_utf8 = info.bad_utf8;
-	if (info.bad_utf8 > 0 && asprintf(&s->note, "users file %s: %zu "
+	if (info.bad_utf8 > 0 && asprintf(&s->utf8note, "users file %s: %zu "
 	    "record(s) refused, DN, LOGIN or NAME not valid UTF-8 (first: "
 	    "%s)", path, info.bad_utf8, info.first_bad_utf8) == -1)
-		s->note = NULL;
+		s->utf8note = NULL;
+	s->nfixed = info.edge_space;
+	if (info.edge_space > 0)
+		snprintf(s->note, sizeof(s->note), "users file %.80s: %zu "
+		    "record(s) with leading or trailing spaces, first %.120s",
+		    path, info.edge_space, info.first_edge);
 	return (s);
 }
 
@@ -381,6 +454,7 @@ static struct auth_snap *
 auth_load_ban(const char *path, uint64_t gen, char *err, size_t errlen)
 {
 	struct auth_snap *s;
+	size_t		 line = 0;
 
 	if ((s = auth_snap_new(gen)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -390,6 +464,11 @@ auth_load_ban(const char *path, uint64_t gen, char *err, size_t errlen)
 		free(s);
 		return (NULL);
 	}
+	if ((s->nfixed = ban_legacy(s->ban, &line)) > 0)
+		snprintf(s->note, sizeof(s->note), "ban list %.80s: %zu DN(s) "
+		    "in legacy X509_NAME_oneline form (\\xHH, bare '\\'), "
+		    "also banned in gridfront's form; first at line %zu",
+		    path, s->nfixed, line);
 	return (s);
 }
 
@@ -434,6 +513,10 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 	ctx->depth = ac->verify_depth > 0 ? ac->verify_depth : 10;
 	ctx->legacy = ac->legacy_proxies;
 	ctx->max_cert_list = ac->max_cert_list;
+	ctx->ns_mode = ac->namespaces == CONF_NS_REQUIRE ? NAMESPACES_REQUIRE :
+	    ac->namespaces == CONF_NS_IGNORE ? NAMESPACES_IGNORE :
+	    NAMESPACES_ENFORCE;
+	ctx->dn_any_order = ac->dn_match == CONF_DN_ANY_ORDER;
 	if (ctx->method == NULL || (ac->ca_path != NULL && !ctx->ca_path) ||
 	    (ac->vomsdir != NULL && !ctx->vomsdir) ||
 	    (ac->users != NULL && !ctx->users) ||
@@ -468,6 +551,8 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 			snprintf(err, errlen, "users %s: %s", ctx->users, why);
 			goto fail;
 		}
+		auth_logf(ctx->notes, sizeof(ctx->notes), "%s",
+		    ctx->umap->note);
 	}
 	if (ctx->banned != NULL) {
 		ctx->sig_ban = auth_sig_file(ctx->banned);
@@ -478,6 +563,8 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 			    why);
 			goto fail;
 		}
+		auth_logf(ctx->notes, sizeof(ctx->notes), "%s",
+		    ctx->ban->note);
 	}
 	if (ctx->hmac_key != NULL) {
 		ctx->sig_key = auth_sig_file(ctx->hmac_key);
@@ -532,27 +619,27 @@ auth_swap_snap(struct auth_ctx *ctx, struct auth_snap **slot,
 int
 auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 {
-	struct auth_sig	 sig;
 	struct x509_trust *t, *old;
 	struct auth_snap *s;
 	uint64_t	 gen;
 	char		 why[512];
-	int		 bits = 0;
+	int		 bits = 0, retry;
 
 	if (log != NULL && loglen > 0)
 		log[0] = '\0';
 
 	/* Trust: CA dir, CRLs and vomsdir make one snapshot. */
-	sig = auth_sig_trust(ctx);
-	if (sig.h != ctx->sig_trust.h) {
-		ctx->sig_trust = sig;
+	if (auth_sig_due(&ctx->sig_trust, auth_sig_trust(ctx), &retry)) {
 		gen = ctx->trust_gen + 1;
 		why[0] = '\0';
 		if ((t = auth_load_trust(ctx, gen, why, sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_inc(&ctx->trust_reload_failures);
-			auth_logf(log, loglen, "trust store reload failed, "
-			    "keeping the previous one: %s", why);
+			if (auth_sig_failed(&ctx->sig_trust, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_inc(&ctx->trust_reload_failures);
+				auth_logf(log, loglen, "trust store reload "
+				    "failed, keeping the previous one (retried "
+				    "on every check): %s", why);
+			}
 		} else {
 			pthread_mutex_lock(&ctx->lock);
 			old = ctx->trust;
@@ -567,42 +654,51 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 			bits |= AUTH_RELOAD_TRUST;
 		}
 	}
-	if (ctx->users != NULL &&
-	    (sig = auth_sig_file(ctx->users)).h != ctx->sig_users.h) {
-		ctx->sig_users = sig;
+	if (ctx->users != NULL && auth_sig_due(&ctx->sig_users,
+	    auth_sig_file(ctx->users), &retry)) {
 		if ((s = auth_load_users(ctx->users, ctx->users_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_inc(&ctx->users_reload_failures);
-			auth_logf(log, loglen, "users file %s rejected, "
-			    "keeping the previous map: %s", ctx->users, why);
+			if (auth_sig_failed(&ctx->sig_users, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_inc(&ctx->users_reload_failures);
+				auth_logf(log, loglen, "users file %s "
+				    "rejected, keeping the previous map: %s",
+				    ctx->users, why);
+			}
 		} else {
+			if (s->note[0] != '\0')
+				auth_logf(log, loglen, "%s", s->note);
 			auth_swap_snap(ctx, &ctx->umap, &ctx->users_gen, s);
 			auth_inc(&ctx->users_reloads);
 			bits |= AUTH_RELOAD_USERS;
 		}
 	}
-	if (ctx->banned != NULL &&
-	    (sig = auth_sig_file(ctx->banned)).h != ctx->sig_ban.h) {
-		ctx->sig_ban = sig;
+	if (ctx->banned != NULL && auth_sig_due(&ctx->sig_ban,
+	    auth_sig_file(ctx->banned), &retry)) {
 		if ((s = auth_load_ban(ctx->banned, ctx->ban_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_logf(log, loglen, "ban list %s rejected, keeping "
-			    "the previous one: %s", ctx->banned, why);
+			if (auth_sig_failed(&ctx->sig_ban, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_logf(log, loglen, "ban list %s rejected, "
+				    "keeping the previous one: %s",
+				    ctx->banned, why);
+			}
 		} else {
+			if (s->note[0] != '\0')
+				auth_logf(log, loglen, "%s", s->note);
 			auth_swap_snap(ctx, &ctx->ban, &ctx->ban_gen, s);
 			bits |= AUTH_RELOAD_BANNED;
 		}
 	}
-	if (ctx->hmac_key != NULL &&
-	    (sig = auth_sig_file(ctx->hmac_key)).h != ctx->sig_key.h) {
-		ctx->sig_key = sig;
+	if (ctx->hmac_key != NULL && auth_sig_due(&ctx->sig_key,
+	    auth_sig_file(ctx->hmac_key), &retry)) {
 		if ((s = auth_load_key(ctx->hmac_key, ctx->key_gen + 1, why,
 		    sizeof(why))) == NULL) {
-			bits |= AUTH_RELOAD_FAILED;
-			auth_logf(log, loglen, "HMAC key rejected, keeping the "
-			    "previous one: %s", why);
+			if (auth_sig_failed(&ctx->sig_key, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_logf(log, loglen, "HMAC key rejected, "
+				    "keeping the previous one: %s", why);
+			}
 		} else {
 			auth_swap_snap(ctx, &ctx->key, &ctx->key_gen, s);
 			bits |= AUTH_RELOAD_HMAC;
@@ -619,12 +715,18 @@ auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len)
 	if (len > 0)
 		buf[0] = '\0';
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->umap != NULL && ctx->umap->note != NULL && len > 0) {
-		snprintf(buf, len, "%s", ctx->umap->note);
+	if (ctx->umap != NULL && ctx->umap->utf8note != NULL && len > 0) {
+		snprintf(buf, len, "%s", ctx->umap->utf8note);
 		n = strlen(buf);
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return (n);
+}
+
+const char *
+auth_ctx_notes(const struct auth_ctx *ctx)
+{
+	return (ctx->notes);
 }
 
 void
@@ -638,7 +740,10 @@ auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st)
 	if (c->umap != NULL) {
 		users = dnmap_size(c->umap->map);
 		st->users_bad_utf8 = c->umap->bad_utf8;
+		st->users_edge_space = c->umap->nfixed;
 	}
+	if (c->ban != NULL)
+		st->ban_legacy_dns = c->ban->nfixed;
 	st->ready = c->trust != NULL &&
 	    (c->hmac_key == NULL || c->key != NULL) &&
 	    (c->users == NULL || c->umap != NULL);
@@ -1062,8 +1167,21 @@ auth_block_free_cb(void *p)
 }
 
 /*
+ * The CRIC record of a certificate DN: the exact DN, or with auth.dn_match
+ * any_order also the same RDNs in another order.  NULL when none.
+ */
+static const struct dnmap_user *
+auth_cric_lookup(const struct auth_ctx *ctx, const struct dnmap *m,
+    const char *dn)
+{
+	if (ctx->dn_any_order)
+		return (dnmap_lookup_unordered(m, dn));
+	return (dnmap_lookup(m, dn));
+}
+
+/*
  * Build the user-side outcome for id under the current users map, ban
- * list and key: the CRIC record (exact DN first, then order-insensitive),
+ * list and key: the CRIC record (exact DN; any order with dn_match: any_order),
  * the ban check by certificate DN, CRIC DN and login, and the signed
  * header block.  Returns a block with one reference, or NULL on OOM.
  */
@@ -1087,8 +1205,8 @@ auth_block_build(struct auth_ctx *ctx, const struct auth_ident *id)
 	b->ban_gen = bn != NULL ? bn->gen : 0;
 	b->key_gen = k != NULL ? k->gen : 0;
 
-	if (u != NULL && (usr = dnmap_lookup(u->map, id->user_dn)) == NULL)
-		usr = dnmap_lookup_unordered(u->map, id->user_dn);
+	if (u != NULL)
+		usr = auth_cric_lookup(ctx, u->map, id->user_dn);
 	b->registered = usr != NULL;
 	if (bn != NULL)
 		b->banned = ban_match(bn->ban, id->user_dn,
@@ -1672,12 +1790,14 @@ auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	bn = auth_snap_get(ctx->ban);
 	pthread_mutex_unlock(&ctx->lock);
 	v.have_users = u != NULL;
-	if (id->user_dn != NULL && u != NULL &&
-	    (v.usr = dnmap_lookup(u->map, id->user_dn)) == NULL)
-		v.usr = dnmap_lookup_unordered(u->map, id->user_dn);
+	if (id->user_dn != NULL && u != NULL)
+		v.usr = auth_cric_lookup(ctx, u->map, id->user_dn);
+	/* The same three checks as a request: certificate DN, login and
+	 * the CRIC DN, so the page never says "no" while requests get 403. */
 	if (id->user_dn != NULL && bn != NULL)
 		v.banned = ban_match(bn->ban, id->user_dn,
-		    v.usr != NULL ? v.usr->login : NULL);
+		    v.usr != NULL ? v.usr->login : NULL) ||
+		    (v.usr != NULL && ban_match(bn->ban, v.usr->dn, NULL));
 
 	if (json) {
 		if ((o = auth_trouble_json(&v)) != NULL) {

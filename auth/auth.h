@@ -126,8 +126,12 @@ void	 auth_ctx_free(struct auth_ctx *ctx);
 /*
  * Check the files behind ctx (stat, cheap) and reload those that changed.
  * A file that fails to load keeps the old data in force; its error is
- * written to log (one line per failure, may be truncated).  Returns a
- * mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
+ * written to log (one line per failure, may be truncated), and it is
+ * loaded again on every later check until it loads, even when it does
+ * not change (the failure may have been EMFILE); a retry that fails the
+ * same way again is not logged or counted again.  Warnings about data
+ * that did load (records with edge spaces, legacy-form ban DNs) go to log
+ * too.  Returns a mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
  * proxy's main thread); readers in other threads see either the old or
  * the new data, never a mix.
  */
@@ -221,6 +225,13 @@ char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
  */
 size_t	 auth_ctx_users_note(struct auth_ctx *ctx, char *buf, size_t len);
 
+
+/*
+ * Warnings of the load done by auth_ctx_new() (records with edge spaces,
+ * legacy-form ban DNs), newline-separated, or "".  Owned by ctx.
+ */
+const char *auth_ctx_notes(const struct auth_ctx *ctx);
+
 /* Counters for metrics; monotonic, read without locks. */
 struct auth_stats {
 	uint64_t	 users;			/* entries in the current map */
@@ -236,6 +247,9 @@ struct auth_stats {
 	uint64_t	 verify_cache_bytes;	/* now (gauge), estimate */
 	uint64_t	 chains_too_long;	/* refused before verification */
 	int		 ready;		/* trust, key and users all loaded */
+	uint64_t	 users_edge_space;	/* CRIC records in force with
+						 * leading/trailing spaces */
+	uint64_t	 ban_legacy_dns;	/* ban DNs in legacy form */
 };
 void	 auth_ctx_stats(const struct auth_ctx *ctx, struct auth_stats *st);
 

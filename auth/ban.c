@@ -33,6 +33,8 @@ struct ban_set {
 struct ban {
 	struct ban_set	 dns;
 	struct ban_set	 logins;
+	size_t		 nlegacy;	/* DNs normalised from legacy form */
+	size_t		 legacy_line;	/* line of the first one */
 };
 
 static int
@@ -99,6 +101,91 @@ ban_set_free(struct ban_set *s)
 	s->n = s->cap = 0;
 }
 
+static int
+ban_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/* Is s (NUL-terminated) well-formed UTF-8? */
+static int
+ban_utf8_ok(const unsigned char *s)
+{
+	size_t		 n, i;
+	unsigned	 c;
+
+	while (*s != '\0') {
+		c = *s;
+		if (c < 0x80)
+			n = 0;
+		else if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return (0);
+		for (i = 1; i <= n; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return (0);
+		s += n + 1;
+	}
+	return (1);
+}
+
+/*
+ * A DN written the way OpenSSL's X509_NAME_oneline() writes it can never
+ * equal gridfront's formatter (dn.h): non-ASCII comes as "\xHH" per byte
+ * and a backslash in a value is left bare.  Rewrite those two into
+ * gridfront's form (raw UTF-8, "\\").  Returns a new string when dn had
+ * either (and the result is valid UTF-8), else NULL (also on OOM).  A '/'
+ * inside a value cannot be told from an RDN boundary and stays as is.
+ */
+static char *
+ban_normalise(const char *dn)
+{
+	char		*out, *o;
+	const char	*p;
+	int		 hi, lo, changed = 0;
+
+	if ((out = malloc(strlen(dn) * 2 + 1)) == NULL)
+		return (NULL);
+	for (p = dn, o = out; *p != '\0'; p++) {
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		if (p[1] == 'x' && (hi = ban_hex(p[2])) >= 0 &&
+		    (lo = ban_hex(p[3])) >= 0 && hi >= 8) {
+			*o++ = (char)(hi * 16 + lo);
+			p += 3;
+			changed = 1;
+		} else if (p[1] == '\\' || p[1] == '/' || p[1] == '+' ||
+		    p[1] == 'x') {
+			/* Already one of gridfront's escapes. */
+			*o++ = *p++;
+			*o++ = *p;
+		} else {
+			*o++ = '\\';
+			*o++ = '\\';
+			changed = 1;
+		}
+	}
+	*o = '\0';
+	if (!changed || !ban_utf8_ok((unsigned char *)out)) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
 /*
  * Parse one line (NUL-terminated, newline removed) into b.  Returns 0, or
  * -1 with "path:lineno: reason" in err.
@@ -109,7 +196,7 @@ ban_line(struct ban *b, char *line, const char *path, size_t lineno,
 {
 	struct ban_set	*set;
 	const char	*what;
-	char		*p = line, *end;
+	char		*p = line, *end, *norm;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -154,6 +241,18 @@ ban_line(struct ban *b, char *line, const char *path, size_t lineno,
 	if (ban_add(set, p) == -1) {
 		snprintf(err, errlen, "%s:%zu: out of memory", path, lineno);
 		return (-1);
+	}
+	/* A legacy-form DN is banned in gridfront's form as well. */
+	if (set == &b->dns && (norm = ban_normalise(p)) != NULL) {
+		if (b->nlegacy++ == 0)
+			b->legacy_line = lineno;
+		if (ban_add(set, norm) == -1) {
+			free(norm);
+			snprintf(err, errlen, "%s:%zu: out of memory", path,
+			    lineno);
+			return (-1);
+		}
+		free(norm);
 	}
 	return (0);
 }
@@ -234,6 +333,17 @@ ban_match(const struct ban *b, const char *dn, const char *login)
 	if (b == NULL)
 		return (0);
 	return (ban_has(&b->dns, dn) || ban_has(&b->logins, login));
+}
+
+/* Legacy-form DNs normalised at load; see ban.h. */
+size_t
+ban_legacy(const struct ban *b, size_t *first_line)
+{
+	if (b == NULL)
+		return (0);
+	if (first_line != NULL)
+		*first_line = b->legacy_line;
+	return (b->nlegacy);
 }
 
 /* Number of distinct entries; see ban.h. */

@@ -34,6 +34,15 @@ struct ban	*ban_load(const char *path, char *err, size_t errlen);
  */
 int	 ban_match(const struct ban *b, const char *dn, const char *login);
 
+/*
+ * DN entries written in the legacy X509_NAME_oneline() form ("\xHH" bytes
+ * of non-ASCII text, bare backslashes), which gridfront's DN formatter
+ * never produces: ban_load() also bans each in gridfront's form, so the
+ * ban bites.  Returns how many there were and the line of the first in
+ * *first_line (may be NULL), for a warning.  b NULL: 0.
+ */
+size_t	 ban_legacy(const struct ban *b, size_t *first_line);
+
 /* Number of entries (dn and login lines, duplicates counted once). */
 size_t	 ban_size(const struct ban *b);
 

@@ -651,6 +651,46 @@ dnmap_skip(struct dnmap_info *in, size_t recno, const char *field,
 }
 
 /*
+ * Leading or trailing spaces (issue 17).  Backends trim header values
+ * (RFC 9110), so a signed DN or LOGIN with an edge space never verifies
+ * there: such a record is skipped (trimming could make it some other
+ * account's key).  NAME is only shown, so its spaces are trimmed instead:
+ * *name and *namelen give the trimmed NAME.  Counted in edge_space, the
+ * first described in first_edge.  Returns 0 (keep) or -1 (skip).
+ */
+static int
+dnmap_edge_space(const char *const s[3], size_t recno, const char **name,
+    size_t *namelen, struct dnmap_info *in)
+{
+	static const char *const fields[] = { "DN", "LOGIN", "NAME" };
+	size_t		 i, len;
+	int		 bad = -1;
+
+	for (i = 0; i < 3 && bad == -1; i++) {
+		len = strlen(s[i]);
+		if (len > 0 && (s[i][0] == ' ' || s[i][len - 1] == ' '))
+			bad = (int)i;
+	}
+	*name = s[2];
+	*namelen = strlen(s[2]);
+	if (bad == -1)
+		return (0);
+	if (in->edge_space++ == 0)
+		snprintf(in->first_edge, sizeof(in->first_edge),
+		    "record %zu: %s has leading or trailing spaces (%s)", recno,
+		    fields[bad], bad == 2 ? "trimmed" : "record skipped");
+	if (bad != 2)
+		return (-1);
+	while (**name == ' ') {
+		(*name)++;
+		(*namelen)--;
+	}
+	while (*namelen > 0 && (*name)[*namelen - 1] == ' ')
+		(*namelen)--;
+	return (0);
+}
+
+/*
  * Add one record.  Returns 0 (added or skipped) or -1 on out-of-memory.
  * recno is 1-based, for messages.
  */
@@ -659,11 +699,11 @@ dnmap_add_record(struct dnmap *m, struct dnmap_tab *logins, json_t *rec,
     size_t recno, struct dnmap_info *in)
 {
 	static const char *const fields[] = { "DN", "LOGIN", "NAME" };
-	const char		*s[3], *why = NULL;
+	const char		*s[3], *why = NULL, *name;
 	json_t			*id, *roles;
 	struct dnmap_acct	*a;
 	struct dnmap_ent	*e;
-	size_t			 i, pos, lpos, dnlen;
+	size_t			 i, pos, lpos, dnlen, namelen;
 
 	if (!json_is_object(rec)) {
 		dnmap_skip(in, recno, NULL, "is not a JSON object");
@@ -675,6 +715,11 @@ dnmap_add_record(struct dnmap *m, struct dnmap_tab *logins, json_t *rec,
 			dnmap_skip(in, recno, fields[i], why);
 			return (0);
 		}
+	}
+	if (dnmap_edge_space(s, recno, &name, &namelen, in) == -1) {
+		dnmap_skip(in, recno, NULL, "leading or trailing spaces in DN "
+		    "or LOGIN");
+		return (0);
 	}
 	if (s[0][0] != '/') {
 		dnmap_skip(in, recno, "DN", "does not start with '/'");
@@ -731,7 +776,7 @@ dnmap_add_record(struct dnmap *m, struct dnmap_tab *logins, json_t *rec,
 		memset(a, 0, sizeof(*a));
 		a->id = json_integer_value(id);
 		if ((a->login = strdup(s[1])) == NULL ||
-		    (a->name = strdup(s[2])) == NULL) {
+		    (a->name = strndup(name, namelen)) == NULL) {
 			free(a->login);
 			free(a->name);
 			return (-1);

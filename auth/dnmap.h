@@ -56,6 +56,10 @@ struct dnmap_info {
 	size_t		 bad_utf8;	/* records skipped: DN, LOGIN or NAME
 					 * not valid UTF-8 (also in skipped) */
 	char		 first_bad_utf8[256]; /* "record 3: NAME ..." or "" */
+	size_t		 edge_space;	/* records with leading/trailing spaces
+					 * in DN or LOGIN (skipped, also in
+					 * skipped) or NAME (trimmed) */
+	char		 first_edge[160]; /* "record 3: DN has ..." or "" */
 };
 
 /* Largest users file accepted, in bytes: 256 MiB, written out as an int. */
@@ -74,6 +78,8 @@ struct dnmap_info {
  * ID, LOGIN, NAME or ROLES is missing or of the wrong type (DN, LOGIN, NAME
  * strings; ID an integer; ROLES an object of arrays), when DN does not
  * start with '/', DN or LOGIN is empty, any of them holds a control byte,
+ * DN or LOGIN starts or ends with a space (a NAME that does is trimmed;
+ * both counted in edge_space),
  * or its DN is already mapped to another LOGIN (the first record wins).
  * A record whose DN, LOGIN or NAME is not valid UTF-8 is skipped too and
  * also counted in info->bad_utf8: a byte sequence that is not UTF-8 inside

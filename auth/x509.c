@@ -32,6 +32,7 @@
 
 #include "auth/auth.h"
 #include "auth/dn.h"
+#include "auth/namespaces.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
 #include "base/lit.h"
@@ -64,6 +65,7 @@ struct x509_trust {
 	unsigned	 depth;
 	X509_STORE	*store;
 	struct voms_trust *voms;
+	struct namespaces_set *ns;	/* CA namespace policies, or NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -295,7 +297,15 @@ x509_trust_put(struct x509_trust *t)
 		return;
 	X509_STORE_free(t->store);
 	voms_trust_free(t->voms);
+	namespaces_free(t->ns);
 	free(t);
+}
+
+void
+x509_trust_set_namespaces(struct x509_trust *t, struct namespaces_set *ns)
+{
+	namespaces_free(t->ns);
+	t->ns = ns;
 }
 
 uint64_t
@@ -880,6 +890,11 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 	}
 	if (X509_check_ca(user) != 0) {
 		id->reason = x509_err_ca_user;
+		goto failed_verified;
+	}
+	/* CA namespaces: may each CA of the path sign what it signed? */
+	if (namespaces_check_chain(t->ns, verified, &id->detail) == -1) {
+		id->reason = namespaces_err_denied;
 		goto failed_verified;
 	}
 	if (nlegacy > 0)

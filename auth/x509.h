@@ -72,7 +72,9 @@ struct x509_trust;
  * Load a trust snapshot: every "<hash>.N" file of ca_path as CA
  * certificates and every "<hash>.rN" file as CRLs (PEM, or DER for CRLs),
  * read now, once; other files (.info, .signing_policy, .namespaces ...)
- * are ignored.  The store verifies with CRL_CHECK | CRL_CHECK_ALL |
+ * are ignored here (auth.c reads the policy files with namespaces_load()
+ * and attaches them with x509_trust_set_namespaces()).  The store
+ * verifies with CRL_CHECK | CRL_CHECK_ALL |
  * ALLOW_PROXY_CERTS and the given depth, so a CA without a valid CRL fails
  * its users (fail closed).  A file that cannot be parsed is skipped and
  * counted in info (its CA's users then fail closed); loading fails only
@@ -86,6 +88,16 @@ struct x509_trust;
 struct x509_trust *x509_trust_load(const char *ca_path, const char *vomsdir,
 		    unsigned depth, uint64_t gen, struct x509_trust_info *info,
 		    char *err, size_t errlen);
+
+struct namespaces_set;
+
+/*
+ * Give t the CA namespace policies ns (ownership passes; NULL: none), which
+ * x509_verify() then applies to every CA-issued certificate of a chain.
+ * Only before t is shared: a snapshot is immutable once published.
+ */
+void	 x509_trust_set_namespaces(struct x509_trust *t,
+	    struct namespaces_set *ns);
 
 /* Take another reference to t (returned); thread-safe. */
 struct x509_trust *x509_trust_get(struct x509_trust *t);
@@ -142,8 +154,9 @@ int	 x509_chain_too_long(const struct x509_trust *t, X509 *leaf,
  * is refused unless legacy_proxies is set; then its signature and dates
  * are checked here and the rest of the chain by OpenSSL (no VOMS).
  * Status OK sets user_dn, fqans (or voms_error), proxy, chain, not_after;
- * FAILED sets reason (one of x509_err_*), detail (OpenSSL's static text
- * or NULL) and chain (the presented one) and leaves user_dn NULL.  Both
+ * FAILED sets reason (one of x509_err_*, or namespaces_err_denied),
+ * detail (OpenSSL's static text, namespaces.c's, or NULL) and chain (the
+ * presented one) and leaves user_dn NULL.  Both
  * keep the chain key; only OK keeps the presented chain (references, in
  * presented).  OK sets valid_until, the earliest of the chain's
  * notAfter, the nextUpdate of the CRLs of the chain's issuers and, when

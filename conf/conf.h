@@ -46,6 +46,19 @@ enum conf_sign_as {
 	CONF_SIGN_PY3_LATIN1	/* as a Python 3 WSGI verifier rebuilds them */
 };
 
+/* auth.namespaces: how CA .namespaces/.signing_policy files apply. */
+enum conf_ns_mode {
+	CONF_NS_ENFORCE = 0,	/* check every CA that has a policy file */
+	CONF_NS_REQUIRE,	/* and refuse a CA without one */
+	CONF_NS_IGNORE		/* do not read them */
+};
+
+/* auth.dn_match: how a certificate DN finds its CRIC record. */
+enum conf_dn_match {
+	CONF_DN_EXACT = 0,	/* byte for byte */
+	CONF_DN_ANY_ORDER	/* or the same RDNs in another order */
+};
+
 enum conf_log_format {
 	CONF_LOG_TEXT = 0,
 	CONF_LOG_JSON
@@ -153,6 +166,8 @@ struct conf_auth {
 	unsigned	 verify_cache_size;	/* verified-chain cache entries */
 	size_t		 verify_cache_bytes;	/* and their bytes (estimate) */
 	size_t		 max_cert_list;		/* client certificate list bytes */
+	enum conf_ns_mode namespaces;		/* CA namespace policy files */
+	enum conf_dn_match dn_match;		/* CRIC DN lookup */
 };
 
 struct conf_admin {

@@ -88,6 +88,10 @@ static const char *const scope_names[] = {
 static const char *const auth_choices[] = { "cert", "optional", "none",
 	NULL };
 static const char *const format_choices[] = { "text", "json", NULL };
+static const char *const ns_choices[] = { "enforce", "require", "ignore",
+	NULL };
+static const char *const dn_match_choices[] = { "exact", "any_order",
+	NULL };
 static const char *const level_choices[] = { "error", "warn", "info",
 	"debug", NULL };
 static const char *const sign_as_choices[] = { "bytes", "py3-latin1",
@@ -353,6 +357,18 @@ static const struct keys_row keys_table[] = {
 	R_SIZE(KEYS_SCOPE_AUTH, struct conf_auth, max_cert_list, 4 * KIB,
 	    16 * MIB, "64k", "Largest client certificate list accepted in "
 	    "a handshake."),
+	{ .name = "namespaces", .scope = KEYS_SCOPE_AUTH,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_CHOICE,
+	  SLOT(struct conf_auth, namespaces), .choices = ns_choices,
+	  .def = "enforce",
+	  .desc = "CA .namespaces/.signing_policy files: enforce them, "
+	  "require one for every CA, or ignore them." },
+	{ .name = "dn_match", .scope = KEYS_SCOPE_AUTH,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_CHOICE,
+	  SLOT(struct conf_auth, dn_match), .choices = dn_match_choices,
+	  .def = "exact",
+	  .desc = "CRIC DN lookup: exact, or any_order (the same RDNs in "
+	  "another order also match)." },
 
 	/* admin: {...} */
 	{ .name = "address", .scope = KEYS_SCOPE_ADMIN,
@@ -479,6 +495,9 @@ keys_err(struct keys_ctx *ctx, const struct yaml_node *n, const char *fmt,
 
 static const char auth_none_pointless[] =
     "has no effect with 'auth: none'; remove it or change auth";
+static const char auth_optional_fqan[] =
+    "cannot be enforced with 'auth: optional': a client without a "
+    "certificate gets through; use 'auth: cert'";
 
 /*
  * Report msg at the value of key in the mapping map, with key appended to
@@ -1648,6 +1667,13 @@ fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (r->auth == CONF_AUTH_NONE &&
 		    r->sign_as != CONF_SIGN_BYTES) {
 			err_at_key(ctx, item, "sign_as", auth_none_pointless);
+			ret = -1;
+		}
+		/* On an optional route a client without a certificate is let
+		 * through, so a required role would stop only those with one. */
+		if (r->auth == CONF_AUTH_OPTIONAL && r->nrequire_fqan > 0) {
+			err_at_key(ctx, item, "require_fqan",
+			    auth_optional_fqan);
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);

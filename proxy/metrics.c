@@ -556,6 +556,13 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		counter(out, "gridfront_client_chains_too_long_total",
 		    "Client chains refused unverified: longer than "
 		    "verify_depth + 1.", "counter", ast.chains_too_long);
+		counter(out, "gridfront_cric_edge_space_records",
+		    "CRIC records in force with leading or trailing spaces "
+		    "(DN/LOGIN skipped, NAME trimmed).", "gauge",
+		    ast.users_edge_space);
+		counter(out, "gridfront_ban_legacy_dns",
+		    "Ban-list DNs in legacy X509_NAME_oneline form, also "
+		    "banned in gridfront's form.", "gauge", ast.ban_legacy_dns);
 	}
 	gen_put(g);
 	expiry_render(out, time(NULL));

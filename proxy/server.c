@@ -132,6 +132,22 @@ server_users_note(struct auth_ctx *ctx)
 		log_warn("%s", note);
 }
 
+/* Warnings of the first auth load, one log line each. */
+static void
+server_log_notes(const char *notes)
+{
+	const char	*nl;
+
+	while (*notes != '\0') {
+		nl = strchr(notes, '\n');
+		log_warn("auth: %.*s", nl != NULL ? (int)(nl - notes) :
+		    (int)strlen(notes), notes);
+		if (nl == NULL)
+			break;
+		notes = nl + 1;
+	}
+}
+
 struct gen *
 server_gen_new(struct conf *cf, struct authref *share, char *err,
     size_t errlen)
@@ -155,6 +171,7 @@ server_gen_new(struct conf *cf, struct authref *share, char *err,
 			goto fail;
 		}
 		server_users_note(g->auth->ctx);
+		server_log_notes(auth_ctx_notes(g->auth->ctx));
 	}
 	for (i = 0; i < cf->nlisteners; i++) {
 		if (!cf->listeners[i].tls)

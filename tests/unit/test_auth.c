@@ -13,6 +13,7 @@
  * Every test works on a private copy of the mutable files.
  */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -1051,6 +1052,9 @@ test_auth__users_reload(void **state)
 	struct auth_decision d;
 	struct auth_ident *alice;
 	struct auth_stats st;
+	struct conf_auth ac;
+	struct auth_ctx	*a2;
+	const char	*why;
 	char		*json, log[512], *dn = expected_dn("alice");
 	char		 buf[4096];
 	size_t		 len;
@@ -1071,14 +1075,18 @@ test_auth__users_reload(void **state)
 	auth_ctx_stats(f->auth, &st);
 	assert_int_equal(st.users_reload_failures, 1);
 	assert_true(st.ready);
-	/* Refused once; not again until the file changes once more. */
+	/* Refused once; retried on each check while it stays bad, but not
+	 * logged or counted again. */
 	assert_int_equal(auth_ctx_refresh(f->auth, log, sizeof(log)), 0);
+	auth_ctx_stats(f->auth, &st);
+	assert_int_equal(st.users_reload_failures, 1);
 	free(json);
 
 	/*
 	 * A new map where alice's DN is written in another order and her
-	 * login changed: the order-insensitive match finds her and the
-	 * header carries CRIC's own DN string.
+	 * login changed: with auth.dn_match exact (the default) she is not
+	 * found; with any_order she is, and the header carries CRIC's own DN
+	 * string.
 	 */
 	n = snprintf(buf, sizeof(buf), "[{\"DN\": \"/CN=Alice Tester/"
 	    "CN=100001/CN=alice/OU=Users/OU=Organic Units/DC=cern/DC=ch\", "
@@ -1087,13 +1095,19 @@ test_auth__users_reload(void **state)
 	write_file(f->users, buf, (size_t)n, 0644);
 	assert_int_equal(auth_ctx_refresh(f->auth, log, sizeof(log)),
 	    AUTH_RELOAD_USERS);
-	assert_int_equal(auth_decide(f->auth, alice, &cert, localhost(), &d),
+	assert_int_equal(decide(f, alice, &cert, &why), AUTH_DENY);
+	assert_string_equal(why, "not registered in CRIC");
+	ac = f->ac;
+	ac.dn_match = CONF_DN_ANY_ORDER;
+	assert_non_null(a2 = auth_ctx_new(&ac, log, sizeof(log)));
+	assert_int_equal(auth_decide(a2, alice, &cert, localhost(), &d),
 	    AUTH_OK);
 	assert_string_equal(d.login, "alice2");
 	assert_non_null(strstr(d.hdrs, "cms-authn-dn: /CN=Alice Tester/"
 	    "CN=100001/CN=alice/OU=Users/OU=Organic Units/DC=cern/DC=ch\r\n"));
 	assert_null(strstr(d.hdrs, dn));
 	auth_decision_release(&d);
+	auth_ctx_free(a2);
 	auth_ctx_stats(f->auth, &st);
 	assert_int_equal(st.users, 1);
 	assert_int_equal(st.users_reloads, 1);
@@ -1179,6 +1193,147 @@ test_auth__ban_list_reload(void **state)
 	    AUTH_RELOAD_BANNED);
 	assert_int_equal(decide(f, bob, &cert, NULL), AUTH_OK);
 	auth_ident_put(bob);
+}
+
+/*
+ * A reload that fails for a reason outside the file (here EMFILE: no
+ * descriptor left) is tried again on the next check although nothing
+ * changed since (issue 17); before, the signature was recorded first and
+ * the old data stayed until the file changed once more.
+ */
+static void
+test_auth__failed_reload_retried(void **state)
+{
+	struct fx	*f = *state;
+	struct conf_route cert;
+	struct auth_ident *alice;
+	struct auth_stats st;
+	struct rlimit	 old, low;
+	const char	*why;
+	char		 log[512], buf[256];
+	int		 fd, n, r1, r2;
+
+	route_init(&cert, CONF_AUTH_CERT);
+	alice = ident_of(f, "alice", 0);
+	assert_int_equal(decide(f, alice, &cert, NULL), AUTH_OK);
+	n = snprintf(buf, sizeof(buf), "[{\"DN\": \"/CN=other\", \"ID\": 2, "
+	    "\"LOGIN\": \"o\", \"NAME\": \"O\", \"ROLES\": {}}]");
+	write_file(f->users, buf, (size_t)n, 0644);
+
+	/* No descriptor can be opened while the new file is looked at. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_true((fd = open("/dev/null", O_RDONLY)) >= 0);
+	close(fd);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	log[0] = '\0';
+	r1 = auth_ctx_refresh(f->auth, log, sizeof(log));
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(r1, AUTH_RELOAD_FAILED);
+	assert_non_null(strstr(log, "users file"));
+	assert_int_equal(decide(f, alice, &cert, NULL), AUTH_OK);
+
+	/* Descriptors are back, the file is as it was: loaded now. */
+	r2 = auth_ctx_refresh(f->auth, log, sizeof(log));
+	/* (The CA directory, whose listing EMFILE also cut short, too.) */
+	assert_int_equal(r2 & ~AUTH_RELOAD_TRUST, AUTH_RELOAD_USERS);
+	assert_int_equal(decide(f, alice, &cert, &why), AUTH_DENY);
+	assert_string_equal(why, "not registered in CRIC");
+	auth_ctx_stats(f->auth, &st);
+	assert_int_equal(st.users_reload_failures, 1);
+	assert_int_equal(auth_ctx_refresh(f->auth, log, sizeof(log)), 0);
+	auth_ident_put(alice);
+}
+
+/*
+ * Records with leading or trailing spaces (issue 17): their signature
+ * could never be verified by a backend, which trims header values.  A DN
+ * or LOGIN with one is skipped, a NAME trimmed; both counted and told.
+ */
+static void
+test_auth__cric_edge_spaces(void **state)
+{
+	struct fx	*f = *state;
+	struct conf_route cert;
+	struct auth_decision d;
+	struct auth_ident *alice, *bob;
+	struct auth_stats st;
+	char		*dn_a = expected_dn("alice"), *dn_b = expected_dn("bob");
+	char		 buf[2048], log[512];
+	int		 n;
+
+	route_init(&cert, CONF_AUTH_CERT);
+	alice = ident_of(f, "alice", 0);
+	bob = ident_of(f, "bob", 0);
+	n = snprintf(buf, sizeof(buf), "["
+	    "{\"DN\": \"%s \", \"ID\": 1, \"LOGIN\": \"alice\", "
+	    "\"NAME\": \"A\", \"ROLES\": {}},"
+	    "{\"DN\": \"%s\", \"ID\": 2, \"LOGIN\": \"bob\", "
+	    "\"NAME\": \"  Bob Builder \", \"ROLES\": {}},"
+	    "{\"DN\": \"/CN=x\", \"ID\": 3, \"LOGIN\": \" x\", "
+	    "\"NAME\": \"X\", \"ROLES\": {}}]", dn_a, dn_b);
+	write_file(f->users, buf, (size_t)n, 0644);
+	log[0] = '\0';
+	assert_int_equal(auth_ctx_refresh(f->auth, log, sizeof(log)),
+	    AUTH_RELOAD_USERS);
+	assert_non_null(strstr(log, "3 record(s) with leading or trailing "
+	    "spaces, first record 1: DN"));
+	auth_ctx_stats(f->auth, &st);
+	assert_int_equal(st.users_edge_space, 3);
+	assert_int_equal(st.users, 1);
+	assert_int_equal(decide(f, alice, &cert, NULL), AUTH_DENY);
+	assert_int_equal(auth_decide(f->auth, bob, &cert, localhost(), &d),
+	    AUTH_OK);
+	assert_non_null(strstr(d.hdrs, "cms-authn-name: Bob Builder\r\n"));
+	auth_decision_release(&d);
+	auth_ident_put(alice);
+	auth_ident_put(bob);
+	free(dn_a);
+	free(dn_b);
+}
+
+/*
+ * The trouble page checks bans as requests do: by certificate DN, login
+ * and CRIC DN (issue 17).  With dn_match any_order a certificate whose
+ * DN differs from the CRIC one in order only is banned by the CRIC DN.
+ */
+static void
+test_auth__trouble_ban_by_cric_dn(void **state)
+{
+	struct fx	*f = *state;
+	struct conf_route cert;
+	struct conf_auth ac = f->ac;
+	struct auth_ctx	*a;
+	struct auth_decision d;
+	struct auth_ident *alice;
+	char		 buf[2048], err[512], *s;
+	int		 n;
+
+	route_init(&cert, CONF_AUTH_CERT);
+	alice = ident_of(f, "alice", 0);
+	n = snprintf(buf, sizeof(buf), "[{\"DN\": \"/CN=Alice Tester/"
+	    "CN=100001/CN=alice/OU=Users/OU=Organic Units/DC=cern/DC=ch\", "
+	    "\"ID\": 1, \"LOGIN\": \"alice2\", \"NAME\": \"A\", "
+	    "\"ROLES\": {}}]");
+	write_file(f->users, buf, (size_t)n, 0644);
+	n = snprintf(buf, sizeof(buf), "dn: /CN=Alice Tester/CN=100001/"
+	    "CN=alice/OU=Users/OU=Organic Units/DC=cern/DC=ch\n");
+	write_file(f->banned, buf, (size_t)n, 0644);
+	ac.dn_match = CONF_DN_ANY_ORDER;
+	assert_non_null(a = auth_ctx_new(&ac, err, sizeof(err)));
+	assert_int_equal(auth_decide(a, alice, &cert, localhost(), &d),
+	    AUTH_DENY);
+	assert_string_equal(d.reason, "banned");
+	auth_decision_release(&d);
+	assert_non_null(s = auth_trouble_render(a, alice, 0, NULL));
+	assert_non_null(strstr(s, "<th>Banned</th><td>yes</td>"));
+	free(s);
+	assert_non_null(s = auth_trouble_render(a, alice, 1, NULL));
+	assert_non_null(strstr(s, "\"banned\": true"));
+	free(s);
+	auth_ctx_free(a);
+	auth_ident_put(alice);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1431,6 +1586,9 @@ main(void)
 		T(test_auth__users_reload),
 		T(test_auth__hmac_key_rotation),
 		T(test_auth__ban_list_reload),
+		T(test_auth__failed_reload_retried),
+		T(test_auth__cric_edge_spaces),
+		T(test_auth__trouble_ban_by_cric_dn),
 		T(test_auth__trouble_page),
 		T(test_auth__concurrent_decisions_and_reloads),
 		T(test_auth__handshake_cost),

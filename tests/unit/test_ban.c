@@ -194,6 +194,44 @@ test_ban__many_entries(void **state)
 	ban_free(b);
 }
 
+/*
+ * Ban entries in the legacy X509_NAME_oneline() form (issue 17): "\\xHH"
+ * bytes of UTF-8 text and bare backslashes never equal gridfront's DN
+ * form (dn.h), so they also ban the normalised DN, and are counted.
+ */
+static void
+test_ban__legacy_oneline_form(void **state)
+{
+	static const char text[] =
+	    "dn: /DC=ch/CN=Jos\\xC3\\xA9 M\\xC3\\xBCller\n"
+	    "dn: /DC=ch/CN=back\\slash\n"
+	    "dn: /DC=ch/CN=ctl\\x0A\n"
+	    "dn: /DC=ch/CN=esc\\/aped\\+ok\\\\\n"
+	    "dn: /DC=ch/CN=bad\\xFF\n";
+	struct ban	*b;
+	const char	*path;
+	char		 err[256];
+	size_t		 line = 0;
+
+	(void)state;
+	path = write_tmp("legacy.txt", text, sizeof(text) - 1);
+	b = ban_load(path, err, sizeof(err));
+	assert_non_null(b);
+	/* As written, and in gridfront's form. */
+	assert_true(ban_match(b, "/DC=ch/CN=Jos\\xC3\\xA9 M\\xC3\\xBCller", NULL));
+	assert_true(ban_match(b, "/DC=ch/CN=Jos\xc3\xa9 M\xc3\xbcller", NULL));
+	assert_true(ban_match(b, "/DC=ch/CN=back\\\\slash", NULL));
+	/* gridfront's own escapes are left alone. */
+	assert_true(ban_match(b, "/DC=ch/CN=ctl\\x0A", NULL));
+	assert_true(ban_match(b, "/DC=ch/CN=esc\\/aped\\+ok\\\\", NULL));
+	/* \xFF alone is not UTF-8: kept as written only. */
+	assert_false(ban_match(b, "/DC=ch/CN=bad\xff", NULL));
+	assert_int_equal(ban_legacy(b, &line), 2);
+	assert_int_equal(line, 1);
+	assert_int_equal(ban_size(b), 7);
+	ban_free(b);
+}
+
 int
 main(void)
 {
@@ -202,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_ban__bad_line_refused),
 		cmocka_unit_test(test_ban__files),
 		cmocka_unit_test(test_ban__many_entries),
+		cmocka_unit_test(test_ban__legacy_oneline_form),
 	};
 
 	return (cmocka_run_group_tests_name("ban", tests, group_setup,

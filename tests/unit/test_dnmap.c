@@ -543,6 +543,43 @@ test_dnmap__large_file(void **state)
 	dnmap_free(m);
 }
 
+/*
+ * Leading or trailing spaces (issue 17): a DN or LOGIN with one is
+ * skipped (a backend, which trims header values, could never verify its
+ * signature), a NAME trimmed; each counted in edge_space.
+ */
+static void
+test_dnmap__edge_spaces(void **state)
+{
+	static const char text[] = "["
+	    "{\"DN\": \"/CN=a \", \"ID\": 1, \"LOGIN\": \"a\", \"NAME\": \"A\","
+	    " \"ROLES\": {}},"
+	    "{\"DN\": \"/CN=b\", \"ID\": 2, \"LOGIN\": \"b \", \"NAME\": \"B\","
+	    " \"ROLES\": {}},"
+	    "{\"DN\": \"/CN=c\", \"ID\": 3, \"LOGIN\": \"c\", "
+	    "\"NAME\": \" Cee Dee  \", \"ROLES\": {}},"
+	    "{\"DN\": \"/CN=d\", \"ID\": 4, \"LOGIN\": \"d\", "
+	    "\"NAME\": \"in side\", \"ROLES\": {}}]";
+	struct dnmap_info info;
+	struct dnmap	*m;
+	char		 err[256];
+	const char	*p;
+
+	(void)state;
+	p = write_tmp("edge.json", text, sizeof(text) - 1);
+	assert_non_null(m = dnmap_load(p, &info, err, sizeof(err)));
+	assert_int_equal(info.edge_space, 3);
+	assert_int_equal(info.skipped, 2);
+	assert_non_null(strstr(info.first_edge, "record 1: DN has leading or "
+	    "trailing spaces"));
+	assert_null(dnmap_lookup(m, "/CN=a "));
+	assert_null(dnmap_lookup(m, "/CN=a"));
+	assert_null(dnmap_lookup(m, "/CN=b"));
+	assert_string_equal(dnmap_lookup(m, "/CN=c")->name, "Cee Dee");
+	assert_string_equal(dnmap_lookup(m, "/CN=d")->name, "in side");
+	dnmap_free(m);
+}
+
 int
 main(void)
 {
@@ -554,6 +591,7 @@ main(void)
 		cmocka_unit_test(test_dnmap__lookup_unordered),
 		cmocka_unit_test(test_dnmap__long_dn_unordered),
 		cmocka_unit_test(test_dnmap__large_file),
+		cmocka_unit_test(test_dnmap__edge_spaces),
 	};
 
 	return (cmocka_run_group_tests_name("dnmap", tests, group_setup,
