@@ -33,6 +33,7 @@
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "proxy/access.h"
+#include "proxy/bodybuf.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -486,6 +487,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	event_config_free(ecfg);
 	if (w->base == NULL)
 		goto fail;
+	w->bodybuf = bodybuf_new(w->base);
 	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST,
@@ -524,6 +526,8 @@ worker_teardown(struct worker *w)
 		free(x->path);
 		free(x->uppath);
 		free(x->upscratch);
+		if (x->body != NULL)
+			evbuffer_free(x->body);
 		free(x);
 	}
 	free(w->hbuf.p);
@@ -536,6 +540,8 @@ worker_teardown(struct worker *w)
 		event_free(w->tick);
 	close(w->ctl[0]);
 	close(w->ctl[1]);
+	bodybuf_free(w->bodybuf);
+	w->bodybuf = NULL;
 	if (w->base)
 		event_base_free(w->base);
 	metrics_worker_free(w->m);
