@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 the gridfront authors
+#
+# Request buffering (issue 11, item 2): nothing reaches a backend unless
+# the request is valid.  A body of up to limits.body_buffer is received and
+# checked before any backend is contacted, so each malformed first chunk
+# line gets a 400 while the backend receives not one byte (not even the
+# head); the buffered body then goes up with a Content-Length.  A longer
+# body streams once its first body_buffer bytes were checked; a route with
+# buffer_body: false streams from the first byte.  Expect: 100-continue is
+# answered by gridfront itself.  The per-worker budget
+# (limits.body_buffer_total) pauses a body that does not fit until
+# another one releases its share, and timeouts.body_idle still ends a
+# wait that lasts too long.
+
+. "$(dirname "$0")/lib.sh"
+
+start_backend b1
+
+# stream_route PATH BACKEND: a route that does not buffer bodies.
+stream_route() {
+	printf '  - path: "%s"\n    auth: none\n    buffer_body: false\n    backends: [%s]\n' \
+	    "$1" "$(be_url "$2")"
+}
+
+routes="$(stream_route /stream b1)
+$(route / b1)"
+std_conf "$WORK/bb.yaml" "$routes" "limits:
+  body_buffer: 64k
+timeouts:
+  body_idle: 4s"
+start_proxy "$WORK/bb.yaml"
+U=$(px_url)
+
+GOOD='GET /pipelined-after-reject HTTP/1.1\r\nHost: a\r\n\r\n'
+CLEAN='GET /clean HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+CH='POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n'
+
+# nothing NAME REQUEST: a 400, one response, and the backend received no
+# byte at all: neither head nor body.
+nothing() {
+	local name=$1 req=$2 b0 r0
+	b0=$(be_stats b1 bytes)
+	r0=$(be_stats b1 requests)
+	raw "$req$GOOD"
+	assert_eq "$name: 400" 400 "$(raw_status)"
+	assert_eq "$name: one response" 1 "$(raw_nresponses)"
+	assert_eq "$name: backend received nothing (bytes)" "$b0" "$(be_stats b1 bytes)"
+	assert_eq "$name: backend received nothing (requests)" "$r0" "$(be_stats b1 requests)"
+	raw "$CLEAN"
+	assert_eq "$name: a clean request afterwards works" 200 "$(raw_status)"
+}
+
+# ------------------------------------------------------------------ malformed first chunk
+nothing "chunk size overflows" "${CH}FFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n"
+nothing "chunk size 0x prefix" "${CH}0x5\r\nhello\r\n0\r\n\r\n"
+nothing "chunk size trailing whitespace" "${CH}5 \r\nhello\r\n0\r\n\r\n"
+nothing "quoted chunk extension with CRLF inside" "${CH}5;a=\"x\r\ny\"\r\nhello\r\n0\r\n\r\n"
+nothing "chunk data longer than its size" "${CH}5\r\nhelloXX\r\n0\r\n\r\n"
+nothing "bare LF after chunk size" "${CH}5\nhello\r\n0\r\n\r\n"
+nothing "negative chunk size" "${CH}-5\r\nhello\r\n0\r\n\r\n"
+# A later chunk inside the first body_buffer bytes is checked too.
+nothing "bad chunk after 10 KiB of good ones" \
+    "${CH}2800\r\n$(head -c 10240 /dev/zero | tr '\0' a)\r\nzz\r\nhello\r\n0\r\n\r\n"
+nothing "bad last-chunk trailer" "${CH}5\r\nhello\r\n0\r\nbad trailer\r\n\r\n"
+
+# ------------------------------------------------------------------ buffered: sized
+raw "${CH}5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+j=$(body_of "$WORK/raw.out")
+assert_eq "small chunked body: 200" 200 "$(raw_status)"
+assert_eq "small chunked body: arrives sized" "11 length" \
+    "$(jq -r '"\(.body_length) \(.framing)"' <<<"$j")"
+assert_eq "small chunked body: Content-Length 11 at the backend" 11 "$(json_headers "$j" Content-Length)"
+assert_eq "small chunked body: no Transfer-Encoding at the backend" "" \
+    "$(json_headers "$j" Transfer-Encoding)"
+raw "${CH}0\r\n\r\n"
+j=$(body_of "$WORK/raw.out")
+assert_eq "empty chunked body: Content-Length 0" "0 none 0" \
+    "$(jq -r '"\(.body_length) \(.framing)"' <<<"$j") $(json_headers "$j" Content-Length)"
+head -c 65536 /dev/urandom >"$WORK/64k.bin"
+sha=$(sha256sum <"$WORK/64k.bin" | cut -c1-64)
+j=$(gcurl -X POST -H 'Transfer-Encoding: chunked' -H 'Expect:' -T "$WORK/64k.bin" "$U/up/64k")
+assert_eq "chunked body of exactly body_buffer: sized, intact" "65536 length $sha" \
+    "$(jq -r '"\(.body_length) \(.framing) \(.body_sha256)"' <<<"$j")"
+j=$(gcurl -X POST -H 'Expect:' --data-binary @"$WORK/64k.bin" "$U/up/64kcl")
+assert_eq "Content-Length body of body_buffer: intact" "65536 length $sha" \
+    "$(jq -r '"\(.body_length) \(.framing) \(.body_sha256)"' <<<"$j")"
+
+# The head waits for the body: half a body, a pause, the rest.
+REQ='POST /up/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234'
+hlen=$(printf '%b' "$REQ" | wc -c)
+r0=$(be_stats b1 requests)
+printf '%b56789' "$REQ" | timeout 20 "$RAW" --port "$PX_PORT" --trickle-after "$hlen" \
+    --trickle-ms 500 --expect-close --timeout-ms 5000 >"$WORK/slow.out" 2>"$WORK/slow.err" &
+bg=$!
+sleep 1
+assert_eq "buffered: no backend contact while the body is incomplete" "$r0" "$(be_stats b1 requests)"
+wait "$bg"
+assert_match "buffered: then answered" "$(head -n 1 "$WORK/slow.out")" '^HTTP/1.1 200 '
+assert_contains "buffered: whole body arrived" "$(cat "$WORK/slow.out")" '"body_length":10'
+
+# ------------------------------------------------------------------ over body_buffer: streams
+head -c 300000 /dev/urandom >"$WORK/big.bin"
+sha=$(sha256sum <"$WORK/big.bin" | cut -c1-64)
+j=$(gcurl -X POST -H 'Transfer-Encoding: chunked' -H 'Expect:' -T "$WORK/big.bin" "$U/up/big")
+assert_eq "chunked body over body_buffer: streamed chunked, intact" "300000 chunked $sha" \
+    "$(jq -r '"\(.body_length) \(.framing) \(.body_sha256)"' <<<"$j")"
+j=$(gcurl -X POST -H 'Expect:' --data-binary @"$WORK/big.bin" "$U/up/bigcl")
+assert_eq "Content-Length body over body_buffer: intact" "300000 length $sha" \
+    "$(jq -r '"\(.body_length) \(.framing) \(.body_sha256)"' <<<"$j")"
+# A framing error past the first body_buffer bytes: the backend got the
+# head and the start (as when streaming), never a complete request.
+c0=$(be_stats b1 completed)
+printf '%b' "$CH" >"$WORK/late.req"
+for i in 1 2 3 4 5 6 7 8 9; do printf '2800\r\n%s\r\n' "$(head -c 10240 /dev/zero | tr '\0' b)"; done >>"$WORK/late.req"
+printf 'zz\r\n0\r\n\r\n' >>"$WORK/late.req"
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/late.req" --expect-close --timeout-ms 3000 \
+    >"$WORK/raw.out" 2>"$WORK/raw.err"
+assert_match "bad chunk after body_buffer bytes: 400 or a close" "$(raw_status)" '^(400|none)$'
+assert_eq "bad chunk after body_buffer bytes: no complete request" "$c0" "$(be_stats b1 completed)"
+
+# ------------------------------------------------------------------ buffer_body: false
+REQ='POST /stream/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234'
+r0=$(be_stats b1 requests)
+printf '%b56789' "$REQ" | timeout 20 "$RAW" --port "$PX_PORT" --trickle-after "$hlen" \
+    --trickle-ms 500 --expect-close --timeout-ms 5000 >"$WORK/slow.out" 2>"$WORK/slow.err" &
+bg=$!
+if wait_until 2 bash -c "[ \"\$(curl -s --max-time 2 $(be_url b1)/__stats | jq .requests)\" = $((r0 + 1)) ]"; then
+	pass "buffer_body: false: the head reaches the backend before the body is complete"
+else fail "buffer_body: false: the head reaches the backend before the body is complete" \
+    "backend requests $(be_stats b1 requests), before $r0"; fi
+wait "$bg"
+assert_match "buffer_body: false: answered" "$(head -n 1 "$WORK/slow.out")" '^HTTP/1.1 200 '
+raw "POST /stream/c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+assert_eq "buffer_body: false: chunked stays chunked" "5 chunked" \
+    "$(body_of "$WORK/raw.out" | jq -r '"\(.body_length) \(.framing)"')"
+
+# ------------------------------------------------------------------ 100-continue
+b0=$(be_stats b1 bytes)
+raw "POST /e100 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" --timeout-ms 1500
+assert_contains "Expect: 100-continue: gridfront answers 100 itself" "$RAW_OUT" "HTTP/1.1 100 Continue"
+assert_eq "Expect: 100-continue: nothing sent up before the body" "$b0" "$(be_stats b1 bytes)"
+t=$(gcurl -o "$WORK/e100.json" -w '%{time_total}' --expect100-timeout 10 \
+    -H 'Expect: 100-continue' -X POST --data-binary @"$WORK/64k.bin" "$U/up/expect")
+assert_eq "Expect: 100-continue upload: body intact" "65536 length" \
+    "$(jq -r '"\(.body_length) \(.framing)"' "$WORK/e100.json")"
+assert_le "Expect: 100-continue answered promptly (curl waited ${t}s, not its 10 s)" "${t%.*}" 8
+assert_eq "Expect is not forwarded" "" "$(json_headers "$(cat "$WORK/e100.json")" Expect)"
+
+stop_proxy
+
+# ------------------------------------------------------------------ the budget
+# body_buffer_total is one 64 KiB step: a second body must wait for the
+# first, and a wait longer than body_idle ends in a 408.
+PX_PORT=
+std_conf "$WORK/pool.yaml" "$(route / b1)" "limits:
+  body_buffer: 64k
+  body_buffer_total: 64k
+timeouts:
+  body_idle: 3s"
+start_proxy "$WORK/pool.yaml"
+
+# A holds 40000 bytes of budget and pauses 1.2 s before its last byte;
+# B (30000 bytes, sent at once) does not fit and waits for A.
+A='POST /pool/a HTTP/1.1\r\nHost: a\r\nContent-Length: 40000\r\nConnection: close\r\n\r\n'
+alen=$(printf '%b' "$A" | wc -c)
+{ printf '%b' "$A"; head -c 40000 /dev/zero; } >"$WORK/a.req"
+{ printf 'POST /pool/b HTTP/1.1\r\nHost: a\r\nContent-Length: 30000\r\nConnection: close\r\n\r\n'
+  head -c 30000 /dev/zero; } >"$WORK/b.req"
+c0=$(be_stats b1 completed)
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/a.req" --trickle-after $((alen + 39999)) \
+    --trickle-ms 1200 --expect-close --timeout-ms 5000 >"$WORK/a.out" 2>"$WORK/a.err" &
+pa=$!
+sleep 0.3
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/b.req" --expect-close --timeout-ms 5000 \
+    >"$WORK/b.out" 2>"$WORK/b.err" &
+pb=$!
+wait "$pa" "$pb"
+assert_match "budget: the first body is answered" "$(head -n 1 "$WORK/a.out")" '^HTTP/1.1 200 '
+assert_match "budget: the waiting body is answered once the first is gone" \
+    "$(head -n 1 "$WORK/b.out")" '^HTTP/1.1 200 '
+assert_contains "budget: the waiting body arrived whole" "$(cat "$WORK/b.out")" '"body_length":30000'
+tb=$(awk '/^ELAPSED_MS/{print $2}' "$WORK/b.err")
+assert_ge "budget: the second body waited for the first (${tb} ms)" "${tb:-0}" 600
+assert_eq "budget: both completed at the backend" $((c0 + 2)) "$(be_stats b1 completed)"
+
+# C keeps its budget by trickling a byte every 500 ms (never idle for
+# body_idle); D waits longer than body_idle for budget: 408, nothing sent.
+C='POST /pool/c HTTP/1.1\r\nHost: a\r\nContent-Length: 50008\r\nConnection: close\r\n\r\n'
+clen=$(printf '%b' "$C" | wc -c)
+{ printf '%b' "$C"; head -c 50008 /dev/zero; } >"$WORK/c.req"
+{ printf 'POST /pool/d HTTP/1.1\r\nHost: a\r\nContent-Length: 30000\r\nConnection: close\r\n\r\n'
+  head -c 30000 /dev/zero; } >"$WORK/d.req"
+r0=$(be_stats b1 requests)
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/c.req" --trickle-after $((clen + 50000)) \
+    --trickle-ms 500 --expect-close --timeout-ms 8000 >"$WORK/c.out" 2>"$WORK/c.err" &
+pc=$!
+sleep 0.3
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/d.req" --expect-close --timeout-ms 8000 \
+    >"$WORK/d.out" 2>"$WORK/d.err" &
+pd=$!
+wait "$pd"
+assert_match "budget: a wait over body_idle gets 408" "$(head -n 1 "$WORK/d.out")" '^HTTP/1.1 408 '
+td=$(awk '/^ELAPSED_MS/{print $2}' "$WORK/d.err")
+assert_ge "budget: ... after body_idle (${td} ms)" "${td:-0}" 2500
+assert_eq "budget: the timed-out body never reached the backend" "$r0" "$(be_stats b1 requests)"
+wait "$pc"
+assert_match "budget: the trickling body still completes" "$(head -n 1 "$WORK/c.out")" '^HTTP/1.1 200 '
+raw "POST /pool/after HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+assert_eq "budget: all released afterwards" 200 "$(raw_status)"
+
+# body_idle for a body that stops coming while being buffered.
+r0=$(be_stats b1 requests)
+raw "POST /idle HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789" --timeout-ms 8000
+assert_eq "body_idle while buffering: 408" 408 "$(raw_status)"
+assert_eq "body_idle while buffering: nothing reached the backend" "$r0" "$(be_stats b1 requests)"
+
+stop_proxy
+finish
