@@ -111,7 +111,6 @@ struct xchg {
 	int			 resp_done;
 	int			 up_paused;	/* upstream reads paused */
 	int			 expect_continue;
-	int			 buffering;	/* body held back (X_ST_BODY) */
 	size_t			 body_res;	/* bytes reserved in bodybuf */
 	struct bodybuf_wait	 body_wait;	/* waiting for bodybuf */
 	int			 head_method;

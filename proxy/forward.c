@@ -263,8 +263,10 @@ forward_start(struct xchg *x)
  * x->body, decoded when the body was chunked, and go up with a
  * Content-Length.  A longer body is checked for its first body_buffer
  * bytes, then streamed with its own framing.  Memory comes from the
- * worker's bodybuf budget; when that is used up, reading the body pauses
- * (conn_body_wait) until some is released.
+ * worker's bodybuf budget in BODYBUF_STEP shares; when it is used up, a
+ * body without a share pauses (conn_body_wait) until some is released,
+ * and one that holds a share streams on (so bodies of up to one step are
+ * always checked whole, and bodies never wait for each other).
  */
 
 static void	body_fill(struct xchg *);
@@ -277,7 +279,6 @@ body_start(struct xchg *x)
 	const struct conf	*cf = c->gen->conf;
 
 	x->state = X_ST_BODY;
-	x->buffering = 1;
 	if (x->body == NULL && (x->body = evbuffer_new()) == NULL)
 		fatalx("out of memory");
 	if (x->expect_continue) {
@@ -298,7 +299,6 @@ body_ready(struct xchg *x)
 	struct conn		*c = x->c;
 	const struct conf	*cf = c->gen->conf;
 
-	x->buffering = 0;
 	if (x->req_done) {
 		/* All of it is here: send it sized, whatever it came as. */
 		x->reqbody = XB_LENGTH;
@@ -368,9 +368,9 @@ dechunk_some(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
 
 /*
  * Move what the client sent into x->body, reserving budget as it grows.
- * Ends in body_ready() once the body is complete or body_buffer bytes
- * are held, in a 400 for bad framing, or waiting: for more bytes, or
- * (reading paused) for budget.
+ * Ends in body_ready() once the body is complete, body_buffer bytes are
+ * held or the budget ran out with a share held; in a 400 for bad
+ * framing; or waiting: for more bytes, or (reading paused) for budget.
  */
 static void
 body_fill(struct xchg *x)
@@ -403,6 +403,16 @@ body_fill(struct xchg *x)
 				step = BODYBUF_STEP;
 			if (bodybuf_reserve(bp, step,
 			    cf->limits.body_buffer_total) == -1) {
+				/*
+				 * A body holding a share streams on with
+				 * what was checked rather than wait: bodies
+				 * that each hold part of the budget and wait
+				 * for more would wait for each other until
+				 * body_idle.  Only a body with no share
+				 * waits, with reading paused.
+				 */
+				if (x->body_res > 0)
+					break;
 				bodybuf_wait(bp, &x->body_wait, body_wake_cb,
 				    x);
 				conn_body_wait(c, 1);

@@ -11,8 +11,9 @@
 # buffer_body: false streams from the first byte.  Expect: 100-continue is
 # answered by gridfront itself.  The per-worker budget
 # (limits.body_buffer_total) pauses a body that does not fit until
-# another one releases its share, and timeouts.body_idle still ends a
-# wait that lasts too long.
+# another one releases its share, timeouts.body_idle still ends a wait
+# that lasts too long, and a body that already holds a share streams on
+# rather than wait.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -151,25 +152,31 @@ assert_eq "Expect is not forwarded" "" "$(json_headers "$(cat "$WORK/e100.json")
 stop_proxy
 
 # ------------------------------------------------------------------ the budget
-# body_buffer_total is one 64 KiB step: a second body must wait for the
-# first, and a wait longer than body_idle ends in a 408.
+# body_buffer_total is two 64 KiB steps (128 KiB): a body with no share
+# waits while the others hold it all, and a wait longer than body_idle
+# ends in a 408; a body that holds a share and needs more streams on.
 PX_PORT=
 std_conf "$WORK/pool.yaml" "$(route / b1)" "limits:
-  body_buffer: 64k
-  body_buffer_total: 64k
+  body_buffer: 128k
+  body_buffer_total: 128k
 timeouts:
   body_idle: 3s"
 start_proxy "$WORK/pool.yaml"
 
-# A holds 40000 bytes of budget and pauses 1.2 s before its last byte;
-# B (30000 bytes, sent at once) does not fit and waits for A.
-A='POST /pool/a HTTP/1.1\r\nHost: a\r\nContent-Length: 40000\r\nConnection: close\r\n\r\n'
-alen=$(printf '%b' "$A" | wc -c)
-{ printf '%b' "$A"; head -c 40000 /dev/zero; } >"$WORK/a.req"
-{ printf 'POST /pool/b HTTP/1.1\r\nHost: a\r\nContent-Length: 30000\r\nConnection: close\r\n\r\n'
-  head -c 30000 /dev/zero; } >"$WORK/b.req"
+# mkreq FILE PATH LEN: a Content-Length POST of LEN zero bytes.
+mkreq() {
+	{ printf 'POST %s HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' "$2" "$3"
+	  head -c "$3" /dev/zero; } >"$1"
+}
+# hlen PATH LEN: the length of that request's head.
+hlen() { printf 'POST %s HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' "$1" "$2" | wc -c; }
+
+# A holds 100000 bytes of budget and pauses 1.2 s before its last byte;
+# B (40000 bytes, sent at once) does not fit and waits for A.
+mkreq "$WORK/a.req" /pool/a 100000
+mkreq "$WORK/b.req" /pool/b 40000
 c0=$(be_stats b1 completed)
-timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/a.req" --trickle-after $((alen + 39999)) \
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/a.req" --trickle-after $(($(hlen /pool/a 100000) + 99999)) \
     --trickle-ms 1200 --expect-close --timeout-ms 5000 >"$WORK/a.out" 2>"$WORK/a.err" &
 pa=$!
 sleep 0.3
@@ -180,20 +187,17 @@ wait "$pa" "$pb"
 assert_match "budget: the first body is answered" "$(head -n 1 "$WORK/a.out")" '^HTTP/1.1 200 '
 assert_match "budget: the waiting body is answered once the first is gone" \
     "$(head -n 1 "$WORK/b.out")" '^HTTP/1.1 200 '
-assert_contains "budget: the waiting body arrived whole" "$(cat "$WORK/b.out")" '"body_length":30000'
+assert_contains "budget: the waiting body arrived whole" "$(cat "$WORK/b.out")" '"body_length":40000'
 tb=$(awk '/^ELAPSED_MS/{print $2}' "$WORK/b.err")
 assert_ge "budget: the second body waited for the first (${tb} ms)" "${tb:-0}" 600
 assert_eq "budget: both completed at the backend" $((c0 + 2)) "$(be_stats b1 completed)"
 
 # C keeps its budget by trickling a byte every 500 ms (never idle for
 # body_idle); D waits longer than body_idle for budget: 408, nothing sent.
-C='POST /pool/c HTTP/1.1\r\nHost: a\r\nContent-Length: 50008\r\nConnection: close\r\n\r\n'
-clen=$(printf '%b' "$C" | wc -c)
-{ printf '%b' "$C"; head -c 50008 /dev/zero; } >"$WORK/c.req"
-{ printf 'POST /pool/d HTTP/1.1\r\nHost: a\r\nContent-Length: 30000\r\nConnection: close\r\n\r\n'
-  head -c 30000 /dev/zero; } >"$WORK/d.req"
+mkreq "$WORK/c.req" /pool/c 100008
+mkreq "$WORK/d.req" /pool/d 40000
 r0=$(be_stats b1 requests)
-timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/c.req" --trickle-after $((clen + 50000)) \
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/c.req" --trickle-after $(($(hlen /pool/c 100008) + 100000)) \
     --trickle-ms 500 --expect-close --timeout-ms 8000 >"$WORK/c.out" 2>"$WORK/c.err" &
 pc=$!
 sleep 0.3
@@ -207,6 +211,25 @@ assert_ge "budget: ... after body_idle (${td} ms)" "${td:-0}" 2500
 assert_eq "budget: the timed-out body never reached the backend" "$r0" "$(be_stats b1 requests)"
 wait "$pc"
 assert_match "budget: the trickling body still completes" "$(head -n 1 "$WORK/c.out")" '^HTTP/1.1 200 '
+
+# F takes one step (60000 of 100000 bytes), G (60000 bytes, its last one
+# 2.5 s late) takes most of the rest; F's second step no longer fits, so
+# F streams on instead of waiting for G.
+mkreq "$WORK/f.req" /pool/f 100000
+mkreq "$WORK/g.req" /pool/g 60000
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/f.req" --split $(($(hlen /pool/f 100000) + 60000)) \
+    --delay-ms 1000 --expect-close --timeout-ms 8000 >"$WORK/f.out" 2>"$WORK/f.err" &
+pf=$!
+sleep 1.3
+timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/g.req" --trickle-after $(($(hlen /pool/g 60000) + 59999)) \
+    --trickle-ms 2500 --expect-close --timeout-ms 8000 >"$WORK/g.out" 2>"$WORK/g.err" &
+pg=$!
+wait "$pf" "$pg"
+assert_match "budget: a body holding a share streams on: answered" "$(head -n 1 "$WORK/f.out")" '^HTTP/1.1 200 '
+assert_contains "budget: ... whole" "$(cat "$WORK/f.out")" '"body_length":100000'
+tf=$(awk '/^ELAPSED_MS/{print $2}' "$WORK/f.err")
+assert_le "budget: ... without waiting for the other body (${tf} ms)" "${tf:-99999}" 3200
+assert_match "budget: the other body is answered too" "$(head -n 1 "$WORK/g.out")" '^HTTP/1.1 200 '
 raw "POST /pool/after HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 assert_eq "budget: all released afterwards" 200 "$(raw_status)"
 
