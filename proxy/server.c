@@ -449,6 +449,7 @@ worker_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker	*w = arg;
 
 	access_flush(w);
+	metrics_body_buffer(w, w->bodybuf->used, w->bodybuf->waits);
 }
 
 static void *

@@ -156,11 +156,13 @@ stop_proxy
 # waits while the others hold it all, and a wait longer than body_idle
 # ends in a 408; a body that holds a share and needs more streams on.
 PX_PORT=
+ADMIN_PORT=$(free_port)
 std_conf "$WORK/pool.yaml" "$(route / b1)" "limits:
   body_buffer: 128k
   body_buffer_total: 128k
 timeouts:
-  body_idle: 3s"
+  body_idle: 3s
+admin: {address: 127.0.0.1:$ADMIN_PORT}"
 start_proxy "$WORK/pool.yaml"
 
 # mkreq FILE PATH LEN: a Content-Length POST of LEN zero bytes.
@@ -232,6 +234,11 @@ assert_le "budget: ... without waiting for the other body (${tf} ms)" "${tf:-999
 assert_match "budget: the other body is answered too" "$(head -n 1 "$WORK/g.out")" '^HTTP/1.1 200 '
 raw "POST /pool/after HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 assert_eq "budget: all released afterwards" 200 "$(raw_status)"
+# metric VALUE NAME: a series of /metrics.
+metric() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+wait_until 2 bash -c "[ \"\$(curl -s --max-time 2 http://127.0.0.1:$ADMIN_PORT/metrics | awk '\$1 == \"gridfront_body_buffer_bytes\" { print \$2 }')\" = 0 ]"
+assert_eq "metrics: no budget reserved once all is done" 0 "$(metric gridfront_body_buffer_bytes)"
+assert_ge "metrics: the waits were counted" "$(metric gridfront_body_buffer_waits_total)" 2
 
 # body_idle for a body that stops coming while being buffered.
 r0=$(be_stats b1 requests)
