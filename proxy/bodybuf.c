@@ -70,8 +70,6 @@ bodybuf_reserve(struct bodybuf *bp, size_t n, size_t cap)
 	if (bp->used + n > cap || (bp->nwaiters > 0 && !bp->waking))
 		return (-1);
 	bp->used += n;
-	if (bp->used > bp->peak)
-		bp->peak = bp->used;
 	return (0);
 }
 

@@ -40,7 +40,6 @@ TAILQ_HEAD(bodybuf_waitq, bodybuf_wait);
 
 struct bodybuf {
 	size_t			 used;		/* bytes reserved now */
-	size_t			 peak;		/* highest used so far */
 	size_t			 cap;		/* the budget last asked with */
 	unsigned long long	 waits;		/* times a reader had to wait */
 	struct bodybuf_waitq	 waiters;
