@@ -26,6 +26,10 @@ stream_route() {
 }
 
 routes="$(stream_route /stream b1)
+  - path: /denied
+    auth: none
+    allow_from: [10.0.0.0/8]
+    backends: [$(be_url b1)]
 $(route / b1)"
 std_conf "$WORK/bb.yaml" "$routes" "limits:
   body_buffer: 64k
@@ -127,10 +131,11 @@ r0=$(be_stats b1 requests)
 printf '%b56789' "$REQ" | timeout 20 "$RAW" --port "$PX_PORT" --trickle-after "$hlen" \
     --trickle-ms 500 --expect-close --timeout-ms 5000 >"$WORK/slow.out" 2>"$WORK/slow.err" &
 bg=$!
-if wait_until 2 bash -c "[ \"\$(curl -s --max-time 2 $(be_url b1)/__stats | jq .requests)\" = $((r0 + 1)) ]"; then
+c0=$(be_stats b1 completed)
+if wait_until 2 bash -c "[ \"\$(curl -s --max-time 2 $(be_url b1)/__stats | jq -c '[.requests, .completed]')\" = '[$((r0 + 1)),$c0]' ]"; then
 	pass "buffer_body: false: the head reaches the backend before the body is complete"
 else fail "buffer_body: false: the head reaches the backend before the body is complete" \
-    "backend requests $(be_stats b1 requests), before $r0"; fi
+    "backend $(be_stats b1 | jq -c '[.requests, .completed]'), before [$r0,$c0]"; fi
 wait "$bg"
 assert_match "buffer_body: false: answered" "$(head -n 1 "$WORK/slow.out")" '^HTTP/1.1 200 '
 raw "POST /stream/c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
@@ -148,6 +153,11 @@ assert_eq "Expect: 100-continue upload: body intact" "65536 length" \
     "$(jq -r '"\(.body_length) \(.framing)"' "$WORK/e100.json")"
 assert_le "Expect: 100-continue answered promptly (curl waited ${t}s, not its 10 s)" "${t%.*}" 8
 assert_eq "Expect is not forwarded" "" "$(json_headers "$(cat "$WORK/e100.json")" Expect)"
+b0=$(be_stats b1 bytes)
+raw "POST /denied/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n" --timeout-ms 1500
+assert_eq "Expect: 100-continue on a refused request: 403" 403 "$(raw_status)"
+assert_not_contains "Expect: 100-continue on a refused request: no 100" "$RAW_OUT" "HTTP/1.1 100"
+assert_eq "Expect: 100-continue on a refused request: backend received nothing" "$b0" "$(be_stats b1 bytes)"
 
 stop_proxy
 
@@ -165,6 +175,11 @@ timeouts:
 admin: {address: 127.0.0.1:$ADMIN_PORT}"
 start_proxy "$WORK/pool.yaml"
 
+# metric NAME: the value of a series of /metrics.
+metric() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# reserved_is N: the budget reserved now is N bytes.
+reserved_is() { [ "$(metric gridfront_body_buffer_bytes)" = "$1" ]; }
+
 # mkreq FILE PATH LEN: a Content-Length POST of LEN zero bytes.
 mkreq() {
 	{ printf 'POST %s HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' "$2" "$3"
@@ -181,7 +196,7 @@ c0=$(be_stats b1 completed)
 timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/a.req" --trickle-after $(($(hlen /pool/a 100000) + 99999)) \
     --trickle-ms 1200 --expect-close --timeout-ms 5000 >"$WORK/a.out" 2>"$WORK/a.err" &
 pa=$!
-sleep 0.3
+wait_until 5 reserved_is 100000 || note "budget: A's reservation not seen"
 timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/b.req" --expect-close --timeout-ms 5000 \
     >"$WORK/b.out" 2>"$WORK/b.err" &
 pb=$!
@@ -202,7 +217,7 @@ r0=$(be_stats b1 requests)
 timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/c.req" --trickle-after $(($(hlen /pool/c 100008) + 100000)) \
     --trickle-ms 500 --expect-close --timeout-ms 8000 >"$WORK/c.out" 2>"$WORK/c.err" &
 pc=$!
-sleep 0.3
+wait_until 5 reserved_is 100008 || note "budget: C's reservation not seen"
 timeout 20 "$RAW" --port "$PX_PORT" --file "$WORK/d.req" --expect-close --timeout-ms 8000 \
     >"$WORK/d.out" 2>"$WORK/d.err" &
 pd=$!
@@ -234,9 +249,7 @@ assert_le "budget: ... without waiting for the other body (${tf} ms)" "${tf:-999
 assert_match "budget: the other body is answered too" "$(head -n 1 "$WORK/g.out")" '^HTTP/1.1 200 '
 raw "POST /pool/after HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 assert_eq "budget: all released afterwards" 200 "$(raw_status)"
-# metric VALUE NAME: a series of /metrics.
-metric() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
-wait_until 2 bash -c "[ \"\$(curl -s --max-time 2 http://127.0.0.1:$ADMIN_PORT/metrics | awk '\$1 == \"gridfront_body_buffer_bytes\" { print \$2 }')\" = 0 ]"
+wait_until 2 reserved_is 0
 assert_eq "metrics: no budget reserved once all is done" 0 "$(metric gridfront_body_buffer_bytes)"
 assert_ge "metrics: the waits were counted" "$(metric gridfront_body_buffer_waits_total)" 2
 
