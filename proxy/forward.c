@@ -7,10 +7,11 @@
  * names), client-sent forwarding and identity headers are dropped; Host is
  * kept; X-Forwarded-*, the auth decision's signed cms-* block and
  * cms-request-uri are added; framing is rewritten (Content-Length, or a
- * re-encoded chunked body whose trailers are discarded).  It then picks a
- * backend round-robin among those not marked down, reuses or opens a
- * pooled connection, and streams bodies both ways with watermark
- * backpressure.  Retries happen only when no byte of the request can have
+ * re-encoded chunked body whose trailers are discarded).  A request body
+ * of up to limits.body_buffer is first received and checked whole (see
+ * "Request-body buffering").  It then picks a backend round-robin among
+ * those not marked down, reuses or opens a pooled connection, and streams
+ * bodies both ways with watermark backpressure.  Retries happen only when no byte of the request can have
  * been processed: after a failed connect, or once on a stale pooled
  * connection for an idempotent request without a body.
  */
