@@ -49,8 +49,8 @@ if [ "$SMOKE" = 1 ]; then
 	WARMUP=${BENCH_WARMUP:-0.2}
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-100}
 	BULK=${BENCH_BULK:-8m}
-	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-16k hs-user-ecdsa
-	    hs-voms-rsa idle upload download"
+	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-16k post-16k
+	    hs-user-ecdsa hs-voms-rsa idle upload download"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-300}
 else
 	REPEAT=${REPEAT:-3}
@@ -58,7 +58,7 @@ else
 	WARMUP=${BENCH_WARMUP:-1}
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-1000}
 	BULK=${BENCH_BULK:-100m}
-	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-200 ka-16k
+	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-200 ka-16k post-16k
 	    hs-user-ecdsa hs-user-rsa hs-voms-ecdsa hs-voms-rsa
 	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-1800}
@@ -271,6 +271,15 @@ fill() {
 # the peer did not come up (its log is in PEER_LOG).
 start_peer() {
 	local peer=$1 key=$2 vcache=$3 dir cert keyf
+	# Request buffering (S_REQBUF): nginx keeps bodies up to 1 MiB in
+	# memory, like gridfront's limits.body_buffer; HAProxy waits for
+	# the body (up to its buffer) before connecting.
+	local reqbuf_nginx="proxy_request_buffering off;"
+	local reqbuf_haproxy="# no request buffering"
+	if [ "${S_REQBUF:-0}" = 1 ]; then
+		reqbuf_nginx="proxy_request_buffering on; client_body_buffer_size 1m;"
+		reqbuf_haproxy="option http-buffer-request"
+	fi
 	PEER_PORT=$(free_port)
 	dir=$(mktemp -d "$TMP/$peer.XXXXXX")
 	PEER_LOG=$dir/log
@@ -302,7 +311,7 @@ start_peer() {
 		    PLAIN_PORT="$PEER_PLAIN_PORT" CERT="$cert" KEY="$keyf" \
 		    VERIFY="${NGINX_VERIFY:-on}" CAFILE="$TMP/ca.pem" \
 		    CRLFILE="$TMP/crl.pem" LOCAL_BODY="$LOCAL_BODY" \
-		    NOFILE="$NOFILE"
+		    NOFILE="$NOFILE" REQBUF="$reqbuf_nginx"
 		taskset -c "$CPU_PROXY" nginx -p "$dir/" -e "$dir/error.log" \
 		    -c "$dir/nginx.conf" -g 'daemon off;' >"$PEER_LOG" 2>&1 &
 		PEER_PID=$!
@@ -312,7 +321,8 @@ start_peer() {
 		    PORT="$PEER_PORT" ORIGIN_PORT="$ORIGIN_PORT" \
 		    CRTKEY="$TMP/haproxy-$key.pem" VERIFY=required \
 		    CAFILE="$TMP/ca.pem" CRLFILE="$TMP/crl.pem" \
-		    LOCAL_BODY="$LOCAL_BODY" MAXCONN=$(( (NOFILE - 100) / 2 ))
+		    LOCAL_BODY="$LOCAL_BODY" MAXCONN=$(( (NOFILE - 100) / 2 )) \
+		    REQBUF="$reqbuf_haproxy"
 		taskset -c "$CPU_PROXY" haproxy -f "$dir/haproxy.cfg" -db \
 		    >"$PEER_LOG" 2>&1 &
 		PEER_PID=$!
@@ -356,6 +366,7 @@ peer_available() {
 #   S_REF     scenario whose peer numbers gridfront is compared with
 #   S_MODE S_CONNS S_DUR S_CERT S_EXTRA   loadgen settings
 #   S_PATH    URL path                  S_WHAT   one line for the report
+#   S_REQBUF  1: the peers buffer request bodies before the upstream hop
 scenario() {
 	local pp=/b/size base who
 	local ucert=$PKI/creds/$USER_CRED.pem vcert=$PKI/creds/$VOMS_CRED.pem
@@ -370,6 +381,7 @@ scenario() {
 	S_DUR=$DURATION
 	S_CERT=$ucert
 	S_EXTRA=()
+	S_REQBUF=0
 	case $1 in
 	ceiling-origin)
 		S_PEERS=origin
@@ -392,6 +404,11 @@ scenario() {
 	ka-16k)
 		S_PATH=$pp/16k
 		S_WHAT="keep-alive, 50 conns, 16 KiB response, user cert (mTLS)"
+		;;
+	post-16k)
+		S_EXTRA=(--method POST --body-bytes 16k)
+		S_REQBUF=1
+		S_WHAT="keep-alive, 50 conns, 16 KiB POST (Content-Length), 100 B response, user cert (mTLS); every peer receives the whole body before the upstream hop (gridfront's default request buffering, nginx proxy_request_buffering on, HAProxy option http-buffer-request)"
 		;;
 	hs-user-ecdsa|hs-user-rsa|hs-voms-ecdsa|hs-voms-rsa|hs-user-ecdsa-new|hs-voms-ecdsa-new)
 		base=${1%-new}
@@ -707,6 +724,11 @@ for s in ("ka-50", "ka-200", "ka-16k"):
         if bp is not None and g["p99_ms"] is not None:
             target("%s: p99 no worse than either peer" % s,
                    g["p99_ms"] <= bp, "%.2f ms vs %.2f ms" % (g["p99_ms"], bp))
+g = byk.get(("post-16k", "gridfront"))
+b = best("post-16k", "value")
+if g and b and g["value"]:
+    target("post-16k: req/s >= best peer", g["value"] >= b,
+           "%.0f vs %.0f (%.2fx)" % (g["value"], b, g["value"] / b))
 g = byk.get(("idle", "gridfront"))
 if g and g["value"] is not None:
     target("idle: RSS per idle TLS connection <= 16 KiB", g["value"] <= 16,

@@ -226,6 +226,11 @@ check_limits(struct keys_ctx *ctx, const struct yaml_node *root)
 		keys_err(ctx, n, "max_request_line (%zu bytes) is larger than "
 		    "max_header_block (%zu bytes)", l->max_request_line,
 		    l->max_header_block);
+	/* One body must fit the pool, or it would wait for ever. */
+	if (l->body_buffer > l->body_buffer_total)
+		keys_err(ctx, n, "body_buffer (%zu bytes) is larger than "
+		    "body_buffer_total (%zu bytes)", l->body_buffer,
+		    l->body_buffer_total);
 	keys_where_pop(ctx, saved);
 }
 

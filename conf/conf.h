@@ -104,6 +104,8 @@ struct conf_route {
 	struct conf_cidr *allow_from;	/* empty = everyone */
 	size_t		 nallow_from;
 	enum conf_sign_as sign_as;	/* the headers sent do not change */
+	int		 buffer_body;	/* validate small bodies before
+					 * contacting a backend */
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */
@@ -144,6 +146,8 @@ struct conf_limits {
 	size_t		 max_chunk_ext;		/* chunk extension bytes */
 	unsigned	 max_connections;	/* per worker */
 	size_t		 buffer_high;		/* watermark, bytes */
+	size_t		 body_buffer;		/* request body held whole */
+	size_t		 body_buffer_total;	/* per worker, all bodies */
 };
 
 struct conf_upstream {

@@ -260,6 +260,11 @@ static const struct keys_row keys_table[] = {
 	  .def = "bytes",
 	  .desc = "What cms-authn-hmac is computed over: bytes for Go "
 	  "verifiers, py3-latin1 for Python 3 (CherryPy) ones." },
+	{ .name = "buffer_body", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_BOOL,
+	  SLOT(struct conf_route, buffer_body), .def = "true",
+	  .desc = "Receive and check a request body up to "
+	  "limits.body_buffer before contacting a backend." },
 
 	/* routes[].rewrite: {...} */
 	{ .name = "from", .scope = KEYS_SCOPE_ROUTE_REWRITE,
@@ -311,6 +316,12 @@ static const struct keys_row keys_table[] = {
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, buffer_high,
 	    4 * KIB, 64 * MIB, "64k", "Buffered bytes per direction before "
 	    "reading pauses (backpressure)."),
+	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, body_buffer,
+	    0, 64 * MIB, "1m", "Request body received whole and checked "
+	    "before a backend is contacted."),
+	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, body_buffer_total,
+	    64 * KIB, 16384 * MIB, "64m", "Per worker: all request bodies "
+	    "being buffered; beyond, reading them pauses."),
 
 	/* upstream: {...} */
 	R_UINT(KEYS_SCOPE_UPSTREAM, struct conf_upstream, pool_max_idle,

@@ -90,6 +90,7 @@ xchg_get(struct worker *w, size_t pathcap)
 		x = xmalloc(sizeof(*x));
 		memset(&x->uphead, 0, sizeof(x->uphead));
 		x->path = x->uppath = x->upscratch = NULL;
+		x->body = NULL;
 		x->pathcap = 0;
 	}
 	if (x->pathcap < pathcap) {
@@ -120,7 +121,17 @@ xchg_put(struct worker *w, struct xchg *x)
 		auth_decision_release(&x->ad);
 		x->have_ad = 0;
 	}
+	/* A buffered request body gives its budget and bytes back. */
+	if (x->body_res > 0 || x->body_wait.queued) {
+		bodybuf_cancel(w->bodybuf, &x->body_wait);
+		bodybuf_release(w->bodybuf, x->body_res);
+		x->body_res = 0;
+	}
+	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
+		evbuffer_drain(x->body, evbuffer_get_length(x->body));
 	if (w->nxfree >= XCHG_FREE_MAX) {
+		if (x->body != NULL)
+			evbuffer_free(x->body);
 		free(x->uphead.p);
 		free(x->path);
 		free(x->uppath);
@@ -166,6 +177,19 @@ void
 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms)
 {
 	cio_set_timeouts(&c->io, read_ms, write_ms);
+}
+
+void
+conn_body_wait(struct conn *c, int on)
+{
+	if (on) {
+		cio_disable(&c->io, EV_READ);
+		timer_arm(c, c->gen->conf->timeouts.body_idle);
+	} else {
+		evtimer_del(&c->timer);
+		if (!(c->flags & (CONN_F_EOF | CONN_F_PAUSED)))
+			cio_enable(&c->io, EV_READ);
+	}
 }
 
 void
@@ -843,7 +867,7 @@ conn_read_cb(struct cio *io, void *arg)
 	} else if (c->x == NULL || c->x->state == X_ST_HEAD)
 		conn_parse(c);
 	else if (c->x->state == X_ST_FORWARD ||
-	    c->x->state == X_ST_CONNECTING)
+	    c->x->state == X_ST_CONNECTING || c->x->state == X_ST_BODY)
 		forward_client_read(c->x);
 	conn_unref(c);
 }
@@ -914,7 +938,8 @@ conn_event_cb(struct cio *io, short what, void *arg)
 		if (evbuffer_get_length(io->in) > 0) {
 			if (c->x == NULL || c->x->state == X_ST_HEAD)
 				conn_parse(c);
-			else if (c->x->state == X_ST_FORWARD)
+			else if (c->x->state == X_ST_FORWARD ||
+			    c->x->state == X_ST_BODY)
 				forward_client_read(c->x);
 		}
 		/*
@@ -940,8 +965,9 @@ conn_event_cb(struct cio *io, short what, void *arg)
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		if (what & BEV_EVENT_WRITING)
 			conn_close(c, conn_err_write_timeout);
-		else if (c->x != NULL && c->x->state == X_ST_FORWARD &&
-		    !c->x->resp_head_sent && !c->x->req_done) {
+		else if (c->x != NULL && ((c->x->state == X_ST_FORWARD &&
+		    !c->x->resp_head_sent && !c->x->req_done) ||
+		    c->x->state == X_ST_BODY)) {
 			/* The client stopped sending its body. */
 			c->x->error = "client body timeout";
 			forward_abort(c->x);
@@ -973,6 +999,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 			c->x->req.keepalive = 0;
 		}
 		conn_error(c, 408, "request head timeout");
+	} else if (c->x != NULL && c->x->state == X_ST_BODY) {
+		/* Waited body_idle for body-buffer budget. */
+		c->x->error = "client body timeout (no buffer)";
+		conn_error(c, 408, "request body timeout");
 	} else if (c->x == NULL)
 		conn_close(c, conn_err_idle);
 	/*

@@ -25,6 +25,7 @@
 
 #include "auth/auth.h"
 #include "base/lit.h"
+#include "proxy/bodybuf.h"
 #include "proxy/cio.h"
 #include "proxy/http.h"
 #include "proxy/util.h"
@@ -83,6 +84,7 @@ enum xchg_body {
 enum xchg_state {
 	X_ST_HEAD = 0,		/* reading the request head */
 	X_ST_LOCAL,		/* answered by gridfront itself */
+	X_ST_BODY,		/* receiving and checking the request body */
 	X_ST_CONNECTING,	/* waiting for an upstream connection */
 	X_ST_FORWARD,		/* request and response flowing */
 	X_ST_DONE
@@ -112,6 +114,8 @@ struct xchg {
 	int			 resp_done;
 	int			 up_paused;	/* upstream reads paused */
 	int			 expect_continue;
+	size_t			 body_res;	/* bytes reserved in bodybuf */
+	struct bodybuf_wait	 body_wait;	/* waiting for bodybuf */
 	int			 head_method;
 	int			 idempotent;
 	int			 status;
@@ -131,6 +135,7 @@ struct xchg {
 	struct http_resp	 resp;
 	/* Kept across reuse (not zeroed): */
 	struct sbuf		 uphead;	/* upstream request head */
+	struct evbuffer		*body;		/* buffered body, or NULL */
 	/* Large buffers: written before they are read, never zeroed. */
 	struct http_hdr		 hdrs[HTTP_MAX_HDRS];
 	struct http_hdr		 rhdrs[HTTP_MAX_HDRS];
@@ -187,6 +192,13 @@ int	 conn_unref(struct conn *c);
 
 /* Apply the client-side read/write timeouts for the current state. */
 void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
+
+/*
+ * Pause (on = 1) or resume (on = 0) reading c's request body while its
+ * exchange waits for body-buffer budget.  The pause is bounded by
+ * timeouts.body_idle: when it passes, the request gets a 408.
+ */
+void	 conn_body_wait(struct conn *c, int on);
 
 /* Exchange free list.  The path buffers hold at least pathcap bytes
  * (max_request_line + 1 of the caller's generation). */

@@ -7,10 +7,11 @@
  * names), client-sent forwarding and identity headers are dropped; Host is
  * kept; X-Forwarded-*, the auth decision's signed cms-* block and
  * cms-request-uri are added; framing is rewritten (Content-Length, or a
- * re-encoded chunked body whose trailers are discarded).  It then picks a
- * backend round-robin among those not marked down, reuses or opens a
- * pooled connection, and streams bodies both ways with watermark
- * backpressure.  Retries happen only when no byte of the request can have
+ * re-encoded chunked body whose trailers are discarded).  A request body
+ * of up to limits.body_buffer is first received and checked whole (see
+ * "Request-body buffering").  It then picks a backend round-robin among
+ * those not marked down, reuses or opens a pooled connection, and streams
+ * bodies both ways with watermark backpressure.  Retries happen only when no byte of the request can have
  * been processed: after a failed connect, or once on a stale pooled
  * connection for an idempotent request without a body.
  */
@@ -31,6 +32,7 @@
 #include "base/lit.h"
 #include "conf/conf.h"
 #include "conf/route.h"
+#include "proxy/bodybuf.h"
 #include "proxy/conn.h"
 #include "proxy/forward.h"
 #include "proxy/http.h"
@@ -46,6 +48,8 @@ static void	forward_connect(struct xchg *);
 static void	forward_finish(struct xchg *);
 static void	relay_request(struct xchg *);
 static void	relay_response(struct xchg *);
+static void	body_start(struct xchg *);
+static void	body_send(struct xchg *);
 
 static const char fwd_err_no_backend[] = "no backend available";
 static const char fwd_err_connect[] = "backend connect failed";
@@ -55,6 +59,8 @@ static const char fwd_err_closed[] = "backend closed the connection "
 static const char fwd_err_timeout[] = "backend response timeout";
 static const char fwd_err_bad_resp[] = "invalid response from backend";
 static const char fwd_err_mid_resp[] = "backend failed mid-response";
+static const char fwd_body_bad_chunked[] =
+	"400 Bad Request: invalid chunked body\n";
 
 #define add_lit(buf, s)	evbuffer_add((buf), (s), sizeof(s) - 1)
 
@@ -69,8 +75,6 @@ build_head(struct xchg *x, size_t uplen)
 	struct sbuf		*h = &x->uphead;
 	const struct http_req	*r = &x->req;
 	size_t			 i;
-	char			 num[32];
-	int			 n;
 
 	sbuf_add(h, r->method, r->methodlen);
 	sbuf_lit(h, " ");
@@ -126,6 +130,21 @@ build_head(struct xchg *x, size_t uplen)
 		sbuf_add(h, r->path, r->pathlen);
 		sbuf_lit(h, "\r\n");
 	}
+}
+
+/*
+ * End the upstream head with the body's framing.  Called once the
+ * framing is known: at once for a streamed body, after buffering for a
+ * buffered one (which may have turned a chunked body into a sized one).
+ */
+static void
+head_framing(struct xchg *x)
+{
+	struct sbuf		*h = &x->uphead;
+	const struct http_req	*r = &x->req;
+	char			 num[32];
+	int			 n;
+
 	switch (x->reqbody) {
 	case XB_LENGTH:
 		n = snprintf(num, sizeof(num), "%lld",
@@ -224,10 +243,245 @@ forward_start(struct xchg *x)
 	evbuffer_drain(in, x->req.head_len);
 	x->req.hdrs = NULL;
 	x->req.nhdrs = 0;
+	if (x->reqbody != XB_NONE && x->route->buffer_body &&
+	    cf->limits.body_buffer > 0) {
+		body_start(x);
+		return;
+	}
+	head_framing(x);
 	x->state = X_ST_CONNECTING;
 	/* While waiting for the backend, do not time the client out. */
 	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
 	forward_connect(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request-body buffering                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A body of up to limits.body_buffer bytes is received whole and checked
+ * before any backend is contacted (nginx's request buffering, with a
+ * cap), so a backend never sees a request gridfront refuses, and a slow
+ * uploader holds no backend worker while it trickles.  The bytes wait in
+ * x->body, decoded when the body was chunked, and go up with a
+ * Content-Length.  A longer body is checked for its first body_buffer
+ * bytes, then streamed with its own framing.  Memory comes from the
+ * worker's bodybuf budget in BODYBUF_STEP shares; when it is used up, a
+ * body without a share pauses (conn_body_wait) until some is released,
+ * and one that holds a share streams on (so bodies of up to one step are
+ * always checked whole, and bodies never wait for each other).
+ */
+
+static void	body_fill(struct xchg *);
+
+/* Enter X_ST_BODY: answer Expect, then take what has arrived. */
+static void
+body_start(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+
+	x->state = X_ST_BODY;
+	if (x->body == NULL && (x->body = evbuffer_new()) == NULL)
+		fatalx("out of memory");
+	if (x->expect_continue) {
+		/* Auth passed: the client may send; Expect is not
+		 * forwarded. */
+		add_lit(c->io.out, "HTTP/1.1 100 Continue\r\n\r\n");
+		x->expect_continue = 0;
+	}
+	conn_set_timeouts(c, cf->timeouts.body_idle, cf->timeouts.body_idle);
+	body_fill(x);
+}
+
+/* The buffered part is complete (or as large as allowed): finish the
+ * head's framing and contact a backend. */
+static void
+body_ready(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+
+	if (x->req_done) {
+		/* All of it is here: send it sized, whatever it came as. */
+		x->reqbody = XB_LENGTH;
+		x->req.content_length =
+		    (int64_t)evbuffer_get_length(x->body);
+		x->reqleft = 0;
+	}
+	head_framing(x);
+	x->state = X_ST_CONNECTING;
+	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+	forward_connect(x);
+}
+
+/* Room in the bodybuf budget came back: carry on reading. */
+static void
+body_wake_cb(struct bodybuf_wait *w, void *arg)
+{
+	struct xchg	*x = arg;
+	struct conn	*c = x->c;
+
+	(void)w;
+	conn_ref(c);
+	if (x->state == X_ST_BODY && !(c->flags & CONN_F_CLOSING)) {
+		conn_body_wait(c, 0);
+		body_fill(x);
+	}
+	conn_unref(c);
+}
+
+/*
+ * Decode chunked bytes from in into out, feeding the decoder at most room
+ * input bytes so out grows by at most room.  Returns 1 at the last
+ * chunk, 0 when more is needed, -1 on a framing error (err filled).
+ */
+static int
+dechunk_some(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
+    size_t room, struct http_error *err)
+{
+	struct evbuffer_iovec	 v;
+	enum http_chunk_result	 r;
+	size_t			 used, off, dlen, len;
+
+	while (room > 0 && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
+	    v.iov_len > 0) {
+		len = v.iov_len < room ? v.iov_len : room;
+		r = http_chunk_feed(ch, v.iov_base, len, &used, &off, &dlen,
+		    err);
+		switch (r) {
+		case HTTP_CHUNK_DATA:
+			evbuffer_add(out, (const char *)v.iov_base + off,
+			    dlen);
+			break;
+		case HTTP_CHUNK_AGAIN:
+			break;
+		case HTTP_CHUNK_DONE:
+			evbuffer_drain(in, used);
+			return (1);
+		case HTTP_CHUNK_ERROR:
+		default:
+			return (-1);
+		}
+		evbuffer_drain(in, used);
+		room -= used;
+	}
+	return (0);
+}
+
+/*
+ * Move what the client sent into x->body, reserving budget as it grows.
+ * Ends in body_ready() once the body is complete, body_buffer bytes are
+ * held or the budget ran out with a share held; in a 400 for bad
+ * framing; or waiting: for more bytes, or (reading paused) for budget.
+ */
+static void
+body_fill(struct xchg *x)
+{
+	struct conn		*c = x->c;
+	const struct conf	*cf = c->gen->conf;
+	struct evbuffer		*in = c->io.in;
+	struct bodybuf		*bp = c->w->bodybuf;
+	struct http_error	 err;
+	size_t			 cap = cf->limits.body_buffer, want, have;
+	size_t			 room, n, before, step;
+	int			 r;
+
+	/* The budget x->body may take: the body, up to cap. */
+	want = cap;
+	if (x->reqbody == XB_LENGTH && (uint64_t)x->req.content_length < cap)
+		want = (size_t)x->req.content_length;
+	while (!x->req_done) {
+		/* A sized body stops at want; a chunked one once it is
+		 * known to be longer than cap (cap bytes may still be the
+		 * whole body: only the last chunk can tell). */
+		have = evbuffer_get_length(x->body);
+		if (have >= want && (x->reqbody == XB_LENGTH || have > cap))
+			break;
+		if ((before = evbuffer_get_length(in)) == 0)
+			return;
+		if (have >= x->body_res && x->body_res < want) {
+			step = want - x->body_res;
+			if (step > BODYBUF_STEP)
+				step = BODYBUF_STEP;
+			if (bodybuf_reserve(bp, step,
+			    cf->limits.body_buffer_total) == -1) {
+				/*
+				 * A body holding a share streams on with
+				 * what was checked rather than wait: bodies
+				 * that each hold part of the budget and wait
+				 * for more would wait for each other until
+				 * body_idle.  Only a body with no share
+				 * waits, with reading paused.
+				 */
+				if (x->body_res > 0)
+					break;
+				bodybuf_wait(bp, &x->body_wait, body_wake_cb,
+				    x);
+				conn_body_wait(c, 1);
+				return;
+			}
+			x->body_res += step;
+		}
+		/* Chunked at cap: one more byte, framing or the first of
+		 * a body that must stream, decides. */
+		room = x->body_res > have ? x->body_res - have : 1;
+		if (x->reqbody == XB_LENGTH) {
+			n = before < room ? before : room;
+			if ((int64_t)n > x->reqleft)
+				n = (size_t)x->reqleft;
+			evbuffer_remove_buffer(in, x->body, n);
+			x->reqleft -= (int64_t)n;
+			if (x->reqleft == 0)
+				x->req_done = 1;
+		} else {
+			r = dechunk_some(&x->reqchunk, in, x->body, room, &err);
+			if (r == -1) {
+				x->bytes_in += before - evbuffer_get_length(in);
+				x->req.keepalive = 0;
+				x->error = err.reason;
+				log_info("%s:%d: %s %s: 400 %s (body not "
+				    "forwarded)", c->peerstr, c->peerport,
+				    x->method, x->target, err.reason);
+				conn_respond(c, 400, NULL, NULL,
+				    fwd_body_bad_chunked,
+				    sizeof(fwd_body_bad_chunked) - 1, 1);
+				return;
+			}
+			if (r == 1)
+				x->req_done = 1;
+		}
+		x->bytes_in += before - evbuffer_get_length(in);
+	}
+	body_ready(x);
+}
+
+/*
+ * The backend is connected: send the head and the buffered bytes in one
+ * go.  A body that is still streaming goes on in its own framing: the
+ * decoded bytes of a chunked one are re-chunked as one chunk.  The
+ * budget is returned; the upstream output has its own backpressure.
+ */
+static void
+body_send(struct xchg *x)
+{
+	struct conn	*c = x->c;
+	struct evbuffer	*out = x->up->io.out;
+	char		 hdr[HTTP_CHUNK_HEADER_MAX + 1];
+	size_t		 len = evbuffer_get_length(x->body), n;
+
+	evbuffer_add(out, x->uphead.p, x->uphead.len);
+	if (x->reqbody == XB_CHUNKED) {
+		n = http_chunk_header(hdr, len);
+		evbuffer_add(out, hdr, n);
+		evbuffer_add_buffer(out, x->body);
+		add_lit(out, "\r\n");
+	} else
+		evbuffer_add_buffer(out, x->body);
+	x->req_sent_any = 1;
+	bodybuf_release(c->w->bodybuf, x->body_res);
+	x->body_res = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,7 +570,10 @@ forward_send(struct xchg *x)
 	x->state = X_ST_FORWARD;
 	x->t_up = util_now_us();
 	x->pool->st.requests++;
-	up_write_direct(u, x->uphead.p, x->uphead.len);
+	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
+		body_send(x);
+	else
+		up_write_direct(u, x->uphead.p, x->uphead.len);
 	if (x->expect_continue) {
 		/* We answer Expect ourselves and strip it upstream. */
 		add_lit(c->io.out,
@@ -766,6 +1023,11 @@ forward_abort(struct xchg *x)
 void
 forward_client_read(struct xchg *x)
 {
+	if (x->state == X_ST_BODY) {
+		if (!x->body_wait.queued)
+			body_fill(x);
+		return;
+	}
 	if (x->state == X_ST_FORWARD && !x->req_done && x->up != NULL)
 		relay_request(x);
 }

@@ -83,6 +83,8 @@ struct metrics_worker {
 	uint64_t	 hs_fail[M_HS_NREASONS];
 	uint64_t	 bad_requests;
 	uint64_t	 requests;
+	uint64_t	 bodybuf_bytes;	/* gauge, copied by the worker tick */
+	uint64_t	 bodybuf_waits;
 	struct m_req	 req[M_REQ_SLOTS];
 	struct m_lat	 lat[M_LAT_SLOTS];
 	struct m_deny	 deny[M_DENY_SLOTS];
@@ -130,6 +132,13 @@ void
 metrics_conn_close(struct worker *w)
 {
 	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+}
+
+void
+metrics_body_buffer(struct worker *w, uint64_t bytes, uint64_t waits)
+{
+	__atomic_store_n(&w->m->bodybuf_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->m->bodybuf_waits, waits, __ATOMIC_RELAXED);
 }
 
 void
@@ -342,7 +351,7 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 {
 	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
 	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
-	uint64_t	 bad = 0, reqs = 0;
+	uint64_t	 bad = 0, reqs = 0, bbytes = 0, bwaits = 0;
 	unsigned	 i, k, j, b;
 	struct gen	*g;
 	struct auth_stats ast;
@@ -359,6 +368,8 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 			hfail[k] += LOAD(m->hs_fail[k]);
 		bad += LOAD(m->bad_requests);
 		reqs += LOAD(m->requests);
+		bbytes += LOAD(m->bodybuf_bytes);
+		bwaits += LOAD(m->bodybuf_waits);
 	}
 	counter(out, "gridfront_connections_total",
 	    "Client connections accepted.", "counter", ct);
@@ -389,6 +400,12 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		    (unsigned long long)hfail[k]);
 	counter(out, "gridfront_bad_requests_total",
 	    "Requests rejected by the HTTP validation layer.", "counter", bad);
+	counter(out, "gridfront_body_buffer_bytes",
+	    "Request-body budget reserved now (limits.body_buffer_total).",
+	    "gauge", bbytes);
+	counter(out, "gridfront_body_buffer_waits_total",
+	    "Request bodies that waited for body-buffer budget.", "counter",
+	    bwaits);
 
 	/* Requests by route, method and status class. */
 	evbuffer_add_printf(out, "# HELP gridfront_requests_total Requests by "

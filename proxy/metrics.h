@@ -33,6 +33,9 @@ void	 metrics_handshake_fail(struct worker *w, const char *reason);
 void	 metrics_bad_request(struct worker *w);
 void	 metrics_request(struct worker *w, const struct xchg *x);
 void	 metrics_auth_deny(struct worker *w, const char *reason);
+/* The request-body budget's state (bytes reserved now, waits so far). */
+void	 metrics_body_buffer(struct worker *w, uint64_t bytes,
+	    uint64_t waits);
 
 /* Process-wide events (main thread). */
 void	 metrics_config_reload(int ok, uint64_t generation);

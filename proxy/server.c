@@ -34,6 +34,7 @@
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "proxy/access.h"
+#include "proxy/bodybuf.h"
 #include "proxy/conn.h"
 #include "proxy/expiry.h"
 #include "proxy/log.h"
@@ -478,6 +479,7 @@ worker_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker	*w = arg;
 
 	access_flush(w);
+	metrics_body_buffer(w, w->bodybuf->used, w->bodybuf->waits);
 }
 
 static void *
@@ -516,6 +518,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	event_config_free(ecfg);
 	if (w->base == NULL)
 		goto fail;
+	w->bodybuf = bodybuf_new(w->base);
 	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST,
@@ -554,6 +557,8 @@ worker_teardown(struct worker *w)
 		free(x->path);
 		free(x->uppath);
 		free(x->upscratch);
+		if (x->body != NULL)
+			evbuffer_free(x->body);
 		free(x);
 	}
 	free(w->hbuf.p);
@@ -566,6 +571,8 @@ worker_teardown(struct worker *w)
 		event_free(w->tick);
 	close(w->ctl[0]);
 	close(w->ctl[1]);
+	bodybuf_free(w->bodybuf);
+	w->bodybuf = NULL;
 	if (w->base)
 		event_base_free(w->base);
 	metrics_worker_free(w->m);

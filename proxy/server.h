@@ -31,6 +31,7 @@ struct conn;
 struct xchg;
 struct pool;
 struct metrics_worker;
+struct bodybuf;
 
 /* A shared, refcounted holder for an auth context: several generations
  * (a cert-only reload, say) may share one. */
@@ -90,6 +91,7 @@ struct worker {
 	char			*logbuf;	/* access lines not yet handed off */
 	size_t			 loglen;
 	struct metrics_worker	*m;
+	struct bodybuf		*bodybuf;	/* request-body budget */
 };
 
 /* Run the server until stopped; returns the exit status.  Takes ownership
