@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
 #include "conf/yaml.h"
@@ -243,10 +244,10 @@ conf_dir(const char *path)
 	char	*copy, *dir;
 
 	if (realpath(path, buf) != NULL)
-		copy = keys_xstrdup(buf);
+		copy = xstrdup(buf);
 	else
-		copy = keys_xstrdup(path);
-	dir = keys_xstrdup(dirname(copy));
+		copy = xstrdup(path);
+	dir = xstrdup(dirname(copy));
 	free(copy);
 	return (dir);
 }
@@ -282,9 +283,9 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 		goto done;
 	}
 
-	c = keys_xcalloc(1, sizeof(*c));
+	c = xcalloc(1, sizeof(*c));
 	c->refs = 1;
-	c->path = keys_xstrdup(path);
+	c->path = xstrdup(path);
 	dir = conf_dir(path);
 	keys_ctx_init(&ctx, c, errs, dir);
 	keys_apply(&ctx, KEYS_SCOPE_GLOBAL, doc->root, c);

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
 #include "conf/yaml.h"
@@ -414,31 +415,8 @@ static int	walk(struct keys_ctx *, enum keys_scope,
 		    const struct yaml_node *, void *);
 
 /* ------------------------------------------------------------------ */
-/* Allocation, errors and the YAML path                                */
+/* Errors and the YAML path                                           */
 /* ------------------------------------------------------------------ */
-
-/* Bookkeeping calloc: aborts on out-of-memory.  See keys.h. */
-void *
-keys_xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	/* calloc(0) may return NULL; a config never needs that. */
-	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
-		abort();
-	return (p);
-}
-
-/* Bookkeeping strdup: aborts on out-of-memory.  See keys.h. */
-char *
-keys_xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 /* Set up ctx for one load.  See keys.h. */
 void
@@ -820,7 +798,7 @@ get_string(struct keys_ctx *ctx, const struct yaml_node *n, char **out)
 			return (-1);
 		}
 	}
-	*out = keys_xstrdup(s);
+	*out = xstrdup(s);
 	return (0);
 }
 
@@ -839,7 +817,7 @@ get_path(struct keys_ctx *ctx, const struct yaml_node *n, char **out)
 		return (0);
 	}
 	len = strlen(ctx->dir) + 1 + strlen(s) + 1;
-	p = keys_xcalloc(1, len);
+	p = xcalloc(1, len);
 	snprintf(p, len, "%s/%s", ctx->dir, s);
 	free(s);
 	*out = p;
@@ -1062,7 +1040,7 @@ get_address(struct keys_ctx *ctx, const struct yaml_node *n, char **text,
 		keys_err(ctx, n, "'%.80s': %s", n->str, why);
 		return (-1);
 	}
-	set_string(text, keys_xstrdup(n->str));
+	set_string(text, xstrdup(n->str));
 	return (0);
 }
 
@@ -1147,7 +1125,7 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		keys_err(ctx, n, "at least one listener is required");
 		return (-1);
 	}
-	c->listeners = keys_xcalloc(n->n, sizeof(*c->listeners));
+	c->listeners = xcalloc(n->n, sizeof(*c->listeners));
 	c->nlisteners = n->n;
 	for (i = 0; i < n->n; i++) {
 		item = n->items[i];
@@ -1503,12 +1481,12 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 		return (NULL);
 	}
 	b->id = (unsigned)c->nbackends;
-	b->url = keys_xstrdup(s);
+	b->url = xstrdup(s);
 	/* The host as written ("[::1]" keeps its brackets) suits Host:. */
 	hl = v6 ? strlen(host) + 2 : strlen(host);
-	b->host = keys_xcalloc(1, hl + 1);
+	b->host = xcalloc(1, hl + 1);
 	memcpy(b->host, v6 ? hp : host, hl);
-	b->port = keys_xstrdup(port);
+	b->port = xstrdup(port);
 	c->nbackends++;
 	return (b);
 }
@@ -1527,7 +1505,7 @@ fn_backends(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		    "got an empty list");
 		return (-1);
 	}
-	r->backends = keys_xcalloc(n->n, sizeof(struct conf_backend *));
+	r->backends = xcalloc(n->n, sizeof(struct conf_backend *));
 	for (i = 0; i < n->n; i++) {
 		saved = keys_where_index(ctx, i);
 		b = backend_get(ctx, n->items[i]);
@@ -1569,7 +1547,7 @@ fn_require_fqan(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 
 	if (list_nonempty(ctx, n) == -1)
 		return (-1);
-	r->require_fqan = keys_xcalloc(n->n, sizeof(*r->require_fqan));
+	r->require_fqan = xcalloc(n->n, sizeof(*r->require_fqan));
 	for (i = 0; i < n->n; i++) {
 		saved = keys_where_index(ctx, i);
 		if (get_string(ctx, n->items[i], &s) == -1)
@@ -1599,7 +1577,7 @@ fn_allow_from(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 
 	if (list_nonempty(ctx, n) == -1)
 		return (-1);
-	r->allow_from = keys_xcalloc(n->n, sizeof(*r->allow_from));
+	r->allow_from = xcalloc(n->n, sizeof(*r->allow_from));
 	for (i = 0; i < n->n; i++) {
 		saved = keys_where_index(ctx, i);
 		if ((s = scalar_text(n->items[i])) == NULL) {
@@ -1642,10 +1620,10 @@ fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (v != NULL && v->kind == YAML_KIND_SEQ)
 			total += v->n;
 	}
-	c->backends = keys_xcalloc(total, sizeof(*c->backends));
+	c->backends = xcalloc(total, sizeof(*c->backends));
 	ctx->backends_cap = total;
 
-	c->routes = keys_xcalloc(n->n, sizeof(*c->routes));
+	c->routes = xcalloc(n->n, sizeof(*c->routes));
 	c->nroutes = n->n;
 	for (i = 0; i < n->n; i++) {
 		item = n->items[i];
@@ -1734,7 +1712,7 @@ fn_log_access(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		return (0);
 	}
 	if (s != NULL && strcmp(s, "off") == 0) {
-		set_string(&l->access_log, keys_xstrdup("off"));
+		set_string(&l->access_log, xstrdup("off"));
 		return (0);
 	}
 	if (get_path(ctx, n, &p) == -1)
@@ -1874,7 +1852,7 @@ apply_row(struct keys_ctx *ctx, const struct keys_row *row,
 	case KEYS_K_STRING:
 		if (row->empty_ok && n->kind == YAML_KIND_SCALAR &&
 		    scalar_text(n) != NULL && scalar_text(n)[0] == '\0') {
-			set_string(slot, keys_xstrdup(""));
+			set_string(slot, xstrdup(""));
 			return (0);
 		}
 		if (get_string(ctx, n, &s) == -1)

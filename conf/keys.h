@@ -143,8 +143,4 @@ int	 keys_addr_conflict(const struct sockaddr *a, const struct sockaddr *b);
  * per key, to fp. */
 void	 keys_print(FILE *fp);
 
-/* Bookkeeping allocators for conf/: abort on out-of-memory. */
-void	*keys_xcalloc(size_t n, size_t size);
-char	*keys_xstrdup(const char *s);
-
 #endif /* CONF_KEYS_H */
