@@ -32,6 +32,7 @@
 
 #include "base/xalloc.h"
 #include "conf/conf.h"
+#include "conf/errs.h"
 #include "conf/keys.h"
 #include "conf/yaml.h"
 
