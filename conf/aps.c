@@ -109,6 +109,8 @@ emit_backend(FILE *out, const char *url, size_t len, int first)
 	return (0);
 }
 
+/* Translate the APS config at path into YAML on out; the caller owns out
+ * and err.  See aps.h. */
 int
 aps_import(const char *path, FILE *out, char *err, size_t errlen)
 {
