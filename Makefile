@@ -210,8 +210,11 @@ clean:
 #   make fuzz-cov   line/region/function coverage of the module files that
 #                   the corpora reach (clang source-based coverage of the
 #                   replay binaries, objects in build-fuzz/cov/)
-#   make lint       clang-tidy (.clang-tidy) and cppcheck over proxy/ auth/
-#                   conf/ (tests/lint/lint.sh); fails on any finding
+#   make lint       clang-tidy (.clang-tidy) and cppcheck over base/ proxy/
+#                   auth/ conf/ (tests/lint/lint.sh), after names-check;
+#                   fails on any finding
+#   make names-check  exported symbols start with their file's stem
+#                   (tests/lint/names.sh, allow-list names.allow)
 
 FUZZ_TARGETS	?= http_request chunked path_route conf dn cric voms
 FUZZ_SECONDS	?= 60
@@ -285,8 +288,13 @@ fuzz-cov:
 	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-replay-build
 	bash tests/fuzz/coverage.sh $(FUZZ_BUILD)/cov $(FUZZ_TARGETS)
 
-lint:
+lint: names-check
 	bash tests/lint/lint.sh $(ALL_CFLAGS)
+
+# Every exported symbol starts with its file's stem (STYLE.md 8.3), with
+# the short allow-list tests/lint/names.allow.  Part of `make lint`.
+names-check: $(BASE_OBJ) $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ)
+	bash tests/lint/names.sh $(BUILD)
 
 # Makefile snippet for tests/faults and tests/soak (issue 6), for the lead
 # to merge into the Makefile.  `soak` and `faults` are already listed in
