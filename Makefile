@@ -34,9 +34,11 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
+BASE_SRC	= $(wildcard base/*.c)
 CONF_SRC	= $(wildcard conf/*.c)
 AUTH_SRC	= $(wildcard auth/*.c)
 PROXY_SRC	= $(filter-out proxy/main.c,$(wildcard proxy/*.c))
+BASE_OBJ	= $(BASE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ	= $(CONF_SRC:%.c=$(BUILD)/%.o)
 AUTH_OBJ	= $(AUTH_SRC:%.c=$(BUILD)/%.o)
 PROXY_OBJ	= $(PROXY_SRC:%.c=$(BUILD)/%.o)
@@ -46,11 +48,12 @@ MAIN_OBJ	= $(BUILD)/proxy/main.o
 
 # Unit tests: one binary per module.  Each links only its own layer and the
 # layers below it, so the link line is the layering check.
+UNIT_BASE	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_base*.c))
 UNIT_CONF	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_conf*.c tests/unit/test_route*.c tests/unit/test_yaml*.c))
 UNIT_AUTH	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_sign*.c tests/unit/test_dn*.c tests/unit/test_ban*.c tests/unit/test_namespaces*.c tests/unit/test_x509*.c tests/unit/test_voms*.c tests/unit/test_auth*.c tests/unit/test_proxycert*.c))
 UNIT_HTTP	= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_http*.c tests/unit/test_chunk*.c tests/unit/test_path*.c))
-UNIT_PROXY	= $(patsubst tests/unit/%.c,%,$(filter-out $(addprefix tests/unit/,$(addsuffix .c,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP))),$(wildcard tests/unit/test_*.c)))
-UNIT_BINS	= $(addprefix $(BUILD)/tests/,$(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP) $(UNIT_PROXY))
+UNIT_PROXY	= $(patsubst tests/unit/%.c,%,$(filter-out $(addprefix tests/unit/,$(addsuffix .c,$(UNIT_BASE) $(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP))),$(wildcard tests/unit/test_*.c)))
+UNIT_BINS	= $(addprefix $(BUILD)/tests/,$(UNIT_BASE) $(UNIT_CONF) $(UNIT_AUTH) $(UNIT_HTTP) $(UNIT_PROXY))
 
 TOOLS		= $(BUILD)/tests/backend $(BUILD)/tests/rawclient \
 		  $(BUILD)/bench/loadgen $(BUILD)/bench/origin
@@ -61,14 +64,14 @@ PKI		?= $(CURDIR)/build/pki
 export PKI
 export PKI_DIR	 = $(PKI)
 
-OBJS	= $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ) $(LLHTTP_OBJ)
+OBJS	= $(BASE_OBJ) $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ) $(LLHTTP_OBJ)
 DEPS	= $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 .PHONY: all test unit e2e pki run bench bench-smoke lint deps clean install \
 	fuzz soak fmt-check names-check
 all: $(BUILD)/gridfront
 
-$(BUILD)/gridfront: $(MAIN_OBJ) $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(LLHTTP_OBJ)
+$(BUILD)/gridfront: $(MAIN_OBJ) $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c
@@ -81,21 +84,25 @@ $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	$(CC) $(CFLAGS) -I$(LLHTTP_INC) -DLLHTTP_STRICT_MODE=1 \
 	    $(filter -fsanitize% -fno-%,$(ALL_CFLAGS)) -w -MMD -MP -c -o $@ $<
 
-$(addprefix $(BUILD)/tests/,$(UNIT_CONF)): $(BUILD)/tests/%: tests/unit/%.c $(CONF_OBJ)
+$(addprefix $(BUILD)/tests/,$(UNIT_BASE)): $(BUILD)/tests/%: tests/unit/%.c $(BASE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(CONF_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BASE_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
-$(addprefix $(BUILD)/tests/,$(UNIT_AUTH)): $(BUILD)/tests/%: tests/unit/%.c $(AUTH_OBJ) $(CONF_OBJ)
+$(addprefix $(BUILD)/tests/,$(UNIT_CONF)): $(BUILD)/tests/%: tests/unit/%.c $(CONF_OBJ) $(BASE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(AUTH_OBJ) $(CONF_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(CONF_OBJ) $(BASE_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
-$(addprefix $(BUILD)/tests/,$(UNIT_HTTP)): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/proxy/http.o $(LLHTTP_OBJ)
+$(addprefix $(BUILD)/tests/,$(UNIT_AUTH)): $(BUILD)/tests/%: tests/unit/%.c $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/proxy/http.o $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
-$(addprefix $(BUILD)/tests/,$(UNIT_PROXY)): $(BUILD)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(LLHTTP_OBJ)
+$(addprefix $(BUILD)/tests/,$(UNIT_HTTP)): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+
+$(addprefix $(BUILD)/tests/,$(UNIT_PROXY)): $(BUILD)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
 # Test and bench helpers: stand-alone programs.
 $(BUILD)/tests/%: tests/e2e/%.c
@@ -203,8 +210,11 @@ clean:
 #   make fuzz-cov   line/region/function coverage of the module files that
 #                   the corpora reach (clang source-based coverage of the
 #                   replay binaries, objects in build-fuzz/cov/)
-#   make lint       clang-tidy (.clang-tidy) and cppcheck over proxy/ auth/
-#                   conf/ (tests/lint/lint.sh); fails on any finding
+#   make lint       clang-tidy (.clang-tidy) and cppcheck over base/ proxy/
+#                   auth/ conf/ (tests/lint/lint.sh), after names-check;
+#                   fails on any finding
+#   make names-check  exported symbols start with their file's stem
+#                   (tests/lint/names.sh, allow-list names.allow)
 
 FUZZ_TARGETS	?= http_request chunked path_route conf dn cric voms
 FUZZ_SECONDS	?= 60
@@ -220,13 +230,13 @@ FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_DEFS	 = -DFUZZ_SRCDIR='"$(CURDIR)/tests/fuzz"'
 
 # What each target links: only the objects it exercises.
-FUZZ_OBJ_http_request = $(BUILD)/proxy/http.o $(LLHTTP_OBJ)
-FUZZ_OBJ_chunked      = $(BUILD)/proxy/http.o $(LLHTTP_OBJ)
-FUZZ_OBJ_path_route   = $(BUILD)/proxy/http.o $(LLHTTP_OBJ) $(CONF_OBJ)
-FUZZ_OBJ_conf         = $(CONF_OBJ)
-FUZZ_OBJ_dn           = $(BUILD)/auth/dn.o $(BUILD)/auth/sign.o
-FUZZ_OBJ_cric         = $(BUILD)/auth/dnmap.o $(BUILD)/auth/sign.o
-FUZZ_OBJ_voms         = $(BUILD)/auth/voms.o $(BUILD)/auth/dn.o
+FUZZ_OBJ_http_request = $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
+FUZZ_OBJ_chunked      = $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
+FUZZ_OBJ_path_route   = $(BUILD)/proxy/http.o $(LLHTTP_OBJ) $(CONF_OBJ) $(BASE_OBJ)
+FUZZ_OBJ_conf         = $(CONF_OBJ) $(BASE_OBJ)
+FUZZ_OBJ_dn           = $(BUILD)/auth/dn.o $(BUILD)/auth/sign.o $(BASE_OBJ)
+FUZZ_OBJ_cric         = $(BUILD)/auth/dnmap.o $(BUILD)/auth/sign.o $(BASE_OBJ)
+FUZZ_OBJ_voms         = $(BUILD)/auth/voms.o $(BUILD)/auth/dn.o $(BASE_OBJ)
 
 # fuzz_<t>: the target linked with libFuzzer (LDFLAGS has -fsanitize=fuzzer
 # in the build-fuzz sub-make); replay_<t>: the same target with replay.c's
@@ -278,8 +288,13 @@ fuzz-cov:
 	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-replay-build
 	bash tests/fuzz/coverage.sh $(FUZZ_BUILD)/cov $(FUZZ_TARGETS)
 
-lint:
+lint: names-check
 	bash tests/lint/lint.sh $(ALL_CFLAGS)
+
+# Every exported symbol starts with its file's stem (STYLE.md 8.3), with
+# the short allow-list tests/lint/names.allow.  Part of `make lint`.
+names-check: $(BASE_OBJ) $(CONF_OBJ) $(AUTH_OBJ) $(PROXY_OBJ) $(MAIN_OBJ)
+	bash tests/lint/names.sh $(BUILD)
 
 # Makefile snippet for tests/faults and tests/soak (issue 6), for the lead
 # to merge into the Makefile.  `soak` and `faults` are already listed in

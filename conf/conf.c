@@ -5,8 +5,8 @@
  * Loading and lifetime of a configuration generation.  conf_load() reads
  * the YAML tree (conf/yaml.c), applies the directive table to it
  * (conf/keys.c), then runs a semantic pass over the whole result; every
- * problem found on the way is collected with its file:line:col, and the
- * load fails if there was any.  The result is immutable and refcounted
+ * problem found on the way is collected with its file:line:col (in the
+ * list of conf/errs.c), and the load fails if there was any.  The result is immutable and refcounted
  * with atomics so that connections can keep an old generation while a
  * reload installs a new one.  conf_load() does not open the certificate,
  * key or auth files it names: proxy/ and auth/ do, at start and reload.
@@ -17,11 +17,11 @@
 #include <libgen.h>
 #include <limits.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
 #include "conf/yaml.h"
@@ -243,10 +243,10 @@ conf_dir(const char *path)
 	char	*copy, *dir;
 
 	if (realpath(path, buf) != NULL)
-		copy = keys_xstrdup(buf);
+		copy = xstrdup(buf);
 	else
-		copy = keys_xstrdup(path);
-	dir = keys_xstrdup(dirname(copy));
+		copy = xstrdup(path);
+	dir = xstrdup(dirname(copy));
 	free(copy);
 	return (dir);
 }
@@ -282,9 +282,9 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 		goto done;
 	}
 
-	c = keys_xcalloc(1, sizeof(*c));
+	c = xcalloc(1, sizeof(*c));
 	c->refs = 1;
-	c->path = keys_xstrdup(path);
+	c->path = xstrdup(path);
 	dir = conf_dir(path);
 	keys_ctx_init(&ctx, c, errs, dir);
 	keys_apply(&ctx, KEYS_SCOPE_GLOBAL, doc->root, c);
@@ -323,57 +323,6 @@ conf_put(struct conf *c)
 	/* Release our writes; the thread that frees acquires everyone's. */
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		conf_free(c);
-}
-
-/* Append one formatted error.  See conf.h. */
-void
-conf_errs_add(struct conf_errs *errs, const char *file, int line, int col,
-    const char *fmt, ...)
-{
-	struct conf_err	*e;
-	va_list		 ap;
-
-	if (errs->n == errs->cap) {
-		errs->cap = errs->cap ? errs->cap * 2 : 8;
-		if ((errs->v = realloc(errs->v, errs->cap *
-		    sizeof(*errs->v))) == NULL)
-			abort();
-	}
-	e = &errs->v[errs->n++];
-	memset(e, 0, sizeof(*e));
-	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
-	e->line = line;
-	e->col = col;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-}
-
-/* Print every error, one per line.  See conf.h. */
-void
-conf_errs_print(const struct conf_errs *errs, void *fp)
-{
-	const struct conf_err	*e;
-	size_t			 i;
-
-	for (i = 0; i < errs->n; i++) {
-		e = &errs->v[i];
-		if (e->line > 0)
-			fprintf(fp, "%s:%d:%d: %s\n", e->file, e->line, e->col,
-			    e->msg);
-		else
-			fprintf(fp, "%s: %s\n", e->file, e->msg);
-	}
-}
-
-/* Free the error array.  See conf.h. */
-void
-conf_errs_free(struct conf_errs *errs)
-{
-	free(errs->v);
-	errs->v = NULL;
-	errs->n = 0;
-	errs->cap = 0;
 }
 
 /* Print the directive table for --list-keys.  See conf.h. */

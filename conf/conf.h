@@ -19,20 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One configuration error, located at a YAML node. */
-struct conf_err {
-	char		 file[256];
-	int		 line;		/* 1-based; 0 when not tied to a node */
-	int		 col;		/* 1-based */
-	char		 msg[256];
-};
-
-/* Every error found in one load; conf_load() keeps going after the first. */
-struct conf_errs {
-	struct conf_err	*v;
-	size_t		 n;
-	size_t		 cap;
-};
+#include "conf/errs.h"
 
 enum conf_auth_mode {
 	CONF_AUTH_CERT = 0,	/* valid cert of a CRIC user, else 403 */
@@ -225,18 +212,6 @@ struct conf *conf_get(struct conf *c);
 /* Drop a reference; frees c and everything it owns at zero.  NULL is a
  * no-op.  Thread-safe. */
 void	 conf_put(struct conf *c);
-
-/* Append a formatted error.  file may be NULL.  Never fails (aborts on
- * out-of-memory, as for any bookkeeping allocation). */
-void	 conf_errs_add(struct conf_errs *errs, const char *file, int line,
-	    int col, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
-
-/* Print each error as "file:line:col: message\n" to the FILE* fp. */
-void	 conf_errs_print(const struct conf_errs *errs, void *fp);
-
-/* Free the error array (not the struct itself); safe on an empty one. */
-void	 conf_errs_free(struct conf_errs *errs);
 
 /* Print every key of the directive table, one
  * "scope.key\ttype\tdefault\tdescription" line each ("-" for no default),

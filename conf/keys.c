@@ -2,36 +2,32 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * The directive table: one row per config key, naming its scope, the YAML
- * node type it takes, how its value is read (a generic typed slot setter
- * located with offsetof, or a handler), its default and a one-line
- * description.  The same table drives loading, the defaults, unknown-key
- * errors and `gridfront --list-keys`, so they cannot drift apart.  The
- * handlers here check each value at its node (syntax, range, regex,
- * URL, CIDR) and resolve addresses; checks that need the whole file are
- * conf.c's semantic pass.  Nothing here logs: every problem becomes a
+ * The directive engine: the table with one row per config key, naming its
+ * scope, the YAML node type it takes, how its value is read (a generic
+ * typed slot setter located with offsetof, or a handler), its default and
+ * a one-line description; and the walk that applies it.  The same table
+ * drives loading, the defaults, unknown-key errors and `gridfront
+ * --list-keys`, so they cannot drift apart.  The handlers of the top-level,
+ * listener, admin and log keys are here; the route-rule handlers are
+ * keys_route.c, the value readers keys_value.c and the load context
+ * (YAML path, located errors) keys_ctx.c.  Checks that need the whole file
+ * are conf.c's semantic pass.  Nothing here logs: every problem becomes a
  * located conf error and the walk goes on.
  */
 
-#include <sys/types.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <ctype.h>
-#include <netdb.h>
-#include <regex.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
+#include "conf/keys_ctx.h"
+#include "conf/keys_route.h"
+#include "conf/keys_value.h"
 #include "conf/yaml.h"
 
 /* How a row's value is read and stored. */
@@ -99,20 +95,9 @@ static const char *const sign_as_choices[] = { "bytes", "py3-latin1",
 
 static int	fn_workers(struct keys_ctx *, const struct yaml_node *, void *);
 static int	fn_listen(struct keys_ctx *, const struct yaml_node *, void *);
-static int	fn_routes(struct keys_ctx *, const struct yaml_node *, void *);
 static int	fn_listen_address(struct keys_ctx *, const struct yaml_node *,
 		    void *);
 static int	fn_tls(struct keys_ctx *, const struct yaml_node *, void *);
-static int	fn_route_path(struct keys_ctx *, const struct yaml_node *,
-		    void *);
-static int	fn_rewrite(struct keys_ctx *, const struct yaml_node *,
-		    void *);
-static int	fn_backends(struct keys_ctx *, const struct yaml_node *,
-		    void *);
-static int	fn_require_fqan(struct keys_ctx *, const struct yaml_node *,
-		    void *);
-static int	fn_allow_from(struct keys_ctx *, const struct yaml_node *,
-		    void *);
 static int	fn_admin_address(struct keys_ctx *, const struct yaml_node *,
 		    void *);
 static int	fn_trouble_url(struct keys_ctx *, const struct yaml_node *,
@@ -174,7 +159,7 @@ static const struct keys_row keys_table[] = {
 	  .expect = "a list of listeners (mappings with address:)",
 	  .desc = "Sockets to accept clients on; at least one." },
 	{ .name = "routes", .scope = KEYS_SCOPE_GLOBAL,
-	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_routes,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_route_list,
 	  .required = 1, .type = "list of routes",
 	  .expect = "a list of routes (mappings with path: and backends:)",
 	  .desc = "Ordered routing rules; the first that matches wins, "
@@ -219,19 +204,19 @@ static const struct keys_row keys_table[] = {
 
 	/* routes: [ {...} ] */
 	{ .name = "path", .scope = KEYS_SCOPE_ROUTE,
-	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_FN, .fn = fn_route_path,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_FN, .fn = keys_route_path,
 	  .required = 1, .type = "prefix|^regex",
 	  .expect = "a path prefix starting with '/' or a regular "
 	  "expression starting with '^'",
 	  .desc = "Prefix matched at a segment boundary, or a POSIX "
 	  "extended regex when it starts with ^." },
 	{ .name = "rewrite", .scope = KEYS_SCOPE_ROUTE,
-	  .node = YAML_KIND_MAP, .kind = KEYS_K_FN, .fn = fn_rewrite,
+	  .node = YAML_KIND_MAP, .kind = KEYS_K_FN, .fn = keys_route_rewrite,
 	  .type = "mapping", .expect = "a mapping with from: and to:",
 	  .desc = "Rewrite the upstream path: the first match of from is "
 	  "replaced by to." },
 	{ .name = "backends", .scope = KEYS_SCOPE_ROUTE,
-	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_backends,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_route_backends,
 	  .required = 1, .type = "list of URLs",
 	  .expect = "a list of http://host:port URLs",
 	  .desc = "Backends, used round-robin; resolved at load." },
@@ -244,12 +229,13 @@ static const struct keys_row keys_table[] = {
 	R_BOOL(KEYS_SCOPE_ROUTE, struct conf_route, allow_limited_proxy,
 	    "Accept RFC 3820 limited proxies on this route."),
 	{ .name = "require_fqan", .scope = KEYS_SCOPE_ROUTE,
-	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_require_fqan,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN,
+	  .fn = keys_route_require_fqan,
 	  .type = "list of FQANs",
 	  .expect = "a list of VOMS FQANs such as /cms/Role=production",
 	  .desc = "Require one of these VOMS FQANs (any one suffices)." },
 	{ .name = "allow_from", .scope = KEYS_SCOPE_ROUTE,
-	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_allow_from,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_route_allow_from,
 	  .type = "list of CIDRs",
 	  .expect = "a list of addresses or CIDR blocks such as 10.0.0.0/8 "
 	  "or 2001:db8::/32",
@@ -414,31 +400,8 @@ static int	walk(struct keys_ctx *, enum keys_scope,
 		    const struct yaml_node *, void *);
 
 /* ------------------------------------------------------------------ */
-/* Allocation, errors and the YAML path                                */
+/* The load context                                                    */
 /* ------------------------------------------------------------------ */
-
-/* Bookkeeping calloc: aborts on out-of-memory.  See keys.h. */
-void *
-keys_xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	/* calloc(0) may return NULL; a config never needs that. */
-	if ((p = calloc(n ? n : 1, size ? size : 1)) == NULL)
-		abort();
-	return (p);
-}
-
-/* Bookkeeping strdup: aborts on out-of-memory.  See keys.h. */
-char *
-keys_xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 /* Set up ctx for one load.  See keys.h. */
 void
@@ -449,661 +412,12 @@ keys_ctx_init(struct keys_ctx *ctx, struct conf *conf,
 	ctx->conf = conf;
 	ctx->errs = errs;
 	ctx->dir = dir;
-}
-
-/* Append ".key" (or "key" at the top) to the YAML path.  See keys.h. */
-size_t
-keys_where_key(struct keys_ctx *ctx, const char *key)
-{
-	size_t	 old = ctx->wherelen;
-
-	snprintf(ctx->where + old, sizeof(ctx->where) - old, "%s%s",
-	    old ? "." : "", key);
-	ctx->wherelen = strlen(ctx->where);
-	return (old);
-}
-
-/* Append "[index]" to the YAML path.  See keys.h. */
-size_t
-keys_where_index(struct keys_ctx *ctx, size_t index)
-{
-	size_t	 old = ctx->wherelen;
-
-	snprintf(ctx->where + old, sizeof(ctx->where) - old, "[%zu]", index);
-	ctx->wherelen = strlen(ctx->where);
-	return (old);
-}
-
-/* Cut the YAML path back to len bytes.  See keys.h. */
-void
-keys_where_pop(struct keys_ctx *ctx, size_t len)
-{
-	ctx->wherelen = len;
-	ctx->where[len] = '\0';
-}
-
-/* Append an error at n, prefixed by the YAML path.  See keys.h. */
-void
-keys_err(struct keys_ctx *ctx, const struct yaml_node *n, const char *fmt,
-    ...)
-{
-	char		 msg[256];
-	const char	*file;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* Default values are parsed from synthetic nodes with no file. */
-	file = (n != NULL && n->file != NULL) ? n->file : ctx->conf->path;
-	if (ctx->wherelen > 0)
-		conf_errs_add(ctx->errs, file, n ? n->line : 0,
-		    n ? n->col : 0, "%s: %s", ctx->where, msg);
-	else
-		conf_errs_add(ctx->errs, file, n ? n->line : 0,
-		    n ? n->col : 0, "%s", msg);
-}
-
-static const char auth_none_pointless[] =
-    "has no effect with 'auth: none'; remove it or change auth";
-static const char auth_optional_fqan[] =
-    "cannot be enforced with 'auth: optional': a client without a "
-    "certificate gets through; use 'auth: cert'";
-
-/*
- * Report msg at the value of key in the mapping map, with key appended to
- * the YAML path for the message: for checks that look at two keys of one
- * item after both were applied.
- */
-static void
-err_at_key(struct keys_ctx *ctx, const struct yaml_node *map,
-    const char *key, const char *msg)
-{
-	size_t	 saved = keys_where_key(ctx, key);
-
-	keys_err(ctx, yaml_map_get(map, key), "%s", msg);
-	keys_where_pop(ctx, saved);
-}
-
-/* The scalar text of n for quoting in messages, or NULL if n is none. */
-static const char *
-scalar_text(const struct yaml_node *n)
-{
-	if (n == NULL || n->kind != YAML_KIND_SCALAR || n->is_null)
-		return (NULL);
-	return (n->str);
-}
-
-/* Report "expected <what>, got ..." at n. */
-static void
-err_expected(struct keys_ctx *ctx, const struct yaml_node *n,
-    const char *what)
-{
-	const char	*s = scalar_text(n);
-
-	if (s != NULL)
-		keys_err(ctx, n, "expected %s, got '%.60s'", what, s);
-	else
-		keys_err(ctx, n, "expected %s, got %s", what,
-		    yaml_node_what(n));
+	ctx->apply = keys_apply;
+	ctx->walk = walk;
 }
 
 /* ------------------------------------------------------------------ */
-/* Value parsers                                                       */
-/* ------------------------------------------------------------------ */
-
-/* Parse leading decimal digits of s; *end is set past them.  At least one
- * digit, no sign, no overflow. */
-static int
-parse_digits(const char *s, uint64_t *v, const char **end)
-{
-	uint64_t	 x = 0;
-	const char	*p;
-
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return (-1);
-		x = x * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == s)
-		return (-1);
-	*v = x;
-	*end = p;
-	return (0);
-}
-
-/* Parse a duration into milliseconds.  See keys.h. */
-int
-keys_parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 mult;
-	} units[] = {
-		{ "", 1000 },		/* a plain number is seconds */
-		{ "ms", 1 },
-		{ "s", 1000 },
-		{ "m", (uint64_t)60 * 1000 },
-		{ "h", (uint64_t)3600 * 1000 },
-	};
-	const char	*end;
-	uint64_t	 v;
-	size_t		 i;
-
-	if (parse_digits(s, &v, &end) == -1)
-		return (-1);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) != 0)
-			continue;
-		if (v > UINT64_MAX / units[i].mult)
-			return (-1);
-		*ms = v * units[i].mult;
-		return (0);
-	}
-	return (-1);
-}
-
-/* Parse a size into bytes.  See keys.h. */
-int
-keys_parse_size(const char *s, uint64_t *bytes)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 mult;
-	} units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", 1ull << 10 }, { "kb", 1ull << 10 },
-		{ "kib", 1ull << 10 },
-		{ "m", 1ull << 20 }, { "mb", 1ull << 20 },
-		{ "mib", 1ull << 20 },
-		{ "g", 1ull << 30 }, { "gb", 1ull << 30 },
-		{ "gib", 1ull << 30 },
-	};
-	const char	*end;
-	uint64_t	 v;
-	size_t		 i;
-
-	if (parse_digits(s, &v, &end) == -1)
-		return (-1);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].unit) != 0)
-			continue;
-		if (v > UINT64_MAX / units[i].mult)
-			return (-1);
-		*bytes = v * units[i].mult;
-		return (0);
-	}
-	return (-1);
-}
-
-/* Write ms in the largest unit that divides it: "168h", "90s", "1500ms". */
-static void
-fmt_duration(uint64_t ms, char *buf, size_t len)
-{
-	if (ms != 0 && ms % 3600000 == 0)
-		snprintf(buf, len, "%lluh", (unsigned long long)(ms / 3600000));
-	else if (ms != 0 && ms % 60000 == 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
-	else if (ms != 0 && ms % 1000 == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, len, "%llums", (unsigned long long)ms);
-}
-
-/* Write bytes in the largest binary unit that divides it: "64k", "300". */
-static void
-fmt_size(uint64_t b, char *buf, size_t len)
-{
-	if (b != 0 && b % (1ull << 30) == 0)
-		snprintf(buf, len, "%llug", (unsigned long long)(b >> 30));
-	else if (b != 0 && b % (1ull << 20) == 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(b >> 20));
-	else if (b != 0 && b % (1ull << 10) == 0)
-		snprintf(buf, len, "%lluk", (unsigned long long)(b >> 10));
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)b);
-}
-
-/* Read an unsigned integer.  See keys.h. */
-int
-keys_get_uint(struct keys_ctx *ctx, const struct yaml_node *n, uint64_t min,
-    uint64_t max, uint64_t *v)
-{
-	char		 what[80];
-	const char	*s = scalar_text(n), *end;
-	uint64_t	 x;
-
-	snprintf(what, sizeof(what), "a whole number from %llu to %llu",
-	    (unsigned long long)min, (unsigned long long)max);
-	if (s == NULL || parse_digits(s, &x, &end) == -1 || *end != '\0' ||
-	    x < min || x > max) {
-		err_expected(ctx, n, what);
-		return (-1);
-	}
-	*v = x;
-	return (0);
-}
-
-/* Read a duration.  See keys.h. */
-int
-keys_get_duration(struct keys_ctx *ctx, const struct yaml_node *n,
-    uint64_t min, uint64_t max, uint64_t *ms)
-{
-	char		 lim[32];
-	const char	*s = scalar_text(n);
-	uint64_t	 x;
-
-	if (s == NULL || keys_parse_duration(s, &x) == -1) {
-		err_expected(ctx, n, "a duration such as 10s, 500ms, 2m or 1h");
-		return (-1);
-	}
-	if (x < min) {
-		fmt_duration(min, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too short: the minimum is %s", s,
-		    lim);
-		return (-1);
-	}
-	if (x > max) {
-		fmt_duration(max, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too long: the maximum is %s", s,
-		    lim);
-		return (-1);
-	}
-	*ms = x;
-	return (0);
-}
-
-/* Read a size.  See keys.h. */
-int
-keys_get_size(struct keys_ctx *ctx, const struct yaml_node *n, uint64_t min,
-    uint64_t max, uint64_t *bytes)
-{
-	char		 lim[32];
-	const char	*s = scalar_text(n);
-	uint64_t	 x;
-
-	if (s == NULL || keys_parse_size(s, &x) == -1) {
-		err_expected(ctx, n, "a size such as 8k, 16KiB, 1m or a number "
-		    "of bytes");
-		return (-1);
-	}
-	if (x < min) {
-		fmt_size(min, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too small: the minimum is %s", s,
-		    lim);
-		return (-1);
-	}
-	if (x > max) {
-		fmt_size(max, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too large: the maximum is %s", s,
-		    lim);
-		return (-1);
-	}
-	*bytes = x;
-	return (0);
-}
-
-/* Read a boolean.  See keys.h. */
-int
-keys_get_bool(struct keys_ctx *ctx, const struct yaml_node *n, int *v)
-{
-	static const char *const yes[] = { "true", "yes", "on", NULL };
-	static const char *const no[] = { "false", "no", "off", NULL };
-	const char	*s = scalar_text(n);
-	size_t		 i;
-
-	for (i = 0; s != NULL && yes[i] != NULL; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*v = 1;
-			return (0);
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*v = 0;
-			return (0);
-		}
-	}
-	err_expected(ctx, n, "true or false");
-	return (-1);
-}
-
-/* Join choices as "a, b or c" into buf. */
-static void
-fmt_choices(const char *const *choices, const char *sep, const char *last,
-    char *buf, size_t len)
-{
-	size_t	 i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; choices[i] != NULL && used < len; i++) {
-		snprintf(buf + used, len - used, "%s%s",
-		    i == 0 ? "" : (choices[i + 1] == NULL ? last : sep),
-		    choices[i]);
-		used = strlen(buf);
-	}
-}
-
-/* Read one of a fixed set of names.  See keys.h. */
-int
-keys_get_choice(struct keys_ctx *ctx, const struct yaml_node *n,
-    const char *const *choices, int *v)
-{
-	char		 what[128], list[100];
-	const char	*s = scalar_text(n);
-	int		 i;
-
-	for (i = 0; s != NULL && choices[i] != NULL; i++) {
-		if (strcmp(s, choices[i]) == 0) {
-			*v = i;
-			return (0);
-		}
-	}
-	fmt_choices(choices, ", ", " or ", list, sizeof(list));
-	snprintf(what, sizeof(what), "one of %s", list);
-	err_expected(ctx, n, what);
-	return (-1);
-}
-
-/* Read a non-empty string without control characters into a new copy. */
-static int
-get_string(struct keys_ctx *ctx, const struct yaml_node *n, char **out)
-{
-	const char	*s = scalar_text(n), *p;
-
-	if (s == NULL || *s == '\0') {
-		err_expected(ctx, n, "a non-empty string");
-		return (-1);
-	}
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			keys_err(ctx, n, "'%.60s' contains a control "
-			    "character", s);
-			return (-1);
-		}
-	}
-	*out = keys_xstrdup(s);
-	return (0);
-}
-
-/* Read a file path; a relative one is made relative to the config file's
- * directory, so that the config works from any working directory. */
-static int
-get_path(struct keys_ctx *ctx, const struct yaml_node *n, char **out)
-{
-	char	*s, *p;
-	size_t	 len;
-
-	if (get_string(ctx, n, &s) == -1)
-		return (-1);
-	if (s[0] == '/' || ctx->dir == NULL) {
-		*out = s;
-		return (0);
-	}
-	len = strlen(ctx->dir) + 1 + strlen(s) + 1;
-	p = keys_xcalloc(1, len);
-	snprintf(p, len, "%s/%s", ctx->dir, s);
-	free(s);
-	*out = p;
-	return (0);
-}
-
-/* Replace the string in *slot, freeing the old one (a default, usually). */
-static void
-set_string(char **slot, char *s)
-{
-	free(*slot);
-	*slot = s;
-}
-
-/* Parse CIDR or plain address.  See keys.h. */
-int
-keys_parse_cidr(const char *s, struct conf_cidr *out, char *err,
-    size_t errlen)
-{
-	char		 buf[64], shown[INET6_ADDRSTRLEN];
-	char		*slash;
-	const char	*end;
-	uint8_t		 addr[16];
-	uint64_t	 prefix;
-	size_t		 len;
-	int		 family, maxbits, i;
-
-	if ((len = strlen(s)) >= sizeof(buf)) {
-		snprintf(err, errlen, "'%.40s...' is not an address", s);
-		return (-1);
-	}
-	memcpy(buf, s, len + 1);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash = '\0';
-
-	memset(addr, 0, sizeof(addr));
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		family = AF_INET;
-		maxbits = 32;
-	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
-		family = AF_INET6;
-		maxbits = 128;
-	} else {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address "
-		    "or CIDR block", s);
-		return (-1);
-	}
-
-	prefix = (uint64_t)maxbits;
-	if (slash != NULL && (parse_digits(slash + 1, &prefix, &end) == -1 ||
-	    *end != '\0' || prefix > (uint64_t)maxbits)) {
-		snprintf(err, errlen, "'%s': the prefix length must be a "
-		    "number from 0 to %d", s, maxbits);
-		return (-1);
-	}
-
-	/*
-	 * A v4-mapped block (::ffff:a.b.c.d/96 and longer) is an IPv4 block:
-	 * route_addr_allowed() sees mapped peers as IPv4.
-	 */
-	if (family == AF_INET6 && prefix >= 96 &&
-	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)addr)) {
-		memmove(addr, addr + 12, 4);
-		memset(addr + 4, 0, 12);
-		family = AF_INET;
-		maxbits = 32;
-		prefix -= 96;
-	}
-
-	/* Bits past the prefix must be zero: "10.0.0.1/8" is a typo more
-	 * often than it is meant, so say so instead of masking silently. */
-	for (i = (int)prefix; i < maxbits; i++) {
-		if ((addr[i / 8] & (0x80 >> (i % 8))) == 0)
-			continue;
-		for (; i < maxbits; i++)
-			addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-		inet_ntop(family, addr, shown, sizeof(shown));
-		snprintf(err, errlen, "'%s' has bits set past the /%d prefix; "
-		    "did you mean %s/%d?", s, (int)prefix, shown,
-		    (int)prefix);
-		return (-1);
-	}
-
-	out->family = family;
-	memcpy(out->addr, addr, sizeof(out->addr));
-	out->prefix = (int)prefix;
-	return (0);
-}
-
-/*
- * Split "host:port", "[v6]:port" into host (without brackets) and port.
- * Returns 0, or -1 with a reason in err.  *v6 tells whether brackets were
- * used.
- */
-static int
-split_hostport(const char *s, char *host, size_t hostlen, char *port,
-    size_t portlen, int *v6, char *err, size_t errlen)
-{
-	const char	*h, *p, *close, *colon, *end;
-	size_t		 hl, i;
-	uint64_t	 pn;
-	unsigned char	 tmp[16];
-
-	*v6 = 0;
-	if (s[0] == '[') {
-		if ((close = strchr(s, ']')) == NULL) {
-			snprintf(err, errlen, "missing ']' after the IPv6 "
-			    "address");
-			return (-1);
-		}
-		h = s + 1;
-		hl = (size_t)(close - h);
-		if (close[1] != ':') {
-			snprintf(err, errlen, "missing ':port' after the "
-			    "address");
-			return (-1);
-		}
-		p = close + 2;
-		*v6 = 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
-			snprintf(err, errlen, "missing ':port', e.g. "
-			    "127.0.0.1:8080");
-			return (-1);
-		}
-		h = s;
-		hl = (size_t)(colon - s);
-		if (memchr(h, ':', hl) != NULL) {
-			snprintf(err, errlen, "an IPv6 address must be in "
-			    "brackets, e.g. [::1]:8443");
-			return (-1);
-		}
-		p = colon + 1;
-	}
-	if (hl == 0) {
-		snprintf(err, errlen, "missing host before ':port'");
-		return (-1);
-	}
-	if (hl >= hostlen) {
-		snprintf(err, errlen, "host name too long");
-		return (-1);
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (*v6) {
-		if (inet_pton(AF_INET6, host, tmp) != 1) {
-			snprintf(err, errlen, "'%s' is not an IPv6 address",
-			    host);
-			return (-1);
-		}
-	} else {
-		for (i = 0; i < hl; i++) {
-			if (isalnum((unsigned char)host[i]) || host[i] == '.' ||
-			    host[i] == '-' || host[i] == '_')
-				continue;
-			snprintf(err, errlen, "'%c' is not allowed in a host "
-			    "name", host[i]);
-			return (-1);
-		}
-	}
-	if (parse_digits(p, &pn, &end) == -1 || *end != '\0' || pn < 1 ||
-	    pn > 65535 || strlen(p) >= portlen) {
-		snprintf(err, errlen, "the port must be a number from 1 to "
-		    "65535");
-		return (-1);
-	}
-	/* Fits: strlen(p) < portlen was checked above. */
-	memcpy(port, p, strlen(p) + 1);
-	return (0);
-}
-
-/* Resolve host and port to the first address getaddrinfo() gives.  Literal
- * addresses never touch DNS. */
-static int
-resolve(const char *host, const char *port, int v6,
-    struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
-{
-	struct addrinfo	 hints, *res = NULL;
-	unsigned char	 tmp[16];
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = v6 ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (v6 || inet_pton(AF_INET, host, tmp) == 1)
-		hints.ai_flags |= AI_NUMERICHOST;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve '%s': %s", host,
-		    gai_strerror(rc));
-		return (-1);
-	}
-	if (res->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(res);
-		snprintf(err, errlen, "cannot resolve '%s'", host);
-		return (-1);
-	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return (0);
-}
-
-/* Read a "host:port" listening address into its three slots. */
-static int
-get_address(struct keys_ctx *ctx, const struct yaml_node *n, char **text,
-    struct sockaddr_storage *ss, socklen_t *sslen)
-{
-	char	 host[256], port[8], why[160];
-	int	 v6;
-
-	if (scalar_text(n) == NULL) {
-		err_expected(ctx, n, "host:port, e.g. 0.0.0.0:443");
-		return (-1);
-	}
-	if (split_hostport(n->str, host, sizeof(host), port, sizeof(port),
-	    &v6, why, sizeof(why)) == -1 ||
-	    resolve(host, port, v6, ss, sslen, why, sizeof(why)) == -1) {
-		keys_err(ctx, n, "'%.80s': %s", n->str, why);
-		return (-1);
-	}
-	set_string(text, keys_xstrdup(n->str));
-	return (0);
-}
-
-/* Tell whether two listening addresses clash.  See keys.h. */
-int
-keys_addr_conflict(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in *a4, *b4;
-	const struct sockaddr_in6 *a6, *b6;
-
-	if (a->sa_family != b->sa_family)
-		return (KEYS_ADDR_DISTINCT);
-	if (a->sa_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)(const void *)a;
-		b4 = (const struct sockaddr_in *)(const void *)b;
-		if (a4->sin_port != b4->sin_port)
-			return (KEYS_ADDR_DISTINCT);
-		if (a4->sin_addr.s_addr == b4->sin_addr.s_addr)
-			return (KEYS_ADDR_SAME);
-		if (a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
-		    b4->sin_addr.s_addr == htonl(INADDR_ANY))
-			return (KEYS_ADDR_OVERLAP);
-		return (KEYS_ADDR_DISTINCT);
-	}
-	if (a->sa_family == AF_INET6) {
-		a6 = (const struct sockaddr_in6 *)(const void *)a;
-		b6 = (const struct sockaddr_in6 *)(const void *)b;
-		if (a6->sin6_port != b6->sin6_port)
-			return (KEYS_ADDR_DISTINCT);
-		if (memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0)
-			return (KEYS_ADDR_SAME);
-		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
-		    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr))
-			return (KEYS_ADDR_OVERLAP);
-	}
-	return (KEYS_ADDR_DISTINCT);
-}
-
-/* ------------------------------------------------------------------ */
-/* Handlers                                                            */
+/* Handlers of the top-level, listener, admin and log keys            */
 /* ------------------------------------------------------------------ */
 
 /* workers: auto | 1..256 */
@@ -1111,7 +425,7 @@ static int
 fn_workers(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 {
 	struct conf	*c = base;
-	const char	*s = scalar_text(n), *end;
+	const char	*s = keys_scalar_text(n), *end;
 	uint64_t	 v;
 	long		 ncpu;
 
@@ -1124,9 +438,10 @@ fn_workers(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		c->workers = (unsigned)ncpu;
 		return (0);
 	}
-	if (s == NULL || parse_digits(s, &v, &end) == -1 || *end != '\0' ||
+	if (s == NULL || keys_parse_digits(s, &v, &end) == -1 || *end != '\0' ||
 	    v < 1 || v > KEYS_WORKERS_MAX) {
-		err_expected(ctx, n, "auto or a whole number from 1 to 256");
+		keys_err_expected(ctx, n,
+		    "auto or a whole number from 1 to 256");
 		return (-1);
 	}
 	c->workers = (unsigned)v;
@@ -1147,7 +462,7 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		keys_err(ctx, n, "at least one listener is required");
 		return (-1);
 	}
-	c->listeners = keys_xcalloc(n->n, sizeof(*c->listeners));
+	c->listeners = xcalloc(n->n, sizeof(*c->listeners));
 	c->nlisteners = n->n;
 	for (i = 0; i < n->n; i++) {
 		item = n->items[i];
@@ -1156,8 +471,8 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		l->col = item->col;
 		saved = keys_where_index(ctx, i);
 		if (item->kind != YAML_KIND_MAP) {
-			err_expected(ctx, item, "a listener (a mapping with "
-			    "address:)");
+			keys_err_expected(ctx, item, "a listener (a mapping "
+			    "with address:)");
 			ret = -1;
 			keys_where_pop(ctx, saved);
 			continue;
@@ -1165,15 +480,15 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (keys_apply(ctx, KEYS_SCOPE_LISTEN, item, l) == -1)
 			ret = -1;
 		if (l->tls && l->redirect_https) {
-			err_at_key(ctx, item, "redirect_https", "only a "
+			keys_err_at_key(ctx, item, "redirect_https", "only a "
 			    "plain-HTTP listener can redirect to https; this "
 			    "one has tls:");
 			ret = -1;
 		}
 		if (!l->redirect_https &&
 		    yaml_map_get(item, "https_port") != NULL) {
-			err_at_key(ctx, item, "https_port", "has no effect "
-			    "without redirect_https: true; remove it");
+			keys_err_at_key(ctx, item, "https_port", "has no "
+			    "effect without redirect_https: true; remove it");
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);
@@ -1188,7 +503,7 @@ fn_listen_address(struct keys_ctx *ctx, const struct yaml_node *n,
 {
 	struct conf_listener *l = base;
 
-	return (get_address(ctx, n, &l->address, &l->addr, &l->addrlen));
+	return (keys_get_address(ctx, n, &l->address, &l->addr, &l->addrlen));
 }
 
 /* listen[].tls: {certificate, key} */
@@ -1201,496 +516,6 @@ fn_tls(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	return (walk(ctx, KEYS_SCOPE_LISTEN_TLS, n, l));
 }
 
-/*
- * glibc's regcomp() is exponential in stacked quantifiers ("a+++++...")
- * and in large repetition counts: a typo in a route could hang -t or eat
- * the node's memory on reload.  Refuse those shapes (and anything over
- * 1 KiB) before compiling.  Returns 0, or -1 with the reason in why.
- */
-static int
-regex_sane(const char *re, char *why, size_t whylen)
-{
-	const char	*p;
-	int		 prev_quant = 0, esc = 0, inclass = 0;
-	long		 bound;
-
-	if (strlen(re) > 1024) {
-		snprintf(why, whylen, "regular expression longer than 1024 "
-		    "bytes");
-		return (-1);
-	}
-	for (p = re; *p != '\0'; p++) {
-		if (esc) {
-			esc = 0;
-			prev_quant = 0;
-			continue;
-		}
-		if (inclass) {
-			if (*p == ']')
-				inclass = 0;
-			continue;
-		}
-		switch (*p) {
-		case '\\':
-			esc = 1;
-			break;
-		case '[':
-			inclass = 1;
-			if (p[1] == ']')
-				p++;
-			else if (p[1] == '^' && p[2] == ']')
-				p += 2;
-			prev_quant = 0;
-			break;
-		case '*':
-		case '+':
-		case '?':
-			if (prev_quant) {
-				snprintf(why, whylen, "a quantifier directly "
-				    "after another (as in \"a++\") is refused");
-				return (-1);
-			}
-			prev_quant = 1;
-			break;
-		case '{':
-			if (prev_quant) {
-				snprintf(why, whylen, "a quantifier directly "
-				    "after another is refused");
-				return (-1);
-			}
-			for (p++; *p != '\0' && *p != '}'; p++) {
-				if (*p >= '0' && *p <= '9') {
-					bound = strtol(p, (char **)(uintptr_t)&p,
-					    10);
-					p--;
-					if (bound > 255) {
-						snprintf(why, whylen, "repetition "
-						    "bound %ld is over 255", bound);
-						return (-1);
-					}
-				}
-			}
-			if (*p == '\0')
-				return (0);	/* regcomp reports it */
-			prev_quant = 1;
-			break;
-		default:
-			prev_quant = 0;
-			break;
-		}
-	}
-	return (0);
-}
-
-/*
- * The literal text every match of an anchored regex path starts with,
- * as a length into re + 1 ("^/couchdb/(.*)" -> 9, "/couchdb/").  route_match
- * compares it before calling regexec().  Zero when unsure: alternation
- * anywhere, or a quantifier that makes the last literal optional.
- */
-static size_t
-regex_literal_prefix(const char *re)
-{
-	size_t	 n;
-
-	if (re[0] != '^' || strchr(re, '|') != NULL)
-		return (0);
-	re++;
-	n = strcspn(re, ".[]()*+?{}|^$\\");
-	if (n > 0 && (re[n] == '*' || re[n] == '?' || re[n] == '{'))
-		n--;
-	return (n);
-}
-
-/* True when a prefix path has segments a normalised request never has. */
-static int
-path_unnormalised(const char *p)
-{
-	size_t	 len = strlen(p);
-
-	return (strstr(p, "//") != NULL || strstr(p, "/./") != NULL ||
-	    strstr(p, "/../") != NULL ||
-	    (len >= 2 && strcmp(p + len - 2, "/.") == 0) ||
-	    (len >= 3 && strcmp(p + len - 3, "/..") == 0));
-}
-
-/* routes[].path: "/prefix/" or "^regex" */
-static int
-fn_route_path(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf_route *r = base;
-	char		 msg[160];
-	char		*s;
-	int		 rc;
-
-	if (get_string(ctx, n, &s) == -1)
-		return (-1);
-	set_string(&r->path, s);
-	r->pathlen = strlen(s);
-
-	/* The name is for logs and metric labels: the path, shortened. */
-	if (r->pathlen < sizeof(r->name))
-		memcpy(r->name, s, r->pathlen + 1);
-	else {
-		memcpy(r->name, s, sizeof(r->name) - 4);
-		memcpy(r->name + sizeof(r->name) - 4, "...", 4);
-	}
-
-	if (s[0] == '^') {
-		if (regex_sane(s, msg, sizeof(msg)) == -1) {
-			keys_err(ctx, n, "'%.80s': %s", s, msg);
-			return (-1);
-		}
-		/* REG_NOSUB: matching needs a yes or no, not the groups. */
-		if ((rc = regcomp(&r->re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
-			regerror(rc, &r->re, msg, sizeof(msg));
-			keys_err(ctx, n, "'%.80s' is not a valid regular "
-			    "expression: %s", s, msg);
-			return (-1);
-		}
-		/* is_regex doubles as "re is compiled" for conf_put(). */
-		r->is_regex = 1;
-		r->re_litlen = regex_literal_prefix(s);
-		return (0);
-	}
-	if (s[0] != '/') {
-		keys_err(ctx, n, "'%.80s' must start with '/' (a prefix) or "
-		    "'^' (a regular expression)", s);
-		return (-1);
-	}
-	if (path_unnormalised(s)) {
-		keys_err(ctx, n, "'%.80s' can never match: request paths are "
-		    "normalised, without '//', '.' or '..' segments", s);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Check rewrite.to against a from regex with nsub groups. */
-static int
-check_rewrite_to(struct keys_ctx *ctx, const struct yaml_node *n,
-    const char *from, const char *to, size_t nsub)
-{
-	const char	*p;
-	int		 d;
-
-	if (strchr(to, ' ') != NULL) {
-		keys_err(ctx, n, "'%.80s' must not contain spaces", to);
-		return (-1);
-	}
-	/* An anchored from replaces the start of the path, so the result
-	 * starts with to; it must still look like a path. */
-	if (from[0] == '^' && to[0] != '/' && to[0] != '$') {
-		keys_err(ctx, n, "'%.80s' must start with '/': it replaces "
-		    "the start of the path", to);
-		return (-1);
-	}
-	for (p = to; *p != '\0'; p++) {
-		if (*p != '$')
-			continue;
-		if (p[1] == '$') {
-			p++;
-			continue;
-		}
-		if (p[1] < '1' || p[1] > '9') {
-			keys_err(ctx, n, "'$' must be followed by a digit 1-9, "
-			    "or doubled ('$$') for a literal '$'");
-			return (-1);
-		}
-		d = p[1] - '0';
-		if ((size_t)d > nsub) {
-			keys_err(ctx, n, "'%.80s' uses $%d but rewrite.from "
-			    "has %zu capture group%s", to, d, nsub,
-			    nsub == 1 ? "" : "s");
-			return (-1);
-		}
-		p++;
-	}
-	return (0);
-}
-
-/* routes[].rewrite: {from: REGEX, to: REPLACEMENT} */
-static int
-fn_rewrite(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf_route	*r = base;
-	const struct yaml_node	*from, *to;
-	char			 msg[160];
-	size_t			 saved;
-	int			 rc, ret;
-
-	if (walk(ctx, KEYS_SCOPE_ROUTE_REWRITE, n, r) == -1 ||
-	    r->rewrite_from == NULL || r->rewrite_to == NULL)
-		return (-1);
-	from = yaml_map_get(n, "from");
-	to = yaml_map_get(n, "to");
-
-	saved = keys_where_key(ctx, "from");
-	if (regex_sane(r->rewrite_from, msg, sizeof(msg)) == -1) {
-		keys_err(ctx, from, "'%.80s': %s", r->rewrite_from, msg);
-		keys_where_pop(ctx, saved);
-		return (-1);
-	}
-	rc = regcomp(&r->rewrite_re, r->rewrite_from, REG_EXTENDED);
-	if (rc != 0) {
-		regerror(rc, &r->rewrite_re, msg, sizeof(msg));
-		keys_err(ctx, from, "'%.80s' is not a valid regular "
-		    "expression: %s", r->rewrite_from, msg);
-	}
-	keys_where_pop(ctx, saved);
-	if (rc != 0)
-		return (-1);
-	/* has_rewrite doubles as "rewrite_re is compiled" for conf_put(). */
-	r->has_rewrite = 1;
-
-	saved = keys_where_key(ctx, "to");
-	ret = check_rewrite_to(ctx, to, r->rewrite_from, r->rewrite_to,
-	    r->rewrite_re.re_nsub);
-	keys_where_pop(ctx, saved);
-	return (ret);
-}
-
-/* Parse one backend URL; returns the shared backend or NULL (reported). */
-static struct conf_backend *
-backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
-{
-	struct conf		*c = ctx->conf;
-	struct conf_backend	*b;
-	char			 host[256], port[8], why[160];
-	const char		*s = scalar_text(n), *hp;
-	size_t			 i, hl;
-	int			 v6;
-
-	if (s == NULL) {
-		err_expected(ctx, n, "an http://host:port URL");
-		return (NULL);
-	}
-	/* Identical URLs share one backend (and so one pool and one
-	 * health state). */
-	for (i = 0; i < c->nbackends; i++)
-		if (strcmp(c->backends[i].url, s) == 0)
-			return (&c->backends[i]);
-
-	if (strncasecmp(s, "https://", 8) == 0) {
-		keys_err(ctx, n, "'%.80s': only http:// backends are "
-		    "supported", s);
-		return (NULL);
-	}
-	if (strncmp(s, "http://", 7) != 0) {
-		keys_err(ctx, n, "'%.80s' is not an http://host:port URL", s);
-		return (NULL);
-	}
-	hp = s + 7;
-	if (strpbrk(hp, "/?#@") != NULL) {
-		keys_err(ctx, n, "'%.80s': a backend URL has no path, query "
-		    "or user part; write http://host:port", s);
-		return (NULL);
-	}
-	if (split_hostport(hp, host, sizeof(host), port, sizeof(port), &v6,
-	    why, sizeof(why)) == -1) {
-		keys_err(ctx, n, "'%.80s': %s", s, why);
-		return (NULL);
-	}
-
-	/* fn_routes sized the array for every URL in the file, so the
-	 * pointers routes keep into it never move. */
-	if (c->nbackends >= ctx->backends_cap)
-		abort();
-	b = &c->backends[c->nbackends];
-	if (resolve(host, port, v6, &b->addr, &b->addrlen, why,
-	    sizeof(why)) == -1) {
-		keys_err(ctx, n, "'%.80s': %s", s, why);
-		return (NULL);
-	}
-	b->id = (unsigned)c->nbackends;
-	b->url = keys_xstrdup(s);
-	/* The host as written ("[::1]" keeps its brackets) suits Host:. */
-	hl = v6 ? strlen(host) + 2 : strlen(host);
-	b->host = keys_xcalloc(1, hl + 1);
-	memcpy(b->host, v6 ? hp : host, hl);
-	b->port = keys_xstrdup(port);
-	c->nbackends++;
-	return (b);
-}
-
-/* routes[].backends: [http://host:port, ...] */
-static int
-fn_backends(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf_route	*r = base;
-	struct conf_backend	*b;
-	size_t			 i, j, saved;
-	int			 ret = 0;
-
-	if (n->n == 0) {
-		keys_err(ctx, n, "expected a list of http://host:port URLs, "
-		    "got an empty list");
-		return (-1);
-	}
-	r->backends = keys_xcalloc(n->n, sizeof(struct conf_backend *));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		b = backend_get(ctx, n->items[i]);
-		for (j = 0; b != NULL && j < r->nbackends; j++)
-			if (r->backends[j] == b)
-				break;
-		if (b == NULL)
-			ret = -1;
-		else if (j < r->nbackends) {
-			keys_err(ctx, n->items[i], "'%s' is listed twice in "
-			    "this route", b->url);
-			ret = -1;
-		} else
-			r->backends[r->nbackends++] = b;
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
-}
-
-/* A list key must not be empty: "allow_from: []" reads as "nobody" to some
- * and "everybody" to others. */
-static int
-list_nonempty(struct keys_ctx *ctx, const struct yaml_node *n)
-{
-	if (n->n > 0)
-		return (0);
-	keys_err(ctx, n, "an empty list has no effect; remove the key");
-	return (-1);
-}
-
-/* routes[].require_fqan: [/cms/Role=production, ...] */
-static int
-fn_require_fqan(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf_route	*r = base;
-	char			*s;
-	size_t			 i, saved;
-	int			 ret = 0;
-
-	if (list_nonempty(ctx, n) == -1)
-		return (-1);
-	r->require_fqan = keys_xcalloc(n->n, sizeof(*r->require_fqan));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		if (get_string(ctx, n->items[i], &s) == -1)
-			ret = -1;
-		else if (s[0] != '/') {
-			keys_err(ctx, n->items[i], "'%.80s' is not an FQAN: "
-			    "FQANs start with '/', e.g. /cms/Role=production",
-			    s);
-			free(s);
-			ret = -1;
-		} else
-			r->require_fqan[r->nrequire_fqan++] = s;
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
-}
-
-/* routes[].allow_from: [10.0.0.0/8, 2001:db8::/32, 192.0.2.7, ...] */
-static int
-fn_allow_from(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf_route	*r = base;
-	char			 why[200];
-	const char		*s;
-	size_t			 i, saved;
-	int			 ret = 0;
-
-	if (list_nonempty(ctx, n) == -1)
-		return (-1);
-	r->allow_from = keys_xcalloc(n->n, sizeof(*r->allow_from));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		if ((s = scalar_text(n->items[i])) == NULL) {
-			err_expected(ctx, n->items[i], "an address or CIDR "
-			    "block such as 10.0.0.0/8");
-			ret = -1;
-		} else if (keys_parse_cidr(s, &r->allow_from[r->nallow_from],
-		    why, sizeof(why)) == -1) {
-			keys_err(ctx, n->items[i], "%s", why);
-			ret = -1;
-		} else
-			r->nallow_from++;
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
-}
-
-/* routes: [ {...}, ... ] */
-static int
-fn_routes(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
-{
-	struct conf		*c = base;
-	struct conf_route	*r;
-	const struct yaml_node	*item, *v;
-	size_t			 i, total, saved;
-	int			 ret = 0;
-
-	if (n->n == 0) {
-		keys_err(ctx, n, "at least one route is required");
-		return (-1);
-	}
-	/*
-	 * Size conf->backends once for every URL the file names, so that
-	 * routes can point into it while it fills up (deduplication only
-	 * makes it emptier).
-	 */
-	total = 0;
-	for (i = 0; i < n->n; i++) {
-		v = yaml_map_get(n->items[i], "backends");
-		if (v != NULL && v->kind == YAML_KIND_SEQ)
-			total += v->n;
-	}
-	c->backends = keys_xcalloc(total, sizeof(*c->backends));
-	ctx->backends_cap = total;
-
-	c->routes = keys_xcalloc(n->n, sizeof(*c->routes));
-	c->nroutes = n->n;
-	for (i = 0; i < n->n; i++) {
-		item = n->items[i];
-		r = &c->routes[i];
-		r->id = (unsigned)i;
-		r->line = item->line;
-		r->col = item->col;
-		saved = keys_where_index(ctx, i);
-		if (item->kind != YAML_KIND_MAP) {
-			err_expected(ctx, item, "a route (a mapping with path: "
-			    "and backends:)");
-			ret = -1;
-			keys_where_pop(ctx, saved);
-			continue;
-		}
-		if (keys_apply(ctx, KEYS_SCOPE_ROUTE, item, r) == -1)
-			ret = -1;
-		/* Identity policy on a route that ignores identity is a
-		 * misunderstanding worth stopping. */
-		if (r->auth == CONF_AUTH_NONE && r->allow_limited_proxy) {
-			err_at_key(ctx, item, "allow_limited_proxy",
-			    auth_none_pointless);
-			ret = -1;
-		}
-		if (r->auth == CONF_AUTH_NONE && r->nrequire_fqan > 0) {
-			err_at_key(ctx, item, "require_fqan",
-			    auth_none_pointless);
-			ret = -1;
-		}
-		if (r->auth == CONF_AUTH_NONE &&
-		    r->sign_as != CONF_SIGN_BYTES) {
-			err_at_key(ctx, item, "sign_as", auth_none_pointless);
-			ret = -1;
-		}
-		/* On an optional route a client without a certificate is let
-		 * through, so a required role would stop only those with one. */
-		if (r->auth == CONF_AUTH_OPTIONAL && r->nrequire_fqan > 0) {
-			err_at_key(ctx, item, "require_fqan",
-			    auth_optional_fqan);
-			ret = -1;
-		}
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
-}
 
 /* admin.address */
 static int
@@ -1699,7 +524,7 @@ fn_admin_address(struct keys_ctx *ctx, const struct yaml_node *n,
 {
 	struct conf_admin *a = base;
 
-	return (get_address(ctx, n, &a->address, &a->addr, &a->addrlen));
+	return (keys_get_address(ctx, n, &a->address, &a->addr, &a->addrlen));
 }
 
 /* auth.trouble_url: a local path, because it is served by gridfront. */
@@ -1709,7 +534,7 @@ fn_trouble_url(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	struct conf_auth *a = base;
 	char		*s;
 
-	if (get_string(ctx, n, &s) == -1)
+	if (keys_get_string(ctx, n, &s) == -1)
 		return (-1);
 	if (s[0] != '/' || strpbrk(s, " ?#") != NULL) {
 		keys_err(ctx, n, "'%.80s' must be a URL path starting with "
@@ -1717,7 +542,7 @@ fn_trouble_url(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		free(s);
 		return (-1);
 	}
-	set_string(&a->trouble_url, s);
+	keys_set_string(&a->trouble_url, s);
 	return (0);
 }
 
@@ -1726,20 +551,20 @@ static int
 fn_log_access(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 {
 	struct conf_log	*l = base;
-	const char	*s = scalar_text(n);
+	const char	*s = keys_scalar_text(n);
 	char		*p;
 
 	if (s != NULL && strcmp(s, "stdout") == 0) {
-		set_string(&l->access_log, NULL);
+		keys_set_string(&l->access_log, NULL);
 		return (0);
 	}
 	if (s != NULL && strcmp(s, "off") == 0) {
-		set_string(&l->access_log, keys_xstrdup("off"));
+		keys_set_string(&l->access_log, xstrdup("off"));
 		return (0);
 	}
-	if (get_path(ctx, n, &p) == -1)
+	if (keys_get_path(ctx, n, &p) == -1)
 		return (-1);
-	set_string(&l->access_log, p);
+	keys_set_string(&l->access_log, p);
 	return (0);
 }
 
@@ -1748,11 +573,11 @@ static int
 fn_log_error(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 {
 	struct conf_log	*l = base;
-	const char	*s = scalar_text(n);
+	const char	*s = keys_scalar_text(n);
 	char		*p;
 
 	if (s != NULL && strcmp(s, "stderr") == 0) {
-		set_string(&l->error_log, NULL);
+		keys_set_string(&l->error_log, NULL);
 		return (0);
 	}
 	if (s != NULL && strcmp(s, "off") == 0) {
@@ -1760,9 +585,9 @@ fn_log_error(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		    "stderr or a file path");
 		return (-1);
 	}
-	if (get_path(ctx, n, &p) == -1)
+	if (keys_get_path(ctx, n, &p) == -1)
 		return (-1);
-	set_string(&l->error_log, p);
+	keys_set_string(&l->error_log, p);
 	return (0);
 }
 
@@ -1811,7 +636,8 @@ row_expect(const struct keys_row *row, char *buf, size_t len)
 		snprintf(buf, len, "true or false");
 		break;
 	case KEYS_K_CHOICE:
-		fmt_choices(row->choices, ", ", " or ", list, sizeof(list));
+		keys_fmt_choices(row->choices, ", ", " or ", list,
+		    sizeof(list));
 		snprintf(buf, len, "one of %s", list);
 		break;
 	case KEYS_K_STRING:
@@ -1842,7 +668,7 @@ apply_row(struct keys_ctx *ctx, const struct keys_row *row,
 
 	if (n->kind != row->node) {
 		row_expect(row, expect, sizeof(expect));
-		err_expected(ctx, n, expect);
+		keys_err_expected(ctx, n, expect);
 		return (-1);
 	}
 	switch (row->kind) {
@@ -1873,18 +699,19 @@ apply_row(struct keys_ctx *ctx, const struct keys_row *row,
 		return (0);
 	case KEYS_K_STRING:
 		if (row->empty_ok && n->kind == YAML_KIND_SCALAR &&
-		    scalar_text(n) != NULL && scalar_text(n)[0] == '\0') {
-			set_string(slot, keys_xstrdup(""));
+		    keys_scalar_text(n) != NULL &&
+		    keys_scalar_text(n)[0] == '\0') {
+			keys_set_string(slot, xstrdup(""));
 			return (0);
 		}
-		if (get_string(ctx, n, &s) == -1)
+		if (keys_get_string(ctx, n, &s) == -1)
 			return (-1);
-		set_string(slot, s);
+		keys_set_string(slot, s);
 		return (0);
 	case KEYS_K_PATH:
-		if (get_path(ctx, n, &s) == -1)
+		if (keys_get_path(ctx, n, &s) == -1)
 			return (-1);
-		set_string(slot, s);
+		keys_set_string(slot, s);
 		return (0);
 	case KEYS_K_MAP:
 		return (walk(ctx, row->sub, n, slot));
@@ -1956,7 +783,7 @@ walk(struct keys_ctx *ctx, enum keys_scope scope, const struct yaml_node *map,
 	if (map == NULL)
 		return (0);
 	if (map->kind != YAML_KIND_MAP) {
-		err_expected(ctx, map, "a mapping");
+		keys_err_expected(ctx, map, "a mapping");
 		return (-1);
 	}
 	for (i = 0; i < map->n; i++) {
@@ -2029,8 +856,8 @@ keys_print(FILE *fp)
 				type = "bool";
 				break;
 			case KEYS_K_CHOICE:
-				fmt_choices(row->choices, "|", "|", choices,
-				    sizeof(choices));
+				keys_fmt_choices(row->choices, "|", "|",
+				    choices, sizeof(choices));
 				type = choices;
 				break;
 			case KEYS_K_PATH:

@@ -12,13 +12,14 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
-#include "conf/conf.h"
+#include "conf/errs.h"
 #include "conf/yaml.h"
 
 /* The state of one parse: the tree under construction and where errors go. */

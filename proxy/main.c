@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/aps.h"
 #include "conf/conf.h"
 #include "conf/route.h"
-#include "proxy/aps.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/server.h"

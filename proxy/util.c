@@ -2,13 +2,13 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Helpers shared by the proxy layer: checked bookkeeping allocators, the
- * monotonic clock and address formatting.  Called from every proxy/ file;
- * calls nothing but libc.
+ * Helpers shared by the proxy layer: address formatting, ASCII compare,
+ * systemd notification and the core count.  Called from every proxy/
+ * file; calls nothing but libc.  Allocators, the byte buffer and the
+ * clock live in base/.
  */
 
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -17,79 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/util.h"
-
-void *
-xmalloc(size_t n)
-{
-	void	*p;
-
-	if ((p = malloc(n == 0 ? 1 : n)) == NULL) {
-		fprintf(stderr, "gridfront: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return (p);
-}
-
-void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL) {
-		fprintf(stderr, "gridfront: out of memory\n");
-		abort();
-	}
-	return (p);
-}
-
-void
-sbuf_grow(struct sbuf *sb, size_t need)
-{
-	size_t	 cap = sb->cap ? sb->cap : 512;
-	char	*p;
-
-	while (cap - sb->len < need)
-		cap *= 2;
-	if ((p = realloc(sb->p, cap)) == NULL) {
-		fprintf(stderr, "gridfront: out of memory (%zu bytes)\n", cap);
-		abort();
-	}
-	sb->p = p;
-	sb->cap = cap;
-}
-
-char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "gridfront: out of memory\n");
-		abort();
-	}
-	return (p);
-}
-
-uint64_t
-util_now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-}
-
-void
-util_ms_tv(unsigned ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	/* Widen before multiplying: at most 999000, but keep it obvious. */
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
 
 char *
 util_addr_str(const struct sockaddr *sa, char *buf, size_t len)

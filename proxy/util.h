@@ -2,9 +2,11 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Small helpers shared by proxy/: checked allocators for bookkeeping
- * memory, the monotonic clock, address printing and a few string helpers.
- * Nothing here knows about connections or configuration.
+ * Small helpers shared by proxy/: address printing, a few string helpers,
+ * systemd notification and the core count.  Nothing here knows about
+ * connections or configuration.  The checked allocators, the byte buffer
+ * and the clock moved to base/ (below every layer); this header includes
+ * them so that proxy/ files keep one include for all small helpers.
  */
 
 #ifndef PROXY_UTIL_H
@@ -16,51 +18,11 @@
 #include <stdint.h>
 #include <string.h>
 
-struct timeval;
+#include "base/clock.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Allocators for small bookkeeping objects: abort on out-of-memory, as
- * there is no sane way to continue.  Never use them for sizes an attacker
- * chooses. */
-void		*xmalloc(size_t n);
-void		*xcalloc(size_t n, size_t size);
-char		*xstrdup(const char *s);
-
-/*
- * A growable byte string that keeps its memory across resets: request
- * and response heads are built in one, then handed over whole, with no
- * allocation per request once it has grown to size.  The owner frees
- * p.  Growth aborts on out-of-memory, as xmalloc does; sizes are bounded
- * by the configured head limits.
- */
-struct sbuf {
-	char		*p;
-	size_t		 len;
-	size_t		 cap;
-};
-
-void		 sbuf_grow(struct sbuf *sb, size_t need);
-
-static inline void
-sbuf_add(struct sbuf *sb, const void *data, size_t n)
-{
-	if (sb->cap - sb->len < n)
-		sbuf_grow(sb, n);
-	memcpy(sb->p + sb->len, data, n);
-	sb->len += n;
-}
-
-#define sbuf_lit(sb, s)	sbuf_add((sb), (s), sizeof(s) - 1)
-
-/* Monotonic time in microseconds (CLOCK_MONOTONIC). */
-uint64_t	 util_now_us(void);
-
-/*
- * Fill tv with the duration ms (milliseconds), the one conversion every
- * proxy/ timer and timeout goes through.  Any unsigned value fits.
- */
-void		 util_ms_tv(unsigned ms, struct timeval *tv);
 
 /*
  * Print sa as "1.2.3.4" or "2001:db8::1" (no port) into buf, which must

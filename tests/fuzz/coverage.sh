@@ -25,7 +25,8 @@ sources() {
 	case $1 in
 	http_request|chunked) echo proxy/http.c ;;
 	path_route) echo proxy/http.c conf/route.c ;;
-	conf) echo conf/conf.c conf/keys.c conf/yaml.c conf/route.c ;;
+	conf) echo conf/conf.c conf/errs.c conf/keys.c conf/keys_ctx.c \
+	    conf/keys_value.c conf/keys_route.c conf/yaml.c conf/route.c ;;
 	dn) echo auth/dn.c auth/sign.c ;;
 	cric) echo auth/dnmap.c ;;
 	voms) echo auth/voms.c ;;

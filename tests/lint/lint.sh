@@ -4,7 +4,8 @@
 #
 # Static analysis for `make lint`: clang-tidy with the repository's
 # .clang-tidy (security and bug-prone checks) and cppcheck (warning,
-# portability, performance) over the C sources of proxy/, auth/ and conf/.
+# portability, performance) over the C sources of base/, proxy/, auth/
+# and conf/.
 # Usage: tests/lint/lint.sh [COMPILER FLAGS...]; the Makefile passes its
 # ALL_CFLAGS so clang-tidy sees the same includes and macros as the build.
 # Exits 1 on any finding.  Suppressions are inline and carry their reason:
@@ -26,7 +27,7 @@ else
 	    libevent_pthreads yaml-0.1 jansson 2>/dev/null)"
 fi
 tools=${LINT_TOOLS:-tidy cppcheck}
-srcs=(proxy/*.c auth/*.c conf/*.c)
+srcs=(base/*.c proxy/*.c auth/*.c conf/*.c)
 rc=0
 
 if [[ " $tools " == *" tidy "* ]]; then

@@ -13,7 +13,10 @@
  * match exactly that.  old_path/new_path (Go: replace the first occurrence)
  * becomes an unanchored rewrite, which route_rewrite() applies to the first
  * match in the same way.  What cannot be translated exactly is written as
- * a "# TODO" comment next to the rule.  Called only from main.c.
+ * a "# TODO" comment next to the rule.  A config translator, so it lives
+ * in conf/, but it shares no code with the loader: it writes YAML text that
+ * conf_load() reads like any other file.  Depends on jansson and libc only;
+ * called only from proxy/main.c (--import-aps).
  */
 
 #include <stdio.h>
@@ -23,7 +26,7 @@
 #include <jansson.h>
 
 #include "base/lit.h"
-#include "proxy/aps.h"
+#include "conf/aps.h"
 
 /* Characters that are special in POSIX extended regular expressions. */
 static const char ere_special[] = ".[]()*+?{}|^$\\";
@@ -106,6 +109,8 @@ emit_backend(FILE *out, const char *url, size_t len, int first)
 	return (0);
 }
 
+/* Translate the APS config at path into YAML on out; the caller owns out
+ * and err.  See aps.h. */
 int
 aps_import(const char *path, FILE *out, char *err, size_t errlen)
 {

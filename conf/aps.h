@@ -3,11 +3,12 @@
 
 /*
  * Migration from the Go auth-proxy-server: translate its JSON config into
- * gridfront YAML (gridfront --import-aps).
+ * gridfront YAML (gridfront --import-aps).  Lives in conf/ as a config
+ * translator; includes nothing of the project.
  */
 
-#ifndef PROXY_APS_H
-#define PROXY_APS_H
+#ifndef CONF_APS_H
+#define CONF_APS_H
 
 #include <stdio.h>
 
@@ -19,4 +20,4 @@
  */
 int	 aps_import(const char *path, FILE *out, char *err, size_t errlen);
 
-#endif /* PROXY_APS_H */
+#endif /* CONF_APS_H */

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * The route-rule handlers of the directive table: the routes: list and,
+ * per route, path (prefix or regex), rewrite, backends (URLs resolved and
+ * shared between routes), require_fqan and allow_from, plus the checks
+ * that look at two keys of one route.  The table in keys.c points at
+ * these; they read values through keys_value.c and walk a route's nested
+ * mappings through the callbacks keys.c put in the load context, so this
+ * file never calls up into the engine.  Per-request route matching is
+ * conf/route.c, not here.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/xalloc.h"
+#include "conf/conf.h"
+#include "conf/keys_ctx.h"
+#include "conf/keys_route.h"
+#include "conf/keys_value.h"
+#include "conf/yaml.h"
+
+static const char auth_none_pointless[] =
+    "has no effect with 'auth: none'; remove it or change auth";
+static const char auth_optional_fqan[] =
+    "cannot be enforced with 'auth: optional': a client without a "
+    "certificate gets through; use 'auth: cert'";
+
+
+/* True when a prefix path has segments a normalised request never has. */
+static int
+path_unnormalised(const char *p)
+{
+	size_t	 len = strlen(p);
+
+	return (strstr(p, "//") != NULL || strstr(p, "/./") != NULL ||
+	    strstr(p, "/../") != NULL ||
+	    (len >= 2 && strcmp(p + len - 2, "/.") == 0) ||
+	    (len >= 3 && strcmp(p + len - 3, "/..") == 0));
+}
+
+/* routes[].path: "/prefix/" or "^regex".  See keys_route.h. */
+int
+keys_route_path(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_route *r = base;
+	char		 msg[160];
+	char		*s;
+	int		 rc;
+
+	if (keys_get_string(ctx, n, &s) == -1)
+		return (-1);
+	keys_set_string(&r->path, s);
+	r->pathlen = strlen(s);
+
+	/* The name is for logs and metric labels: the path, shortened. */
+	if (r->pathlen < sizeof(r->name))
+		memcpy(r->name, s, r->pathlen + 1);
+	else {
+		memcpy(r->name, s, sizeof(r->name) - 4);
+		memcpy(r->name + sizeof(r->name) - 4, "...", 4);
+	}
+
+	if (s[0] == '^') {
+		if (keys_regex_sane(s, msg, sizeof(msg)) == -1) {
+			keys_err(ctx, n, "'%.80s': %s", s, msg);
+			return (-1);
+		}
+		/* REG_NOSUB: matching needs a yes or no, not the groups. */
+		if ((rc = regcomp(&r->re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+			regerror(rc, &r->re, msg, sizeof(msg));
+			keys_err(ctx, n, "'%.80s' is not a valid regular "
+			    "expression: %s", s, msg);
+			return (-1);
+		}
+		/* is_regex doubles as "re is compiled" for conf_put(). */
+		r->is_regex = 1;
+		r->re_litlen = keys_regex_literal_prefix(s);
+		return (0);
+	}
+	if (s[0] != '/') {
+		keys_err(ctx, n, "'%.80s' must start with '/' (a prefix) or "
+		    "'^' (a regular expression)", s);
+		return (-1);
+	}
+	if (path_unnormalised(s)) {
+		keys_err(ctx, n, "'%.80s' can never match: request paths are "
+		    "normalised, without '//', '.' or '..' segments", s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Check rewrite.to against a from regex with nsub groups. */
+static int
+check_rewrite_to(struct keys_ctx *ctx, const struct yaml_node *n,
+    const char *from, const char *to, size_t nsub)
+{
+	const char	*p;
+	int		 d;
+
+	if (strchr(to, ' ') != NULL) {
+		keys_err(ctx, n, "'%.80s' must not contain spaces", to);
+		return (-1);
+	}
+	/* An anchored from replaces the start of the path, so the result
+	 * starts with to; it must still look like a path. */
+	if (from[0] == '^' && to[0] != '/' && to[0] != '$') {
+		keys_err(ctx, n, "'%.80s' must start with '/': it replaces "
+		    "the start of the path", to);
+		return (-1);
+	}
+	for (p = to; *p != '\0'; p++) {
+		if (*p != '$')
+			continue;
+		if (p[1] == '$') {
+			p++;
+			continue;
+		}
+		if (p[1] < '1' || p[1] > '9') {
+			keys_err(ctx, n, "'$' must be followed by a digit 1-9, "
+			    "or doubled ('$$') for a literal '$'");
+			return (-1);
+		}
+		d = p[1] - '0';
+		if ((size_t)d > nsub) {
+			keys_err(ctx, n, "'%.80s' uses $%d but rewrite.from "
+			    "has %zu capture group%s", to, d, nsub,
+			    nsub == 1 ? "" : "s");
+			return (-1);
+		}
+		p++;
+	}
+	return (0);
+}
+
+/* routes[].rewrite: {from: REGEX, to: REPLACEMENT}.  See keys_route.h. */
+int
+keys_route_rewrite(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_route	*r = base;
+	const struct yaml_node	*from, *to;
+	char			 msg[160];
+	size_t			 saved;
+	int			 rc, ret;
+
+	if (ctx->walk(ctx, KEYS_SCOPE_ROUTE_REWRITE, n, r) == -1 ||
+	    r->rewrite_from == NULL || r->rewrite_to == NULL)
+		return (-1);
+	from = yaml_map_get(n, "from");
+	to = yaml_map_get(n, "to");
+
+	saved = keys_where_key(ctx, "from");
+	if (keys_regex_sane(r->rewrite_from, msg, sizeof(msg)) == -1) {
+		keys_err(ctx, from, "'%.80s': %s", r->rewrite_from, msg);
+		keys_where_pop(ctx, saved);
+		return (-1);
+	}
+	rc = regcomp(&r->rewrite_re, r->rewrite_from, REG_EXTENDED);
+	if (rc != 0) {
+		regerror(rc, &r->rewrite_re, msg, sizeof(msg));
+		keys_err(ctx, from, "'%.80s' is not a valid regular "
+		    "expression: %s", r->rewrite_from, msg);
+	}
+	keys_where_pop(ctx, saved);
+	if (rc != 0)
+		return (-1);
+	/* has_rewrite doubles as "rewrite_re is compiled" for conf_put(). */
+	r->has_rewrite = 1;
+
+	saved = keys_where_key(ctx, "to");
+	ret = check_rewrite_to(ctx, to, r->rewrite_from, r->rewrite_to,
+	    r->rewrite_re.re_nsub);
+	keys_where_pop(ctx, saved);
+	return (ret);
+}
+
+/* Parse one backend URL; returns the shared backend or NULL (reported). */
+static struct conf_backend *
+backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
+{
+	struct conf		*c = ctx->conf;
+	struct conf_backend	*b;
+	char			 host[256], port[8], why[160];
+	const char		*s = keys_scalar_text(n), *hp;
+	size_t			 i, hl;
+	int			 v6;
+
+	if (s == NULL) {
+		keys_err_expected(ctx, n, "an http://host:port URL");
+		return (NULL);
+	}
+	/* Identical URLs share one backend (and so one pool and one
+	 * health state). */
+	for (i = 0; i < c->nbackends; i++)
+		if (strcmp(c->backends[i].url, s) == 0)
+			return (&c->backends[i]);
+
+	if (strncasecmp(s, "https://", 8) == 0) {
+		keys_err(ctx, n, "'%.80s': only http:// backends are "
+		    "supported", s);
+		return (NULL);
+	}
+	if (strncmp(s, "http://", 7) != 0) {
+		keys_err(ctx, n, "'%.80s' is not an http://host:port URL", s);
+		return (NULL);
+	}
+	hp = s + 7;
+	if (strpbrk(hp, "/?#@") != NULL) {
+		keys_err(ctx, n, "'%.80s': a backend URL has no path, query "
+		    "or user part; write http://host:port", s);
+		return (NULL);
+	}
+	if (keys_split_hostport(hp, host, sizeof(host), port, sizeof(port), &v6,
+	    why, sizeof(why)) == -1) {
+		keys_err(ctx, n, "'%.80s': %s", s, why);
+		return (NULL);
+	}
+
+	/* keys_route_list() sized the array for every URL in the file, so the
+	 * pointers routes keep into it never move. */
+	if (c->nbackends >= ctx->backends_cap)
+		abort();
+	b = &c->backends[c->nbackends];
+	if (keys_resolve(host, port, v6, &b->addr, &b->addrlen, why,
+	    sizeof(why)) == -1) {
+		keys_err(ctx, n, "'%.80s': %s", s, why);
+		return (NULL);
+	}
+	b->id = (unsigned)c->nbackends;
+	b->url = xstrdup(s);
+	/* The host as written ("[::1]" keeps its brackets) suits Host:. */
+	hl = v6 ? strlen(host) + 2 : strlen(host);
+	b->host = xcalloc(1, hl + 1);
+	memcpy(b->host, v6 ? hp : host, hl);
+	b->port = xstrdup(port);
+	c->nbackends++;
+	return (b);
+}
+
+/* routes[].backends: [http://host:port, ...].  See keys_route.h. */
+int
+keys_route_backends(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_route	*r = base;
+	struct conf_backend	*b;
+	size_t			 i, j, saved;
+	int			 ret = 0;
+
+	if (n->n == 0) {
+		keys_err(ctx, n, "expected a list of http://host:port URLs, "
+		    "got an empty list");
+		return (-1);
+	}
+	r->backends = xcalloc(n->n, sizeof(struct conf_backend *));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		b = backend_get(ctx, n->items[i]);
+		for (j = 0; b != NULL && j < r->nbackends; j++)
+			if (r->backends[j] == b)
+				break;
+		if (b == NULL)
+			ret = -1;
+		else if (j < r->nbackends) {
+			keys_err(ctx, n->items[i], "'%s' is listed twice in "
+			    "this route", b->url);
+			ret = -1;
+		} else
+			r->backends[r->nbackends++] = b;
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}
+
+/* A list key must not be empty: "allow_from: []" reads as "nobody" to some
+ * and "everybody" to others. */
+static int
+list_nonempty(struct keys_ctx *ctx, const struct yaml_node *n)
+{
+	if (n->n > 0)
+		return (0);
+	keys_err(ctx, n, "an empty list has no effect; remove the key");
+	return (-1);
+}
+
+/* routes[].require_fqan: [/cms/Role=production, ...].  See keys_route.h. */
+int
+keys_route_require_fqan(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route	*r = base;
+	char			*s;
+	size_t			 i, saved;
+	int			 ret = 0;
+
+	if (list_nonempty(ctx, n) == -1)
+		return (-1);
+	r->require_fqan = xcalloc(n->n, sizeof(*r->require_fqan));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		if (keys_get_string(ctx, n->items[i], &s) == -1)
+			ret = -1;
+		else if (s[0] != '/') {
+			keys_err(ctx, n->items[i], "'%.80s' is not an FQAN: "
+			    "FQANs start with '/', e.g. /cms/Role=production",
+			    s);
+			free(s);
+			ret = -1;
+		} else
+			r->require_fqan[r->nrequire_fqan++] = s;
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}
+
+/* routes[].allow_from: [10.0.0.0/8, 2001:db8::/32, 192.0.2.7, ...]
+ * (see keys_route.h) */
+int
+keys_route_allow_from(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route	*r = base;
+	char			 why[200];
+	const char		*s;
+	size_t			 i, saved;
+	int			 ret = 0;
+
+	if (list_nonempty(ctx, n) == -1)
+		return (-1);
+	r->allow_from = xcalloc(n->n, sizeof(*r->allow_from));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		if ((s = keys_scalar_text(n->items[i])) == NULL) {
+			keys_err_expected(ctx, n->items[i], "an address or "
+			    "CIDR block such as 10.0.0.0/8");
+			ret = -1;
+		} else if (keys_parse_cidr(s, &r->allow_from[r->nallow_from],
+		    why, sizeof(why)) == -1) {
+			keys_err(ctx, n->items[i], "%s", why);
+			ret = -1;
+		} else
+			r->nallow_from++;
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}
+
+/* routes: [ {...}, ... ].  See keys_route.h. */
+int
+keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf		*c = base;
+	struct conf_route	*r;
+	const struct yaml_node	*item, *v;
+	size_t			 i, total, saved;
+	int			 ret = 0;
+
+	if (n->n == 0) {
+		keys_err(ctx, n, "at least one route is required");
+		return (-1);
+	}
+	/*
+	 * Size conf->backends once for every URL the file names, so that
+	 * routes can point into it while it fills up (deduplication only
+	 * makes it emptier).
+	 */
+	total = 0;
+	for (i = 0; i < n->n; i++) {
+		v = yaml_map_get(n->items[i], "backends");
+		if (v != NULL && v->kind == YAML_KIND_SEQ)
+			total += v->n;
+	}
+	/* cppcheck-suppress invalidFunctionArg ; cppcheck's gnu.cfg describes
+	 * libiberty's xcalloc; base/xalloc.c's takes 0 (as 1). */
+	c->backends = xcalloc(total, sizeof(*c->backends));
+	ctx->backends_cap = total;
+
+	c->routes = xcalloc(n->n, sizeof(*c->routes));
+	c->nroutes = n->n;
+	for (i = 0; i < n->n; i++) {
+		item = n->items[i];
+		r = &c->routes[i];
+		r->id = (unsigned)i;
+		r->line = item->line;
+		r->col = item->col;
+		saved = keys_where_index(ctx, i);
+		if (item->kind != YAML_KIND_MAP) {
+			keys_err_expected(ctx, item, "a route (a mapping with "
+			    "path: and backends:)");
+			ret = -1;
+			keys_where_pop(ctx, saved);
+			continue;
+		}
+		if (ctx->apply(ctx, KEYS_SCOPE_ROUTE, item, r) == -1)
+			ret = -1;
+		/* Identity policy on a route that ignores identity is a
+		 * misunderstanding worth stopping. */
+		if (r->auth == CONF_AUTH_NONE && r->allow_limited_proxy) {
+			keys_err_at_key(ctx, item, "allow_limited_proxy",
+			    auth_none_pointless);
+			ret = -1;
+		}
+		if (r->auth == CONF_AUTH_NONE && r->nrequire_fqan > 0) {
+			keys_err_at_key(ctx, item, "require_fqan",
+			    auth_none_pointless);
+			ret = -1;
+		}
+		if (r->auth == CONF_AUTH_NONE &&
+		    r->sign_as != CONF_SIGN_BYTES) {
+			keys_err_at_key(ctx, item, "sign_as",
+			    auth_none_pointless);
+			ret = -1;
+		}
+		/* On an optional route a client without a certificate is let
+		 * through, so a required role would stop only those with one. */
+		if (r->auth == CONF_AUTH_OPTIONAL && r->nrequire_fqan > 0) {
+			keys_err_at_key(ctx, item, "require_fqan",
+			    auth_optional_fqan);
+			ret = -1;
+		}
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}

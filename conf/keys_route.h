@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 the gridfront authors */
+
+/*
+ * The route-rule handlers of the directive table (conf/keys_route.c).
+ * Each has the table's handler shape: read node n into base (the struct
+ * of the row's scope), report every problem through ctx and return 0, or
+ * -1 when any was found.  Whatever they store (strings, arrays, compiled
+ * regexes, backends) is owned by the conf and freed by conf_put().  Only
+ * keys.c, which lists them in the table, includes this header.
+ */
+
+#ifndef CONF_KEYS_ROUTE_H
+#define CONF_KEYS_ROUTE_H
+
+struct keys_ctx;
+struct yaml_node;
+
+/* routes: the list of routes; base is the struct conf.  Also sizes
+ * conf->backends for every URL of the file. */
+int	 keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].path: a prefix, or a regex starting with '^' (compiled into
+ * the route); base is a struct conf_route. */
+int	 keys_route_path(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].rewrite: {from, to}; compiles from and checks to's $n
+ * references; base is a struct conf_route. */
+int	 keys_route_rewrite(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].backends: http://host:port URLs, resolved; identical URLs
+ * share one struct conf_backend.  base is a struct conf_route. */
+int	 keys_route_backends(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].require_fqan: VOMS FQANs, each starting with '/'; base is a
+ * struct conf_route. */
+int	 keys_route_require_fqan(struct keys_ctx *ctx,
+	    const struct yaml_node *n, void *base);
+
+/* routes[].allow_from: addresses or CIDR blocks; base is a struct
+ * conf_route. */
+int	 keys_route_allow_from(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+#endif /* CONF_KEYS_ROUTE_H */
