@@ -36,6 +36,7 @@
 #include "auth/namespaces.h"
 #include "auth/sign.h"
 #include "auth/x509.h"
+#include "auth/x509_cache.h"
 #include "conf/conf.h"
 
 /*

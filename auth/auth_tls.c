@@ -40,6 +40,7 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "auth/x509.h"
+#include "auth/x509_cache.h"
 
 static const char auth_err_stale[] =
     "TLS session predates a trust store reload; reconnect";

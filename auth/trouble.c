@@ -22,6 +22,7 @@
 #include "auth/auth_int.h"
 #include "auth/ban.h"
 #include "auth/dnmap.h"
+#include "auth/proxycert.h"
 #include "auth/x509.h"
 
 /* ------------------------------------------------------------------ */
@@ -149,13 +150,13 @@ auth_trouble_json(const struct auth_view *v)
 		    "subject", id->chain[i].subject,
 		    "issuer", id->chain[i].issuer,
 		    "not_before", t1, "not_after", t2,
-		    "proxy", x509_proxy_name(id->chain[i].proxy));
+		    "proxy", proxycert_name(id->chain[i].proxy));
 		json_array_append_new(a, c);
 	}
 	json_object_set_new(o, "chain", a);
 	json_object_set_new(o, "user_dn", id->user_dn != NULL ?
 	    json_string(id->user_dn) : json_null());
-	json_object_set_new(o, "proxy", json_string(x509_proxy_name(
+	json_object_set_new(o, "proxy", json_string(proxycert_name(
 	    id->proxy)));
 	a = json_array();
 	for (i = 0; i < id->nfqans; i++)
@@ -279,7 +280,7 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 		auth_buf_row(b, "Details", id->detail);
 	auth_buf_row(b, "User DN", id->user_dn != NULL ? id->user_dn :
 	    "(none)");
-	auth_buf_row(b, "Proxy type", x509_proxy_name(id->proxy));
+	auth_buf_row(b, "Proxy type", proxycert_name(id->proxy));
 	auth_buf_str(b, "</table>\n<h2>Certificate chain</h2>\n");
 	if (id->nchain == 0)
 		auth_buf_str(b, id->status == AUTH_CERT_NONE ?
@@ -305,7 +306,7 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 			auth_buf_str(b, "</td><td>");
 			auth_buf_esc(b, t2);
 			auth_buf_str(b, "</td><td>");
-			auth_buf_esc(b, x509_proxy_name(id->chain[i].proxy));
+			auth_buf_esc(b, proxycert_name(id->chain[i].proxy));
 			auth_buf_str(b, "</td></tr>\n");
 		}
 		auth_buf_str(b, "</table>\n");

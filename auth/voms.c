@@ -8,8 +8,9 @@
  * snapshot, and decides whether the ACs of a verified chain are to be
  * believed: holder, validity, signature, signer chain with CRLs, and the
  * .lsc match.  It answers with the FQANs or a plain-words reason; caching
- * the answer and acting on it is auth.c's business, as is verifying the
- * client chain itself.  It never logs.
+ * the answer (x509_cache.c) and acting on it (decide.c) are other files'
+ * business, as is verifying the client chain itself (x509.c).  It never
+ * logs.
  *
  * The parser sees attacker-controlled bytes before any signature is
  * checked, so it relies only on OpenSSL's template decoder for bounds,
