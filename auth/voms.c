@@ -17,6 +17,12 @@
  * refuses trailing bytes at every level it decodes by hand, and every
  * error path releases what was built.  The profile it enforces is that
  * of libvomsapi (src/ac/validate.cc), the reference implementation.
+ *
+ * At some 1,400 lines this file is over the 1,200 the layout aims for,
+ * for one role: a VOMS AC from DER bytes to trusted FQANs.  Its bulk is
+ * the ASN.1 templates and the checks of that profile, which work on the
+ * same decoded structures; a split would export those internals to a
+ * second file for no reader's gain.
  */
 
 #include <sys/stat.h>
