@@ -6,7 +6,7 @@
  * PROTOCOL.md specifies (the Apache frontend's algorithm, which WMCore and
  * the Go cmsauth library verify).  This file loads and wipes the key,
  * canonicalises and signs a header set, and renders the signed header
- * block for auth.c.  A second signing mode (SIGN_PY3_LATIN1, sign.h) hashes
+ * block for decide.c.  A second signing mode (SIGN_PY3_LATIN1, sign.h) hashes
  * what a Python 3 WSGI verifier rebuilds from the same bytes; it differs
  * only where a value holds a byte >= 0x80, and only there costs anything.
  * It does not decide who is authenticated, and it does not strip client

@@ -5,7 +5,7 @@
  * Signing of the CMS authentication headers (see PROTOCOL.md, "The
  * signature"): loading the HMAC key file, building the canonical string
  * from the cms-authn-* and cms-authz-* headers, HMAC-SHA1 over it, and
- * rendering the complete signed header block that auth.c hands to the
+ * rendering the complete signed header block that decide.c hands to the
  * proxy.  Pure functions: no globals except a lazily fetched, immutable
  * EVP_MAC, so everything here is safe to call from any thread.
  */

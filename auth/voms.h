@@ -6,7 +6,7 @@
  * a trust snapshot of vomsdir (.lsc files), a strict parser for the AC
  * DER (fed hostile bytes by a fuzzer), and the full trust check of the
  * ACs carried by a verified client chain, yielding the FQANs.  Used by
- * auth.c; it knows nothing of TLS sessions, caching or HTTP.
+ * x509.c; it knows nothing of TLS sessions, caching or HTTP.
  */
 
 #ifndef AUTH_VOMS_H

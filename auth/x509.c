@@ -4,11 +4,13 @@
 /*
  * Grid x509 chain verification.  This file loads trust snapshots (a hashed
  * CA directory read eagerly into a fresh X509_STORE, so a reload really
- * re-reads every CRL, plus the vomsdir trust), verifies presented client
- * chains in the "wrap, then add policy" shape (X509_verify_cert first,
- * then RFC 3820 proxy policy, the user certificate and VOMS), and keeps
- * the bounded cache of verified chains.  It is called by auth.c only: the
- * TLS hooks, per-request decisions, reloads and logging live there.
+ * re-reads every CRL, plus the vomsdir trust), makes identities, and
+ * verifies presented client chains in the "wrap, then add policy" shape:
+ * legacy proxies peeled off (proxycert.c), X509_verify_cert on the path,
+ * then RFC 3820 proxy policy (proxycert.c), the user certificate, CA
+ * namespaces and VOMS, and the identity's deadlines.  It is called by
+ * auth.c only: the cache of verified chains is x509_cache.c's; the TLS
+ * hooks, per-request decisions, reloads and logging live elsewhere.
  */
 
 #include <sys/types.h>
@@ -33,9 +35,9 @@
 #include "auth/auth.h"
 #include "auth/dn.h"
 #include "auth/namespaces.h"
+#include "auth/proxycert.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
-#include "base/lit.h"
 
 const char x509_err_expired[] = "certificate expired";
 const char x509_err_notyet[] = "certificate not yet valid";
@@ -51,13 +53,8 @@ const char x509_err_ca_user[] = "CA certificate used as user certificate";
 const char x509_err_too_long[] =
     "chain longer than auth.verify_depth allows";
 
-/* RFC 3820 policy language of Globus "limited" proxies. */
-#define OID_LIMITED	"1.3.6.1.4.1.3536.1.1.1.9"
 /* The VOMS AC extension of a proxy. */
 #define OID_VOMS_ACS	"1.3.6.1.4.1.8005.100.100.5"
-
-/* Longest run of legacy proxies we peel off before giving up. */
-#define LEGACY_MAX	8
 
 struct x509_trust {
 	int		 refs;		/* atomic */
@@ -424,122 +421,39 @@ x509_ident_put(struct auth_ident *id)
 		x509_ident_free(xi);
 }
 
-const char *
-x509_proxy_name(enum auth_proxy_kind k)
+struct x509_ident *
+x509_ident_slim_new(const struct x509_ident *fi)
 {
-	switch (k) {
-	case AUTH_PROXY_NONE:
-		return ("none");
-	case AUTH_PROXY_RFC:
-		return ("RFC 3820 proxy");
-	case AUTH_PROXY_LIMITED:
-		return ("limited proxy");
-	case AUTH_PROXY_INDEPENDENT:
-		return ("independent proxy");
-	case AUTH_PROXY_LEGACY:
-		return ("legacy Globus proxy");
-	}
-	return ("unknown");
+	struct x509_ident *xi;
+
+	if ((xi = x509_ident_new()) == NULL)
+		return (NULL);
+	xi->pub.reason = fi->pub.reason;
+	xi->pub.detail = fi->pub.detail;
+	xi->pub.trust_gen = fi->pub.trust_gen;
+	xi->pub.not_after = fi->pub.not_after;
+	xi->pub.valid_until = fi->pub.valid_until;
+	xi->has_key = fi->has_key;
+	memcpy(xi->key, fi->key, X509_KEY_LEN);
+	xi->cache_until = fi->cache_until;
+	xi->bytes = sizeof(*xi);
+	return (xi);
+}
+
+struct auth_ident *
+x509_ident_slim(struct auth_ident *id)
+{
+	struct x509_ident *xi = (struct x509_ident *)id, *slim;
+
+	if (xi == NULL || xi->is_static || id->status != AUTH_CERT_FAILED ||
+	    (slim = x509_ident_slim_new(xi)) == NULL)
+		return (x509_ident_get(id));
+	return (&slim->pub);
 }
 
 /* ------------------------------------------------------------------ */
-/* Proxy policy                                                        */
+/* Verification                                                        */
 /* ------------------------------------------------------------------ */
-
-/*
- * The RFC 3820 kind of one certificate from its proxyCertInfo (RFC 3820
- * 3.8).  *unknown is set for a proxy whose policy language we do not
- * understand, which the RFC says a relying party must refuse.
- */
-static enum auth_proxy_kind
-x509_rfc_kind(X509 *x, int *unknown)
-{
-	PROXY_CERT_INFO_EXTENSION *pci;
-	enum auth_proxy_kind k = AUTH_PROXY_RFC;
-	char		 oid[64];
-	int		 nid;
-
-	*unknown = 0;
-	if ((X509_get_extension_flags(x) & EXFLAG_PROXY) == 0)
-		return (AUTH_PROXY_NONE);
-	pci = X509_get_ext_d2i(x, NID_proxyCertInfo, NULL, NULL);
-	if (pci == NULL || pci->proxyPolicy == NULL ||
-	    pci->proxyPolicy->policyLanguage == NULL) {
-		*unknown = 1;
-		goto done;
-	}
-	nid = OBJ_obj2nid(pci->proxyPolicy->policyLanguage);
-	if (nid == NID_id_ppl_inheritAll)
-		k = AUTH_PROXY_RFC;
-	else if (nid == NID_Independent)
-		k = AUTH_PROXY_INDEPENDENT;
-	else if (OBJ_obj2txt(oid, sizeof(oid),
-	    pci->proxyPolicy->policyLanguage, 1) > 0 &&
-	    strcmp(oid, OID_LIMITED) == 0)
-		k = AUTH_PROXY_LIMITED;
-	else
-		*unknown = 1;
-done:
-	PROXY_CERT_INFO_EXTENSION_free(pci);
-	ERR_clear_error();
-	return (k);
-}
-
-/*
- * Does x look like a Globus legacy proxy: no proxyCertInfo, subject equal
- * to the issuer plus one last single-valued RDN "CN=proxy" or
- * "CN=limited proxy"?  Sets *limited for the latter.
- */
-static int
-x509_legacy_shape(X509 *x, int *limited)
-{
-	const X509_NAME	*subj = X509_get_subject_name(x);
-	X509_NAME	*tmp;
-	X509_NAME_ENTRY	*last;
-	const ASN1_STRING *v;
-	int		 n, ok;
-
-	*limited = 0;
-	if (X509_get_extension_flags(x) & EXFLAG_PROXY)
-		return (0);
-	n = X509_NAME_entry_count(subj);
-	if (n < 2 || n != X509_NAME_entry_count(X509_get_issuer_name(x)) + 1)
-		return (0);
-	last = X509_NAME_get_entry(subj, n - 1);
-	if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(last)) != NID_commonName ||
-	    X509_NAME_ENTRY_set(last) ==
-	    X509_NAME_ENTRY_set(X509_NAME_get_entry(subj, n - 2)))
-		return (0);
-	v = X509_NAME_ENTRY_get_data(last);
-	if (ASN1_STRING_length(v) == (int)LIT_LEN("proxy") &&
-	    memcmp(ASN1_STRING_get0_data(v), "proxy", LIT_LEN("proxy")) == 0)
-		*limited = 0;
-	else if (ASN1_STRING_length(v) == (int)LIT_LEN("limited proxy") &&
-	    memcmp(ASN1_STRING_get0_data(v), "limited proxy",
-	    LIT_LEN("limited proxy")) == 0)
-		*limited = 1;
-	else
-		return (0);
-	if ((tmp = X509_NAME_dup(subj)) == NULL)
-		return (0);
-	X509_NAME_ENTRY_free(X509_NAME_delete_entry(tmp, n - 1));
-	ok = X509_NAME_cmp(tmp, X509_get_issuer_name(x)) == 0;
-	X509_NAME_free(tmp);
-	return (ok);
-}
-
-/* The kind shown for one certificate of a chain (trouble page). */
-static enum auth_proxy_kind
-x509_cert_kind(X509 *x)
-{
-	int		 unknown, limited;
-	enum auth_proxy_kind k;
-
-	k = x509_rfc_kind(x, &unknown);
-	if (k == AUTH_PROXY_NONE && x509_legacy_shape(x, &limited))
-		k = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_LEGACY;
-	return (k);
-}
 
 /*
  * The plain-words reason for an OpenSSL verification error, compared by
@@ -586,9 +500,6 @@ x509_reason(int err, X509 *cur)
 	}
 }
 
-/* ------------------------------------------------------------------ */
-/* Verification                                                        */
-/* ------------------------------------------------------------------ */
 
 /* Describe the certificates of sk (leaf first) into id->chain. */
 static int
@@ -614,7 +525,7 @@ x509_fill_chain(struct auth_ident *id, STACK_OF(X509) *sk)
 			return (-1);
 		c->not_before = x509_asn1_time(X509_get0_notBefore(x));
 		c->not_after = na = x509_asn1_time(X509_get0_notAfter(x));
-		c->proxy = x509_cert_kind(x);
+		c->proxy = proxycert_kind(x);
 		if (na != 0 && (id->not_after == 0 || na < id->not_after))
 			id->not_after = na;
 	}
@@ -750,32 +661,25 @@ x509_ident_bytes(const struct x509_ident *xi)
 	return (n);
 }
 
-struct auth_ident *
-x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
-    time_t now, int legacy_proxies)
+/* How a verification step ended. */
+enum x509_step {
+	X509_STEP_OK = 0,
+	X509_STEP_REFUSED,	/* id->reason (and detail) say why */
+	X509_STEP_OOM
+};
+
+/*
+ * The presented chain as one stack, leaf first, without a second copy of
+ * leaf; the certificates are borrowed (free with sk_X509_free).  NULL on
+ * out-of-memory.
+ */
+static STACK_OF(X509) *
+x509_presented(X509 *leaf, STACK_OF(X509) *chain)
 {
-	struct x509_ident *xi;
-	struct auth_ident *id;
-	STACK_OF(X509)	*presented = NULL, *verified = NULL, *full = NULL;
-	X509_STORE_CTX	*vctx = NULL;
-	X509		*eec, *x, *issuer, *user = NULL, *legacy[LEGACY_MAX];
-	EVP_PKEY	*pk;
-	int		 i, n, nlegacy = 0, limited = 0, lim, unknown, err;
-	enum auth_proxy_kind k;
-	const char	*vwhy = NULL;
-	time_t		 ac_until;
+	STACK_OF(X509)	*presented;
+	X509		*x;
+	int		 i;
 
-	/* A chain no depth setting could accept costs no work at all. */
-	if (x509_chain_too_long(t, leaf, chain))
-		return (x509_ident_too_long());
-	if ((xi = x509_ident_new()) == NULL)
-		return (NULL);
-	id = &xi->pub;
-	id->trust_gen = t->gen;
-	if (x509_chain_key(leaf, chain, xi->key) == 0)
-		xi->has_key = 1;
-
-	/* The presented chain, leaf first, without a second copy of leaf. */
 	if ((presented = sk_X509_new_null()) == NULL ||
 	    !sk_X509_push(presented, leaf))
 		goto oom;
@@ -785,65 +689,30 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 		    !sk_X509_push(presented, x))
 			goto oom;
 	}
+	return (presented);
+oom:
+	sk_X509_free(presented);
+	return (NULL);
+}
 
-	/*
-	 * Globus legacy proxies carry no proxyCertInfo, so OpenSSL takes the
-	 * user certificate for their CA and fails (INVALID_CA).  When they
-	 * are allowed, check their signature and dates here and hand the
-	 * chain from the user certificate on to OpenSSL.
-	 */
-	eec = leaf;
-	while (x509_legacy_shape(eec, &lim)) {
-		if (!legacy_proxies) {
-			id->reason = x509_err_legacy;
-			goto failed;
-		}
-		issuer = NULL;
-		for (i = 0; i < sk_X509_num(presented); i++) {
-			x = sk_X509_value(presented, i);
-			if (x != eec && X509_NAME_cmp(X509_get_subject_name(x),
-			    X509_get_issuer_name(eec)) == 0) {
-				issuer = x;
-				break;
-			}
-		}
-		id->reason = x509_err_chain;
-		if (issuer == NULL || nlegacy >= LEGACY_MAX) {
-			id->detail = "legacy proxy without its issuer";
-			goto failed;
-		}
-		pk = X509_get0_pubkey(issuer);
-		if (pk == NULL || X509_verify(eec, pk) != 1) {
-			id->detail = "legacy proxy signature invalid";
-			goto failed;
-		}
-		if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
-		    !(X509_get_key_usage(issuer) & KU_DIGITAL_SIGNATURE)) {
-			id->detail = "legacy proxy issuer may not sign";
-			goto failed;
-		}
-		if (X509_cmp_time(X509_get0_notBefore(eec), &now) > 0) {
-			id->reason = x509_err_notyet;
-			goto failed;
-		}
-		if (X509_cmp_time(X509_get0_notAfter(eec), &now) < 0) {
-			id->reason = x509_err_proxy_expired;
-			goto failed;
-		}
-		limited |= lim;
-		legacy[nlegacy++] = eec;
-		eec = issuer;
-	}
-	if (nlegacy > 0 && (X509_get_extension_flags(eec) & EXFLAG_PROXY)) {
-		id->reason = x509_err_chain;
-		id->detail = "legacy proxy issued by an RFC 3820 proxy";
-		goto failed;
-	}
+/*
+ * OpenSSL's part: the path from eec through presented to a CA of t at now
+ * (signatures, names, dates, CRLs, purpose).  *vctxp is set to the
+ * context (the caller frees it, whatever the outcome); on OK *verifiedp
+ * is the verified chain, leaf first, one reference per certificate, owned
+ * by the caller.  REFUSED sets id->reason and id->detail.
+ */
+static enum x509_step
+x509_path(const struct x509_trust *t, X509 *eec, STACK_OF(X509) *presented,
+    time_t now, X509_STORE_CTX **vctxp, STACK_OF(X509) **verifiedp,
+    struct auth_ident *id)
+{
+	X509_STORE_CTX	*vctx;
+	int		 err;
 
-	/* OpenSSL does the path: signatures, names, dates, CRLs, purpose. */
-	if ((vctx = X509_STORE_CTX_new()) == NULL ||
+	if ((*vctxp = vctx = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(vctx, t->store, eec, presented))
-		goto oom;
+		return (X509_STEP_OOM);
 	X509_STORE_CTX_set_default(vctx, "ssl_client");
 	X509_STORE_CTX_set_time(vctx, 0, now);
 	if (X509_verify_cert(vctx) != 1) {
@@ -851,55 +720,44 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 		id->reason = x509_reason(err,
 		    X509_STORE_CTX_get_current_cert(vctx));
 		id->detail = X509_verify_cert_error_string(err);
-		goto failed;
+		return (X509_STEP_REFUSED);
 	}
-	if ((verified = X509_STORE_CTX_get1_chain(vctx)) == NULL)
-		goto oom;
+	if ((*verifiedp = X509_STORE_CTX_get1_chain(vctx)) == NULL)
+		return (X509_STEP_OOM);
+	return (X509_STEP_OK);
+}
 
-	/*
-	 * Proxy policy (RFC 3820 3.8), which OpenSSL does not evaluate:
-	 * any independent proxy cuts the chain from the user's identity; a
-	 * proxy below a limited one is limited too.  The user certificate
-	 * is the first non-proxy one; it must not be a CA.
-	 */
-	k = AUTH_PROXY_NONE;
-	n = sk_X509_num(verified);
-	for (i = 0; i < n; i++) {
-		x = sk_X509_value(verified, i);
-		k = x509_rfc_kind(x, &unknown);
-		if (k == AUTH_PROXY_NONE) {
-			user = x;
-			break;
-		}
-		if (unknown) {
-			id->reason = x509_err_chain;
-			id->detail = "unknown proxy policy language";
-			goto failed_verified;
-		}
-		if (k == AUTH_PROXY_INDEPENDENT) {
-			id->reason = x509_err_independent;
-			goto failed_verified;
-		}
-		if (k == AUTH_PROXY_LIMITED)
-			limited = 1;
-	}
-	if (user == NULL) {
-		id->reason = x509_err_chain;
-		id->detail = "no user certificate in the chain";
-		goto failed_verified;
-	}
+/*
+ * Whom a verified chain (leaf first; lg the legacy proxies above it)
+ * speaks for: the proxy policy (proxycert_policy), the user certificate
+ * (the first non-proxy one, which must not be a CA), the CA namespaces,
+ * the proxy kind of the leaf and the user DN.  Returns 0 with id->proxy,
+ * id->user_dn (owned by id) and *userp (borrowed from verified) set, or
+ * -1 with id->reason and id->detail set.
+ */
+static int
+x509_identify(const struct x509_trust *t, STACK_OF(X509) *verified,
+    const struct proxycert_legacy *lg, struct auth_ident *id, X509 **userp)
+{
+	X509		*user;
+	int		 ui, limited = lg->limited;
+
+	if (proxycert_policy(verified, &ui, &limited, &id->reason,
+	    &id->detail) == -1)
+		return (-1);
+	user = sk_X509_value(verified, ui);
 	if (X509_check_ca(user) != 0) {
 		id->reason = x509_err_ca_user;
-		goto failed_verified;
+		return (-1);
 	}
 	/* CA namespaces: may each CA of the path sign what it signed? */
 	if (namespaces_check_chain(t->ns, verified, &id->detail) == -1) {
 		id->reason = namespaces_err_denied;
-		goto failed_verified;
+		return (-1);
 	}
-	if (nlegacy > 0)
+	if (lg->n > 0)
 		id->proxy = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_LEGACY;
-	else if (i == 0)
+	else if (ui == 0)
 		id->proxy = AUTH_PROXY_NONE;
 	else
 		id->proxy = limited ? AUTH_PROXY_LIMITED : AUTH_PROXY_RFC;
@@ -907,26 +765,51 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 	    NULL) {
 		id->reason = x509_err_chain;
 		id->detail = "user DN cannot be formatted";
-		goto failed_verified;
+		return (-1);
 	}
+	*userp = user;
+	return (0);
+}
 
-	/* The chain as shown: legacy proxies, then what OpenSSL verified. */
+/* The chain as shown: legacy proxies, then what OpenSSL verified.  0, or
+ * -1 on out-of-memory. */
+static int
+x509_show_chain(struct auth_ident *id, const struct proxycert_legacy *lg,
+    STACK_OF(X509) *verified)
+{
+	STACK_OF(X509)	*full;
+	int		 i, ret = -1;
+
 	if ((full = sk_X509_new_null()) == NULL)
-		goto oom;
-	for (i = 0; i < nlegacy; i++)
-		if (!sk_X509_push(full, legacy[i]))
-			goto oom;
-	for (n = 0; n < sk_X509_num(verified); n++)
-		if (!sk_X509_push(full, sk_X509_value(verified, n)))
-			goto oom;
-	if (x509_fill_chain(id, full) == -1)
-		goto oom;
+		return (-1);
+	for (i = 0; i < lg->n; i++)
+		if (!sk_X509_push(full, lg->proxy[i]))
+			goto done;
+	for (i = 0; i < sk_X509_num(verified); i++)
+		if (!sk_X509_push(full, sk_X509_value(verified, i)))
+			goto done;
+	ret = x509_fill_chain(id, full);
+done:
+	sk_X509_free(full);
+	return (ret);
+}
 
-	/*
-	 * The identity holds until a certificate, a CRL of the chain or a
-	 * granted AC runs out; then it is verified again (auth.c), so a
-	 * long connection or a resumed session cannot outlive them.
-	 */
+/*
+ * The VOMS FQANs of an accepted chain and the deadlines they bound.
+ * The identity holds until a certificate, a CRL of the chain or a
+ * granted AC runs out; then it is verified again (auth.c), so a long
+ * connection or a resumed session cannot outlive them.  Sets
+ * id->valid_until, xi->cache_until and id->fqans or id->voms_error.
+ */
+static void
+x509_voms_deadlines(const struct x509_trust *t, struct x509_ident *xi,
+    X509_STORE_CTX *vctx, STACK_OF(X509) *verified, X509 *user, int nlegacy,
+    time_t now)
+{
+	struct auth_ident *id = &xi->pub;
+	const char	*vwhy = NULL;
+	time_t		 ac_until;
+
 	id->valid_until = x509_min_time(id->not_after,
 	    x509_crl_until(vctx, verified));
 	/* VOMS: only from RFC chains; a bad AC costs the FQANs, not access. */
@@ -955,6 +838,54 @@ x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
 		id->valid_until = X509_FOREVER;
 	if (xi->cache_until == 0)
 		xi->cache_until = id->valid_until;
+}
+
+struct auth_ident *
+x509_verify(const struct x509_trust *t, X509 *leaf, STACK_OF(X509) *chain,
+    time_t now, int legacy_proxies)
+{
+	struct x509_ident *xi;
+	struct auth_ident *id;
+	struct proxycert_legacy lg;
+	STACK_OF(X509)	*presented = NULL, *verified = NULL;
+	X509_STORE_CTX	*vctx = NULL;
+	X509		*user = NULL;
+
+	/* A chain no depth setting could accept costs no work at all. */
+	if (x509_chain_too_long(t, leaf, chain))
+		return (x509_ident_too_long());
+	if ((xi = x509_ident_new()) == NULL)
+		return (NULL);
+	id = &xi->pub;
+	id->trust_gen = t->gen;
+	if (x509_chain_key(leaf, chain, xi->key) == 0)
+		xi->has_key = 1;
+	if ((presented = x509_presented(leaf, chain)) == NULL)
+		goto oom;
+
+	/*
+	 * Globus legacy proxies carry no proxyCertInfo, so OpenSSL takes the
+	 * user certificate for their CA and fails (INVALID_CA).  When they
+	 * are allowed, check their signature and dates here and hand the
+	 * chain from the user certificate on to OpenSSL.
+	 */
+	if (proxycert_legacy_peel(presented, leaf, now, legacy_proxies, &lg,
+	    &id->reason, &id->detail) == -1)
+		goto failed;
+	switch (x509_path(t, lg.eec, presented, now, &vctx, &verified, id)) {
+	case X509_STEP_OK:
+		break;
+	case X509_STEP_REFUSED:
+		goto failed;
+	case X509_STEP_OOM:
+	default:
+		goto oom;
+	}
+	if (x509_identify(t, verified, &lg, id, &user) == -1)
+		goto failed_verified;
+	if (x509_show_chain(id, &lg, verified) == -1)
+		goto oom;
+	x509_voms_deadlines(t, xi, vctx, verified, user, lg.n, now);
 	id->status = AUTH_CERT_OK;
 	id->reason = NULL;
 	id->detail = NULL;
@@ -995,7 +926,6 @@ done:
 	if (xi != NULL)
 		xi->bytes = x509_ident_bytes(xi);
 	sk_X509_free(presented);
-	sk_X509_free(full);
 	sk_X509_pop_free(verified, X509_free);
 	ERR_clear_error();
 	return (xi != NULL ? &xi->pub : NULL);
@@ -1073,362 +1003,4 @@ done:
 	if (ret == -1)
 		ERR_clear_error();
 	return (ret);
-}
-
-/* ------------------------------------------------------------------ */
-/* The verified-chain cache                                            */
-/* ------------------------------------------------------------------ */
-
-/*
- * A hash table of entries, chained per bucket, threaded on one LRU list
- * (head = most recently used).  One mutex guards it all: the critical
- * sections are a hash lookup and a few pointer moves.
- */
-struct x509_centry {
-	struct x509_ident *id;		/* one reference */
-	struct x509_centry *hnext;
-	struct x509_centry *prev, *next;
-};
-
-struct x509_cache {
-	pthread_mutex_t	 lock;
-	struct x509_centry **buckets;
-	size_t		 nbuckets;	/* power of two */
-	size_t		 n, max;
-	size_t		 bytes, max_bytes;	/* max_bytes 0: no bound */
-	struct x509_centry *head, *tail;
-	uint64_t	 gen;
-	uint64_t	 hits, misses;
-};
-
-struct x509_cache *
-x509_cache_new(size_t max, uint64_t gen)
-{
-	struct x509_cache *c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return (NULL);
-	c->nbuckets = 16;
-	while (c->nbuckets < max * 2 && c->nbuckets < ((size_t)1 << 24))
-		c->nbuckets <<= 1;
-	c->buckets = calloc(c->nbuckets, sizeof(struct x509_centry *));
-	if (c->buckets == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
-		free(c->buckets);
-		free(c);
-		return (NULL);
-	}
-	c->max = max;
-	c->gen = gen;
-	return (c);
-}
-
-static size_t
-x509_cache_bucket(const struct x509_cache *c, const unsigned char *key)
-{
-	size_t		 h;
-
-	/* The key is a SHA-256: any of its bytes are uniform. */
-	memcpy(&h, key, sizeof(h));
-	return (h & (c->nbuckets - 1));
-}
-
-static void
-x509_lru_unlink(struct x509_cache *c, struct x509_centry *e)
-{
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-x509_lru_push(struct x509_cache *c, struct x509_centry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head != NULL)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
-}
-
-/* Unlink e from its bucket and the LRU and uncount it, keeping e and its
- * reference for the caller; caller holds lock. */
-static void
-x509_cache_unlink(struct x509_cache *c, struct x509_centry *e)
-{
-	struct x509_centry **pp;
-
-	pp = &c->buckets[x509_cache_bucket(c, e->id->key)];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	x509_lru_unlink(c, e);
-	c->n--;
-	c->bytes -= e->id->bytes + sizeof(*e);
-}
-
-/* Unlink e and free it; caller holds lock.  The identity reference is
- * returned so it can be dropped unlocked. */
-static struct x509_ident *
-x509_cache_remove(struct x509_cache *c, struct x509_centry *e)
-{
-	struct x509_ident *id = e->id;
-
-	x509_cache_unlink(c, e);
-	free(e);
-	return (id);
-}
-
-static struct x509_centry *
-x509_cache_find(struct x509_cache *c, const unsigned char *key)
-{
-	struct x509_centry *e;
-
-	for (e = c->buckets[x509_cache_bucket(c, key)]; e != NULL;
-	    e = e->hnext)
-		if (memcmp(e->id->key, key, X509_KEY_LEN) == 0)
-			return (e);
-	return (NULL);
-}
-
-struct auth_ident *
-x509_cache_lookup(struct x509_cache *c, const unsigned char key[X509_KEY_LEN],
-    uint64_t gen, time_t now)
-{
-	struct x509_centry *e;
-	struct x509_ident *found = NULL, *dead = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	if (gen == c->gen && (e = x509_cache_find(c, key)) != NULL) {
-		if (now < e->id->cache_until) {
-			found = e->id;
-			x509_ident_get(&found->pub);
-			x509_lru_unlink(c, e);
-			x509_lru_push(c, e);
-		} else
-			dead = x509_cache_remove(c, e);
-	}
-	if (found != NULL)
-		c->hits++;
-	else
-		c->misses++;
-	pthread_mutex_unlock(&c->lock);
-	if (dead != NULL)
-		x509_ident_put(&dead->pub);
-	return (found != NULL ? &found->pub : NULL);
-}
-
-/* A refusal as the cache keeps it: key, reason and times, no chain. */
-static struct x509_ident *
-x509_ident_slim_new(const struct x509_ident *fi)
-{
-	struct x509_ident *xi;
-
-	if ((xi = x509_ident_new()) == NULL)
-		return (NULL);
-	xi->pub.reason = fi->pub.reason;
-	xi->pub.detail = fi->pub.detail;
-	xi->pub.trust_gen = fi->pub.trust_gen;
-	xi->pub.not_after = fi->pub.not_after;
-	xi->pub.valid_until = fi->pub.valid_until;
-	xi->has_key = fi->has_key;
-	memcpy(xi->key, fi->key, X509_KEY_LEN);
-	xi->cache_until = fi->cache_until;
-	xi->bytes = sizeof(*xi);
-	return (xi);
-}
-
-struct auth_ident *
-x509_ident_slim(struct auth_ident *id)
-{
-	struct x509_ident *xi = (struct x509_ident *)id, *slim;
-
-	if (xi == NULL || xi->is_static || id->status != AUTH_CERT_FAILED ||
-	    (slim = x509_ident_slim_new(xi)) == NULL)
-		return (x509_ident_get(id));
-	return (&slim->pub);
-}
-
-/* Evict from the LRU tail until one more entry of size need fits; the
- * evicted entries are chained on *dead (by next) for the caller to free
- * outside the lock.  Caller holds lock. */
-static void
-x509_cache_make_room(struct x509_cache *c, size_t need,
-    struct x509_centry **dead)
-{
-	struct x509_centry *e;
-
-	while (c->tail != NULL && ((need > 0 && c->n >= c->max) ||
-	    (c->max_bytes > 0 && c->bytes + need > c->max_bytes))) {
-		e = c->tail;
-		x509_cache_unlink(c, e);
-		e->next = *dead;
-		*dead = e;
-	}
-}
-
-static void
-x509_cache_free_list(struct x509_centry *list)
-{
-	struct x509_centry *e;
-
-	while ((e = list) != NULL) {
-		list = e->next;
-		x509_ident_put(&e->id->pub);
-		free(e);
-	}
-}
-
-void
-x509_cache_insert(struct x509_cache *c, struct auth_ident *pub, time_t now)
-{
-	struct x509_ident *id = (struct x509_ident *)pub;
-	struct x509_centry *e, *ne, *dead = NULL;
-	size_t		 need;
-
-	if (id == NULL || id->is_static || !id->has_key || c->max == 0 ||
-	    now >= id->cache_until)
-		return;
-	if (pub->status == AUTH_CERT_OK)
-		id = (struct x509_ident *)x509_ident_get(pub);
-	else if ((id = x509_ident_slim_new(id)) == NULL)
-		return;
-	need = id->bytes + sizeof(*ne);
-	if ((c->max_bytes > 0 && need > c->max_bytes) ||
-	    (ne = calloc(1, sizeof(*ne))) == NULL) {
-		x509_ident_put(&id->pub);
-		return;
-	}
-	ne->id = id;
-	pthread_mutex_lock(&c->lock);
-	if (id->pub.trust_gen != c->gen) {
-		pthread_mutex_unlock(&c->lock);
-		free(ne);
-		x509_ident_put(&id->pub);
-		return;
-	}
-	if ((e = x509_cache_find(c, id->key)) != NULL) {
-		x509_cache_unlink(c, e);
-		e->next = dead;
-		dead = e;
-	}
-	x509_cache_make_room(c, need, &dead);
-	ne->hnext = c->buckets[x509_cache_bucket(c, id->key)];
-	c->buckets[x509_cache_bucket(c, id->key)] = ne;
-	x509_lru_push(c, ne);
-	c->n++;
-	c->bytes += need;
-	pthread_mutex_unlock(&c->lock);
-	x509_cache_free_list(dead);
-}
-
-void
-x509_cache_set_max_bytes(struct x509_cache *c, size_t max_bytes)
-{
-	struct x509_centry *dead = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	c->max_bytes = max_bytes;
-	if (c->max > 0)
-		x509_cache_make_room(c, 0, &dead);
-	pthread_mutex_unlock(&c->lock);
-	x509_cache_free_list(dead);
-}
-
-/* Buckets looked at per locked slice of a purge. */
-#define X509_PURGE_SLICE	1024
-
-size_t
-x509_cache_purge(struct x509_cache *c, time_t now)
-{
-	struct x509_centry *e, *nx, *dead = NULL;
-	size_t		 b = 0, end, n = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		if (b >= c->nbuckets) {
-			pthread_mutex_unlock(&c->lock);
-			break;
-		}
-		end = b + X509_PURGE_SLICE < c->nbuckets ?
-		    b + X509_PURGE_SLICE : c->nbuckets;
-		for (; b < end; b++)
-			for (e = c->buckets[b]; e != NULL; e = nx) {
-				nx = e->hnext;
-				if (now < e->id->cache_until)
-					continue;
-				x509_cache_unlink(c, e);
-				e->next = dead;
-				dead = e;
-				n++;
-			}
-		pthread_mutex_unlock(&c->lock);
-		x509_cache_free_list(dead);
-		dead = NULL;
-	}
-	return (n);
-}
-
-void
-x509_cache_reset(struct x509_cache *c, uint64_t gen)
-{
-	struct x509_centry *list, *e;
-
-	pthread_mutex_lock(&c->lock);
-	list = c->head;
-	c->head = c->tail = NULL;
-	memset(c->buckets, 0, c->nbuckets * sizeof(struct x509_centry *));
-	c->n = 0;
-	c->bytes = 0;
-	c->gen = gen;
-	pthread_mutex_unlock(&c->lock);
-	/* Drop the references outside the lock: frees may be slow. */
-	while ((e = list) != NULL) {
-		list = e->next;
-		x509_ident_put(&e->id->pub);
-		free(e);
-	}
-}
-
-void
-x509_cache_free(struct x509_cache *c)
-{
-	if (c == NULL)
-		return;
-	x509_cache_reset(c, c->gen);
-	pthread_mutex_destroy(&c->lock);
-	free(c->buckets);
-	free(c);
-}
-
-void
-x509_cache_stats(struct x509_cache *c, size_t *entries, uint64_t *hits,
-    uint64_t *misses)
-{
-	pthread_mutex_lock(&c->lock);
-	if (entries != NULL)
-		*entries = c->n;
-	if (hits != NULL)
-		*hits = c->hits;
-	if (misses != NULL)
-		*misses = c->misses;
-	pthread_mutex_unlock(&c->lock);
-}
-
-size_t
-x509_cache_bytes(struct x509_cache *c)
-{
-	size_t		 n;
-
-	pthread_mutex_lock(&c->lock);
-	n = c->bytes;
-	pthread_mutex_unlock(&c->lock);
-	return (n);
 }

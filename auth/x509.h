@@ -6,12 +6,12 @@
  * certificate and CRL of a hashed CA directory, loaded eagerly, plus the
  * VOMS trust of vomsdir), verification of a presented chain with CRL
  * checks on every CA, RFC 3820 proxy policy (limited, independent) and
- * Globus legacy proxies, the user identity (first non-proxy certificate of
- * the verified chain, slash-form DN), VOMS FQANs, the deadline of an
- * identity (valid_until), and a cache of verified chains keyed by the
- * SHA-256 of the exact chain bytes, bounded by entries and bytes, that
- * keeps refusals without their chains.  Knows nothing of TLS sessions,
- * routes or HTTP; never logs.
+ * Globus legacy proxies (through proxycert.h), the user identity (first
+ * non-proxy certificate of the verified chain, slash-form DN), VOMS
+ * FQANs, the deadline of an identity (valid_until), and the identities
+ * themselves with their chain keys (SHA-256 of the exact chain bytes),
+ * which the verified-chain cache (x509_cache.h) is keyed by.  Knows
+ * nothing of TLS sessions, routes or HTTP; never logs.
  */
 
 #ifndef AUTH_X509_H
@@ -113,9 +113,10 @@ X509_STORE *x509_trust_store(const struct x509_trust *t);
 
 /*
  * The private form of struct auth_ident.  Every ident handed out by this
- * module is one of these (pub first), so auth.c may cast.  slot is a
- * per-identity cache owned by auth.c (the signed header block), guarded by
- * lock and released with slot_free when the ident is freed.
+ * module is one of these (pub first), so the files of auth/ may cast.
+ * slot is a per-identity cache owned by decide.c (the signed header
+ * block), guarded by lock and released with slot_free when the ident is
+ * freed.
  */
 struct x509_ident {
 	struct auth_ident pub;
@@ -211,61 +212,11 @@ int	 x509_chain_key(X509 *leaf, STACK_OF(X509) *chain,
 	    unsigned char key[X509_KEY_LEN]);
 
 /*
- * The verified-chain cache: at most max entries and max_bytes bytes (the
- * identities' bytes estimates; least recently used evicted), each alive
- * until its identity's cache_until, all of one trust generation.  A
- * refusal is cached as a slim copy: key, reason, detail and times, never
- * the chain.  Mutex-protected; every function is thread-safe.
+ * The slim form of the refusal fi (borrowed) as x509_cache.c keeps it:
+ * key, reason, detail and times, no chain description and no chain.
+ * Returns a new identity with one reference (x509_ident_put), or NULL on
+ * out-of-memory.  fi should be a refusal; nothing else is copied.
  */
-struct x509_cache;
-
-/* A new empty cache for generation gen; max 0 disables caching (every
- * lookup misses, inserts are dropped).  NULL on OOM. */
-struct x509_cache *x509_cache_new(size_t max, uint64_t gen);
-
-/* Bound the cache by bytes as well (0: by entries only); evicts at once
- * what is over the new bound. */
-void	 x509_cache_set_max_bytes(struct x509_cache *c, size_t max_bytes);
-
-/*
- * Drop every entry whose cache_until has passed at now.  Works in slices
- * of buckets, releasing the lock between them, so lookups wait at most a
- * slice.  Returns how many entries were dropped.
- */
-size_t	 x509_cache_purge(struct x509_cache *c, time_t now);
-
-/* Free the cache and drop its references; NULL is a no-op. */
-void	 x509_cache_free(struct x509_cache *c);
-
-/*
- * Look key up: returns a new reference to the identity (caller puts it)
- * when an entry of generation gen exists and now < its cache_until;
- * otherwise NULL (an expired entry is removed).  Counts hits and misses.
- */
-struct auth_ident *x509_cache_lookup(struct x509_cache *c,
-		    const unsigned char key[X509_KEY_LEN], uint64_t gen,
-		    time_t now);
-
-/*
- * Insert id under its key (the cache takes its own reference; of a slim
- * copy when id is a refusal), replacing an older entry with the same key.
- * Ignored when id has no key, is not of the cache's current generation,
- * is already past cache_until, or is alone larger than max_bytes.
- */
-void	 x509_cache_insert(struct x509_cache *c, struct auth_ident *id,
-	    time_t now);
-
-/* Drop every entry and switch the cache to generation gen. */
-void	 x509_cache_reset(struct x509_cache *c, uint64_t gen);
-
-/* Entries, hits and misses so far (any pointer may be NULL). */
-void	 x509_cache_stats(struct x509_cache *c, size_t *entries,
-	    uint64_t *hits, uint64_t *misses);
-
-/* Bytes (sum of the entries' estimates) now held; thread-safe. */
-size_t	 x509_cache_bytes(struct x509_cache *c);
-
-/* Plain words for a proxy kind ("none", "RFC 3820", "limited" ...). */
-const char *x509_proxy_name(enum auth_proxy_kind k);
+struct x509_ident *x509_ident_slim_new(const struct x509_ident *fi);
 
 #endif /* AUTH_X509_H */

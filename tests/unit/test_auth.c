@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Tests of the auth façade (auth/auth.c) with real OpenSSL: real TLS
+ * Tests of the auth façade (auth/auth.c, with auth_tls.c, decide.c and
+ * trouble.c behind it) with real OpenSSL: real TLS
  * handshakes over socketpair() between a server SSL_CTX set up by
  * auth_tls_setup() and a client presenting each credential of the test
  * PKI (tests/fixtures/certs/mkcerts.sh, PKI_DIR else build/pki); the

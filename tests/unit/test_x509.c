@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Tests of auth/x509.c with real OpenSSL and the PKI made by
- * tests/fixtures/certs/mkcerts.sh (PKI_DIR, else build/pki): every
+ * Tests of auth/x509.c and x509_cache.c with real OpenSSL and the PKI
+ * made by tests/fixtures/certs/mkcerts.sh (PKI_DIR, else build/pki): every
  * credential's verification result, reason, user DN, proxy kind and VOMS
  * FQANs; CRL policy (missing, expired); depth; legacy proxies behind the
  * switch; chain keys; the verified-chain cache (hits, generations, expiry,
@@ -29,8 +29,10 @@
 #include <openssl/x509.h>
 
 #include "auth/auth.h"
+#include "auth/proxycert.h"
 #include "auth/voms.h"
 #include "auth/x509.h"
+#include "auth/x509_cache.h"
 
 static char	 pki[1024];
 static char	 tmpdir[1024];
@@ -687,7 +689,7 @@ test_x509__static_idents(void **state)
 	assert_int_equal(n->status, AUTH_CERT_NONE);
 	assert_int_equal(x509_ident_oom()->status, AUTH_CERT_FAILED);
 	x509_ident_put(NULL);
-	assert_string_equal(x509_proxy_name(AUTH_PROXY_LIMITED),
+	assert_string_equal(proxycert_name(AUTH_PROXY_LIMITED),
 	    "limited proxy");
 }
 

@@ -3,7 +3,7 @@
 
 /*
  * Tests of the memory bounds and the identity deadline of auth/x509.c
- * (issue 17), with real OpenSSL and the PKI of
+ * and auth/x509_cache.c (issue 17), with real OpenSSL and the PKI of
  * tests/fixtures/certs/mkcerts.sh (PKI_DIR, else build/pki): a refusal is
  * cached without its chain and dressed again for the trouble page; the
  * cache is bounded by bytes; expired entries are purged; a chain longer
@@ -29,6 +29,7 @@
 
 #include "auth/auth.h"
 #include "auth/x509.h"
+#include "auth/x509_cache.h"
 
 static char	 pki[1024];
 static char	 tmpdir[1024];
