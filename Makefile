@@ -70,6 +70,8 @@ all: $(BUILD)/gridfront
 
 $(BUILD)/gridfront: $(MAIN_OBJ) $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(LLHTTP_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@# What this build is, for the tests (tests/e2e/lib.sh sanitized()).
+	@echo "$(if $(filter 1,$(SANITIZE)),1,0)" >$(BUILD)/.sanitize
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

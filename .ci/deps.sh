@@ -8,7 +8,7 @@ wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc"
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	[[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"ok installed" ]] ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
