@@ -61,10 +61,12 @@ else
 fi
 
 # ------------------------------------------------------------------ mixed
-# 6 x 100 MiB at once (3 uploads, CL and chunked, 3 downloads), a slow
-# uploader (16 MiB at 4 MiB/s) and a slow reader (16 MiB, a record per
-# 5 ms) beside them: with the 400 MiB above and the 100 MiB Expect
-# upload below, more than 1.1 GiB crosses the proxy.
+# 6 x 100 MiB at once (3 uploads, CL and chunked, 3 downloads) with slow
+# peers of 16 MiB each beside them: a slow uploading client (4 MiB/s), a
+# slow reading client (a record per 5 ms), a backend that reads an upload
+# slowly and one that sends a download slowly (X-Backend-Rate, 4 MB/s).
+# With the 400 MiB above and the 100 MiB Expect upload below, more than
+# 1.1 GiB crosses the proxy.
 metric() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
     awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print "-" }'; }
 SLOW=$((16 * 1024 * 1024))
@@ -83,6 +85,9 @@ gcurl "$U/chunked/$BIG" -o "$WORK/md2.bin" & pids+=($!)
 gcurl "$U/size/$BIG" -o "$WORK/md3.bin" & pids+=($!)
 gcurl --limit-rate 4M -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' \
     "$U/up/slow" >"$WORK/ms.json" & pids+=($!)
+gcurl -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' -H 'X-Backend-Rate: 4000000' \
+    "$U/up/slowbe" >"$WORK/msb.json" & pids+=($!)
+gcurl -H 'X-Backend-Rate: 4000000' "$U/size/$SLOW" -o "$WORK/msd.bin" & pids+=($!)
 printf 'GET /size/%d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' "$SLOW" |
     timeout 30 "$RAW" --port "$PX_PORT" --slow-read-ms 5 --read-size 65536 \
     --timeout-ms 15000 >"$WORK/msr.out" 2>/dev/null & pids+=($!)
@@ -94,6 +99,10 @@ for i in 1 2 3; do
 	rm -f "$WORK/md$i.bin"
 done
 assert_eq "mixed: slow 16 MiB upload intact" "$slow_sha" "$(jq -r .body_sha256 "$WORK/ms.json")"
+assert_eq "mixed: 16 MiB upload to a slow backend intact" "$slow_sha" \
+    "$(jq -r .body_sha256 "$WORK/msb.json")"
+assert_eq "mixed: 16 MiB download from a slow backend intact" "$("$BACKEND" --gen-sha256 "$SLOW")" \
+    "$(sha256sum <"$WORK/msd.bin" | cut -c1-64)"
 assert_eq "mixed: slow 16 MiB reader got it all" "$("$BACKEND" --gen-sha256 "$SLOW")" \
     "$(tail -c "$SLOW" "$WORK/msr.out" | sha256sum | cut -c1-64)"
 # Per exchange: the client's input (buffer_high + a head), its output
