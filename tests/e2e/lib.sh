@@ -365,7 +365,7 @@ px_fds() { ls "/proc/$PX_PID/fd" 2>/dev/null | wc -l; }
 sanitized() {
 	local m asan=0
 	[ -f "$BUILD/.sanitize" ] ||
-	    die "no $BUILD/.sanitize: rebuild gridfront with make (it writes it)"
+	    die "no $BUILD/.sanitize: run make $BUILD/.sanitize (with SANITIZE=1 for build-san)"
 	m=$(<"$BUILD/.sanitize")
 	[ "$m" = 0 ] || [ "$m" = 1 ] || die "bad $BUILD/.sanitize: $m"
 	if [ -n "$PX_PID" ] && [ -r "/proc/$PX_PID/maps" ]; then
