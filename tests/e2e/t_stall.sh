@@ -12,8 +12,8 @@
 # the clients stopped in mid-head and waited out request_head (issue 11,
 # item 1).  Resumption with the deferred ticket still works.  Then the
 # other paths that stop reading: a body paused by the backend's
-# watermark, a pipelined request behind a body, and a half-closed
-# client, each answered without a timeout.
+# watermark, a pipelined request behind a body, a half-closed client,
+# and a lingering close after an error, each answered without a timeout.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -86,6 +86,19 @@ raw "POST /p1 HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n$(head -c 7000
     --halfclose --timeout-ms 5000
 assert_eq "pipelined after a 70 kB body, half-closed: 2 responses" 2 "$(raw_nresponses)"
 assert_le "pipelined after a body, half-closed: answered within 3 s" "$(raw_elapsed)" 3000
+
+# Lingering close: a client that goes on sending after its 414 (a 66 kB
+# target, then 512 KiB more) gets the answer at once and a clean close,
+# not a reset that could destroy it.
+{ cat "$WORK/target.req"; head -c $((512 * 1024)) /dev/zero | tr '\0' z; } >"$WORK/linger.req"
+timeout 10 "$RAW" --port "$PX_PORT" --file "$WORK/linger.req" --split 8192 \
+    --expect-close --timeout-ms 5000 >"$WORK/linger.out" 2>"$WORK/linger.err"
+assert_eq "over-limit head, client keeps sending: 414" 414 \
+    "$(head -c 12 "$WORK/linger.out" | cut -c10-12)"
+assert_eq "over-limit head, client keeps sending: closed cleanly" CLOSED \
+    "$(grep -m1 -E '^(OPEN|CLOSED|RESET)$' "$WORK/linger.err")"
+assert_le "over-limit head, client keeps sending: done within 3 s" \
+    "$(awk '/^ELAPSED_MS/{print $2}' "$WORK/linger.err")" 3000
 
 stop_proxy
 finish
