@@ -22,6 +22,9 @@ std_conf "$WORK/body.yaml" "$(route / b1)" "timeouts:
   upstream_response: 20s
   body_idle: 20s
 admin: {address: 127.0.0.1:$ADMIN_PORT}"
+# A plain listener beside the TLS one, for the mixed run.
+PLAIN_PORT=$(free_port)
+sed -i "/^    tls: /a\\  - address: 127.0.0.1:$PLAIN_PORT" "$WORK/body.yaml"
 start_proxy "$WORK/body.yaml"
 U=$(px_url)
 BIG=$((100 * 1024 * 1024))
@@ -61,7 +64,8 @@ else
 fi
 
 # ------------------------------------------------------------------ mixed
-# 6 x 100 MiB at once (3 uploads, CL and chunked, 3 downloads) with slow
+# 6 x 100 MiB at once (3 uploads, CL and chunked, 3 downloads, TLS and
+# plain) with slow
 # peers of 16 MiB each beside them: a slow uploading client (4 MiB/s), a
 # slow reading client (a record per 5 ms), a backend that reads an upload
 # slowly and one that sends a download slowly (X-Backend-Rate, 4 MB/s).
@@ -77,12 +81,13 @@ for i in 1 2; do
 	gcurl -X POST --data-binary @"$WORK/big.bin" -H 'Expect:' "$U/up/m$i" >"$WORK/mu$i.json" &
 	pids+=($!)
 done
+# Upload 3 and download 3 use the plain listener.
 gcurl -T "$WORK/big.bin" -X POST -H 'Transfer-Encoding: chunked' -H 'Expect:' \
-    "$U/up/m3" >"$WORK/mu3.json" &
+    "http://127.0.0.1:$PLAIN_PORT/up/m3" >"$WORK/mu3.json" &
 pids+=($!)
 gcurl "$U/size/$BIG" -o "$WORK/md1.bin" & pids+=($!)
 gcurl "$U/chunked/$BIG" -o "$WORK/md2.bin" & pids+=($!)
-gcurl "$U/size/$BIG" -o "$WORK/md3.bin" & pids+=($!)
+gcurl "http://127.0.0.1:$PLAIN_PORT/size/$BIG" -o "$WORK/md3.bin" & pids+=($!)
 gcurl --limit-rate 4M -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' \
     "$U/up/slow" >"$WORK/ms.json" & pids+=($!)
 gcurl -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' -H 'X-Backend-Rate: 4000000' \
