@@ -73,6 +73,12 @@ all: $(BUILD)/gridfront
 
 $(BUILD)/gridfront: $(MAIN_OBJ) $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@# What this build is, for the tests (tests/e2e/lib.sh sanitized()).
+	@echo "$(if $(filter 1,$(SANITIZE)),1,0)" >$(BUILD)/.sanitize
+
+# The same marker for a build directory linked before it existed.
+$(BUILD)/.sanitize: $(BUILD)/gridfront
+	@echo "$(if $(filter 1,$(SANITIZE)),1,0)" >$@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -130,7 +136,7 @@ pki: $(PKI)/.done
 unit: $(UNIT_BINS) $(PKI)/.done
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
 
-e2e: $(BUILD)/gridfront $(TOOLS) $(PKI)/.done
+e2e: $(BUILD)/gridfront $(BUILD)/.sanitize $(TOOLS) $(PKI)/.done
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 	BUILD=$(BUILD) bash tests/ops/run.sh
 	@if [ -f tests/deploy/run.sh ] && [ "$(SANITIZE)" != 1 ]; then \

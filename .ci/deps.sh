@@ -21,7 +21,7 @@ build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 esac
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	[[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"ok installed" ]] ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then

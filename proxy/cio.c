@@ -41,6 +41,7 @@
 #define CIO_S_RTIMER	0x0400	/* read timer armed */
 #define CIO_S_CONNECTING 0x0800	/* non-blocking connect in progress */
 #define CIO_S_BULK	0x1000	/* reads fill whole buffers: read in place */
+#define CIO_S_TICKET	0x2000	/* a TLS 1.3 ticket goes with the output */
 
 /* Notices for the user, in delivery order. */
 #define N_CONNECTED	0x01
@@ -565,6 +566,16 @@ tls_write(struct cio *io, short *ev)
 	unsigned char	*p;
 	int		 r, wrote = 0, blocked = 0, stalled = 0;
 
+	if ((io->st & CIO_S_TICKET) && evbuffer_get_length(io->out) > 0) {
+		/*
+		 * Ask for the deferred ticket now: the SSL_write below sends
+		 * it first, into the same writev(2) as the answer.  (Asked
+		 * for earlier, the next SSL_read would send it alone.)
+		 */
+		io->st &= ~CIO_S_TICKET;
+		if (SSL_version(io->ssl) == TLS1_3_VERSION)
+			(void)SSL_new_session_ticket(io->ssl);
+	}
 	for (;;) {
 		while (!stalled && (len = evbuffer_get_length(io->out)) > 0 &&
 		    evbuffer_get_length(io->wire) < CIO_WIRE_MAX) {
@@ -906,6 +917,13 @@ cio_connect(struct cio *io, const struct sockaddr *sa, socklen_t salen)
 		return (0);
 	}
 	return (-1);
+}
+
+void
+cio_ticket_with_response(struct cio *io)
+{
+	if (io->ssl != NULL)
+		io->st |= CIO_S_TICKET;
 }
 
 size_t

@@ -106,6 +106,15 @@ void	 cio_set_timeouts(struct cio *io, unsigned read_ms, unsigned write_ms);
  * TLS records waiting for it.  0 means everything was written. */
 size_t	 cio_pending(const struct cio *io);
 
+/*
+ * TLS 1.3: send one session ticket with the first application data
+ * written (the SSL_CTX is set for no tickets after the handshake), so
+ * the peer's socket turns readable only once an answer is on its way.
+ * No effect on plain connections or TLS 1.2 (whose tickets are part of
+ * the handshake).
+ */
+void	 cio_ticket_with_response(struct cio *io);
+
 /* Reading pauses once the input holds rhigh bytes (0: no limit) and
  * resumes when it drains below; writecb runs when a write leaves the
  * output at or below wlow. */

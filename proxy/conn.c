@@ -237,6 +237,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			goto fail;
 		}
 		c->ssl = ssl;
+		cio_ticket_with_response(&c->io);
 		timer_arm(c, cf->timeouts.handshake);
 	} else {
 		if (cio_init(&c->io, w->base, fd, NULL) == -1)

@@ -37,6 +37,7 @@
 #include "proxy/forward.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
@@ -705,6 +706,24 @@ rechunk(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
 	return (0);
 }
 
+/*
+ * Account what x holds buffered now, both ways: the client's input and
+ * unsent output (TLS records included) and the backend's.  The
+ * watermarks bound each; the peak is exported so a test can prove it.
+ */
+static void
+note_buffered(struct xchg *x)
+{
+	struct conn	*c = x->c;
+	size_t		 n;
+
+	n = evbuffer_get_length(c->io.in) + cio_pending(&c->io);
+	if (x->up != NULL)
+		n += evbuffer_get_length(x->up->io.in) +
+		    cio_pending(&x->up->io);
+	metrics_buffered(c->w, n);
+}
+
 /* Move request-body bytes from the client to the backend. */
 static void
 relay_request(struct xchg *x)
@@ -752,6 +771,7 @@ relay_request(struct xchg *x)
 	x->bytes_in += before - evbuffer_get_length(in);
 	if (before != evbuffer_get_length(in))
 		x->req_sent_any = 1;
+	note_buffered(x);
 	if (x->req_done) {
 		/* Now the backend's turn: time its answer. */
 		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
@@ -824,6 +844,7 @@ relay_response(struct xchg *x)
 		break;
 	}
 	x->bytes_out += evbuffer_get_length(out) - before;
+	note_buffered(x);
 	if (done) {
 		forward_finish(x);
 		return;

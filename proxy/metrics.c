@@ -10,6 +10,7 @@
  * Called by conn.c, forward.c and server.c; knows nothing of sockets.
  */
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,7 @@ struct metrics_worker {
 	uint64_t	 requests;
 	uint64_t	 bodybuf_bytes;	/* gauge, copied by the worker tick */
 	uint64_t	 bodybuf_waits;
+	uint64_t	 buf_peak;	/* most one exchange held buffered */
 	struct m_req	 req[M_REQ_SLOTS];
 	struct m_lat	 lat[M_LAT_SLOTS];
 	struct m_deny	 deny[M_DENY_SLOTS];
@@ -126,6 +128,15 @@ metrics_conn_open(struct worker *w, int tls)
 	if (tls)
 		INC(w->m->conns_tls);
 	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+}
+
+void
+metrics_buffered(struct worker *w, size_t n)
+{
+	/* Only this worker writes it: a plain compare is enough. */
+	if (n > LOAD(w->m->buf_peak))
+		__atomic_store_n(&w->m->buf_peak, (uint64_t)n,
+		    __ATOMIC_RELAXED);
 }
 
 void
@@ -346,6 +357,32 @@ pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
 	}
 }
 
+/*
+ * Memory: the most bytes one exchange has held in buffers (what the
+ * watermarks bound), and the allocator's view of the whole process, so
+ * RSS can be told apart from memory in use (allocator retention).
+ */
+static void
+mem_series(struct evbuffer *out, struct worker *ws, unsigned n)
+{
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t	 peak = 0, v;
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		if ((v = LOAD(ws[i].m->buf_peak)) > peak)
+			peak = v;
+	counter(out, "gridfront_exchange_buffered_peak_bytes",
+	    "Most bytes one exchange has held in its client and backend "
+	    "buffers (TLS records included) since start.", "gauge", peak);
+	counter(out, "gridfront_heap_inuse_bytes",
+	    "Heap bytes allocated and not freed (mallinfo2).", "gauge",
+	    (uint64_t)(mi.uordblks + mi.hblkhd));
+	counter(out, "gridfront_heap_free_bytes",
+	    "Heap bytes freed but kept by the allocator (mallinfo2).",
+	    "gauge", (uint64_t)mi.fordblks);
+}
+
 void
 metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 {
@@ -406,6 +443,7 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	counter(out, "gridfront_body_buffer_waits_total",
 	    "Request bodies that waited for body-buffer budget.", "counter",
 	    bwaits);
+	mem_series(out, ws, n);
 
 	/* Requests by route, method and status class. */
 	evbuffer_add_printf(out, "# HELP gridfront_requests_total Requests by "

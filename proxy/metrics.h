@@ -25,6 +25,8 @@ void	 metrics_worker_free(struct metrics_worker *m);
 /* Event hooks called from the worker's own thread. */
 void	 metrics_conn_open(struct worker *w, int tls);
 void	 metrics_conn_close(struct worker *w);
+/* One exchange holds n bytes in its buffers now: keeps the peak. */
+void	 metrics_buffered(struct worker *w, size_t n);
 void	 metrics_handshake(struct worker *w, int resumed);
 /* reason: "protocol", "cipher", "certificate", "peer_alert", "eof",
  * "timeout" (tls_fail_reason() or conn.c); anything else counts as

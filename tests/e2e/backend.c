@@ -11,8 +11,10 @@
  * bodiless responses, and --mode (or a /fault/<mode> path) turns it into a
  * faulty origin: refusing, hanging, closing, resetting mid-body, sending
  * garbage, an over-long status line, an endless chunked body or answering
- * one byte at a time.  It deliberately parses leniently so that whatever
- * the proxy forwards, however wrong, shows up in the report.  It is a test
+ * one byte at a time.  An X-Backend-Rate: <bytes/s> request header makes
+ * it a slow peer for that request, reading and writing at that rate.  It
+ * deliberately parses leniently so that whatever the proxy forwards,
+ * however wrong, shows up in the report.  It is a test
  * tool run by the tests/e2e scripts and tests/demo.sh; nothing in gridfront links
  * it.
  */
@@ -145,6 +147,7 @@ struct req {
 	char		**extra;	/* X-Backend-Respond-Header values */
 	size_t		 nextra;
 	int		 stats_only;	/* /__stats or /__reset */
+	uint64_t	 rate;		/* X-Backend-Rate: bytes/s, 0 none */
 };
 
 struct bconn {
@@ -158,6 +161,7 @@ struct bconn {
 	enum after_flush after;
 	int		 is_stats_conn;	/* its first request was /__stats */
 	uint64_t	 bytes_in;	/* every byte received */
+	struct ev_token_bucket_cfg *rate_cfg;	/* in use by bev, or NULL */
 
 	/* The response being generated. */
 	enum gen_kind	 gen;
@@ -192,6 +196,7 @@ static unsigned n_errors;
 static uint64_t n_bytes;
 
 static void conn_free(struct bconn *);
+static void conn_rate(struct bconn *, uint64_t);
 static void conn_process(struct bconn *);
 static void conn_write_cb(struct bufferevent *, void *);
 static void conn_timer_cb(evutil_socket_t, short, void *);
@@ -606,6 +611,9 @@ req_analyse(struct req *r)
 		} else if (hdr_is(h, "Expect")) {
 			if (strcasecmp(h->value, "100-continue") == 0)
 				r->expect100 = 1;
+		} else if (hdr_is(h, "X-Backend-Rate")) {
+			if (parse_u64(h->value, h->valuelen, &r->rate) == -1)
+				return (-1);
 		} else if (hdr_is(h, "X-Request-Id")) {
 			free(r->reqid);
 			r->reqid = xstrndup(h->value, h->valuelen);
@@ -1390,6 +1398,7 @@ conn_process(struct bconn *c)
 			evbuffer_drain(in, end);
 			if (idle_close_ms != 0)
 				evtimer_del(c->timer);
+			conn_rate(c, r->rate);
 			req_begin(c);
 			break;
 		case CST_BODY:
@@ -1443,6 +1452,9 @@ conn_free(struct bconn *c)
 	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
+	if (c->rate_cfg != NULL)
+		ev_token_bucket_cfg_free(c->rate_cfg);
+	c->rate_cfg = NULL;
 	event_free(c->timer);
 	c->timer = NULL;
 	/* evbuffer_free(NULL) is not a no-op in libevent 2.1. */
@@ -1466,6 +1478,34 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	c->bytes_in += info->n_added;
 	if (!c->is_stats_conn)
 		n_bytes += info->n_added;
+}
+
+/*
+ * X-Backend-Rate: N makes this connection a slow peer for the request:
+ * it reads the body and writes the response at about N bytes/s (in 10 ms
+ * ticks).  A request without the header lifts the limit.
+ */
+static void
+conn_rate(struct bconn *c, uint64_t bps)
+{
+	struct ev_token_bucket_cfg *cfg = NULL;
+	struct timeval tick = { 0, 10000 };
+	size_t per = (size_t)(bps / 100);
+
+	if (bps == 0 && c->rate_cfg == NULL)
+		return;
+	if (bps > 0) {
+		if (per == 0)
+			per = 1;
+		if ((cfg = ev_token_bucket_cfg_new(per, per, per, per,
+		    &tick)) == NULL)
+			abort();
+	}
+	if (bufferevent_set_rate_limit(c->bev, cfg) == -1)
+		abort();
+	if (c->rate_cfg != NULL)
+		ev_token_bucket_cfg_free(c->rate_cfg);
+	c->rate_cfg = cfg;
 }
 
 static void

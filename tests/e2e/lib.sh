@@ -355,8 +355,26 @@ px_url() { echo "https://127.0.0.1:$PX_PORT"; }
 px_fds() { ls "/proc/$PX_PID/fd" 2>/dev/null | wc -l; }
 
 # sanitized: was gridfront built with ASan?  (Its quarantine keeps freed
-# memory resident, so RSS bounds are only checked in plain builds.)
-sanitized() { ldd "$GF" 2>/dev/null | grep -q libasan; }
+# memory resident, so RSS bounds are only checked in plain builds.)  The
+# Makefile writes $BUILD/.sanitize (1 or 0) with every link of gridfront;
+# no marker is an error, never a guess.  (It used to be `ldd | grep -q`
+# under pipefail: ldd killed by SIGPIPE after grep's early exit made an
+# ASan build look plain about 1 time in 200.)  A running proxy whose
+# mapped libraries disagree with the marker (the binary was replaced
+# under the test) is a failure too.
+sanitized() {
+	local m asan=0
+	[ -f "$BUILD/.sanitize" ] ||
+	    die "no $BUILD/.sanitize: run make $BUILD/.sanitize (with SANITIZE=1 for build-san)"
+	m=$(<"$BUILD/.sanitize")
+	[ "$m" = 0 ] || [ "$m" = 1 ] || die "bad $BUILD/.sanitize: $m"
+	if [ -n "$PX_PID" ] && [ -r "/proc/$PX_PID/maps" ]; then
+		grep -q libasan "/proc/$PX_PID/maps" && asan=1
+		[ "$asan" = "$m" ] ||
+		    die "running proxy (asan=$asan) is not the build in $BUILD (.sanitize=$m)"
+	fi
+	[ "$m" = 1 ]
+}
 
 # px_rss_kb: the proxy's resident set size.
 px_rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$PX_PID/status" 2>/dev/null || echo 0; }

@@ -65,6 +65,7 @@ struct opts {
 	int		 verbose;
 	int		 flood;
 	long		 hold_ms;
+	int		 stop_readable;	/* stop sending once a reply arrives */
 };
 
 struct client {
@@ -113,7 +114,7 @@ usage(void)
 	    "         [--trickle-after N]\n"
 	    "         [--halfclose] [--expect-close] [--slow-read-ms D] "
 	    "[--read-size N]\n"
-	    "         [--connect-ms T] [-v]\n"
+	    "         [--connect-ms T] [--stop-when-readable] [-v]\n"
 	    "       rawclient --free-port\n"
 	    "       rawclient --host H --port N --flood N [--hold-ms T]\n");
 	exit(2);
@@ -537,6 +538,16 @@ send_request(struct client *c, const char *buf, size_t len)
 	while (off < len) {
 		if (gap > 0 && pause_reading(c, gap) == -1)
 			break;
+		/*
+		 * --stop-when-readable: send pieces until the socket turns
+		 * readable (as a select() loop does), then only read: an
+		 * impatient client, or an attacker, taking the first byte
+		 * from the server for its answer.
+		 */
+		if (o.stop_readable && off > 0 && ((c->ssl != NULL &&
+		    SSL_pending(c->ssl) > 0) || wait_fd(c->fd, POLLIN,
+		    now_ms()) > 0))
+			break;
 		n = len - off < piece ? len - off : piece;
 		write_deadline = now_ms() + (o.timeout_ms > 0 ?
 		    o.timeout_ms : 5000);
@@ -639,6 +650,7 @@ main(int argc, char **argv)
 		{ "free-port", no_argument, NULL, 'F' },
 		{ "flood", required_argument, NULL, 'L' },
 		{ "hold-ms", required_argument, NULL, 'l' },
+		{ "stop-when-readable", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -679,6 +691,7 @@ main(int argc, char **argv)
 		case 'F': return (free_port());
 		case 'L': o.flood = atoi(optarg); break;
 		case 'l': o.hold_ms = atol(optarg); break;
+		case 'S': o.stop_readable = 1; break;
 		case 'v': o.verbose = 1; break;
 		default: usage();
 		}

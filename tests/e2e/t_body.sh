@@ -8,14 +8,23 @@
 # close-delimited responses arrive whole, 204/304/HEAD responses carry no
 # body and leave the connection usable, trailers are never turned into
 # headers, and the proxy's memory stays bounded while streaming (it never
-# buffers a whole body).
+# buffers a whole body).  Over more than 1 GiB of mixed traffic (fast
+# uploads and downloads side by side, a slow uploader and a slow reader)
+# the bytes one exchange holds buffered stay under a bound derived from
+# limits.buffer_high (gridfront_exchange_buffered_peak_bytes), in every
+# build, and RSS growth stays under 64 MiB in the plain build.
 
 . "$(dirname "$0")/lib.sh"
 
+ADMIN_PORT=$(free_port)
 start_backend b1
 std_conf "$WORK/body.yaml" "$(route / b1)" "timeouts:
   upstream_response: 20s
-  body_idle: 20s"
+  body_idle: 20s
+admin: {address: 127.0.0.1:$ADMIN_PORT}"
+# A plain listener beside the TLS one, for the mixed run.
+PLAIN_PORT=$(free_port)
+sed -i "/^    tls: /a\\  - address: 127.0.0.1:$PLAIN_PORT" "$WORK/body.yaml"
 start_proxy "$WORK/body.yaml"
 U=$(px_url)
 BIG=$((100 * 1024 * 1024))
@@ -52,6 +61,69 @@ if sanitized; then
 else
 	assert_le "proxy RSS grew by < 64 MiB over 400 MiB of bodies (${rss0} -> ${rss1} kB)" \
 	    $((rss1 - rss0)) $((64 * 1024))
+fi
+
+# ------------------------------------------------------------------ mixed
+# 6 x 100 MiB at once (3 uploads, CL and chunked, 3 downloads, TLS and
+# plain) with slow
+# peers of 16 MiB each beside them: a slow uploading client (4 MiB/s), a
+# slow reading client (a record per 5 ms), a backend that reads an upload
+# slowly and one that sends a download slowly (X-Backend-Rate, 4 MB/s).
+# With the 400 MiB above and the 100 MiB Expect upload below, more than
+# 1.1 GiB crosses the proxy.
+metric() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print "-" }'; }
+SLOW=$((16 * 1024 * 1024))
+head -c "$SLOW" "$WORK/big.bin" >"$WORK/slow.bin"
+slow_sha=$(sha256sum "$WORK/slow.bin" | cut -c1-64)
+pids=()
+for i in 1 2; do
+	gcurl -X POST --data-binary @"$WORK/big.bin" -H 'Expect:' "$U/up/m$i" >"$WORK/mu$i.json" &
+	pids+=($!)
+done
+# Upload 3 and download 3 use the plain listener.
+gcurl -T "$WORK/big.bin" -X POST -H 'Transfer-Encoding: chunked' -H 'Expect:' \
+    "http://127.0.0.1:$PLAIN_PORT/up/m3" >"$WORK/mu3.json" &
+pids+=($!)
+gcurl "$U/size/$BIG" -o "$WORK/md1.bin" & pids+=($!)
+gcurl "$U/chunked/$BIG" -o "$WORK/md2.bin" & pids+=($!)
+gcurl "http://127.0.0.1:$PLAIN_PORT/size/$BIG" -o "$WORK/md3.bin" & pids+=($!)
+gcurl --limit-rate 4M -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' \
+    "$U/up/slow" >"$WORK/ms.json" & pids+=($!)
+gcurl -X POST --data-binary @"$WORK/slow.bin" -H 'Expect:' -H 'X-Backend-Rate: 4000000' \
+    "$U/up/slowbe" >"$WORK/msb.json" & pids+=($!)
+gcurl -H 'X-Backend-Rate: 4000000' "$U/size/$SLOW" -o "$WORK/msd.bin" & pids+=($!)
+printf 'GET /size/%d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' "$SLOW" |
+    timeout 30 "$RAW" --port "$PX_PORT" --slow-read-ms 5 --read-size 65536 \
+    --timeout-ms 15000 >"$WORK/msr.out" 2>/dev/null & pids+=($!)
+for p in "${pids[@]}"; do wait "$p"; done
+for i in 1 2 3; do
+	assert_eq "mixed: upload $i of 100 MiB intact" "$big_sha" "$(jq -r .body_sha256 "$WORK/mu$i.json")"
+	assert_eq "mixed: download $i of 100 MiB intact" "$pat_sha" \
+	    "$(sha256sum <"$WORK/md$i.bin" | cut -c1-64)"
+	rm -f "$WORK/md$i.bin"
+done
+assert_eq "mixed: slow 16 MiB upload intact" "$slow_sha" "$(jq -r .body_sha256 "$WORK/ms.json")"
+assert_eq "mixed: 16 MiB upload to a slow backend intact" "$slow_sha" \
+    "$(jq -r .body_sha256 "$WORK/msb.json")"
+assert_eq "mixed: 16 MiB download from a slow backend intact" "$("$BACKEND" --gen-sha256 "$SLOW")" \
+    "$(sha256sum <"$WORK/msd.bin" | cut -c1-64)"
+assert_eq "mixed: slow 16 MiB reader got it all" "$("$BACKEND" --gen-sha256 "$SLOW")" \
+    "$(tail -c "$SLOW" "$WORK/msr.out" | sha256sum | cut -c1-64)"
+# Per exchange: the client's input (buffer_high + a head), its output
+# (buffer_high + one backend read) and TLS records (80 KiB), the
+# backend's input and output (buffer_high + one client read each), so
+# about 6 x 64 KiB; 1 MiB is far below any whole-body buffering.
+peak=$(metric gridfront_exchange_buffered_peak_bytes)
+assert_le "mixed: most bytes one exchange held buffered < 1 MiB (${peak})" "$peak" $((1024 * 1024))
+rss2=$(px_rss_kb)
+if sanitized; then
+	note "RSS bound not checked under ASan (${rss0} -> ${rss2} kB)"
+else
+	assert_le "proxy RSS grew by < 64 MiB over 1 GiB of mixed bodies (${rss0} -> ${rss2} kB)" \
+	    $((rss2 - rss0)) $((64 * 1024))
+	inuse=$(metric gridfront_heap_inuse_bytes)
+	note "heap after the mixed run: in use ${inuse} B, free $(metric gridfront_heap_free_bytes) B, RSS ${rss2} kB"
 fi
 
 # ------------------------------------------------------------------ slow reader

@@ -176,7 +176,7 @@ peak=$(px_rss)
 for p in "${pids[@]}"; do wait "$p"; done
 n408=0 nclosed=0 tmax=0
 for i in $(seq 1 40); do
-	head -n 1 "$WORK/sl.$i.out" | grep -q '^HTTP/1.1 408 ' && n408=$((n408 + 1))
+	[[ "$(head -n 1 "$WORK/sl.$i.out")" == "HTTP/1.1 408 "* ]] && n408=$((n408 + 1))
 	grep -qE '^(CLOSED|RESET)$' "$WORK/sl.$i.err" && nclosed=$((nclosed + 1))
 	t=$(awk '/^ELAPSED_MS/{print $2}' "$WORK/sl.$i.err")
 	[ "${t:-0}" -gt "$tmax" ] && tmax=$t

@@ -258,7 +258,7 @@ for f in usr/sbin/gridfront lib/systemd/system/gridfront.service \
     etc/gridfront/gridfront.yaml; do
 	if [ -s "$I/$f" ]; then pass "installed /$f"; else fail "installed /$f"; fi
 done
-if [ -x "$I/usr/sbin/gridfront" ] && "$I/usr/sbin/gridfront" --version | grep -q '^gridfront '; then
+if [ -x "$I/usr/sbin/gridfront" ] && [[ "$("$I/usr/sbin/gridfront" --version)" == gridfront\ * ]]; then
 	pass "installed binary runs"
 else fail "installed binary runs"; fi
 assert_eq "installed example config is the commented production example" "" \

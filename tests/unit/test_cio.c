@@ -782,6 +782,41 @@ test_cio__tls(void **state)
 	assert_int_equal(t->ev[3], BEV_EVENT_EOF | BEV_EVENT_READING);
 }
 
+/*
+ * Bytes OpenSSL has read ahead raise no readiness event (the socket is
+ * drained), so when reading may go on again, through the high watermark
+ * or by turning reading off and on, they are delivered without any
+ * further byte from the peer.
+ */
+static void
+test_cio__tls_pending_after_pause(void **state)
+{
+	struct t	*t = *state;
+	size_t		 len = 3 * 8192, off = 0;
+	unsigned char	*buf;
+
+	assert_non_null(buf = malloc(len));
+	t->src = buf;
+	fill(buf, len);
+	tls_pair(t, &t->io);
+	cio_set_watermarks(&t->io, 8192, 0);
+	while (off < len) {
+		assert_int_equal(SSL_write(t->cl, buf + off, 8192), 8192);
+		off += 8192;
+	}
+	UNTIL(t, evbuffer_get_length(t->io.in) == 8192);
+	pump(t, 3);
+	assert_int_equal(evbuffer_get_length(t->io.in), 8192);
+	cio_disable(&t->io, EV_READ);
+	evbuffer_drain(t->io.in, 8192);
+	pump(t, 3);
+	assert_int_equal(evbuffer_get_length(t->io.in), 0);
+	cio_enable(&t->io, EV_READ);
+	UNTIL(t, evbuffer_get_length(t->io.in) == 8192);
+	evbuffer_drain(t->io.in, 8192);
+	UNTIL(t, evbuffer_get_length(t->io.in) == 8192);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -802,6 +837,7 @@ main(void)
 		T(test_cio__connect_write_disabled),
 		T(test_cio__connect_unix),
 		T(test_cio__tls),
+		T(test_cio__tls_pending_after_pause),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
