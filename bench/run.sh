@@ -58,8 +58,8 @@ else
 	WARMUP=${BENCH_WARMUP:-1}
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-1000}
 	BULK=${BENCH_BULK:-100m}
-	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-200 ka-16k post-16k
-	    hs-user-ecdsa hs-user-rsa hs-voms-ecdsa hs-voms-rsa
+	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-logged ka-200
+	    ka-16k post-16k hs-user-ecdsa hs-user-rsa hs-voms-ecdsa hs-voms-rsa
 	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-1800}
 fi
@@ -283,6 +283,16 @@ start_peer() {
 	PEER_PORT=$(free_port)
 	dir=$(mktemp -d "$TMP/$peer.XXXXXX")
 	PEER_LOG=$dir/log
+	# Access logs (S_LOG): each peer writes one line per request to a
+	# file in its run directory, as a production node does.
+	local alog_gf='"off"' alog_nginx="access_log off;"
+	local alog_haproxy="# no access log" httplog=""
+	if [ "${S_LOG:-0}" = 1 ]; then
+		alog_gf=$dir/access.log
+		alog_nginx="access_log $dir/access.log combined buffer=64k flush=1s;"
+		alog_haproxy="log stdout format raw local0 info"
+		httplog="option httplog"
+	fi
 	if [ "$key" = rsa ]; then
 		cert=$PKI/server.pem
 		keyf=$PKI/server.key
@@ -294,7 +304,8 @@ start_peer() {
 	gridfront)
 		fill "$BENCH_DIR/peers/gridfront.yaml.in" "$dir/gridfront.yaml" \
 		    PORT="$PEER_PORT" ORIGIN_PORT="$ORIGIN_PORT" CERT="$cert" \
-		    KEY="$keyf" PKI="$PKI" VERIFY_CACHE="$vcache"
+		    KEY="$keyf" PKI="$PKI" VERIFY_CACHE="$vcache" \
+		    ACCESS_LOG="$alog_gf"
 		if ! "$GRIDFRONT" -t -c "$dir/gridfront.yaml" >"$PEER_LOG" 2>&1
 		then
 			PEER_PID=
@@ -311,7 +322,8 @@ start_peer() {
 		    PLAIN_PORT="$PEER_PLAIN_PORT" CERT="$cert" KEY="$keyf" \
 		    VERIFY="${NGINX_VERIFY:-on}" CAFILE="$TMP/ca.pem" \
 		    CRLFILE="$TMP/crl.pem" LOCAL_BODY="$LOCAL_BODY" \
-		    NOFILE="$NOFILE" REQBUF="$reqbuf_nginx"
+		    NOFILE="$NOFILE" REQBUF="$reqbuf_nginx" \
+		    ACCESS_LOG="$alog_nginx"
 		taskset -c "$CPU_PROXY" nginx -p "$dir/" -e "$dir/error.log" \
 		    -c "$dir/nginx.conf" -g 'daemon off;' >"$PEER_LOG" 2>&1 &
 		PEER_PID=$!
@@ -322,9 +334,16 @@ start_peer() {
 		    CRTKEY="$TMP/haproxy-$key.pem" VERIFY=required \
 		    CAFILE="$TMP/ca.pem" CRLFILE="$TMP/crl.pem" \
 		    LOCAL_BODY="$LOCAL_BODY" MAXCONN=$(( (NOFILE - 100) / 2 )) \
-		    REQBUF="$reqbuf_haproxy"
-		taskset -c "$CPU_PROXY" haproxy -f "$dir/haproxy.cfg" -db \
-		    >"$PEER_LOG" 2>&1 &
+		    REQBUF="$reqbuf_haproxy" ACCESS_LOG="$alog_haproxy" \
+		    HTTPLOG="$httplog"
+		if [ "${S_LOG:-0}" = 1 ]; then
+			# stdout is the access log; stderr the peer log.
+			taskset -c "$CPU_PROXY" haproxy -f "$dir/haproxy.cfg" \
+			    -db >"$dir/access.log" 2>"$PEER_LOG" &
+		else
+			taskset -c "$CPU_PROXY" haproxy -f "$dir/haproxy.cfg" \
+			    -db >"$PEER_LOG" 2>&1 &
+		fi
 		PEER_PID=$!
 		;;
 	*)
@@ -367,6 +386,7 @@ peer_available() {
 #   S_MODE S_CONNS S_DUR S_CERT S_EXTRA   loadgen settings
 #   S_PATH    URL path                  S_WHAT   one line for the report
 #   S_REQBUF  1: the peers buffer request bodies before the upstream hop
+#   S_LOG     1: every peer writes its access log to a file (production)
 scenario() {
 	local pp=/b/size base who
 	local ucert=$PKI/creds/$USER_CRED.pem vcert=$PKI/creds/$VOMS_CRED.pem
@@ -382,6 +402,7 @@ scenario() {
 	S_CERT=$ucert
 	S_EXTRA=()
 	S_REQBUF=0
+	S_LOG=0
 	case $1 in
 	ceiling-origin)
 		S_PEERS=origin
@@ -396,6 +417,11 @@ scenario() {
 		;;
 	ka-50)
 		S_WHAT="keep-alive, 50 conns, 100 B response, user cert (mTLS)"
+		;;
+	ka-50-logged)
+		S_LOG=1
+		S_REF=ka-50-logged
+		S_WHAT="keep-alive, 50 conns, 100 B response, user cert (mTLS), every peer writing an access log line per request to a file (gridfront's text log, nginx's combined format with buffer=64k flush=1s, HAProxy's httplog to stdout redirected to a file): the production setting"
 		;;
 	ka-200)
 		S_CONNS=200
@@ -724,6 +750,12 @@ for s in ("ka-50", "ka-200", "ka-16k"):
         if bp is not None and g["p99_ms"] is not None:
             target("%s: p99 no worse than either peer" % s,
                    g["p99_ms"] <= bp, "%.2f ms vs %.2f ms" % (g["p99_ms"], bp))
+g, k = byk.get(("ka-50-logged", "gridfront")), byk.get(("ka-50", "gridfront"))
+b, kb = best("ka-50-logged", "req_per_cpu_s"), best("ka-50", "req_per_cpu_s")
+if g and k and b and kb and g["req_per_cpu_s"] and k["req_per_cpu_s"]:
+    rl, rk = g["req_per_cpu_s"] / b, k["req_per_cpu_s"] / kb
+    target("ka-50-logged: req per proxy CPU-s ratio >= ka-50's - 0.05",
+           rl >= rk - 0.05, "%.2fx logged vs %.2fx ka-50" % (rl, rk))
 g = byk.get(("post-16k", "gridfront"))
 b = best("post-16k", "value")
 if g and b and g["value"]:
