@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
+#include "conf/keys_token.h"
 #include "conf/yaml.h"
 
 /* Free c and everything it owns, whatever state a failed load left. */
@@ -41,6 +42,7 @@ conf_free(struct conf *c)
 	free(c->listeners);
 	c->listeners = NULL;
 
+	keys_token_free(c);
 	for (i = 0; i < c->nroutes; i++) {
 		r = &c->routes[i];
 		free(r->path);
@@ -147,6 +149,49 @@ check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
 }
 
 /*
+ * Bearer tokens: routes that read them need auth.tokens.issuers, and a
+ * token at limits.max_token must fit in one header line.
+ */
+static void
+check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	struct conf		*c = ctx->conf;
+	const struct yaml_node	*n;
+	size_t			 i, saved;
+	static const char	 pfx[] = "Authorization: Bearer ";
+
+	if (c->limits.max_token + sizeof(pfx) - 1 >
+	    c->limits.max_header_field) {
+		n = yaml_map_get(root, "limits");
+		if (n != NULL && n->kind == YAML_KIND_MAP)
+			n = yaml_map_get(n, "max_token");
+		else
+			n = NULL;
+		saved = keys_where_key(ctx, "limits");
+		keys_where_key(ctx, "max_token");
+		keys_err(ctx, n, "'Authorization: Bearer ' and a token of %zu "
+		    "bytes do not fit in limits.max_header_field (%zu)",
+		    c->limits.max_token, c->limits.max_header_field);
+		keys_where_pop(ctx, saved);
+	}
+	if (c->auth.tokens.nissuers > 0)
+		return;
+	for (i = 0; i < c->nroutes; i++) {
+		if (c->routes[i].auth != CONF_AUTH_TOKEN &&
+		    c->routes[i].auth != CONF_AUTH_CERT_OR_TOKEN)
+			continue;
+		n = node_at(root, "routes", i, "auth");
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, "auth");
+		keys_err(ctx, n, "reads bearer tokens but auth.tokens.issuers "
+		    "lists none");
+		keys_where_pop(ctx, saved);
+		return;
+	}
+}
+
+/*
  * Routes that use identity need the trust store and the signing key; a
  * required FQAN needs VOMS trust.  Reported once, at the auth: section if
  * there is one, else at the first route that needs it.
@@ -154,7 +199,8 @@ check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
 static void
 check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
 {
-	static const char *const modes[] = { "cert", "optional", "none" };
+	static const char *const modes[] = { "cert", "optional", "none",
+	    "token", "cert_or_token" };
 	struct conf		*c = ctx->conf;
 	const struct conf_route	*r = NULL;
 	const struct yaml_node	*n;
@@ -291,6 +337,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 
 	check_listeners(&ctx, doc->root);
 	check_auth(&ctx, doc->root);
+	check_tokens(&ctx, doc->root);
 	check_limits(&ctx, doc->root);
 
 	if (errs->n > n0)
