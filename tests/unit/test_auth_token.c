@@ -28,8 +28,15 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
 #include "auth/jwks.h"
 #include "auth/token.h"
+#include "conf/conf.h"
 
 #define ISS	"https://cms-auth.cern.ch/"
 #define AUD	"cmsweb"
@@ -586,6 +593,285 @@ test_scope_group(void **state)
 	assert_false(token_group_match(g, 1, gw1, 1));
 }
 
+/* ---- The decision (auth_token_decide) on a real auth context ---- */
+
+static char	 dir[] = "/tmp/test_auth_token.XXXXXX";
+static char	 jwks_path[128], map_path[128], key_path[128];
+static struct auth_ctx *actx;
+static struct conf_token_issuer cissuers[3];
+static char	*caud[] = { AUD };
+
+static void
+write_file(const char *path, const char *data)
+{
+	FILE	*fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(data, fp);
+	fclose(fp);
+}
+
+static void
+write_jwks(EVP_PKEY *pk, const char *kid)
+{
+	char		 buf[4096], tmp[160], *j = jwk(pk, kid);
+
+	snprintf(buf, sizeof(buf), "{\"keys\":[%s]}", j);
+	free(j);
+	/* Atomic replace, as the fetcher does; a new inode is a change. */
+	snprintf(tmp, sizeof(tmp), "%s.new", jwks_path);
+	write_file(tmp, buf);
+	assert_int_equal(rename(tmp, jwks_path), 0);
+}
+
+static int
+ctx_setup(void **state)
+{
+	struct conf_auth ac;
+	char		 err[512], users[256];
+	const char	*pki = getenv("PKI_DIR");
+	int		 fd;
+
+	(void)state;
+	if (setup(state) != 0 || mkdtemp(dir) == NULL)
+		return (-1);
+	if (pki == NULL)
+		pki = "build/pki";
+	snprintf(jwks_path, sizeof(jwks_path), "%s/jwks.json", dir);
+	snprintf(map_path, sizeof(map_path), "%s/subjects.json", dir);
+	snprintf(key_path, sizeof(key_path), "%s/hmac.key", dir);
+	write_jwks(rsa, "r1");
+	write_file(map_path, "{\"iam-sub-1\":\"jdoe\"}");
+	if ((fd = open(key_path, O_WRONLY | O_CREAT, 0600)) == -1 ||
+	    write(fd, "k3y", 3) != 3)
+		return (-1);
+	close(fd);
+	snprintf(users, sizeof(users), "tests/fixtures/cric/users-good.json");
+	/* Three issuers, one per identity mode, sharing one key set. */
+	cissuers[0].issuer = ISS;
+	cissuers[0].from = CONF_TOKEN_FROM_CLAIM;
+	cissuers[0].claim = "preferred_username";
+	cissuers[1].issuer = "https://auth.cern.ch/auth/realms/cern";
+	cissuers[1].from = CONF_TOKEN_FROM_CERN_PERSON_ID;
+	cissuers[1].claim = "cern_person_id";
+	cissuers[2].issuer = "https://iam.example/";
+	cissuers[2].from = CONF_TOKEN_FROM_SUBJECT_MAP;
+	cissuers[2].map_file = map_path;
+	for (int i = 0; i < 3; i++) {
+		cissuers[i].jwks = jwks_path;
+		cissuers[i].audiences = caud;
+		cissuers[i].naudiences = 1;
+	}
+	memset(&ac, 0, sizeof(ac));
+	ac.ca_path = malloc(256);
+	snprintf(ac.ca_path, 256, "%s/certificates", pki);
+	ac.verify_depth = 10;
+	ac.users = users;
+	ac.hmac_key = key_path;
+	ac.authn_method = "X509Cert";
+	ac.verify_cache_size = 10;
+	ac.tokens.issuers = cissuers;
+	ac.tokens.nissuers = 3;
+	ac.tokens.leeway = 60000;
+	ac.tokens.cache_size = 64;
+	actx = auth_ctx_new(&ac, err, sizeof(err));
+	free(ac.ca_path);
+	if (actx == NULL) {
+		fprintf(stderr, "auth_ctx_new: %s\n", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+ctx_teardown(void **state)
+{
+	char	 cmd[128];
+
+	auth_ctx_free(actx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)system(cmd);
+	return (teardown(state));
+}
+
+/* A token from iss with extra claims, valid now, signed by pk as kid. */
+static char *
+live(const char *iss, const char *kid, EVP_PKEY *pk, const char *extra)
+{
+	char		 h[128], c[1024];
+	time_t		 now = time(NULL);
+
+	snprintf(h, sizeof(h), "{\"alg\":\"%s\",\"kid\":\"%s\"}",
+	    EVP_PKEY_is_a(pk, "EC") ? "ES256" : "RS256", kid);
+	snprintf(c, sizeof(c), "{\"iss\":\"%s\",\"sub\":\"iam-sub-1\","
+	    "\"aud\":\"" AUD "\",\"iat\":%lld,\"exp\":%lld%s%s}", iss,
+	    (long long)now, (long long)now + 600, extra[0] ? "," : "", extra);
+	return (mk(h, c, pk));
+}
+
+static struct conf_route *
+route(enum conf_auth_mode mode)
+{
+	static struct conf_route r;
+
+	memset(&r, 0, sizeof(r));
+	r.auth = mode;
+	return (&r);
+}
+
+static enum auth_result
+decide(const char *tok, struct conf_route *r, struct auth_decision *d)
+{
+	return (auth_token_decide(actx, tok, tok != NULL ? strlen(tok) : 0,
+	    NULL, r, NULL, d));
+}
+
+static void
+test_decide_identity(void **state)
+{
+	struct auth_decision d;
+	char		*t;
+
+	(void)state;
+	/* from: claim */
+	t = live(ISS, "r1", rsa, "\"preferred_username\":\"jdoe\","
+	    "\"scope\":\"storage.read:/\",\"wlcg.groups\":[\"/cms\",\"/cms/x\"]");
+	assert_int_equal(decide(t, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	assert_string_equal(d.login, "jdoe");
+	assert_string_equal(d.token_iss, ISS);
+	assert_string_equal(d.token_sub, "iam-sub-1");
+	assert_non_null(strstr(d.hdrs, "cms-authn-method: oauth\r\n"));
+	assert_non_null(strstr(d.hdrs, "cms-authn-login: jdoe\r\n"));
+	assert_non_null(strstr(d.hdrs, "cms-authn-token-issuer: " ISS "\r\n"));
+	assert_non_null(strstr(d.hdrs, "cms-authn-token-groups: /cms,/cms/x"));
+	assert_non_null(strstr(d.hdrs, "cms-authn-token-scope: "));
+	assert_non_null(strstr(d.hdrs, "cms-authz-operator: "));
+	assert_non_null(strstr(d.hdrs, "cms-authn-hmac: "));
+	assert_null(strstr(d.hdrs, t));
+	assert_null(strstr(d.hdrs, "cms-authz-token"));
+	auth_decision_release(&d);
+	free(t);
+	/* from: cern_person_id: the first record of ID 654321. */
+	t = live("https://auth.cern.ch/auth/realms/cern", "r1", rsa,
+	    "\"cern_person_id\":654321");
+	assert_int_equal(decide(t, route(CONF_AUTH_CERT_OR_TOKEN), &d),
+	    AUTH_OK);
+	assert_string_equal(d.login, "jmuller");
+	assert_non_null(strstr(d.dn, "CN=654321"));
+	auth_decision_release(&d);
+	free(t);
+	/* from: subject_map */
+	t = live("https://iam.example/", "r1", rsa, "");
+	assert_int_equal(decide(t, route(CONF_AUTH_OPTIONAL), &d), AUTH_OK);
+	assert_string_equal(d.login, "jdoe");
+	auth_decision_release(&d);
+	free(t);
+	/* A valid token of nobody in CRIC: 403, anonymous when optional. */
+	t = live(ISS, "r1", rsa, "\"preferred_username\":\"nobody\"");
+	assert_int_equal(decide(t, route(CONF_AUTH_TOKEN), &d), AUTH_DENY);
+	assert_int_equal(d.status, 403);
+	assert_string_equal(d.reason,
+	    "token is valid but not linked to a CMS account");
+	auth_decision_release(&d);
+	assert_int_equal(decide(t, route(CONF_AUTH_OPTIONAL), &d), AUTH_ANON);
+	auth_decision_release(&d);
+	free(t);
+}
+
+static void
+test_decide_errors(void **state)
+{
+	struct auth_decision d;
+	struct conf_route *r;
+	char		*t, *scopes[] = { "storage.create:/" };
+	char		*groups[] = { "/cms/production" };
+
+	(void)state;
+	/* No credential: a bare challenge on token and cert_or_token. */
+	assert_int_equal(decide(NULL, route(CONF_AUTH_TOKEN), &d), AUTH_DENY);
+	assert_int_equal(d.status, 401);
+	assert_true(d.bearer);
+	assert_null(d.bearer_error);
+	auth_decision_release(&d);
+	assert_int_equal(decide(NULL, route(CONF_AUTH_CERT_OR_TOKEN), &d),
+	    AUTH_DENY);
+	assert_int_equal(d.status, 401);
+	auth_decision_release(&d);
+	/* optional without token: as for certificates (anonymous). */
+	assert_int_equal(decide(NULL, route(CONF_AUTH_OPTIONAL), &d),
+	    AUTH_ANON);
+	auth_decision_release(&d);
+	/* A bad token is 401 on optional routes too. */
+	t = live(ISS, "r1", rsa_other, "\"preferred_username\":\"jdoe\"");
+	assert_int_equal(decide(t, route(CONF_AUTH_OPTIONAL), &d), AUTH_DENY);
+	assert_int_equal(d.status, 401);
+	assert_string_equal(d.bearer_error, "invalid_token");
+	assert_string_equal(d.reason, "bad signature");
+	auth_decision_release(&d);
+	free(t);
+	/* Scope and group. */
+	t = live(ISS, "r1", rsa, "\"preferred_username\":\"jdoe\","
+	    "\"scope\":\"storage.read:/\",\"wlcg.groups\":[\"/cms\"]");
+	r = route(CONF_AUTH_TOKEN);
+	r->require_scope = scopes;
+	r->nrequire_scope = 1;
+	assert_int_equal(decide(t, r, &d), AUTH_DENY);
+	assert_int_equal(d.status, 403);
+	assert_string_equal(d.bearer_error, "insufficient_scope");
+	assert_string_equal(d.bearer_scope, "storage.create:/");
+	auth_decision_release(&d);
+	r = route(CONF_AUTH_TOKEN);
+	r->require_group = groups;
+	r->nrequire_group = 1;
+	assert_int_equal(decide(t, r, &d), AUTH_DENY);
+	assert_int_equal(d.status, 403);
+	auth_decision_release(&d);
+	free(t);
+}
+
+static void
+test_decide_rotation(void **state)
+{
+	struct auth_decision d;
+	struct auth_token_stats st0, st1;
+	char		*t1, *t2, log[1024];
+
+	(void)state;
+	t1 = live(ISS, "r1", rsa, "\"preferred_username\":\"jdoe\"");
+	assert_int_equal(decide(t1, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	auth_decision_release(&d);
+	auth_token_stats(actx, &st0);
+	assert_int_equal(decide(t1, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	auth_decision_release(&d);
+	auth_token_stats(actx, &st1);
+	assert_int_equal(st1.cache_hits, st0.cache_hits + 1);
+	/* A new key set: a new kid works, the removed one stops working
+	 * although its token was cached. */
+	write_jwks(ec, "e2");
+	assert_true(auth_ctx_refresh(actx, log, sizeof(log)) &
+	    AUTH_RELOAD_TOKENS);
+	assert_int_equal(decide(t1, route(CONF_AUTH_TOKEN), &d), AUTH_DENY);
+	assert_string_equal(d.reason, "unknown key");
+	auth_decision_release(&d);
+	t2 = live(ISS, "e2", ec, "\"preferred_username\":\"jdoe\"");
+	assert_int_equal(decide(t2, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	auth_decision_release(&d);
+	/* A half-written file keeps the set in force, reported once. */
+	write_file(jwks_path, "{\"keys\":[{\"kty\":\"EC\"");
+	assert_true(auth_ctx_refresh(actx, log, sizeof(log)) &
+	    AUTH_RELOAD_FAILED);
+	assert_non_null(strstr(log, "keeping the previous one"));
+	assert_int_equal(decide(t2, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	auth_decision_release(&d);
+	write_jwks(rsa, "r1");
+	assert_true(auth_ctx_refresh(actx, log, sizeof(log)) &
+	    AUTH_RELOAD_TOKENS);
+	assert_int_equal(decide(t1, route(CONF_AUTH_TOKEN), &d), AUTH_OK);
+	auth_decision_release(&d);
+	free(t1);
+	free(t2);
+}
+
 int
 main(void)
 {
@@ -601,5 +887,13 @@ main(void)
 		cmocka_unit_test(test_scope_group),
 	};
 
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	const struct CMUnitTest dtests[] = {
+		cmocka_unit_test(test_decide_identity),
+		cmocka_unit_test(test_decide_errors),
+		cmocka_unit_test(test_decide_rotation),
+	};
+
+	if (cmocka_run_group_tests(tests, setup, teardown) != 0)
+		return (1);
+	return (cmocka_run_group_tests(dtests, ctx_setup, ctx_teardown));
 }
