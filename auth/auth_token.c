@@ -38,7 +38,7 @@
 #include "conf/route.h"
 
 /* Largest token auth looks at; the proxy enforces limits.max_token. */
-#define TOK_MAX_BYTES	(1024 * 1024)
+#define TOK_MAX_BYTES	((size_t)1024 * 1024)
 
 static const char tok_err_unlinked[] =
     "token is valid but not linked to a CMS account";
@@ -319,7 +319,7 @@ auth_token_init(struct auth_ctx *ctx, const struct conf_tokens *t,
 	ts->leeway = (long)(t->leeway / 1000);
 	ts->nslots = t->cache_size;
 	if (ts->nslots > 0 &&
-	    (ts->slots = calloc(ts->nslots, sizeof(*ts->slots))) == NULL)
+	    (ts->slots = calloc(ts->nslots, sizeof(struct tok_ent *))) == NULL)
 		goto oom;
 	for (i = 0; i < t->nissuers; i++) {
 		const struct conf_token_issuer *c = &t->issuers[i];
@@ -531,7 +531,7 @@ tok_verify(struct auth_tokstate *ts, const char *tok, size_t len,
 	}
 
 	vi = calloc(ts->niss, sizeof(*vi));
-	held = calloc(ts->niss, sizeof(*held));
+	held = calloc(ts->niss, sizeof(struct tok_keys *));
 	if (vi == NULL || held == NULL) {
 		free(vi);
 		free(held);
@@ -567,14 +567,15 @@ tok_verify(struct auth_tokstate *ts, const char *tok, size_t len,
 	}
 	__atomic_add_fetch(&ts->ok, 1, __ATOMIC_RELAXED);
 	if (ts->nslots > 0) {
-		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+		old = NULL;
 		pthread_mutex_lock(&ts->lock);
-		/* Only under the keys it was verified with. */
+		/* Only under the keys it was verified with: the cache holds
+		 * a reference of its own. */
 		if (ts->iss[e->iss].keys_gen == e->keys_gen) {
+			__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
 			old = ts->slots[slot];
 			ts->slots[slot] = e;
-		} else
-			old = e;
+		}
 		pthread_mutex_unlock(&ts->lock);
 		tok_ent_put(old);
 	}

@@ -131,7 +131,7 @@ jwks_ec(json_t *k, const char **why)
 	json_t		*crv = json_object_get(k, "crv");
 
 	*why = "EC key is not P-256";
-	if (!json_is_string(crv) || strcmp(json_string_value(crv), "P-256"))
+	if (!json_is_string(crv) || strcmp(json_string_value(crv), "P-256") != 0)
 		return (NULL);
 	x = jwks_member(k, "x", &xl);
 	y = jwks_member(k, "y", &yl);
@@ -252,7 +252,7 @@ jwks_load(const char *path, char *err, size_t errlen)
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > JWKS_MAX_FILE) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d "
+		snprintf(err, errlen, "%s: not a regular file of at most %ld "
 		    "bytes", path, JWKS_MAX_FILE);
 		close(fd);
 		return (NULL);

@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 
 /* Largest key set file read. */
-#define JWKS_MAX_FILE	(1024 * 1024)
+#define JWKS_MAX_FILE	(1024L * 1024)
 
 enum jwks_kty {
 	JWKS_RSA = 1,

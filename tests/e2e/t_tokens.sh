@@ -40,6 +40,7 @@ SSO=https://sso.test/realms/cern
 MAP=https://map.test/
 ALICE_DN=$(awk -F'\t' '$1 == "alice" { print $2 }' "$PKI/dns.txt")
 
+ADM_PORT=$(free_port)
 write_conf() {	# write_conf FILE MAX_TOKEN
 	std_conf "$1" "  - path: /tok
     auth: token
@@ -64,6 +65,8 @@ write_conf() {	# write_conf FILE MAX_TOKEN
   max_token: $2
   max_header_field: 256k
   max_header_block: 512k
+admin:
+  address: 127.0.0.1:$ADM_PORT
 auth:
   ca_path: $PKI/certificates
   users: $PKI/users.json
@@ -291,6 +294,21 @@ echo '{"keys": [' >"$WORK/iam.json"
 sleep 0.5
 accepted "half-written key set keeps the previous one" /tok "$T2" alice
 assert_contains "refusal logged" "$(cat "$PX_LOG")" "key set refused"
+
+M=$(curl -s --max-time 5 "http://127.0.0.1:$ADM_PORT/metrics")
+assert_match "metrics: cache hits counted" "$M" \
+    'gridfront_token_cache_hits_total [1-9]'
+assert_match "metrics: key set age per issuer" "$M" \
+    'gridfront_token_keys_age_seconds\{issuer="https://iam.test/"\} [0-9]+'
+assert_match "metrics: refused key set counted" "$M" \
+    'gridfront_token_keys_reloads_total\{issuer="https://iam.test/",result="failed"\} [1-9]'
+assert_match "metrics: failed check is the deny reason" "$M" \
+    'gridfront_auth_denied_total\{[^}]*reason="expired"\} 1'
+if command -v promtool >/dev/null; then
+	v=$(promtool check metrics <<<"$M" 2>&1)
+	if [ $? -eq 0 ]; then pass "promtool accepts /metrics"
+	else fail "promtool accepts /metrics" "$v"; fi
+fi
 stop_proxy
 
 # ------------------------------------------------------------ size limit
