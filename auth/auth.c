@@ -745,3 +745,10 @@ auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 {
 	return (trouble_render(ctx, id, json, len));
 }
+
+char *
+auth_trouble_render_token(struct auth_ctx *ctx, const struct auth_ident *id,
+    const char *tok, size_t toklen, int json, size_t *len)
+{
+	return (trouble_render_token(ctx, id, tok, toklen, json, len));
+}

@@ -269,6 +269,16 @@ char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	    int json, size_t *len);
 
 /*
+ * auth_trouble_render() for a request that presented a bearer token (tok,
+ * toklen bytes; NULL: none): the page also shows the token's header and
+ * claims (escaped for HTML and JSON) and which check it failed, never its
+ * signature.  Same ownership as auth_trouble_render().
+ */
+char	*auth_trouble_render_token(struct auth_ctx *ctx,
+	    const struct auth_ident *id, const char *tok, size_t toklen,
+	    int json, size_t *len);
+
+/*
  * What the users map in force asks to be warned about (records refused
  * because DN, LOGIN or NAME is not valid UTF-8), as one line in buf (len
  * bytes, NUL-terminated, may be cut).  Returns its length, 0 when there is

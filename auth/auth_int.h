@@ -23,6 +23,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <jansson.h>
 
 #include "auth/auth.h"
 #include "auth/namespaces.h"
@@ -197,6 +198,15 @@ void	 auth_token_free(struct auth_ctx *ctx);
  */
 int	 auth_token_refresh(struct auth_ctx *ctx, char *log, size_t loglen);
 
+/*
+ * For the trouble page: verify tok (without using or filling the cache)
+ * and return "OK" or the failed check (static text); *header and *claims
+ * get new references to its decoded parts when they could be read (else
+ * NULL), owned by the caller (json_decref).  The signature is not kept.
+ */
+const char *auth_token_inspect(struct auth_ctx *ctx, const char *tok,
+		    size_t toklen, json_t **header, json_t **claims);
+
 /* Drop what auth_token_decide() put in d (tpriv); safe twice. */
 void	 auth_token_release(struct auth_decision *d);
 
@@ -209,6 +219,12 @@ void	 auth_token_release(struct auth_decision *d);
  * its length in *len when len is not NULL; NULL on out-of-memory.
  */
 char	*trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
+	    int json, size_t *len);
+
+/* trouble_render() with a presented bearer token (tok may be NULL):
+ * its check's result, header and claims, never its signature. */
+char	*trouble_render_token(struct auth_ctx *ctx,
+	    const struct auth_ident *id, const char *tok, size_t toklen,
 	    int json, size_t *len);
 
 #endif /* AUTH_AUTH_INT_H */

@@ -821,6 +821,52 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 	return (AUTH_OK);
 }
 
+const char *
+auth_token_inspect(struct auth_ctx *ctx, const char *tok, size_t toklen,
+    json_t **header, json_t **claims)
+{
+	struct auth_tokstate *ts = ctx->tok;
+	struct token_issuer *vi = NULL;
+	struct tok_keys	**held = NULL;
+	struct token_claims c;
+	const char	*why = "OK";
+	size_t		 i, n = ts != NULL ? ts->niss : 0;
+
+	*header = *claims = NULL;
+	if (n > 0) {
+		vi = calloc(n, sizeof(*vi));
+		held = calloc(n, sizeof(struct tok_keys *));
+		if (vi == NULL || held == NULL) {
+			free(vi);
+			free(held);
+			return (tok_err_headers);
+		}
+		pthread_mutex_lock(&ts->lock);
+		for (i = 0; i < n; i++) {
+			held[i] = ts->iss[i].keys;
+			if (held[i] != NULL)
+				__atomic_add_fetch(&held[i]->refs, 1,
+				    __ATOMIC_RELAXED);
+			vi[i].issuer = ts->iss[i].issuer;
+			vi[i].keys = held[i] != NULL ? held[i]->set : NULL;
+			vi[i].audiences = (const char *const *)ts->iss[i].aud;
+			vi[i].naudiences = ts->iss[i].naud;
+		}
+		pthread_mutex_unlock(&ts->lock);
+	}
+	if (token_verify(tok, toklen, TOK_MAX_BYTES, vi, n,
+	    time(NULL), ts != NULL ? ts->leeway : 60, &c, &why) == 0)
+		why = "OK";
+	*header = json_incref(c.header);
+	*claims = json_incref(c.claims);
+	token_claims_free(&c);
+	for (i = 0; i < n; i++)
+		tok_keys_put(held[i]);
+	free(vi);
+	free(held);
+	return (why);
+}
+
 void
 auth_token_release(struct auth_decision *d)
 {

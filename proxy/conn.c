@@ -509,12 +509,16 @@ conn_redirect(struct conn *c, struct xchg *x)
 	conn_respond_lit(c, 301, hdr, NULL, "Moved to https\n", 0);
 }
 
+static const char *conn_bearer(const struct xchg *, size_t, const char **,
+		    size_t *);
+
 static void
 conn_trouble(struct conn *c, struct xchg *x)
 {
 	struct auth_ctx	*actx;
 	char		*page;
-	size_t		 len = 0, i;
+	const char	*tok;
+	size_t		 len = 0, i, toklen;
 	int		 json = 0;
 
 	for (i = 0; i < x->req.nhdrs; i++) {
@@ -532,7 +536,13 @@ conn_trouble(struct conn *c, struct xchg *x)
 		    "configured");
 		return;
 	}
-	if ((page = auth_trouble_render(actx, c->ident, json, &len)) == NULL) {
+	/* A presented bearer token is shown too (its header and claims);
+	 * a malformed Authorization header is simply not shown. */
+	if (conn_bearer(x, c->gen->conf->limits.max_token, &tok, &toklen) !=
+	    NULL)
+		tok = NULL;
+	if ((page = auth_trouble_render_token(actx, c->ident, tok, toklen,
+	    json, &len)) == NULL) {
 		conn_error(c, 500, "cannot render the trouble page");
 		return;
 	}

@@ -277,6 +277,31 @@ AUD=$($PY -c 'import json; print(json.dumps(["a%d" % i for i in range(9999)] + [
 refused "aud array with 10,000 entries" 401 "wrong audience" /tok \
     "$($MINT mint "$WORK/r1.pem" r1 '{"iss":"'$IAM'","sub":"s","exp":"+600","aud":'"$AUD"'}')"
 
+# ------------------------------------------------------------ trouble page
+
+TT=$($MINT mint "$WORK/r1.pem" r1 '{"iss":"'$IAM'","sub":"<b>x</b>",
+    "aud":"cmsweb","exp":"-120","name":"\"q\" & <script>"}')
+SIG=${TT##*.}
+req /auth/trouble "$TT"
+assert_eq "trouble page with a token: 200" 200 "$R_CODE"
+assert_contains "trouble: says which check failed" "$R_BODY" expired
+assert_contains "trouble: claims shown, HTML-escaped" "$R_BODY" \
+    '&lt;script&gt;'
+assert_not_contains "trouble: no raw markup from claims" "$R_BODY" \
+    '<script>'
+assert_not_contains "trouble: never the signature" "$R_BODY" "${SIG:0:30}"
+req /auth/trouble "$TT" -H 'Accept: application/json'
+assert_eq "trouble JSON: result" expired "$(jq -r .token.result <<<"$R_BODY")"
+assert_eq "trouble JSON: claims kept as data" '"q" & <script>' \
+    "$(jq -r .token.claims.name <<<"$R_BODY")"
+assert_eq "trouble JSON: header kid" r1 \
+    "$(jq -r .token.header.kid <<<"$R_BODY")"
+assert_not_contains "trouble JSON: never the signature" "$R_BODY" \
+    "${SIG:0:30}"
+req /auth/trouble "$T" -H 'Accept: application/json'
+assert_eq "trouble JSON: a good token is OK" OK \
+    "$(jq -r .token.result <<<"$R_BODY")"
+
 # ------------------------------------------------------------ rotation
 
 accepted "r1 token before rotation (cached)" /tok "$T" alice
