@@ -83,8 +83,27 @@ struct tok_iss {
 	struct tok_map	*map;
 	struct tok_sig	 sig_keys, sig_map;
 	uint64_t	 keys_gen;	/* atomic reads */
+	uint64_t	 map_gen;	/* subject map swaps, atomic reads */
 	time_t		 keys_loaded;	/* when the set in force was read */
 	uint64_t	 reloads, failures;
+};
+
+/*
+ * The user-side outcome of a verified token under one users map, ban list,
+ * key and signing mode: the CRIC record found, the ban check, the signed
+ * block.  Immutable and refcounted, cached on its tok_ent so a keep-alive
+ * request with the same token costs a hash and a lookup, not an HMAC.
+ */
+struct tok_blk {
+	int		 refs;		/* atomic */
+	uint64_t	 users_gen, ban_gen, key_gen;
+	int		 mode;		/* enum sign_mode */
+	int		 found;		/* a CRIC record */
+	int		 banned;
+	int		 nokey;
+	char		*hdrs;
+	size_t		 hdrslen;
+	char		*login, *dn;
 };
 
 /* A verified token: what the decision needs, copied out of the JSON. */
@@ -100,6 +119,7 @@ struct tok_ent {
 	char		**groupv;
 	size_t		 ngroups;
 	char		*who;		/* the claim value naming the account */
+	struct tok_blk	*blk;		/* under ts->lock; may be NULL */
 };
 
 struct auth_tokstate {
@@ -115,9 +135,7 @@ struct auth_tokstate {
 /* Per-decision state handed out in auth_decision.tpriv. */
 struct tok_out {
 	struct tok_ent	*ent;
-	char		*hdrs;
-	size_t		 hdrslen;
-	char		*login, *dn;
+	struct tok_blk	*blk;
 	const char	*iss;
 };
 
@@ -140,10 +158,26 @@ tok_map_put(struct tok_map *m)
 }
 
 static void
+tok_blk_put(struct tok_blk *b)
+{
+	if (b == NULL || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	if (b->hdrs != NULL) {
+		/* It holds a fresh HMAC; do not leave it around. */
+		OPENSSL_cleanse(b->hdrs, b->hdrslen);
+		free(b->hdrs);
+	}
+	free(b->login);
+	free(b->dn);
+	free(b);
+}
+
+static void
 tok_ent_put(struct tok_ent *e)
 {
 	if (e == NULL || __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
+	tok_blk_put(e->blk);
 	free(e->sub);
 	free(e->scope);
 	free(e->groups);
@@ -288,6 +322,7 @@ tok_iss_refresh(struct auth_tokstate *ts, size_t i, char *err, size_t errlen)
 			pthread_mutex_lock(&ts->lock);
 			oldm = is->map;
 			is->map = m;
+			__atomic_add_fetch(&is->map_gen, 1, __ATOMIC_RELEASE);
 			pthread_mutex_unlock(&ts->lock);
 			tok_map_put(oldm);
 			bits |= AUTH_RELOAD_TOKENS;
@@ -703,6 +738,79 @@ fail:
 	return (NULL);
 }
 
+/*
+ * The user-side outcome for e in signing mode: from e's slot when it was
+ * built under the users map, ban list, key and subject map in force, else
+ * built now (CRIC lookup, ban check, HMAC) and published.  Returns a new
+ * reference, or NULL on OOM.
+ */
+static struct tok_blk *
+tok_blk_get(struct auth_ctx *ctx, struct auth_tokstate *ts,
+    struct tok_ent *e, enum sign_mode mode)
+{
+	struct auth_snap *u, *bn, *k;
+	const struct dnmap_user *usr = NULL;
+	struct tok_blk	*b, *old;
+	uint64_t	 ug = auth_load64(&ctx->users_gen);
+	uint64_t	 bg = auth_load64(&ctx->ban_gen);
+	uint64_t	 kg = auth_load64(&ctx->key_gen);
+	uint64_t	 mg = __atomic_load_n(&ts->iss[e->iss].map_gen,
+			    __ATOMIC_ACQUIRE);
+
+	pthread_mutex_lock(&ts->lock);
+	b = e->blk;
+	if (b != NULL && b->users_gen == ug && b->ban_gen == bg &&
+	    b->key_gen == kg + (mg << 32) && b->mode == (int)mode)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	else
+		b = NULL;
+	pthread_mutex_unlock(&ts->lock);
+	if (b != NULL)
+		return (b);
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return (NULL);
+	b->refs = 1;
+	b->mode = (int)mode;
+	pthread_mutex_lock(&ctx->lock);
+	u = auth_snap_get(ctx->umap);
+	bn = auth_snap_get(ctx->ban);
+	k = auth_snap_get(ctx->key);
+	pthread_mutex_unlock(&ctx->lock);
+	/* The generations of what it is built from, read before use: a
+	 * concurrent swap only makes it look stale, never fresh. */
+	b->users_gen = ug;
+	b->ban_gen = bg;
+	b->key_gen = kg + (mg << 32);
+	if (u != NULL)
+		usr = tok_user(ts, e, u->map);
+	b->found = usr != NULL;
+	b->nokey = k == NULL;
+	if (usr != NULL) {
+		b->banned = bn != NULL && ban_match(bn->ban, usr->dn,
+		    usr->login);
+		if ((b->login = strdup(usr->login)) == NULL ||
+		    (b->dn = strdup(usr->dn)) == NULL) {
+			tok_blk_put(b);
+			b = NULL;
+		} else if (!b->banned && k != NULL)
+			b->hdrs = tok_block(&ts->iss[e->iss], e, usr, k->key,
+			    k->keylen, mode, &b->hdrslen);
+	}
+	auth_snap_put(u);
+	auth_snap_put(bn);
+	auth_snap_put(k);
+	if (b == NULL)
+		return (NULL);
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&ts->lock);
+	old = e->blk;
+	e->blk = b;
+	pthread_mutex_unlock(&ts->lock);
+	tok_blk_put(old);
+	return (b);
+}
+
 static enum auth_result
 tok_deny(struct auth_decision *out, int status, const char *reason,
     const char *berr)
@@ -725,8 +833,8 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
     const struct sockaddr *peer, struct auth_decision *out)
 {
 	struct auth_tokstate *ts = ctx->tok;
-	struct auth_snap *u, *bn, *k;
-	const struct dnmap_user *usr = NULL;
+	struct auth_snap *bn;
+	struct tok_blk	*b;
 	struct tok_out	*to;
 	struct tok_ent	*e;
 	const char	*why = NULL;
@@ -750,7 +858,6 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 		    "invalid_token"));
 	if ((e = tok_verify(ts, tok, toklen, time(NULL), &why)) == NULL)
 		return (tok_deny(out, 401, why, "invalid_token"));
-	why = NULL;
 	if ((to = calloc(1, sizeof(*to))) == NULL) {
 		tok_ent_put(e);
 		return (tok_deny(out, 500, tok_err_headers, NULL));
@@ -761,42 +868,32 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 	out->token_iss = to->iss;
 	out->token_sub = e->sub;
 
-	pthread_mutex_lock(&ctx->lock);
-	u = auth_snap_get(ctx->umap);
-	bn = auth_snap_get(ctx->ban);
-	k = auth_snap_get(ctx->key);
-	pthread_mutex_unlock(&ctx->lock);
-	if (u != NULL)
-		usr = tok_user(ts, e, u->map);
-	banned = bn != NULL && ((usr != NULL && (ban_match(bn->ban, usr->dn,
-	    usr->login))) || (id != NULL && id->status == AUTH_CERT_OK &&
-	    ban_match(bn->ban, id->user_dn, NULL)));
-	if (usr != NULL && ((to->login = strdup(usr->login)) == NULL ||
-	    (to->dn = strdup(usr->dn)) == NULL)) {
-		usr = NULL;
-		why = tok_err_headers;
+	if ((b = tok_blk_get(ctx, ts, e,
+	    route->sign_as == CONF_SIGN_PY3_LATIN1 ? SIGN_PY3_LATIN1 :
+	    SIGN_BYTES)) == NULL)
+		return (tok_deny(out, 500, tok_err_headers, NULL));
+	to->blk = b;
+	out->login = b->login;
+	out->dn = b->dn;
+	banned = b->banned;
+	/* A banned certificate beside the token is refused too. */
+	if (!banned && id != NULL && id->status == AUTH_CERT_OK) {
+		pthread_mutex_lock(&ctx->lock);
+		bn = auth_snap_get(ctx->ban);
+		pthread_mutex_unlock(&ctx->lock);
+		banned = bn != NULL && ban_match(bn->ban, id->user_dn, NULL);
+		auth_snap_put(bn);
 	}
-	if (usr != NULL && !banned && k != NULL)
-		to->hdrs = tok_block(&ts->iss[e->iss], e, usr, k->key,
-		    k->keylen, route->sign_as == CONF_SIGN_PY3_LATIN1 ?
-		    SIGN_PY3_LATIN1 : SIGN_BYTES, &to->hdrslen);
-	auth_snap_put(u);
-	auth_snap_put(bn);
-	auth_snap_put(k);
-	out->login = to->login;
-	out->dn = to->dn;
-
 	if (banned)
 		return (tok_deny(out, 403, tok_err_banned, NULL));
-	if (usr == NULL) {
-		if (why == NULL && mode == CONF_AUTH_OPTIONAL) {
+	if (!b->found) {
+		if (mode == CONF_AUTH_OPTIONAL) {
 			out->result = AUTH_ANON;
 			out->hdrs = tok_hdr_none;
 			out->hdrslen = sizeof(tok_hdr_none) - 1;
 			return (AUTH_ANON);
 		}
-		return (tok_deny(out, 403, why != NULL ? why :
-		    tok_err_unlinked, NULL));
+		return (tok_deny(out, 403, tok_err_unlinked, NULL));
 	}
 	if (route->nrequire_scope > 0 && !token_scope_match(e->scope,
 	    (const char *const *)route->require_scope,
@@ -811,13 +908,13 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 		return (tok_deny(out, 403, tok_err_group, NULL));
 	if (route->nrequire_fqan > 0)
 		return (tok_deny(out, 403, tok_err_fqan, NULL));
-	if (k == NULL)
+	if (b->nokey)
 		return (tok_deny(out, 500, tok_err_nokey, NULL));
-	if (to->hdrs == NULL)
+	if (b->hdrs == NULL)
 		return (tok_deny(out, 500, tok_err_headers, NULL));
 	out->result = AUTH_OK;
-	out->hdrs = to->hdrs;
-	out->hdrslen = to->hdrslen;
+	out->hdrs = b->hdrs;
+	out->hdrslen = b->hdrslen;
 	return (AUTH_OK);
 }
 
@@ -874,12 +971,7 @@ auth_token_release(struct auth_decision *d)
 
 	if (to == NULL)
 		return;
-	if (to->hdrs != NULL) {
-		OPENSSL_cleanse(to->hdrs, to->hdrslen);
-		free(to->hdrs);
-	}
-	free(to->login);
-	free(to->dn);
+	tok_blk_put(to->blk);
 	tok_ent_put(to->ent);
 	free(to);
 	d->tpriv = NULL;
