@@ -840,9 +840,11 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			bad = conn_bearer(x, c->gen->conf->limits.max_token,
 			    &tok, &toklen);
 			if (bad != NULL) {
-				evbuffer_drain(in, head_len);
+				/* The answer reads the head (Host): drain
+				 * after it, as conn_redirect() does. */
 				conn_bearer_deny(c, x, 400, "invalid_request",
 				    bad, NULL);
+				evbuffer_drain(in, head_len);
 				return;
 			}
 			auth_token_decide(actx, tok, toklen, c->ident, route,
@@ -852,10 +854,10 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			    (const struct sockaddr *)&c->peer, &x->ad);
 		x->have_ad = 1;
 		if (x->ad.result == AUTH_DENY && x->ad.bearer) {
-			evbuffer_drain(in, head_len);
 			conn_bearer_deny(c, x, x->ad.status,
 			    x->ad.bearer_error, x->ad.reason != NULL ?
 			    x->ad.reason : "access denied", x->ad.bearer_scope);
+			evbuffer_drain(in, head_len);
 			return;
 		}
 		if (x->ad.result == AUTH_DENY) {
