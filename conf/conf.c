@@ -174,6 +174,25 @@ check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
 		    c->limits.max_token, c->limits.max_header_field);
 		keys_where_pop(ctx, saved);
 	}
+	/* Token-only keys on a route that never reads a token. */
+	for (i = 0; i < c->nroutes; i++) {
+		const struct conf_route *r = &c->routes[i];
+		const char *k = r->nrequire_scope > 0 ? "require_scope" :
+		    r->nrequire_group > 0 ? "require_group" :
+		    r->forward_token ? "forward_token" : NULL;
+
+		if (k == NULL || r->auth == CONF_AUTH_TOKEN ||
+		    r->auth == CONF_AUTH_CERT_OR_TOKEN ||
+		    r->auth == CONF_AUTH_OPTIONAL)
+			continue;
+		n = node_at(root, "routes", i, k);
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, k);
+		keys_err(ctx, n, "only applies to routes that read bearer "
+		    "tokens (auth: token, cert_or_token or optional)");
+		keys_where_pop(ctx, saved);
+	}
 	if (c->auth.tokens.nissuers > 0)
 		return;
 	for (i = 0; i < c->nroutes; i++) {
