@@ -149,8 +149,9 @@ check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
 }
 
 /*
- * Bearer tokens: routes that read them need auth.tokens.issuers, and a
- * token at limits.max_token must fit in one header line.
+ * Bearer tokens: routes that read them need auth.tokens.issuers; with
+ * issuers, a token at limits.max_token must fit in one header line; the
+ * token-only route keys need a route that reads tokens.
  */
 static void
 check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
@@ -160,7 +161,10 @@ check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
 	size_t			 i, saved;
 	static const char	 pfx[] = "Authorization: Bearer ";
 
-	if (c->limits.max_token + sizeof(pfx) - 1 >
+	/* Only when tokens are read: the default max_token must not refuse
+	 * a small max_header_field on a certificate-only proxy. */
+	if (c->auth.tokens.nissuers > 0 &&
+	    c->limits.max_token + sizeof(pfx) - 1 >
 	    c->limits.max_header_field) {
 		n = yaml_map_get(root, "limits");
 		if (n != NULL && n->kind == YAML_KIND_MAP)
