@@ -395,6 +395,39 @@ conf_put(struct conf *c)
 		conf_free(c);
 }
 
+static int
+conf_streq(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* Same auth.tokens section.  See conf.h. */
+int
+conf_tokens_equal(const struct conf_tokens *a, const struct conf_tokens *b)
+{
+	const struct conf_token_issuer *x, *y;
+	size_t		 i, j;
+
+	if (a->nissuers != b->nissuers || a->leeway != b->leeway ||
+	    a->cache_size != b->cache_size)
+		return (0);
+	for (i = 0; i < a->nissuers; i++) {
+		x = &a->issuers[i];
+		y = &b->issuers[i];
+		if (!conf_streq(x->issuer, y->issuer) ||
+		    !conf_streq(x->jwks, y->jwks) || x->from != y->from ||
+		    !conf_streq(x->map_file, y->map_file) ||
+		    !conf_streq(x->claim, y->claim) ||
+		    !conf_streq(x->authn_method, y->authn_method) ||
+		    x->naudiences != y->naudiences)
+			return (0);
+		for (j = 0; j < x->naudiences; j++)
+			if (!conf_streq(x->audiences[j], y->audiences[j]))
+				return (0);
+	}
+	return (1);
+}
+
 /* Print the directive table for --list-keys.  See conf.h. */
 void
 conf_keys_print(void *fp)

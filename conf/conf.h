@@ -244,6 +244,14 @@ struct conf {
  */
 int	 conf_load(const char *path, struct conf **out, struct conf_errs *errs);
 
+/*
+ * 1 when two auth.tokens sections are the same (issuers in order with
+ * their files, audiences and identity, leeway, cache size), so a reload
+ * may keep the running token state; else 0.
+ */
+int	 conf_tokens_equal(const struct conf_tokens *a,
+	    const struct conf_tokens *b);
+
 /* Take one more reference; returns c.  Thread-safe. */
 struct conf *conf_get(struct conf *c);
 

@@ -334,7 +334,23 @@ if command -v promtool >/dev/null; then
 	if [ $? -eq 0 ]; then pass "promtool accepts /metrics"
 	else fail "promtool accepts /metrics" "$v"; fi
 fi
+
+# SIGHUP with a new issuer in the config: its tokens work without a restart
+# (a reload builds new token state; a broken key set would refuse it).
+$MINT jwks "$WORK/iam.json" r2="$WORK/r2.pem"
+$MINT key ec "$WORK/n1.pem"
+$MINT jwks "$WORK/new.json" n1="$WORK/n1.pem"
+sed -i "s|^    issuers:|    issuers:\n      - issuer: https://new.test/\n        jwks: $WORK/new.json\n        audiences: [cmsweb]|" \
+    "$WORK/tok.yaml"
+TN=$($MINT mint "$WORK/n1.pem" n1 '{"iss":"https://new.test/","sub":"n",
+    "aud":"cmsweb","exp":"+600","preferred_username":"bob"}')
+refused "new issuer before the reload" 401 "unknown issuer" /tok "$TN"
+kill -HUP "$PX_PID"
+wait_until 10 eval '[ "$(gcurl -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $TN" "$(px_url)/tok")" = 200 ]'
+accepted "new issuer after SIGHUP" /tok "$TN" bob
 stop_proxy
+assert_contains "access log names issuer and subject" "$(cat "$PX_OUT")" \
+    '[token: "https://iam.test/" "iam-1"]'
 
 # ------------------------------------------------------------ size limit
 
