@@ -427,6 +427,8 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (auth_token_init(ctx, &ac->tokens, err, errlen) != 0)
+		goto fail;
 	return (ctx);
 fail:
 	auth_ctx_free(ctx);
@@ -438,6 +440,7 @@ auth_ctx_free(struct auth_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	auth_token_free(ctx);
 	x509_cache_free(ctx->cache);
 	x509_trust_put(ctx->trust);
 	auth_snap_put(ctx->umap);
@@ -556,6 +559,7 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 			bits |= AUTH_RELOAD_HMAC;
 		}
 	}
+	bits |= auth_token_refresh(ctx, log, log != NULL ? loglen : 0);
 	return (bits);
 }
 
@@ -740,4 +744,11 @@ auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
     int json, size_t *len)
 {
 	return (trouble_render(ctx, id, json, len));
+}
+
+char *
+auth_trouble_render_token(struct auth_ctx *ctx, const struct auth_ident *id,
+    const char *tok, size_t toklen, int json, size_t *len)
+{
+	return (trouble_render_token(ctx, id, tok, toklen, json, len));
 }

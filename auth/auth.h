@@ -53,6 +53,7 @@ enum auth_result {
 #define AUTH_RELOAD_USERS	0x02
 #define AUTH_RELOAD_BANNED	0x04
 #define AUTH_RELOAD_HMAC	0x08
+#define AUTH_RELOAD_TOKENS	0x10	/* a token key set or subject map */
 #define AUTH_RELOAD_FAILED	0x80	/* something changed but was refused */
 
 /* One certificate of the presented chain, for the trouble page and logs. */
@@ -106,6 +107,14 @@ struct auth_decision {
 	const char	*login;		/* CRIC login or NULL, for logs */
 	const char	*dn;		/* DN sent, or NULL, for logs */
 	void		*priv;		/* owned by auth */
+	/* Bearer tokens (auth_token_decide()): */
+	int		 bearer;	/* answer with WWW-Authenticate: Bearer */
+	const char	*bearer_error;	/* invalid_token, insufficient_scope,
+					 * or NULL (a bare challenge) */
+	const char	*bearer_scope;	/* for insufficient_scope */
+	const char	*token_iss;	/* for logs; never the token */
+	const char	*token_sub;
+	void		*tpriv;		/* owned by auth */
 };
 
 /*
@@ -204,6 +213,49 @@ enum auth_result auth_decide(struct auth_ctx *ctx, struct auth_ident *id,
 		    const struct conf_route *route, const struct sockaddr *peer,
 		    struct auth_decision *out);
 
+/*
+ * auth_decide() for a route that may read bearer tokens.  tok (toklen
+ * bytes, the part after "Bearer ", not NUL-terminated) is the request's
+ * token or NULL; the caller has already refused a malformed or doubled
+ * Authorization header and one over limits.max_token with 400.  Routes
+ * with auth cert or none, and requests without a token on optional and
+ * cert_or_token routes when a certificate was presented, are decided as
+ * auth_decide() does.  Otherwise the token is the credential: 401 with
+ * out->bearer set and out->bearer_error "invalid_token" and out->reason
+ * naming the failed check (never token bytes); 401 with no error when no
+ * credential at all came to a token or cert_or_token route; 403 for a
+ * token not linked to a CRIC account (AUTH_ANON on optional routes), a
+ * banned user, a missing scope (bearer_error "insufficient_scope",
+ * bearer_scope) or group.  On AUTH_OK hdrs holds the signed block with
+ * the cms-authn-token-* facts; token_iss and token_sub name the token for
+ * logs.  Release with auth_decision_release().
+ */
+enum auth_result auth_token_decide(struct auth_ctx *ctx, const char *tok,
+		    size_t toklen, struct auth_ident *id,
+		    const struct conf_route *route, const struct sockaddr *peer,
+		    struct auth_decision *out);
+
+/* Token counters for metrics (all zero without auth.tokens). */
+struct auth_token_stats {
+	uint64_t	 issuers;
+	uint64_t	 cache_hits;
+	uint64_t	 cache_misses;
+	uint64_t	 verified;	/* tokens verified (cache misses that
+					 * passed) */
+	uint64_t	 refused;	/* tokens refused */
+};
+void	 auth_token_stats(const struct auth_ctx *ctx,
+	    struct auth_token_stats *st);
+
+/*
+ * Issuer i's name, when its key set in force was read (0: never), key-set
+ * reloads and refused loads.  Returns the number of issuers (0 and nothing
+ * filled when i is past the end).
+ */
+size_t	 auth_token_issuer_stats(const struct auth_ctx *ctx, size_t i,
+	    const char **issuer, time_t *loaded, uint64_t *reloads,
+	    uint64_t *failures);
+
 /* Release what auth_decide() handed out; safe to call twice. */
 void	 auth_decision_release(struct auth_decision *d);
 
@@ -214,6 +266,16 @@ void	 auth_decision_release(struct auth_decision *d);
  * out-of-memory.
  */
 char	*auth_trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
+	    int json, size_t *len);
+
+/*
+ * auth_trouble_render() for a request that presented a bearer token (tok,
+ * toklen bytes; NULL: none): the page also shows the token's header and
+ * claims (escaped for HTML and JSON) and which check it failed, never its
+ * signature.  Same ownership as auth_trouble_render().
+ */
+char	*auth_trouble_render_token(struct auth_ctx *ctx,
+	    const struct auth_ident *id, const char *tok, size_t toklen,
 	    int json, size_t *len);
 
 /*

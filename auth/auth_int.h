@@ -23,12 +23,15 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <jansson.h>
 
 #include "auth/auth.h"
 #include "auth/namespaces.h"
 
+struct auth_tokstate;
 struct ban;
 struct conf_route;
+struct conf_tokens;
 struct dnmap;
 struct dnmap_user;
 struct x509_cache;
@@ -90,6 +93,7 @@ struct auth_ctx {
 	struct auth_sig	 sig_trust, sig_users, sig_ban, sig_key;
 	char		 notes[900];	/* warnings of the first load */
 	struct x509_cache *cache;
+	struct auth_tokstate *tok;	/* bearer tokens, or NULL */
 
 	/* Monotonic counters (atomic). */
 	uint64_t	 users_reloads, users_reload_failures;
@@ -171,6 +175,41 @@ enum auth_result decide_request(struct auth_ctx *ctx, struct auth_ident *id,
  * out in d; safe to call twice, NULL is a no-op. */
 void	 decide_release(struct auth_decision *d);
 
+/* ---- auth_token.c ---- */
+
+/*
+ * Set up bearer tokens for ctx from t: copy the issuers, load each key
+ * set (and subject map), size the verified-token cache.  Nothing to do
+ * (0) when t lists no issuer.  Returns -1 with err filled when a file
+ * cannot be loaded; ctx->tok may then be set and is freed by
+ * auth_token_free().
+ */
+int	 auth_token_init(struct auth_ctx *ctx, const struct conf_tokens *t,
+	    char *err, size_t errlen);
+
+/* Free ctx->tok; NULL is a no-op. */
+void	 auth_token_free(struct auth_ctx *ctx);
+
+/*
+ * Reload the key sets and subject maps that changed, dropping the cached
+ * tokens of an issuer whose keys changed; a refused file keeps the old
+ * one and is described once in log (appended, newline-separated).
+ * Returns AUTH_RELOAD_TOKENS and/or AUTH_RELOAD_FAILED bits.
+ */
+int	 auth_token_refresh(struct auth_ctx *ctx, char *log, size_t loglen);
+
+/*
+ * For the trouble page: verify tok (without using or filling the cache)
+ * and return "OK" or the failed check (static text); *header and *claims
+ * get new references to its decoded parts when they could be read (else
+ * NULL), owned by the caller (json_decref).  The signature is not kept.
+ */
+const char *auth_token_inspect(struct auth_ctx *ctx, const char *tok,
+		    size_t toklen, json_t **header, json_t **claims);
+
+/* Drop what auth_token_decide() put in d (tpriv); safe twice. */
+void	 auth_token_release(struct auth_decision *d);
+
 /* ---- trouble.c ---- */
 
 /*
@@ -180,6 +219,12 @@ void	 decide_release(struct auth_decision *d);
  * its length in *len when len is not NULL; NULL on out-of-memory.
  */
 char	*trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
+	    int json, size_t *len);
+
+/* trouble_render() with a presented bearer token (tok may be NULL):
+ * its check's result, header and claims, never its signature. */
+char	*trouble_render_token(struct auth_ctx *ctx,
+	    const struct auth_ident *id, const char *tok, size_t toklen,
 	    int json, size_t *len);
 
 #endif /* AUTH_AUTH_INT_H */

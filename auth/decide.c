@@ -360,6 +360,7 @@ decide_release(struct auth_decision *d)
 {
 	if (d == NULL)
 		return;
+	auth_token_release(d);
 	auth_block_put(d->priv);
 	d->priv = NULL;
 	d->hdrs = NULL;

@@ -1009,6 +1009,34 @@ done:
 	return (u);
 }
 
+/* First record of a LOGIN, in file order; see dnmap.h. */
+const struct dnmap_user *
+dnmap_find_login(const struct dnmap *m, const char *login)
+{
+	size_t	 i;
+
+	if (m == NULL || login == NULL)
+		return (NULL);
+	for (i = 0; i < m->nents; i++)
+		if (strcmp(m->ents[i].u.login, login) == 0)
+			return (&m->ents[i].u);
+	return (NULL);
+}
+
+/* First record of an ID, in file order; see dnmap.h. */
+const struct dnmap_user *
+dnmap_find_id(const struct dnmap *m, long long id)
+{
+	size_t	 i;
+
+	if (m == NULL)
+		return (NULL);
+	for (i = 0; i < m->nents; i++)
+		if (m->ents[i].u.id == id)
+			return (&m->ents[i].u);
+	return (NULL);
+}
+
 /* Distinct DNs; see dnmap.h. */
 size_t
 dnmap_size(const struct dnmap *m)

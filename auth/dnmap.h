@@ -113,6 +113,16 @@ const struct dnmap_user *dnmap_lookup(const struct dnmap *m, const char *dn);
 const struct dnmap_user *dnmap_lookup_unordered(const struct dnmap *m,
 		    const char *dn);
 
+/*
+ * The first record (file order) whose LOGIN is login, or whose account ID
+ * is id: for bearer tokens, which name an account, not a DN; the record's
+ * dn is the one sent.  A linear scan (a token's outcome is cached).  m may
+ * be NULL.  Returns an entry borrowed from m, or NULL.
+ */
+const struct dnmap_user *dnmap_find_login(const struct dnmap *m,
+		    const char *login);
+const struct dnmap_user *dnmap_find_id(const struct dnmap *m, long long id);
+
 /* Number of distinct DNs in m (0 for NULL). */
 size_t	 dnmap_size(const struct dnmap *m);
 

@@ -126,6 +126,11 @@ struct auth_view {
 	const struct dnmap_user *usr;
 	int		 banned;
 	int		 have_users;
+	/* A presented bearer token (never its signature). */
+	int		 tok;
+	const char	*tok_result;
+	json_t		*tok_header;
+	json_t		*tok_claims;
 };
 
 static json_t *
@@ -182,6 +187,15 @@ auth_trouble_json(const struct auth_view *v)
 	json_object_set_new(o, "banned", json_boolean(v->banned));
 	json_object_set_new(o, "trust_generation",
 	    json_integer((json_int_t)id->trust_gen));
+	if (v->tok) {
+		c = json_object();
+		json_object_set_new(c, "result", json_string(v->tok_result));
+		json_object_set(c, "header", v->tok_header != NULL ?
+		    v->tok_header : json_null());
+		json_object_set(c, "claims", v->tok_claims != NULL ?
+		    v->tok_claims : json_null());
+		json_object_set_new(o, "token", c);
+	}
 	return (o);
 }
 
@@ -256,6 +270,28 @@ auth_trouble_advice(const struct auth_view *v, const char *todo[4])
 	    "(voms-proxy-init -voms cms:/cms/Role=NAME).";
 	todo[n] = NULL;
 	return (sum);
+}
+
+/* The token section: the check's result, header and claims as indented
+ * JSON, HTML-escaped.  The signature is never kept, so never shown. */
+static void
+trouble_token_html(struct auth_buf *b, const struct auth_view *v)
+{
+	char		*t;
+
+	auth_buf_str(b, "<h2>Bearer token</h2>\n<table id=\"token\">\n");
+	auth_buf_row(b, "Result", v->tok_result);
+	auth_buf_str(b, "</table>\n<h3>Header</h3>\n<pre id=\"token-header\">");
+	t = v->tok_header != NULL ? json_dumps(v->tok_header,
+	    JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+	auth_buf_esc(b, t != NULL ? t : "(not readable)");
+	free(t);
+	auth_buf_str(b, "</pre>\n<h3>Claims</h3>\n<pre id=\"token-claims\">");
+	t = v->tok_claims != NULL ? json_dumps(v->tok_claims,
+	    JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+	auth_buf_esc(b, t != NULL ? t : "(not readable)");
+	free(t);
+	auth_buf_str(b, "</pre>\n");
 }
 
 static void
@@ -338,7 +374,10 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 		    "no user identity" : v->have_users ? "not registered" :
 		    "no CRIC users file loaded");
 	auth_buf_row(b, "Banned", v->banned ? "yes" : "no");
-	auth_buf_str(b, "</table>\n<h2>What to do</h2>\n<ul id=\"todo\">\n");
+	auth_buf_str(b, "</table>\n");
+	if (v->tok)
+		trouble_token_html(b, v);
+	auth_buf_str(b, "<h2>What to do</h2>\n<ul id=\"todo\">\n");
 	for (i = 0; todo[i] != NULL; i++) {
 		auth_buf_str(b, "<li>");
 		auth_buf_esc(b, todo[i]);
@@ -350,6 +389,13 @@ auth_trouble_html(struct auth_buf *b, const struct auth_view *v)
 char *
 trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
     int json, size_t *len)
+{
+	return (trouble_render_token(ctx, id, NULL, 0, json, len));
+}
+
+char *
+trouble_render_token(struct auth_ctx *ctx, const struct auth_ident *id,
+    const char *tok, size_t toklen, int json, size_t *len)
 {
 	struct auth_view v;
 	struct auth_snap *u, *bn;
@@ -370,6 +416,11 @@ trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	bn = auth_snap_get(ctx->ban);
 	pthread_mutex_unlock(&ctx->lock);
 	v.have_users = u != NULL;
+	if (tok != NULL) {
+		v.tok = 1;
+		v.tok_result = auth_token_inspect(ctx, tok, toklen,
+		    &v.tok_header, &v.tok_claims);
+	}
 	if (id->user_dn != NULL && u != NULL)
 		v.usr = decide_cric_lookup(ctx, u->map, id->user_dn);
 	/* The same three checks as a request: certificate DN, login and
@@ -399,5 +450,7 @@ trouble_render(struct auth_ctx *ctx, const struct auth_ident *id,
 	}
 	auth_snap_put(u);
 	auth_snap_put(bn);
+	json_decref(v.tok_header);
+	json_decref(v.tok_claims);
 	return (s);
 }

@@ -49,7 +49,7 @@ if [ "$SMOKE" = 1 ]; then
 	WARMUP=${BENCH_WARMUP:-0.2}
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-100}
 	BULK=${BENCH_BULK:-8m}
-	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-16k post-16k
+	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-token ka-16k post-16k
 	    hs-user-ecdsa hs-voms-rsa idle upload download"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-300}
 else
@@ -58,8 +58,9 @@ else
 	WARMUP=${BENCH_WARMUP:-1}
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-1000}
 	BULK=${BENCH_BULK:-100m}
-	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-logged ka-200
-	    ka-16k post-16k hs-user-ecdsa hs-user-rsa hs-voms-ecdsa hs-voms-rsa
+	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-logged
+	    ka-50-token ka-200 ka-16k post-16k hs-user-ecdsa hs-user-rsa
+	    hs-voms-ecdsa hs-voms-rsa
 	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-1800}
 fi
@@ -305,7 +306,7 @@ start_peer() {
 		fill "$BENCH_DIR/peers/gridfront.yaml.in" "$dir/gridfront.yaml" \
 		    PORT="$PEER_PORT" ORIGIN_PORT="$ORIGIN_PORT" CERT="$cert" \
 		    KEY="$keyf" PKI="$PKI" VERIFY_CACHE="$vcache" \
-		    ACCESS_LOG="$alog_gf"
+		    ACCESS_LOG="$alog_gf" JWKS="$TMP/jwks.json"
 		if ! "$GRIDFRONT" -t -c "$dir/gridfront.yaml" >"$PEER_LOG" 2>&1
 		then
 			PEER_PID=
@@ -376,6 +377,21 @@ peer_available() {
 	esac
 }
 
+# bench_token: an RSA issuer key, its JWKS and one long-lived token for
+# the ka-50-token scenario, in $TMP (tests/e2e/jwt_mint.py, PyJWT).  The
+# gridfront peer's config names the JWKS in every scenario.
+bench_token() {
+	local py=python3 mint
+	/usr/bin/python3 -c 'import jwt' 2>/dev/null && py=/usr/bin/python3
+	mint="$ROOT/tests/e2e/jwt_mint.py"
+	"$py" "$mint" key rsa "$TMP/issuer.pem" &&
+	    "$py" "$mint" jwks "$TMP/jwks.json" b1="$TMP/issuer.pem" &&
+	    "$py" "$mint" mint "$TMP/issuer.pem" b1 '{"iss":"https://bench.test/",
+	    "sub":"bench","aud":"cmsweb","exp":"+86400",
+	    "preferred_username":"'"$USER_CRED"'"}' >"$TMP/token" ||
+	    die "cannot make the bench token (python3-jwt; make deps)"
+}
+
 # ------------------------------------------------------------ scenarios
 
 # scenario NAME: sets the variables that describe one scenario.
@@ -422,6 +438,18 @@ scenario() {
 		S_LOG=1
 		S_REF=ka-50-logged
 		S_WHAT="keep-alive, 50 conns, 100 B response, user cert (mTLS), every peer writing an access log line per request to a file (gridfront's text log, nginx's combined format with buffer=64k flush=1s, HAProxy's httplog to stdout redirected to a file): the production setting"
+		;;
+	ka-50-token)
+		# Issue 14: a bearer token instead of the certificate; the
+		# same origin path through the /tok/ route.  Compared with
+		# gridfront's own x509 ka-50 (nginx and HAProxy in Debian
+		# cannot verify JWTs).
+		S_PEERS=gridfront
+		S_REF=ka-50
+		S_CERT=
+		S_PATH=/tok$pp/100
+		S_EXTRA=(--header "Authorization: Bearer $(cat "$TMP/token")")
+		S_WHAT="keep-alive, 50 conns, 100 B response, bearer RS256 token (cached after the first request), no client certificate"
 		;;
 	ka-200)
 		S_CONNS=200
@@ -950,6 +978,7 @@ main() {
 		loadgen_check
 		return
 	fi
+	bench_token
 	start_origin
 	log "origin on 127.0.0.1:$ORIGIN_PORT (CPU $CPU_LOAD);" \
 	    "proxies on CPU $CPU_PROXY; $REPEAT rep(s) x ${DURATION}s"

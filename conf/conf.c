@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
+#include "conf/keys_token.h"
 #include "conf/yaml.h"
 
 /* Free c and everything it owns, whatever state a failed load left. */
@@ -41,6 +42,7 @@ conf_free(struct conf *c)
 	free(c->listeners);
 	c->listeners = NULL;
 
+	keys_token_free(c);
 	for (i = 0; i < c->nroutes; i++) {
 		r = &c->routes[i];
 		free(r->path);
@@ -147,6 +149,72 @@ check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
 }
 
 /*
+ * Bearer tokens: routes that read them need auth.tokens.issuers; with
+ * issuers, a token at limits.max_token must fit in one header line; the
+ * token-only route keys need a route that reads tokens.
+ */
+static void
+check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	struct conf		*c = ctx->conf;
+	const struct yaml_node	*n;
+	size_t			 i, saved;
+	static const char	 pfx[] = "Authorization: Bearer ";
+
+	/* Only when tokens are read: the default max_token must not refuse
+	 * a small max_header_field on a certificate-only proxy. */
+	if (c->auth.tokens.nissuers > 0 &&
+	    c->limits.max_token + sizeof(pfx) - 1 >
+	    c->limits.max_header_field) {
+		n = yaml_map_get(root, "limits");
+		if (n != NULL && n->kind == YAML_KIND_MAP)
+			n = yaml_map_get(n, "max_token");
+		else
+			n = NULL;
+		saved = keys_where_key(ctx, "limits");
+		keys_where_key(ctx, "max_token");
+		keys_err(ctx, n, "'Authorization: Bearer ' and a token of %zu "
+		    "bytes do not fit in limits.max_header_field (%zu)",
+		    c->limits.max_token, c->limits.max_header_field);
+		keys_where_pop(ctx, saved);
+	}
+	/* Token-only keys on a route that never reads a token. */
+	for (i = 0; i < c->nroutes; i++) {
+		const struct conf_route *r = &c->routes[i];
+		const char *k = r->nrequire_scope > 0 ? "require_scope" :
+		    r->nrequire_group > 0 ? "require_group" :
+		    r->forward_token ? "forward_token" : NULL;
+
+		if (k == NULL || r->auth == CONF_AUTH_TOKEN ||
+		    r->auth == CONF_AUTH_CERT_OR_TOKEN ||
+		    r->auth == CONF_AUTH_OPTIONAL)
+			continue;
+		n = node_at(root, "routes", i, k);
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, k);
+		keys_err(ctx, n, "only applies to routes that read bearer "
+		    "tokens (auth: token, cert_or_token or optional)");
+		keys_where_pop(ctx, saved);
+	}
+	if (c->auth.tokens.nissuers > 0)
+		return;
+	for (i = 0; i < c->nroutes; i++) {
+		if (c->routes[i].auth != CONF_AUTH_TOKEN &&
+		    c->routes[i].auth != CONF_AUTH_CERT_OR_TOKEN)
+			continue;
+		n = node_at(root, "routes", i, "auth");
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, "auth");
+		keys_err(ctx, n, "reads bearer tokens but auth.tokens.issuers "
+		    "lists none");
+		keys_where_pop(ctx, saved);
+		return;
+	}
+}
+
+/*
  * Routes that use identity need the trust store and the signing key; a
  * required FQAN needs VOMS trust.  Reported once, at the auth: section if
  * there is one, else at the first route that needs it.
@@ -154,7 +222,8 @@ check_listeners(struct keys_ctx *ctx, const struct yaml_node *root)
 static void
 check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
 {
-	static const char *const modes[] = { "cert", "optional", "none" };
+	static const char *const modes[] = { "cert", "optional", "none",
+	    "token", "cert_or_token" };
 	struct conf		*c = ctx->conf;
 	const struct conf_route	*r = NULL;
 	const struct yaml_node	*n;
@@ -291,6 +360,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 
 	check_listeners(&ctx, doc->root);
 	check_auth(&ctx, doc->root);
+	check_tokens(&ctx, doc->root);
 	check_limits(&ctx, doc->root);
 
 	if (errs->n > n0)
@@ -323,6 +393,39 @@ conf_put(struct conf *c)
 	/* Release our writes; the thread that frees acquires everyone's. */
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		conf_free(c);
+}
+
+static int
+conf_streq(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* Same auth.tokens section.  See conf.h. */
+int
+conf_tokens_equal(const struct conf_tokens *a, const struct conf_tokens *b)
+{
+	const struct conf_token_issuer *x, *y;
+	size_t		 i, j;
+
+	if (a->nissuers != b->nissuers || a->leeway != b->leeway ||
+	    a->cache_size != b->cache_size)
+		return (0);
+	for (i = 0; i < a->nissuers; i++) {
+		x = &a->issuers[i];
+		y = &b->issuers[i];
+		if (!conf_streq(x->issuer, y->issuer) ||
+		    !conf_streq(x->jwks, y->jwks) || x->from != y->from ||
+		    !conf_streq(x->map_file, y->map_file) ||
+		    !conf_streq(x->claim, y->claim) ||
+		    !conf_streq(x->authn_method, y->authn_method) ||
+		    x->naudiences != y->naudiences)
+			return (0);
+		for (j = 0; j < x->naudiences; j++)
+			if (!conf_streq(x->audiences[j], y->audiences[j]))
+				return (0);
+	}
+	return (1);
 }
 
 /* Print the directive table for --list-keys.  See conf.h. */

@@ -24,7 +24,38 @@
 enum conf_auth_mode {
 	CONF_AUTH_CERT = 0,	/* valid cert of a CRIC user, else 403 */
 	CONF_AUTH_OPTIONAL,	/* identity if offered, cms-auth-status: NONE if not */
-	CONF_AUTH_NONE		/* no identity headers at all */
+	CONF_AUTH_NONE,		/* no identity headers at all */
+	CONF_AUTH_TOKEN,	/* a valid bearer token only (issue 14) */
+	CONF_AUTH_CERT_OR_TOKEN	/* a token when sent, else a certificate */
+};
+
+/* auth.tokens.issuers[].identity.from: how a token finds its CRIC user. */
+enum conf_token_from {
+	CONF_TOKEN_FROM_CLAIM = 0,	/* a claim holding the CRIC LOGIN */
+	CONF_TOKEN_FROM_SUBJECT_MAP,	/* JSON file: sub -> CRIC LOGIN */
+	CONF_TOKEN_FROM_CERN_PERSON_ID	/* a claim holding the CRIC ID */
+};
+
+/* One trusted token issuer (auth.tokens.issuers[]). */
+struct conf_token_issuer {
+	char		*issuer;	/* compared to iss exactly */
+	char		*jwks;		/* JWKS file, watched */
+	char		**audiences;	/* at least one */
+	size_t		 naudiences;
+	enum conf_token_from from;	/* identity.from */
+	char		*map_file;	/* identity.file (subject_map) */
+	char		*claim;		/* identity.claim; default by from */
+	char		*authn_method;	/* cms-authn-method; default "oauth" */
+	int		 line;
+	int		 col;
+};
+
+/* auth.tokens: bearer tokens beside x509. */
+struct conf_tokens {
+	struct conf_token_issuer *issuers;
+	size_t		 nissuers;
+	unsigned	 leeway;	/* ms of clock skew on exp/nbf/iat */
+	unsigned	 cache_size;	/* verified-token cache entries */
 };
 
 /* What cms-authn-hmac is computed over (README "Signed headers"). */
@@ -93,6 +124,11 @@ struct conf_route {
 	enum conf_sign_as sign_as;	/* the headers sent do not change */
 	int		 buffer_body;	/* validate small bodies before
 					 * contacting a backend */
+	int		 forward_token;	/* keep Authorization on token routes */
+	char		**require_scope; /* any one suffices; empty = none */
+	size_t		 nrequire_scope;
+	char		**require_group; /* wlcg.groups; any one suffices */
+	size_t		 nrequire_group;
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */
@@ -135,6 +171,7 @@ struct conf_limits {
 	size_t		 buffer_high;		/* watermark, bytes */
 	size_t		 body_buffer;		/* request body held whole */
 	size_t		 body_buffer_total;	/* per worker, all bodies */
+	size_t		 max_token;		/* bearer token bytes; 400 beyond */
 };
 
 struct conf_upstream {
@@ -159,6 +196,7 @@ struct conf_auth {
 	size_t		 max_cert_list;		/* client certificate list bytes */
 	enum conf_ns_mode namespaces;		/* CA namespace policy files */
 	enum conf_dn_match dn_match;		/* CRIC DN lookup */
+	struct conf_tokens tokens;		/* bearer tokens (issue 14) */
 };
 
 struct conf_admin {
@@ -205,6 +243,14 @@ struct conf {
  * directory of path.
  */
 int	 conf_load(const char *path, struct conf **out, struct conf_errs *errs);
+
+/*
+ * 1 when two auth.tokens sections are the same (issuers in order with
+ * their files, audiences and identity, leeway, cache size), so a reload
+ * may keep the running token state; else 0.
+ */
+int	 conf_tokens_equal(const struct conf_tokens *a,
+	    const struct conf_tokens *b);
 
 /* Take one more reference; returns c.  Thread-safe. */
 struct conf *conf_get(struct conf *c);

@@ -27,6 +27,7 @@
 #include "conf/keys.h"
 #include "conf/keys_ctx.h"
 #include "conf/keys_route.h"
+#include "conf/keys_token.h"
 #include "conf/keys_value.h"
 #include "conf/yaml.h"
 
@@ -78,11 +79,16 @@ static const char *const scope_names[] = {
 	[KEYS_SCOPE_AUTH] = "auth",
 	[KEYS_SCOPE_ADMIN] = "admin",
 	[KEYS_SCOPE_LOG] = "log",
+	[KEYS_SCOPE_TOKENS] = "auth.tokens",
+	[KEYS_SCOPE_TOKEN_ISSUER] = "auth.tokens.issuers",
+	[KEYS_SCOPE_TOKEN_IDENTITY] = "auth.tokens.issuers.identity",
 };
 
 /* Choice lists; the index of a name is the value stored. */
 static const char *const auth_choices[] = { "cert", "optional", "none",
-	NULL };
+	"token", "cert_or_token", NULL };
+static const char *const token_from_choices[] = { "claim", "subject_map",
+	"cern_person_id", NULL };
 static const char *const format_choices[] = { "text", "json", NULL };
 static const char *const ns_choices[] = { "enforce", "require", "ignore",
 	NULL };
@@ -225,7 +231,8 @@ static const struct keys_row keys_table[] = {
 	  SLOT(struct conf_route, auth), .choices = auth_choices,
 	  .def = "cert",
 	  .desc = "cert: a CRIC user's valid certificate is required; "
-	  "optional: identity if offered; none: no identity headers." },
+	  "optional: identity if offered; none: no identity headers; "
+	  "token: a bearer token is required; cert_or_token: either." },
 	R_BOOL(KEYS_SCOPE_ROUTE, struct conf_route, allow_limited_proxy,
 	    "Accept RFC 3820 limited proxies on this route."),
 	{ .name = "require_fqan", .scope = KEYS_SCOPE_ROUTE,
@@ -251,6 +258,22 @@ static const struct keys_row keys_table[] = {
 	  SLOT(struct conf_route, buffer_body), .def = "true",
 	  .desc = "Receive and check a request body up to "
 	  "limits.body_buffer before contacting a backend." },
+
+	R_BOOL(KEYS_SCOPE_ROUTE, struct conf_route, forward_token,
+	    "On routes that read tokens, pass the Authorization header to "
+	    "the backend (off: removed)."),
+	{ .name = "require_scope", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN,
+	  .fn = keys_token_require_scope, .type = "list of scopes",
+	  .expect = "a list of WLCG scopes such as storage.read:/",
+	  .desc = "A token must grant one of these scopes (path prefix at a "
+	  "'/'); else 403 insufficient_scope." },
+	{ .name = "require_group", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN,
+	  .fn = keys_token_require_group, .type = "list of groups",
+	  .expect = "a list of groups such as /cms/production",
+	  .desc = "A token's wlcg.groups must hold one of these (or a "
+	  "subgroup)." },
 
 	/* routes[].rewrite: {...} */
 	{ .name = "from", .scope = KEYS_SCOPE_ROUTE_REWRITE,
@@ -308,6 +331,9 @@ static const struct keys_row keys_table[] = {
 	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, body_buffer_total,
 	    64 * KIB, 16384 * MIB, "64m", "Per worker: all request bodies "
 	    "being buffered; beyond, reading them pauses."),
+	R_SIZE(KEYS_SCOPE_LIMITS, struct conf_limits, max_token,
+	    256, 1 * MIB, "8000", "Bearer token bytes; longer gets 400 "
+	    "invalid_request."),
 
 	/* upstream: {...} */
 	R_UINT(KEYS_SCOPE_UPSTREAM, struct conf_upstream, pool_max_idle,
@@ -366,6 +392,64 @@ static const struct keys_row keys_table[] = {
 	  .def = "exact",
 	  .desc = "CRIC DN lookup: exact, or any_order (the same RDNs in "
 	  "another order also match)." },
+	{ .name = "tokens", .scope = KEYS_SCOPE_AUTH, .node = YAML_KIND_MAP,
+	  .kind = KEYS_K_MAP, SLOT(struct conf_auth, tokens),
+	  .sub = KEYS_SCOPE_TOKENS,
+	  .desc = "Bearer tokens (WLCG JWT, CERN SSO) beside x509." },
+
+	/* auth.tokens: {...} */
+	{ .name = "issuers", .scope = KEYS_SCOPE_TOKENS,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_token_issuers,
+	  .type = "list of issuers",
+	  .expect = "a list of issuers (mappings with issuer:, jwks:, "
+	  "audiences:)",
+	  .desc = "Trusted token issuers; a token's iss must be one." },
+	R_DURATION(KEYS_SCOPE_TOKENS, struct conf_tokens, leeway, "60s",
+	    "Clock skew allowed on exp, nbf and iat."),
+	R_UINT(KEYS_SCOPE_TOKENS, struct conf_tokens, cache_size, 0, 1000000,
+	    "10000", "Verified-token cache entries; 0 disables it."),
+
+	/* auth.tokens.issuers: [ {...} ] */
+	{ .name = "issuer", .scope = KEYS_SCOPE_TOKEN_ISSUER,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_STRING,
+	  SLOT(struct conf_token_issuer, issuer), .required = 1,
+	  .type = "URL", .desc = "Compared to the token's iss exactly." },
+	R_PATH(KEYS_SCOPE_TOKEN_ISSUER, struct conf_token_issuer, jwks, 1,
+	    "The issuer's JWKS file (written by dist/gridfront-jwks), "
+	    "watched and reloaded."),
+	{ .name = "audiences", .scope = KEYS_SCOPE_TOKEN_ISSUER,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN,
+	  .fn = keys_token_audiences, .required = 1,
+	  .type = "list of strings",
+	  .expect = "a list of audience strings",
+	  .desc = "One must be in the token's aud (case-sensitive)." },
+	{ .name = "identity", .scope = KEYS_SCOPE_TOKEN_ISSUER,
+	  .node = YAML_KIND_MAP, .kind = KEYS_K_FN,
+	  .fn = keys_token_identity, .type = "mapping",
+	  .expect = "a mapping with from: and file: or claim:",
+	  .desc = "How a token finds its CRIC account." },
+	{ .name = "authn_method", .scope = KEYS_SCOPE_TOKEN_ISSUER,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_STRING,
+	  SLOT(struct conf_token_issuer, authn_method), .def = "oauth",
+	  .desc = "cms-authn-method for this issuer's tokens." },
+
+	/* auth.tokens.issuers[].identity: {...} */
+	{ .name = "from", .scope = KEYS_SCOPE_TOKEN_IDENTITY,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_CHOICE,
+	  SLOT(struct conf_token_issuer, from), .choices = token_from_choices,
+	  .def = "claim",
+	  .desc = "claim: a claim holds the CRIC LOGIN; subject_map: file "
+	  "maps sub to LOGIN; cern_person_id: a claim holds the CRIC ID." },
+	{ .name = "file", .scope = KEYS_SCOPE_TOKEN_IDENTITY,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_PATH,
+	  SLOT(struct conf_token_issuer, map_file),
+	  .desc = "subject_map: JSON object of sub to CRIC LOGIN, "
+	  "reloaded." },
+	{ .name = "claim", .scope = KEYS_SCOPE_TOKEN_IDENTITY,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_STRING,
+	  SLOT(struct conf_token_issuer, claim),
+	  .desc = "The claim read by claim (default preferred_username) "
+	  "and cern_person_id (default cern_person_id)." },
 
 	/* admin: {...} */
 	{ .name = "address", .scope = KEYS_SCOPE_ADMIN,

@@ -30,7 +30,10 @@ enum keys_scope {
 	KEYS_SCOPE_UPSTREAM,	/* struct conf_upstream */
 	KEYS_SCOPE_AUTH,	/* struct conf_auth */
 	KEYS_SCOPE_ADMIN,	/* struct conf_admin */
-	KEYS_SCOPE_LOG		/* struct conf_log */
+	KEYS_SCOPE_LOG,		/* struct conf_log */
+	KEYS_SCOPE_TOKENS,	/* struct conf_tokens, auth.tokens */
+	KEYS_SCOPE_TOKEN_ISSUER, /* struct conf_token_issuer */
+	KEYS_SCOPE_TOKEN_IDENTITY /* struct conf_token_issuer, identity: */
 };
 
 /*

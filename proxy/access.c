@@ -149,6 +149,24 @@ access_log(struct conn *c, struct xchg *x)
 	}
 	if (n < 0 || (size_t)n >= room)
 		return;
+	if (x->have_ad && x->ad.token_iss != NULL && x->ad.token_sub != NULL) {
+		/* A token's issuer and subject, never the token: the line
+		 * (or object) is reopened to add them. */
+		char	 ti[300], ts[300];
+		int	 m;
+
+		esc(ti, sizeof(ti), x->ad.token_iss, json);
+		esc(ts, sizeof(ts), x->ad.token_sub, json);
+		n--;	/* the newline; for JSON also the closing brace */
+		if (json)
+			n--;
+		m = snprintf(p + n, room - (size_t)n, json ?
+		    ",\"token_iss\":\"%s\",\"token_sub\":\"%s\"}\n" :
+		    " [token: \"%s\" \"%s\"]\n", ti, ts);
+		if (m < 0 || (size_t)m >= room - (size_t)n)
+			return;
+		n += m;
+	}
 	w->loglen += (size_t)n;
 	if (w->loglen >= ACCESS_FLUSH)
 		access_flush(w);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -509,12 +510,16 @@ conn_redirect(struct conn *c, struct xchg *x)
 	conn_respond_lit(c, 301, hdr, NULL, "Moved to https\n", 0);
 }
 
+static const char *conn_bearer(const struct xchg *, size_t, const char **,
+		    size_t *);
+
 static void
 conn_trouble(struct conn *c, struct xchg *x)
 {
 	struct auth_ctx	*actx;
 	char		*page;
-	size_t		 len = 0, i;
+	const char	*tok;
+	size_t		 len = 0, i, toklen;
 	int		 json = 0;
 
 	for (i = 0; i < x->req.nhdrs; i++) {
@@ -532,7 +537,13 @@ conn_trouble(struct conn *c, struct xchg *x)
 		    "configured");
 		return;
 	}
-	if ((page = auth_trouble_render(actx, c->ident, json, &len)) == NULL) {
+	/* A presented bearer token is shown too (its header and claims);
+	 * a malformed Authorization header is simply not shown. */
+	if (conn_bearer(x, c->gen->conf->limits.max_token, &tok, &toklen) !=
+	    NULL)
+		tok = NULL;
+	if ((page = auth_trouble_render_token(actx, c->ident, tok, toklen,
+	    json, &len)) == NULL) {
 		conn_error(c, 500, "cannot render the trouble page");
 		return;
 	}
@@ -559,6 +570,91 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w, reason);
 	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
+}
+
+/*
+ * A bearer-token refusal (issue 14, RFC 6750 3): 401 or 403 with
+ * WWW-Authenticate naming the realm (the request's host), the error code
+ * and the failed check; 400 for a malformed credential.  The description
+ * is one of auth's static texts, never token bytes.
+ */
+static void
+conn_bearer_deny(struct conn *c, struct xchg *x, int status,
+    const char *berr, const char *desc, const char *scope)
+{
+	char		 host[256], hdr[800], body[512];
+	int		 n;
+
+	x->error = desc;
+	if (x->req.host == NULL ||
+	    host_sane(x->req.host, x->req.hostlen, host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "gridfront");
+	if (berr == NULL)
+		n = snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer "
+		    "realm=\"%s\"\r\n", host);
+	else if (scope != NULL)
+		n = snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer "
+		    "realm=\"%s\", error=\"%s\", scope=\"%s\"\r\n", host,
+		    berr, scope);
+	else
+		n = snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer "
+		    "realm=\"%s\", error=\"%s\", error_description=\"%s\"\r\n",
+		    host, berr, desc);
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer\r\n");
+	n = snprintf(body, sizeof(body), "%d %s: %s.\n", status,
+	    http_status_text(status), desc);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	metrics_auth_deny(c->w, desc);
+	conn_respond(c, status, hdr, NULL, body, (size_t)n, 0);
+}
+
+/*
+ * The bearer token of the request head, for a route that reads tokens:
+ * *tok and *len point into the head, or *tok is NULL when no
+ * Authorization header with the Bearer scheme came.  Returns NULL, or the
+ * reason for a 400 invalid_request: two Authorization headers, a Bearer
+ * credential that is not one b64token (RFC 6750 2.1), or a token over
+ * limits.max_token.  Other schemes are not a bearer token.
+ */
+static const char *
+conn_bearer(const struct xchg *x, size_t max, const char **tok, size_t *len)
+{
+	const struct http_hdr *h = NULL;
+	size_t		 i;
+	unsigned char	 ch;
+	int		 pad = 0;
+
+	*tok = NULL;
+	*len = 0;
+	for (i = 0; i < x->req.nhdrs; i++)
+		if (x->req.hdrs[i].kind == HTTP_H_AUTHORIZATION) {
+			if (h != NULL)
+				return ("more than one Authorization header");
+			h = &x->req.hdrs[i];
+		}
+	if (h == NULL || h->valuelen < 6 ||
+	    strncasecmp(h->value, "bearer", 6) != 0 ||
+	    (h->valuelen > 6 && h->value[6] != ' '))
+		return (NULL);
+	if (h->valuelen < 8)
+		return ("malformed Authorization header");
+	for (i = 7; i < h->valuelen; i++) {
+		ch = (unsigned char)h->value[i];
+		if (ch == '=' && i > 7)
+			pad = 1;
+		else if (pad || !((ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
+		    ch == '+' || ch == '/'))
+			return ("malformed Authorization header");
+	}
+	if (h->valuelen - 7 > max)
+		return ("token too large");
+	*tok = h->value + 7;
+	*len = h->valuelen - 7;
+	return (NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -735,9 +831,36 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			if (!auth_ident_fresh(actx, c->ident, conn_clock(c)))
 				x->req.keepalive = 0;
 		}
-		auth_decide(actx, c->ident, route,
-		    (const struct sockaddr *)&c->peer, &x->ad);
+		if (c->gen->conf->auth.tokens.nissuers > 0 &&
+		    (route->auth == CONF_AUTH_TOKEN ||
+		    route->auth == CONF_AUTH_CERT_OR_TOKEN ||
+		    route->auth == CONF_AUTH_OPTIONAL)) {
+			const char	*tok, *bad;
+			size_t		 toklen;
+
+			bad = conn_bearer(x, c->gen->conf->limits.max_token,
+			    &tok, &toklen);
+			if (bad != NULL) {
+				/* The answer reads the head (Host): drain
+				 * after it, as conn_redirect() does. */
+				conn_bearer_deny(c, x, 400, "invalid_request",
+				    bad, NULL);
+				evbuffer_drain(in, head_len);
+				return;
+			}
+			auth_token_decide(actx, tok, toklen, c->ident, route,
+			    (const struct sockaddr *)&c->peer, &x->ad);
+		} else
+			auth_decide(actx, c->ident, route,
+			    (const struct sockaddr *)&c->peer, &x->ad);
 		x->have_ad = 1;
+		if (x->ad.result == AUTH_DENY && x->ad.bearer) {
+			conn_bearer_deny(c, x, x->ad.status,
+			    x->ad.bearer_error, x->ad.reason != NULL ?
+			    x->ad.reason : "access denied", x->ad.bearer_scope);
+			evbuffer_drain(in, head_len);
+			return;
+		}
 		if (x->ad.result == AUTH_DENY) {
 			evbuffer_drain(in, head_len);
 			conn_deny(c, x, x->ad.reason ? x->ad.reason :

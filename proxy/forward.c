@@ -100,6 +100,19 @@ build_head(struct xchg *x, size_t uplen)
 			sbuf_add(h, hd->value, hd->valuelen);
 			sbuf_lit(h, "\r\n");
 			break;
+		case HTTP_H_AUTHORIZATION:
+			/* A route that reads tokens consumes it. */
+			if (!x->route->forward_token &&
+			    (x->route->auth == CONF_AUTH_TOKEN ||
+			    x->route->auth == CONF_AUTH_CERT_OR_TOKEN ||
+			    x->route->auth == CONF_AUTH_OPTIONAL) &&
+			    c->gen->conf->auth.tokens.nissuers > 0)
+				break;
+			sbuf_add(h, hd->name, hd->namelen);
+			sbuf_lit(h, ": ");
+			sbuf_add(h, hd->value, hd->valuelen);
+			sbuf_lit(h, "\r\n");
+			break;
 		default:
 			/* Framing is rewritten below; hop-by-hop, forwarding
 			 * and identity headers never pass. */

@@ -223,12 +223,18 @@ struct http_name {
  * One bucket per first letter.  Within a bucket the first match wins, so
  * the more specific x-forwarded-client-cert comes before x-forwarded-.
  */
+static const struct http_name hn_a[] = {
+	HN("authorization", HTTP_H_AUTHORIZATION),
+	HEND
+};
 static const struct http_name hn_c[] = {
 	HN("connection", HTTP_H_CONNECTION),
 	HN("content-length", HTTP_H_CONTENT_LENGTH),
 	HN("cookie", HTTP_H_COOKIE),
 	HP("cms-", HTTP_H_IDENTITY),
 	HP("client-cert", HTTP_H_IDENTITY),
+	HN("client-id", HTTP_H_IDENTITY),
+	HN("client-host", HTTP_H_IDENTITY),
 	HEND
 };
 static const struct http_name hn_e[] = {
@@ -262,6 +268,7 @@ static const struct http_name hn_r[] = {
 };
 static const struct http_name hn_s[] = {
 	HP("ssl-", HTTP_H_IDENTITY),
+	HN("scope", HTTP_H_IDENTITY),
 	HEND
 };
 static const struct http_name hn_t[] = {
@@ -337,6 +344,7 @@ http_classify(const char *name, size_t len, int *uscore)
 	if (len == 0)
 		return (HTTP_H_OTHER);
 	switch (http_lower((unsigned char)name[0])) {
+	case 'a': t = hn_a; break;
 	case 'c': t = hn_c; break;
 	case 'e': t = hn_e; break;
 	case 'f': t = hn_f; break;

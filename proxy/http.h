@@ -59,6 +59,10 @@ struct http_limits {
  *   x-client-i-dn, x-client-verify, client-cert* (RFC 9440),
  *   x-forwarded-client-cert* (Envoy), x-arr-clientcert (Azure),
  *   x-amzn-mtls-clientcert* (AWS), remote-user, x-remote-user.
+ * HTTP_H_IDENTITY also: scope, client-id, client-host (what the Go
+ *   token proxy sets; issue 14).
+ * HTTP_H_AUTHORIZATION: authorization, forwarded unless a route that
+ *   reads bearer tokens takes it (routes.forward_token).
  * The proxy drops HOP, FORWARDED and IDENTITY headers before forwarding
  * and adds its own.  In a request, "Content_Length" or "Transfer_Encoding"
  * is an error; in a response such a name is HTTP_H_OTHER.
@@ -73,7 +77,8 @@ enum http_hdr_kind {
 	HTTP_H_FORWARDED,
 	HTTP_H_IDENTITY,
 	HTTP_H_EXPECT,
-	HTTP_H_COOKIE
+	HTTP_H_COOKIE,
+	HTTP_H_AUTHORIZATION	/* the bearer token, read by auth */
 };
 
 /* One header line; name and value borrow from the parsed buffer. */

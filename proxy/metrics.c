@@ -326,6 +326,61 @@ counter(struct evbuffer *out, const char *name, const char *help,
 	    name, help, name, type, name, (unsigned long long)v);
 }
 
+/* Bearer tokens (issue 14): cache, outcomes, and per issuer the key
+ * set's age and reloads.  Nothing without auth.tokens. */
+static void
+metrics_tokens(struct evbuffer *out, const struct auth_ctx *ctx)
+{
+	struct auth_token_stats ts;
+	const char	*iss;
+	time_t		 loaded, now = time(NULL);
+	uint64_t	 ok, bad;
+	size_t		 i, n;
+
+	auth_token_stats(ctx, &ts);
+	if (ts.issuers == 0)
+		return;
+	counter(out, "gridfront_token_cache_hits_total",
+	    "Bearer tokens found in the verified-token cache.", "counter",
+	    ts.cache_hits);
+	counter(out, "gridfront_token_cache_misses_total",
+	    "Bearer tokens not in the verified-token cache.", "counter",
+	    ts.cache_misses);
+	counter(out, "gridfront_token_verified_total",
+	    "Bearer tokens verified in full and accepted.", "counter",
+	    ts.verified);
+	counter(out, "gridfront_token_refused_total",
+	    "Bearer tokens refused (the reason is in "
+	    "gridfront_auth_denied_total).", "counter", ts.refused);
+	evbuffer_add_printf(out, "# HELP gridfront_token_keys_age_seconds "
+	    "Seconds since the key set in force of each token issuer was "
+	    "read.\n# TYPE gridfront_token_keys_age_seconds gauge\n");
+	n = auth_token_issuer_stats(ctx, 0, &iss, &loaded, &ok, &bad);
+	for (i = 0; i < n; i++) {
+		(void)auth_token_issuer_stats(ctx, i, &iss, &loaded, &ok, &bad);
+		evbuffer_add_printf(out, "gridfront_token_keys_age_seconds"
+		    "{issuer=\"");
+		label(out, iss);
+		evbuffer_add_printf(out, "\"} %lld\n", loaded > 0 ?
+		    (long long)(now - loaded) : -1LL);
+	}
+	evbuffer_add_printf(out, "# HELP gridfront_token_keys_reloads_total "
+	    "Key-set and subject-map loads per token issuer, by result.\n"
+	    "# TYPE gridfront_token_keys_reloads_total counter\n");
+	for (i = 0; i < n; i++) {
+		(void)auth_token_issuer_stats(ctx, i, &iss, &loaded, &ok, &bad);
+		evbuffer_add_printf(out, "gridfront_token_keys_reloads_total"
+		    "{issuer=\"");
+		label(out, iss);
+		evbuffer_add_printf(out, "\",result=\"ok\"} %llu\n"
+		    "gridfront_token_keys_reloads_total{issuer=\"",
+		    (unsigned long long)ok);
+		label(out, iss);
+		evbuffer_add_printf(out, "\",result=\"failed\"} %llu\n",
+		    (unsigned long long)bad);
+	}
+}
+
 /*
  * One counter family over every pool of every worker: the pool_stats
  * field at off (plus the one at off2, unless SIZE_MAX).
@@ -618,6 +673,7 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 		counter(out, "gridfront_ban_legacy_dns",
 		    "Ban-list DNs in legacy X509_NAME_oneline form, also "
 		    "banned in gridfront's form.", "gauge", ast.ban_legacy_dns);
+		metrics_tokens(out, g->auth->ctx);
 	}
 	gen_put(g);
 	expiry_render(out, time(NULL));

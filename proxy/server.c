@@ -675,7 +675,8 @@ conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
 	    a->reload_interval == b->reload_interval &&
 	    a->verify_cache_size == b->verify_cache_size &&
 	    a->verify_cache_bytes == b->verify_cache_bytes &&
-	    a->max_cert_list == b->max_cert_list);
+	    a->max_cert_list == b->max_cert_list &&
+	    conf_tokens_equal(&a->tokens, &b->tokens));
 }
 
 /* SIGHUP: load, validate, build, swap; the old one stays on failure. */

@@ -722,7 +722,14 @@ test_http__header_kinds(void **state)
 		{ "cms", HTTP_H_OTHER },
 		{ "Hostx", HTTP_H_OTHER },
 		{ "X-Client-Version", HTTP_H_OTHER },
-		{ "Authorization", HTTP_H_OTHER },
+		{ "Authorization", HTTP_H_AUTHORIZATION },
+		{ "authorization", HTTP_H_AUTHORIZATION },
+		{ "Authorizations", HTTP_H_OTHER },
+		{ "Scope", HTTP_H_IDENTITY },
+		{ "Client-Id", HTTP_H_IDENTITY },
+		{ "client_host", HTTP_H_IDENTITY },
+		{ "Scopes", HTTP_H_OTHER },
+		{ "Client-Identity", HTTP_H_OTHER },
 	};
 	char		 buf[4096];
 	size_t		 i, n;
