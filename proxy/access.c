@@ -25,10 +25,10 @@
 #include "proxy/access.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
-#include "proxy/server.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/worker.h"
 
 #define ACCESS_BUF	65536
 #define ACCESS_FLUSH	32768
@@ -65,7 +65,7 @@ esc(char *dst, size_t n, const char *s, int json)
 }
 
 void
-access_flush(struct worker *w)
+access_flush(struct access_worker *w)
 {
 	if (w->loglen > 0) {
 		log_access_write(w->logbuf, w->loglen);
@@ -73,17 +73,26 @@ access_flush(struct worker *w)
 	}
 }
 
+/* See access.h. */
+void
+access_worker_free(struct access_worker *w)
+{
+	free(w->logbuf);
+	w->logbuf = NULL;
+	w->loglen = 0;
+}
+
 void
 access_log(struct conn *c, struct xchg *x)
 {
-	struct worker	*w = c->w;
+	struct access_worker *w = &c->w->al;
 	const struct conf *cf = c->gen->conf;
 	char		 tbuf[64], dn[600], login[160], target[1100], errs[300];
 	char		*p;
 	size_t		 room;
 	time_t		 now;
 	struct tm	 tm;
-	uint64_t	 end = util_now_us();
+	uint64_t	 end = clock_now_us();
 	long long	 total, upstream;
 	const char	*route = x->route ? x->route->path : "-";
 	const char	*backend = x->pool ? x->pool->name : "-";

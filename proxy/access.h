@@ -11,15 +11,25 @@
 #ifndef PROXY_ACCESS_H
 #define PROXY_ACCESS_H
 
+#include <stddef.h>
+
 struct conn;
 struct xchg;
-struct worker;
+
+/* access.c's part of struct worker: lines not yet handed to the writer. */
+struct access_worker {
+	char			*logbuf;	/* NULL until the first line */
+	size_t			 loglen;
+};
 
 /* Format and queue the line for x on c.  Never fails; drops the line if
  * the worker's buffer cannot grow. */
 void	 access_log(struct conn *c, struct xchg *x);
 
 /* Hand the worker's buffered lines to the writer (tick, shutdown). */
-void	 access_flush(struct worker *w);
+void	 access_flush(struct access_worker *w);
+
+/* Free w's buffer; flush first if its lines matter (worker teardown). */
+void	 access_worker_free(struct access_worker *w);
 
 #endif /* PROXY_ACCESS_H */

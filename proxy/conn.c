@@ -39,10 +39,10 @@
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
-#include "proxy/server.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/worker.h"
 
 #define XCHG_FREE_MAX	64
 #define TROUBLE_PATH	"/auth/trouble"
@@ -83,9 +83,9 @@ xchg_get(struct worker *w, size_t pathcap)
 {
 	struct xchg	*x;
 
-	if ((x = w->xfree) != NULL) {
-		w->xfree = x->next;
-		w->nxfree--;
+	if ((x = w->cw.xfree) != NULL) {
+		w->cw.xfree = x->next;
+		w->cw.nxfree--;
 	} else {
 		x = xmalloc(sizeof(*x));
 		memset(&x->uphead, 0, sizeof(x->uphead));
@@ -109,7 +109,7 @@ xchg_get(struct worker *w, size_t pathcap)
 	x->target[0] = '\0';
 	x->path[0] = '\0';
 	x->next = NULL;
-	x->t_start = util_now_us();
+	x->t_start = clock_now_us();
 	x->req.content_length = -1;
 	return (x);
 }
@@ -129,7 +129,7 @@ xchg_put(struct worker *w, struct xchg *x)
 	}
 	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
 		evbuffer_drain(x->body, evbuffer_get_length(x->body));
-	if (w->nxfree >= XCHG_FREE_MAX) {
+	if (w->cw.nxfree >= XCHG_FREE_MAX) {
 		if (x->body != NULL)
 			evbuffer_free(x->body);
 		free(x->uphead.p);
@@ -139,9 +139,27 @@ xchg_put(struct worker *w, struct xchg *x)
 		free(x);
 		return;
 	}
-	x->next = w->xfree;
-	w->xfree = x;
-	w->nxfree++;
+	x->next = w->cw.xfree;
+	w->cw.xfree = x;
+	w->cw.nxfree++;
+}
+
+/* See conn.h. */
+void
+conn_worker_free(struct conn_worker *cw)
+{
+	struct xchg	*x;
+
+	while ((x = cw->xfree) != NULL) {
+		cw->xfree = x->next;
+		free(x->uphead.p);
+		free(x->path);
+		free(x->uppath);
+		free(x->upscratch);
+		if (x->body != NULL)
+			evbuffer_free(x->body);
+		free(x);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -169,7 +187,7 @@ timer_arm(struct conn *c, unsigned ms)
 {
 	struct timeval	 tv;
 
-	util_ms_tv(ms, &tv);
+	clock_ms_tv(ms, &tv);
 	evtimer_add(&c->timer, &tv);
 }
 
@@ -223,7 +241,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	memcpy(&c->peer, sa, salen);
 	util_addr_str(sa, c->peerstr, sizeof(c->peerstr));
 	c->peerport = util_addr_port(sa);
-	c->t_accept = util_now_us();
+	c->t_accept = clock_now_us();
 	event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
 
 	if (cl->tls) {
@@ -260,9 +278,9 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	cio_enable(&c->io, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
-	metrics_conn_open(w, cl->tls);
+	metrics_conn_open(w->m, cl->tls, w->nconns);
 	if (w->nconns >= cf->limits.max_connections)
-		server_conn_gone(w);	/* re-evaluates accept pausing */
+		worker_conn_gone(w);	/* re-evaluates accept pausing */
 	return;
 fail:
 	log_warn("%s: cannot set up connection", c->peerstr);
@@ -303,10 +321,10 @@ conn_free(struct conn *c)
 	cio_free(&c->io);	/* also frees the SSL and closes fd */
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
-	metrics_conn_close(w);
+	metrics_conn_close(w->m, w->nconns);
 	wgen_put(c->wg);
 	free(c);
-	server_conn_gone(w);
+	worker_conn_gone(w);
 }
 
 void
@@ -380,7 +398,8 @@ conn_xchg_done(struct conn *c)
 		return;
 	x->state = X_ST_DONE;
 	access_log(c, x);
-	metrics_request(c->w, x);
+	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
+	    x->method, x->status, x->t_start);
 	xchg_put(c->w, x);
 	c->x = NULL;
 	if ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
@@ -556,7 +575,7 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 	    "certificate and how to fix it.\n", reason, url);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	metrics_auth_deny(c->w, reason);
+	metrics_auth_deny(c->w->m, reason);
 	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
 }
 
@@ -674,7 +693,7 @@ conn_check_age(struct conn *c, struct xchg *x)
 {
 	unsigned	 age = c->gen->conf->timeouts.max_connection_age;
 
-	if (age > 0 && util_now_us() - c->t_accept >= (uint64_t)age * 1000)
+	if (age > 0 && clock_now_us() - c->t_accept >= (uint64_t)age * 1000)
 		x->req.keepalive = 0;
 }
 
@@ -835,7 +854,7 @@ conn_parse(struct conn *c)
 			x->req.keepalive = 0;
 			snprintf(x->method, sizeof(x->method), "-");
 			snprintf(x->target, sizeof(x->target), "-");
-			metrics_bad_request(c->w);
+			metrics_bad_request(c->w->m);
 			log_info("%s:%d: rejected request: %d %s", c->peerstr,
 			    c->peerport, err.status, err.reason);
 			conn_error(c, err.status, err.reason);
@@ -894,7 +913,7 @@ conn_handshake_done(struct conn *c)
 
 	c->flags |= CONN_F_READY;
 	evtimer_del(&c->timer);
-	metrics_handshake(c->w, SSL_session_reused(c->ssl));
+	metrics_handshake(c->w->m, SSL_session_reused(c->ssl));
 	if (actx != NULL) {
 		c->ident = auth_ident_get(actx, c->ssl);
 		auth_tls_shed(c->ssl);	/* the identity has what we need */
@@ -957,7 +976,7 @@ conn_event_cb(struct cio *io, short what, void *arg)
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!(c->flags & CONN_F_READY)) {
-			metrics_handshake_fail(c->w, tls_fail_reason());
+			metrics_handshake_fail(c->w->m, tls_fail_reason());
 			tls_log_errors(c->peerstr);
 			conn_close(c, conn_err_tls);
 		} else
@@ -987,7 +1006,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
 	else if (!(c->flags & CONN_F_READY)) {
-		metrics_handshake_fail(c->w, "timeout");
+		metrics_handshake_fail(c->w->m, "timeout");
 		conn_close(c, conn_err_handshake_timeout);
 	}
 	else if (c->flags & CONN_F_IN_HEAD) {

@@ -69,7 +69,7 @@ struct conn {
 	unsigned		 nreq;
 	size_t			 lingered;	/* bytes discarded while lingering */
 	const char		*close_reason;
-	uint64_t		 t_accept;	/* util_now_us() at accept */
+	uint64_t		 t_accept;	/* clock_now_us() at accept */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -199,6 +199,15 @@ void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
  * timeouts.body_idle: when it passes, the request gets a 408.
  */
 void	 conn_body_wait(struct conn *c, int on);
+
+/* conn.c's part of struct worker: the worker's free exchanges. */
+struct conn_worker {
+	struct xchg		*xfree;		/* free exchanges */
+	unsigned		 nxfree;
+};
+
+/* Free every exchange on cw's free list (worker teardown). */
+void	 conn_worker_free(struct conn_worker *cw);
 
 /* Exchange free list.  The path buffers hold at least pathcap bytes
  * (max_request_line + 1 of the caller's generation). */

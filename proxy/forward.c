@@ -37,9 +37,9 @@
 #include "proxy/forward.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
-#include "proxy/server.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/worker.h"
 
 static void	up_read_cb(struct cio *, void *);
 static void	up_write_cb(struct cio *, void *);
@@ -497,7 +497,7 @@ route_pool(struct xchg *x, size_t i)
 	struct wgen		*wg = c->wg;
 
 	if (wg->pools[b->id] == NULL)
-		wg->pools[b->id] = pool_lookup(c->w, b,
+		wg->pools[b->id] = upstream_pool_lookup(&c->w->up, b,
 		    cf->upstream.pool_max_idle, cf->upstream.pool_idle_timeout);
 	return (wg->pools[b->id]);
 }
@@ -568,7 +568,7 @@ forward_send(struct xchg *x)
 
 	u->connected = 1;
 	x->state = X_ST_FORWARD;
-	x->t_up = util_now_us();
+	x->t_up = clock_now_us();
 	x->pool->st.requests++;
 	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
 		body_send(x);
@@ -586,7 +586,7 @@ forward_send(struct xchg *x)
 		    cf->timeouts.body_idle);
 		relay_request(x);
 	} else {
-		x->t_sent = util_now_us();
+		x->t_sent = clock_now_us();
 		cio_set_timeouts(&u->io, cf->timeouts.upstream_response,
 		    cf->timeouts.body_idle);
 	}
@@ -604,7 +604,7 @@ forward_connect(struct xchg *x)
 	const struct conf_route	*r = x->route;
 	struct upconn		*u;
 	struct pool		*p;
-	uint64_t		 now = util_now_us();
+	uint64_t		 now = clock_now_us();
 	size_t			 i, k, n = r->nbackends;
 	unsigned		 start, bit;
 	int			 any_up = 0;
@@ -616,7 +616,7 @@ forward_connect(struct xchg *x)
 		if (x->tried & bit)
 			continue;
 		p = route_pool(x, i);
-		if (pool_is_down(p, now))
+		if (upstream_pool_is_down(p, now))
 			continue;
 		any_up = 1;
 		x->tried |= bit;
@@ -628,7 +628,7 @@ forward_connect(struct xchg *x)
 		}
 		if ((u = upstream_connect(p, cf->timeouts.upstream_connect)) ==
 		    NULL) {
-			pool_mark_down(p, now, cf->upstream.down_time);
+			upstream_pool_mark_down(p, now, cf->upstream.down_time);
 			x->error = fwd_err_connect;
 			continue;
 		}
@@ -755,7 +755,7 @@ relay_request(struct xchg *x)
 	if (x->req_done) {
 		/* Now the backend's turn: time its answer. */
 		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
-		x->t_sent = util_now_us();
+		x->t_sent = clock_now_us();
 		if (!x->resp_head_sent)
 			cio_set_timeouts(&x->up->io,
 			    cf->timeouts.upstream_response,
@@ -844,7 +844,7 @@ static void
 write_resp_head(struct xchg *x, int close)
 {
 	struct conn		*c = x->c;
-	struct sbuf		*sb = &c->w->hbuf;
+	struct sbuf		*sb = &c->w->fw.hbuf;
 	const struct http_resp	*rp = &x->resp;
 	size_t			 i;
 	char			 line[64];
@@ -936,7 +936,7 @@ parse_resp_head(struct xchg *x)
 		}
 		break;
 	}
-	x->t_uphead = util_now_us();
+	x->t_uphead = clock_now_us();
 	x->status = x->resp.status;
 	if (x->resp.no_body)
 		x->respbody = XB_NONE;
@@ -1053,7 +1053,7 @@ head_deadline(struct xchg *x)
 {
 	const struct conf *cf = x->c->gen->conf;
 	uint64_t	 limit = (uint64_t)cf->timeouts.upstream_response * 1000;
-	uint64_t	 spent = util_now_us() - x->t_sent;
+	uint64_t	 spent = clock_now_us() - x->t_sent;
 
 	if (spent >= limit) {
 		forward_abort(x);
@@ -1117,7 +1117,7 @@ static int
 spurious_timeout(struct xchg *x)
 {
 	const struct conf *cf = x->c->gen->conf;
-	uint64_t	 now = util_now_us(), limit, since;
+	uint64_t	 now = clock_now_us(), limit, since;
 
 	if (!x->resp_head_sent) {
 		if (x->t_sent == 0)
@@ -1181,7 +1181,8 @@ up_event_cb(struct cio *io, short what, void *arg)
 	if (!u->connected) {
 		/* Connect failed or timed out: nothing was sent. */
 		x->pool->st.connect_errors++;
-		pool_mark_down(x->pool, util_now_us(), cf->upstream.down_time);
+		upstream_pool_mark_down(x->pool, clock_now_us(),
+		    cf->upstream.down_time);
 		x->error = (what & BEV_EVENT_TIMEOUT) ?
 		    fwd_err_connect_timeout : fwd_err_connect;
 		log_warn("backend %s: %s", x->pool->name, x->error);
@@ -1227,4 +1228,12 @@ up_event_cb(struct cio *io, short what, void *arg)
 	conn_close(c, fwd_err_mid_resp);
 done:
 	conn_unref(c);
+}
+
+/* See forward.h. */
+void
+forward_worker_free(struct forward_worker *fw)
+{
+	free(fw->hbuf.p);
+	fw->hbuf.p = NULL;
 }

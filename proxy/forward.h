@@ -14,8 +14,18 @@
 #ifndef PROXY_FORWARD_H
 #define PROXY_FORWARD_H
 
+#include "base/sbuf.h"
+
 struct xchg;
 struct conn;
+
+/* forward.c's part of struct worker: response heads are built here. */
+struct forward_worker {
+	struct sbuf		 hbuf;
+};
+
+/* Free fw's buffer (worker teardown). */
+void	 forward_worker_free(struct forward_worker *fw);
 
 /*
  * Start forwarding x, whose head has been parsed, routed and authorised.
