@@ -43,8 +43,8 @@
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
+#include "proxy/xchg.h"
 
-#define XCHG_FREE_MAX	64
 #define TROUBLE_PATH	"/auth/trouble"
 /* Pages gridfront writes itself that show what a client sent (the trouble
  * page shows the certificate's DNs): no script, style, frame or form may
@@ -73,94 +73,6 @@ static const char conn_err_lingered[] = "done (after lingering close)";
 /* Lingering close: how long, and how much, we read and discard. */
 #define CONN_LINGER_MS		2000
 #define CONN_LINGER_MAX		((size_t)1024 * 1024)
-
-/* ------------------------------------------------------------------ */
-/* Exchange free list                                                  */
-/* ------------------------------------------------------------------ */
-
-struct xchg *
-xchg_get(struct worker *w, size_t pathcap)
-{
-	struct xchg	*x;
-
-	if ((x = w->cw.xfree) != NULL) {
-		w->cw.xfree = x->next;
-		w->cw.nxfree--;
-	} else {
-		x = xmalloc(sizeof(*x));
-		memset(&x->uphead, 0, sizeof(x->uphead));
-		x->path = x->uppath = x->upscratch = NULL;
-		x->body = NULL;
-		x->pathcap = 0;
-	}
-	if (x->pathcap < pathcap) {
-		free(x->path);
-		free(x->uppath);
-		free(x->upscratch);
-		x->path = xmalloc(pathcap);
-		x->uppath = xmalloc(pathcap);
-		x->upscratch = xmalloc(pathcap + 1);
-		x->pathcap = pathcap;
-	}
-	/* Reset the bookkeeping; the large arrays are written before read. */
-	memset(x, 0, offsetof(struct xchg, uphead));
-	x->uphead.len = 0;
-	x->method[0] = '\0';
-	x->target[0] = '\0';
-	x->path[0] = '\0';
-	x->next = NULL;
-	x->t_start = clock_now_us();
-	x->req.content_length = -1;
-	return (x);
-}
-
-void
-xchg_put(struct worker *w, struct xchg *x)
-{
-	if (x->have_ad) {
-		auth_decision_release(&x->ad);
-		x->have_ad = 0;
-	}
-	/* A buffered request body gives its budget and bytes back. */
-	if (x->body_res > 0 || x->body_wait.queued) {
-		bodybuf_cancel(w->bodybuf, &x->body_wait);
-		bodybuf_release(w->bodybuf, x->body_res);
-		x->body_res = 0;
-	}
-	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
-		evbuffer_drain(x->body, evbuffer_get_length(x->body));
-	if (w->cw.nxfree >= XCHG_FREE_MAX) {
-		if (x->body != NULL)
-			evbuffer_free(x->body);
-		free(x->uphead.p);
-		free(x->path);
-		free(x->uppath);
-		free(x->upscratch);
-		free(x);
-		return;
-	}
-	x->next = w->cw.xfree;
-	w->cw.xfree = x;
-	w->cw.nxfree++;
-}
-
-/* See conn.h. */
-void
-conn_worker_free(struct conn_worker *cw)
-{
-	struct xchg	*x;
-
-	while ((x = cw->xfree) != NULL) {
-		cw->xfree = x->next;
-		free(x->uphead.p);
-		free(x->path);
-		free(x->uppath);
-		free(x->upscratch);
-		if (x->body != NULL)
-			evbuffer_free(x->body);
-		free(x);
-	}
-}
 
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                           */
@@ -301,7 +213,7 @@ conn_free(struct conn *c)
 				c->x->status = 499;	/* client went away */
 			access_log(c, c->x);
 		}
-		xchg_put(w, c->x);
+		xchg_put(&w->xc, w->bodybuf, c->x);
 		c->x = NULL;
 	}
 	log_debug("%s:%d: closed: %s", c->peerstr, c->peerport,
@@ -389,6 +301,33 @@ conn_flush_close(struct conn *c)
 		conn_linger(c);
 }
 
+/*
+ * The keep-alive rule, one place for conn_xchg_done() and (through the
+ * seam's must_close) forward.c: after the current exchange, c closes when
+ * it was told to, the worker drains, or the client half-closed with
+ * nothing left to parse.
+ */
+static int
+conn_must_close(struct conn *c)
+{
+	return ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
+	    ((c->flags & CONN_F_EOF) &&
+	    evbuffer_get_length(c->io.in) == 0));
+}
+
+/*
+ * The read-resume rule, one place for conn_xchg_done() and the seam's
+ * resume_body: reading paused by backpressure starts again, unless the
+ * client half-closed (then there is nothing more to read).
+ */
+static void
+conn_resume_read(struct conn *c)
+{
+	c->flags &= ~CONN_F_PAUSED;
+	if (!(c->flags & CONN_F_EOF))
+		cio_enable(&c->io, EV_READ);
+}
+
 void
 conn_xchg_done(struct conn *c)
 {
@@ -400,18 +339,14 @@ conn_xchg_done(struct conn *c)
 	access_log(c, x);
 	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
 	    x->method, x->status, x->t_start);
-	xchg_put(c->w, x);
+	xchg_put(&c->w->xc, c->w->bodybuf, x);
 	c->x = NULL;
-	if ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
-	    ((c->flags & CONN_F_EOF) &&
-	    evbuffer_get_length(c->io.in) == 0)) {
+	if (conn_must_close(c)) {
 		conn_flush_close(c);
 		return;
 	}
 	/* Resume reading if backpressure had paused it (not after EOF). */
-	c->flags &= ~CONN_F_PAUSED;
-	if (!(c->flags & CONN_F_EOF))
-		cio_enable(&c->io, EV_READ);
+	conn_resume_read(c);
 	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
 	/* Inside conn_parse() its loop picks up the next request. */
 	if (c->flags & CONN_F_PARSING)
@@ -577,6 +512,167 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w->m, reason);
 	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The exchange seam, HTTP/1.1 side (xchg.h)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What forward.c may do to the client through an exchange.  An HTTP/1.1
+ * connection carries one exchange at a time, so each operation acts on
+ * the connection itself: its client I/O, its flags and its timer.
+ */
+
+static struct evbuffer *
+h1_req_in(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return (c->io.in);
+}
+
+static struct evbuffer *
+h1_resp_out(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return (c->io.out);
+}
+
+static void
+h1_deliver_head(struct xchg *x, const char *p, size_t len)
+{
+	struct conn	*c = x->sess;
+
+	evbuffer_add(c->io.out, p, len);
+}
+
+static void
+h1_send_continue(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	evbuffer_add(c->io.out, "HTTP/1.1 100 Continue\r\n\r\n",
+	    LIT_LEN("HTTP/1.1 100 Continue\r\n\r\n"));
+}
+
+static void
+h1_pause_body(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	cio_disable(&c->io, EV_READ);
+	c->flags |= CONN_F_PAUSED;
+}
+
+static int
+h1_resume_body(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	if (!(c->flags & CONN_F_PAUSED))
+		return (0);
+	conn_resume_read(c);
+	return (1);
+}
+
+static void
+h1_wait_body(struct xchg *x, int on)
+{
+	conn_body_wait(x->sess, on);
+}
+
+static void
+h1_set_timeouts(struct xchg *x, unsigned read_ms, unsigned write_ms)
+{
+	conn_set_timeouts(x->sess, read_ms, write_ms);
+}
+
+static void
+h1_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
+    const char *body, size_t bodylen, int close)
+{
+	conn_respond(x->sess, status, hdrs, ctype, body, bodylen, close);
+}
+
+static int
+h1_must_close(struct xchg *x)
+{
+	return (conn_must_close(x->sess));
+}
+
+static void
+h1_close_after(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	c->flags |= CONN_F_CLOSE_AFTER;
+}
+
+static void
+h1_finish(struct xchg *x)
+{
+	conn_xchg_done(x->sess);
+}
+
+static void
+h1_abort(struct xchg *x, const char *reason)
+{
+	conn_close(x->sess, reason);
+}
+
+static void
+h1_hold(void *sess)
+{
+	conn_ref(sess);
+}
+
+static int
+h1_release(void *sess)
+{
+	return (conn_unref(sess));
+}
+
+static int
+h1_closing(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return ((c->flags & CONN_F_CLOSING) != 0);
+}
+
+static const struct xchg_ops conn_xchg_ops = {
+	.req_in = h1_req_in,
+	.resp_out = h1_resp_out,
+	.deliver_head = h1_deliver_head,
+	.send_continue = h1_send_continue,
+	.pause_body = h1_pause_body,
+	.resume_body = h1_resume_body,
+	.wait_body = h1_wait_body,
+	.set_timeouts = h1_set_timeouts,
+	.respond = h1_respond,
+	.must_close = h1_must_close,
+	.close_after = h1_close_after,
+	.finish = h1_finish,
+	.abort = h1_abort,
+	.hold = h1_hold,
+	.release = h1_release,
+	.closing = h1_closing,
+};
+
+/* Fill in x's seam fields just before forward_start(): c's generation
+ * may have moved with a reload (conn_follow_reload()) until then. */
+static void
+conn_xchg_bind(struct conn *c, struct xchg *x)
+{
+	x->ops = &conn_xchg_ops;
+	x->sess = c;
+	x->wg = c->wg;
+	x->fw = &c->w->fw;
+	x->peer = c->peerstr;
+	x->peerport = c->peerport;
+	x->tls = (c->flags & CONN_F_TLS) != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -768,17 +864,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		conn_deny(c, x, "address not allowed");
 		return;
 	}
+	conn_xchg_bind(c, x);
 	forward_start(x);
-}
-
-static void
-conn_limits(const struct conf *cf, struct http_limits *lim)
-{
-	lim->max_request_line = cf->limits.max_request_line;
-	lim->max_header_field = cf->limits.max_header_field;
-	lim->max_header_block = cf->limits.max_header_block;
-	lim->max_header_count = cf->limits.max_header_count;
-	lim->max_chunk_ext = cf->limits.max_chunk_ext;
 }
 
 /*
@@ -798,7 +885,7 @@ conn_parse(struct conn *c)
 	size_t			 len, want, maxhead, maxh;
 	const char		*buf;
 
-	conn_limits(cf, &lim);
+	xchg_limits(cf, &lim);
 	maxhead = cf->limits.max_request_line + cf->limits.max_header_block + 4;
 	maxh = cf->limits.max_header_count < HTTP_MAX_HDRS ?
 	    cf->limits.max_header_count : HTTP_MAX_HDRS;
@@ -814,8 +901,8 @@ conn_parse(struct conn *c)
 			break;
 		}
 		if (c->x == NULL) {
-			x = xchg_get(c->w, cf->limits.max_request_line + 1);
-			x->c = c;
+			x = xchg_get(&c->w->xc, cf->limits.max_request_line + 1);
+			x->sess = c;
 			c->x = x;
 			c->flags |= CONN_F_IN_HEAD;
 			timer_arm(c, cf->timeouts.request_head);

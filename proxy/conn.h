@@ -2,12 +2,13 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Client connections and the exchanges (request/response pairs) they
- * carry.  struct conn owns the client I/O (and through it the SSL and the
- * fd), the auth identity, one reference to the generation it was
- * accepted under, and at most one active exchange; pipelined requests wait
- * in the input buffer and are answered in order.  Only conn_close() tears
- * a connection down.
+ * Client connections: the HTTP/1.1 client session.  struct conn owns the
+ * client I/O (and through it the SSL and the fd), the auth identity, one
+ * reference to the generation it was accepted under, and at most one
+ * active exchange (xchg.h); pipelined requests wait in the input buffer
+ * and are answered in order.  conn.c implements the exchange seam's
+ * operations (struct xchg_ops) for forward.c.  Only conn_close() tears a
+ * connection down.
  */
 
 #ifndef PROXY_CONN_H
@@ -25,18 +26,13 @@
 
 #include "auth/auth.h"
 #include "base/lit.h"
-#include "proxy/bodybuf.h"
 #include "proxy/cio.h"
-#include "proxy/http.h"
 #include "proxy/util.h"
+#include "proxy/xchg.h"
 
 struct worker;
 struct gen;
 struct wgen;
-struct upconn;
-struct pool;
-struct conf_route;
-struct evbuffer;
 
 #define CONN_F_TLS		0x0001
 #define CONN_F_READY		0x0002	/* handshake done */
@@ -71,82 +67,6 @@ struct conn {
 	const char		*close_reason;
 	uint64_t		 t_accept;	/* clock_now_us() at accept */
 	TAILQ_ENTRY(conn)	 entry;
-};
-
-/* Request body framing, both directions. */
-enum xchg_body {
-	XB_NONE = 0,
-	XB_LENGTH,
-	XB_CHUNKED,
-	XB_CLOSE		/* response only: until the backend closes */
-};
-
-enum xchg_state {
-	X_ST_HEAD = 0,		/* reading the request head */
-	X_ST_LOCAL,		/* answered by gridfront itself */
-	X_ST_BODY,		/* receiving and checking the request body */
-	X_ST_CONNECTING,	/* waiting for an upstream connection */
-	X_ST_FORWARD,		/* request and response flowing */
-	X_ST_DONE
-};
-
-/*
- * One request/response exchange.  Taken from a per-worker free list and
- * returned there, so the steady state allocates nothing per request.
- */
-struct xchg {
-	/* Bookkeeping: zeroed by xchg_get() up to hdrs. */
-	struct conn		*c;
-	enum xchg_state		 state;
-	const struct conf_route	*route;
-	struct pool		*pool;
-	struct upconn		*up;
-	struct auth_decision	 ad;
-	int			 have_ad;
-	enum xchg_body		 reqbody;
-	int64_t			 reqleft;
-	int			 req_done;	/* request fully sent upstream */
-	int			 req_sent_any;	/* some body byte sent */
-	enum xchg_body		 respbody;
-	int			 resp_chunked_out; /* re-chunk to the client */
-	int64_t			 respleft;
-	int			 resp_head_sent;
-	int			 resp_done;
-	int			 up_paused;	/* upstream reads paused */
-	int			 expect_continue;
-	size_t			 body_res;	/* bytes reserved in bodybuf */
-	struct bodybuf_wait	 body_wait;	/* waiting for bodybuf */
-	int			 head_method;
-	int			 idempotent;
-	int			 status;
-	unsigned		 tried;		/* backends tried (bitmask) */
-	int			 stale_retry;
-	uint64_t		 t_start;
-	uint64_t		 t_up;
-	uint64_t		 t_uphead;
-	uint64_t		 t_sent;	/* request fully sent upstream */
-	uint64_t		 bytes_in;
-	uint64_t		 bytes_out;
-	const char		*error;		/* why it failed, for the log */
-	struct xchg		*next;		/* free list */
-	struct http_chunk	 reqchunk;
-	struct http_chunk	 respchunk;
-	struct http_req		 req;
-	struct http_resp	 resp;
-	/* Kept across reuse (not zeroed): */
-	struct sbuf		 uphead;	/* upstream request head */
-	struct evbuffer		*body;		/* buffered body, or NULL */
-	/* Large buffers: written before they are read, never zeroed. */
-	struct http_hdr		 hdrs[HTTP_MAX_HDRS];
-	struct http_hdr		 rhdrs[HTTP_MAX_HDRS];
-	char			 method[16];
-	char			 target[512];	/* for the log, truncated */
-	char			*path;		/* normalised path [pathcap] */
-	char			*uppath;	/* rewritten path [pathcap] */
-	char			*upscratch;	/* [pathcap + 1], rewrite check */
-	const char		*mpath;		/* routing path: path, or it
-						 * without ;params (upscratch) */
-	size_t			 pathcap;
 };
 
 /* Accept callback for a worker's listener: owns fd from then on. */
@@ -199,19 +119,5 @@ void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
  * timeouts.body_idle: when it passes, the request gets a 408.
  */
 void	 conn_body_wait(struct conn *c, int on);
-
-/* conn.c's part of struct worker: the worker's free exchanges. */
-struct conn_worker {
-	struct xchg		*xfree;		/* free exchanges */
-	unsigned		 nxfree;
-};
-
-/* Free every exchange on cw's free list (worker teardown). */
-void	 conn_worker_free(struct conn_worker *cw);
-
-/* Exchange free list.  The path buffers hold at least pathcap bytes
- * (max_request_line + 1 of the caller's generation). */
-struct xchg *xchg_get(struct worker *w, size_t pathcap);
-void	 xchg_put(struct worker *w, struct xchg *x);
 
 #endif /* PROXY_CONN_H */

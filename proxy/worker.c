@@ -37,6 +37,7 @@
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
+#include "proxy/xchg.h"
 
 static void	worker_listeners_sync(struct worker *);
 
@@ -305,6 +306,8 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 		goto fail;
 	w->up.base = w->base;
 	w->bodybuf = bodybuf_new(w->base);
+	w->fw.bodybuf = w->bodybuf;
+	w->fw.up = &w->up;
 	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST,
@@ -337,7 +340,7 @@ worker_teardown(struct worker *w)
 		listener_close(wl);
 	}
 	upstream_pools_free(&w->up);
-	conn_worker_free(&w->cw);
+	xchg_cache_free(&w->xc);
 	forward_worker_free(&w->fw);
 	wgen_put(w->wg);
 	w->wg = NULL;

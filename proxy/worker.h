@@ -6,7 +6,7 @@
  * SO_REUSEPORT listeners, so that nothing is shared on the request path;
  * the main thread (server.c) talks to it through a pipe of one-byte
  * commands.  struct worker is assembled from parts that their modules
- * own and declare in their own headers: conn's exchange free list,
+ * own and declare in their own headers: the exchange free list,
  * upstream's pools, forward's head buffer, access's log buffer, the
  * metrics block and the request-body budget.  Only worker.c, server.c
  * and admin.c (the floors above the client sessions) see the whole.
@@ -28,6 +28,7 @@
 #include "proxy/forward.h"
 #include "proxy/gen.h"
 #include "proxy/upstream.h"
+#include "proxy/xchg.h"
 
 struct metrics_worker;
 struct bodybuf;
@@ -63,7 +64,7 @@ struct worker {
 	unsigned		 nconns;
 	int			 draining;
 	int			 accept_paused;
-	struct conn_worker	 cw;		/* conn.h: free exchanges */
+	struct xchg_cache	 xc;		/* xchg.h: free exchanges */
 	struct upstream_worker	 up;		/* upstream.h: pools */
 	struct forward_worker	 fw;		/* forward.h: head buffer */
 	struct access_worker	 al;		/* access.h: log buffer */
