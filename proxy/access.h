@@ -13,7 +13,10 @@
 
 #include <stddef.h>
 
-struct conn;
+#include <openssl/ssl.h>
+
+struct auth_ident;
+struct conf;
 struct xchg;
 
 /* access.c's part of struct worker: lines not yet handed to the writer. */
@@ -22,9 +25,19 @@ struct access_worker {
 	size_t			 loglen;
 };
 
-/* Format and queue the line for x on c.  Never fails; drops the line if
- * the worker's buffer cannot grow. */
-void	 access_log(struct conn *c, struct xchg *x);
+/* The client side of an access line, filled in by the client session. */
+struct access_client {
+	const struct conf	*conf;		/* its generation: the format */
+	const char		*peer;		/* client address, as text */
+	int			 peerport;
+	const SSL		*ssl;		/* NULL on a plain listener */
+	const struct auth_ident	*ident;		/* NULL without a TLS identity */
+};
+
+/* Format and queue the line for x, from client cl, in w.  Never fails;
+ * drops the line if the worker's buffer cannot grow. */
+void	 access_log(struct access_worker *w, const struct access_client *cl,
+	    struct xchg *x);
 
 /* Hand the worker's buffered lines to the writer (tick, shutdown). */
 void	 access_flush(struct access_worker *w);

@@ -7,8 +7,13 @@
  * local answers (errors, redirects, the trouble page), keep-alive and
  * pipelining, timeouts and the single teardown path conn_close().
  * Forwarding to backends is forward.c's job; this file hands it a parsed,
- * routed and authorised exchange.  Called from the worker event loops set
- * up by server.c.
+ * routed and authorised exchange and implements the exchange seam's
+ * operations (struct xchg_ops) for it.  worker.c hands it accepted fds
+ * (conn_accept()); it reaches its worker only through struct conn_worker
+ * and its gone callback, never through worker.h.
+ *
+ * Floor: the client sessions, above forward.c (which it calls directly)
+ * and below worker.c.
  */
 
 #include <sys/types.h>
@@ -42,7 +47,6 @@
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
-#include "proxy/worker.h"
 #include "proxy/xchg.h"
 
 #define TROUBLE_PATH	"/auth/trouble"
@@ -122,15 +126,14 @@ conn_body_wait(struct conn *c, int on)
 	}
 }
 
+/* See conn.h. */
 void
-conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
+    struct sockaddr *sa, int salen)
 {
-	struct wlistener	*wl = arg;
-	struct worker		*w = wl->w;
 	struct wgen		*wg = w->wg;
 	const struct conf	*cf = wg->gen->conf;
-	const struct conf_listener *cl = &cf->listeners[wl->idx];
+	const struct conf_listener *cl = &cf->listeners[lidx];
 	struct conn		*c;
 	SSL			*ssl = NULL;
 	int			 one = 1;
@@ -144,7 +147,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->w = w;
 	c->wg = wgen_get(wg);
 	c->gen = wg->gen;
-	c->lidx = wl->idx;
+	c->lidx = lidx;
 	c->https_port = cl->https_port;
 	if (cl->allow_path_params)
 		c->flags |= CONN_F_PATH_PARAMS;
@@ -158,7 +161,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 	if (cl->tls) {
 		c->flags |= CONN_F_TLS;
-		if ((ssl = SSL_new(c->gen->sslctx[wl->idx])) == NULL) {
+		if ((ssl = SSL_new(c->gen->sslctx[lidx])) == NULL) {
 			tls_log_errors("SSL_new");
 			goto fail;
 		}
@@ -192,7 +195,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	w->nconns++;
 	metrics_conn_open(w->m, cl->tls, w->nconns);
 	if (w->nconns >= cf->limits.max_connections)
-		worker_conn_gone(w);	/* re-evaluates accept pausing */
+		w->gone(w->gone_arg);	/* re-evaluates accept pausing */
 	return;
 fail:
 	log_warn("%s: cannot set up connection", c->peerstr);
@@ -201,17 +204,31 @@ fail:
 	close(fd);
 }
 
+/* Queue x's access line, with what only the connection knows. */
+static void
+conn_access_log(struct conn *c, struct xchg *x)
+{
+	struct access_client	 cl;
+
+	cl.conf = c->gen->conf;
+	cl.peer = c->peerstr;
+	cl.peerport = c->peerport;
+	cl.ssl = c->ssl;
+	cl.ident = c->ident;
+	access_log(c->w->al, &cl, x);
+}
+
 static void
 conn_free(struct conn *c)
 {
-	struct worker	*w = c->w;
+	struct conn_worker *w = c->w;
 
 	if (c->x != NULL) {
 		forward_abort(c->x);
 		if (c->x->state != X_ST_DONE && c->x->state != X_ST_HEAD) {
 			if (c->x->status == 0)
 				c->x->status = 499;	/* client went away */
-			access_log(c, c->x);
+			conn_access_log(c, c->x);
 		}
 		xchg_put(&w->xc, w->bodybuf, c->x);
 		c->x = NULL;
@@ -236,7 +253,7 @@ conn_free(struct conn *c)
 	metrics_conn_close(w->m, w->nconns);
 	wgen_put(c->wg);
 	free(c);
-	worker_conn_gone(w);
+	w->gone(w->gone_arg);
 }
 
 void
@@ -336,7 +353,7 @@ conn_xchg_done(struct conn *c)
 	if (x == NULL)
 		return;
 	x->state = X_ST_DONE;
-	access_log(c, x);
+	conn_access_log(c, x);
 	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
 	    x->method, x->status, x->t_start);
 	xchg_put(&c->w->xc, c->w->bodybuf, x);
@@ -669,7 +686,7 @@ conn_xchg_bind(struct conn *c, struct xchg *x)
 	x->ops = &conn_xchg_ops;
 	x->sess = c;
 	x->wg = c->wg;
-	x->fw = &c->w->fw;
+	x->fw = c->w->fw;
 	x->peer = c->peerstr;
 	x->peerport = c->peerport;
 	x->tls = (c->flags & CONN_F_TLS) != 0;

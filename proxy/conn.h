@@ -30,9 +30,12 @@
 #include "proxy/util.h"
 #include "proxy/xchg.h"
 
-struct worker;
 struct gen;
 struct wgen;
+struct bodybuf;
+struct forward_worker;
+struct access_worker;
+struct metrics_worker;
 
 #define CONN_F_TLS		0x0001
 #define CONN_F_READY		0x0002	/* handshake done */
@@ -47,7 +50,7 @@ struct wgen;
 #define CONN_F_PATH_PARAMS	0x4000	/* listener: allow_path_params */
 
 struct conn {
-	struct worker		*w;
+	struct conn_worker	*w;		/* the worker it lives on */
 	struct gen		*gen;		/* one reference */
 	struct wgen		*wg;		/* worker state for gen */
 	int			 lidx;		/* listener index in gen */
@@ -69,9 +72,35 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 };
 
-/* Accept callback for a worker's listener: owns fd from then on. */
-void	 conn_accept_cb(struct evconnlistener *, evutil_socket_t,
-	    struct sockaddr *, int, void *);
+TAILQ_HEAD(conn_list, conn);
+
+/*
+ * What a client session needs of its worker: conn.c's part of struct
+ * worker, filled in and kept current by worker.c (the generation, the
+ * drain flag).  The worker's other parts are reached through pointers,
+ * and the worker hears of a closed connection through the gone callback
+ * it registers, so conn.c never includes worker.h.
+ */
+struct conn_worker {
+	struct event_base	*base;		/* the worker's loop */
+	struct wgen		*wg;		/* current generation */
+	struct conn_list	 conns;
+	unsigned		 nconns;
+	int			 draining;
+	struct xchg_cache	 xc;		/* free exchanges */
+	struct bodybuf		*bodybuf;	/* request-body budget */
+	struct forward_worker	*fw;
+	struct access_worker	*al;
+	struct metrics_worker	*m;
+	/* A connection of this worker is gone (nconns already lowered). */
+	void			(*gone)(void *arg);
+	void			*gone_arg;
+};
+
+/* Take an accepted fd on listener lidx of w's generation: owns fd from
+ * then on (closed at once while draining or on failure). */
+void	 conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
+	    struct sockaddr *sa, int salen);
 
 /*
  * Close c now (or, inside one of c's callbacks, as soon as it unwinds),

@@ -21,7 +21,9 @@
  * (xchg_req_in, xchg_deliver_head, xchg_pause_body, xchg_finish, ...),
  * never through struct conn: an HTTP/2 session can carry exchanges
  * without this file changing.  Includes: xchg, upstream, bodybuf, http
- * and the leaves below them; conn.h is above it.
+ * and the leaves below them; conn.h is above it.  Its ~1,200 lines are
+ * one role, the life of one forwarded exchange, kept in one file so that
+ * its relay and backpressure paths read top to bottom.
  */
 
 #include <sys/types.h>

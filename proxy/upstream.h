@@ -6,7 +6,9 @@
  * pool keeps idle keep-alive connections (bounded count, idle timeout,
  * liveness check before reuse), opens new ones with a connect timeout,
  * and carries the passive health state of its backend (marked down for a
- * while after a connect failure).  Used only by forward.c.
+ * while after a connect failure).  Used by forward.c; metrics.c reads the
+ * pools' counters.  Each worker's pools hang off its struct
+ * upstream_worker.
  */
 
 #ifndef PROXY_UPSTREAM_H

@@ -45,6 +45,16 @@ static void	worker_listeners_sync(struct worker *);
 /* Listeners                                                           */
 /* ------------------------------------------------------------------ */
 
+/* A listener accepted fd: hand it to a new client connection. */
+static void
+listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct wlistener *wl = arg;
+
+	conn_accept(&wl->w->cw, wl->idx, fd, sa, salen);
+}
+
 static void
 listener_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -80,7 +90,7 @@ listener_open(struct worker *w, const struct conf_listener *cl, int idx,
 	wl->address = xstrdup(cl->address);
 	wl->tls = cl->tls;
 	wl->idx = idx;
-	wl->lev = evconnlistener_new_bind(w->base, conn_accept_cb, wl,
+	wl->lev = evconnlistener_new_bind(w->base, listener_accept_cb, wl,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 	    LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC, 1024,
 	    (const struct sockaddr *)&cl->addr, (int)cl->addrlen);
@@ -115,7 +125,7 @@ listener_close(struct wlistener *wl)
 static void
 worker_listeners_sync(struct worker *w)
 {
-	const struct conf	*cf = w->wg->gen->conf;
+	const struct conf	*cf = w->cw.wg->gen->conf;
 	struct wlistener	*wl, *next;
 	char			 err[256];
 	size_t			 i;
@@ -182,18 +192,23 @@ worker_accept_pause(struct worker *w, int pause)
 	}
 }
 
-/* See worker.h. */
-void
-worker_conn_gone(struct worker *w)
+/*
+ * A connection of w is gone (conn.c calls this through w->cw.gone):
+ * resume accepting if it was paused, and finish a drain.  (Was
+ * server_conn_gone.)
+ */
+static void
+worker_conn_gone(void *arg)
 {
-	unsigned max = w->wg->gen->conf->limits.max_connections;
+	struct worker	*w = arg;
+	unsigned max = w->cw.wg->gen->conf->limits.max_connections;
 
-	if (w->draining) {
-		if (w->nconns == 0)
+	if (w->cw.draining) {
+		if (w->cw.nconns == 0)
 			event_base_loopexit(w->base, NULL);
 		return;
 	}
-	worker_accept_pause(w, w->nconns >= max);
+	worker_accept_pause(w, w->cw.nconns >= max);
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,20 +221,20 @@ worker_drain(struct worker *w)
 	struct wlistener *wl;
 	struct conn	 *c, *next;
 
-	if (w->draining)
+	if (w->cw.draining)
 		return;
-	w->draining = 1;
+	w->cw.draining = 1;
 	while ((wl = TAILQ_FIRST(&w->listeners)) != NULL) {
 		TAILQ_REMOVE(&w->listeners, wl, entry);
 		listener_close(wl);
 	}
 	w->up.draining = 1;
 	upstream_close_idle(&w->up);
-	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&w->cw.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		conn_drain(c);
 	}
-	if (w->nconns == 0)
+	if (w->cw.nconns == 0)
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -238,13 +253,13 @@ worker_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		case WORKER_CTL_RELOAD:
 			if ((g = gen_current()) == NULL)
 				break;
-			if (g == w->wg->gen) {
+			if (g == w->cw.wg->gen) {
 				gen_put(g);
 				break;
 			}
-			wgen_put(w->wg);
-			w->wg = wgen_new(w, w->id, g);
-			if (!w->draining)
+			wgen_put(w->cw.wg);
+			w->cw.wg = wgen_new(w, w->id, g);
+			if (!w->cw.draining)
 				worker_listeners_sync(w);
 			break;
 		case WORKER_CTL_DRAIN:
@@ -275,7 +290,7 @@ worker_main(void *arg)
 
 	event_base_dispatch(w->base);
 	/* Stop: whatever is left is closed now. */
-	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+	while ((c = TAILQ_FIRST(&w->cw.conns)) != NULL)
 		conn_close(c, "server stopped");
 	access_flush(&w->al);
 	return (NULL);
@@ -291,7 +306,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 
 	w->id = id;
 	TAILQ_INIT(&w->listeners);
-	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->cw.conns);
 	w->m = metrics_worker_new();
 	/* One thread per base: no locking inside libevent. */
 	if ((ecfg = event_config_new()) == NULL)
@@ -308,6 +323,13 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	w->bodybuf = bodybuf_new(w->base);
 	w->fw.bodybuf = w->bodybuf;
 	w->fw.up = &w->up;
+	w->cw.base = w->base;
+	w->cw.bodybuf = w->bodybuf;
+	w->cw.fw = &w->fw;
+	w->cw.al = &w->al;
+	w->cw.m = w->m;
+	w->cw.gone = worker_conn_gone;
+	w->cw.gone_arg = w;
 	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->ctl_ev = event_new(w->base, w->ctl[0], EV_READ | EV_PERSIST,
@@ -315,7 +337,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	event_add(w->ctl_ev, NULL);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
 	event_add(w->tick, &tv);
-	w->wg = wgen_new(w, id, gen_get(g));
+	w->cw.wg = wgen_new(w, id, gen_get(g));
 	worker_listeners_sync(w);
 	if (TAILQ_EMPTY(&w->listeners)) {
 		snprintf(err, errlen, "worker %u: no listener could be opened",
@@ -340,10 +362,10 @@ worker_teardown(struct worker *w)
 		listener_close(wl);
 	}
 	upstream_pools_free(&w->up);
-	xchg_cache_free(&w->xc);
+	xchg_cache_free(&w->cw.xc);
 	forward_worker_free(&w->fw);
-	wgen_put(w->wg);
-	w->wg = NULL;
+	wgen_put(w->cw.wg);
+	w->cw.wg = NULL;
 	if (w->ctl_ev)
 		event_free(w->ctl_ev);
 	if (w->tick)

@@ -6,7 +6,8 @@
  * SO_REUSEPORT listeners, so that nothing is shared on the request path;
  * the main thread (server.c) talks to it through a pipe of one-byte
  * commands.  struct worker is assembled from parts that their modules
- * own and declare in their own headers: the exchange free list,
+ * own and declare in their own headers: the client sessions' part (the
+ * generation, the connections, the drain flag, the exchange free list),
  * upstream's pools, forward's head buffer, access's log buffer, the
  * metrics block and the request-body budget.  Only worker.c, server.c
  * and admin.c (the floors above the client sessions) see the whole.
@@ -49,7 +50,6 @@ struct wlistener {
 	TAILQ_ENTRY(wlistener)	 entry;
 };
 TAILQ_HEAD(wlistener_list, wlistener);
-TAILQ_HEAD(conn_list, conn);
 
 struct worker {
 	unsigned		 id;
@@ -59,12 +59,9 @@ struct worker {
 	struct event		*ctl_ev;
 	struct event		*tick;		/* 1 s housekeeping */
 	struct wlistener_list	 listeners;
-	struct wgen		*wg;		/* current generation */
-	struct conn_list	 conns;
-	unsigned		 nconns;
-	int			 draining;
 	int			 accept_paused;
-	struct xchg_cache	 xc;		/* xchg.h: free exchanges */
+	struct conn_worker	 cw;		/* conn.h: generation, conns,
+						 * drain flag, free exchanges */
 	struct upstream_worker	 up;		/* upstream.h: pools */
 	struct forward_worker	 fw;		/* forward.h: head buffer */
 	struct access_worker	 al;		/* access.h: log buffer */
@@ -90,9 +87,5 @@ void	 worker_teardown(struct worker *w);
 
 /* Send one WORKER_CTL_* byte to w (main thread; never blocks). */
 void	 worker_tell(struct worker *w, char cmd);
-
-/* Called by a worker when one of its connections is gone: resumes accepting
- * if it was paused and finishes a drain.  (Was server_conn_gone.) */
-void	 worker_conn_gone(struct worker *w);
 
 #endif /* PROXY_WORKER_H */
