@@ -124,6 +124,8 @@ struct xchg {
 	 * forward_start() and read through the accessors below: */
 	const struct xchg_ops	*ops;
 	void			*sess;		/* struct conn for HTTP/1.1 */
+	/* wg, fw and peer are borrowed: the session holds them (and the
+	 * generation reference) for as long as it carries x. */
 	struct wgen		*wg;		/* the session's generation */
 	struct forward_worker	*fw;		/* the worker's forward part */
 	const char		*peer;		/* client address, as text */
