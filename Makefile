@@ -45,6 +45,9 @@ PROXY_OBJ	= $(PROXY_SRC:%.c=$(BUILD)/%.o)
 LLHTTP_OBJ	= $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o \
 		  $(BUILD)/llhttp/http.o
 MAIN_OBJ	= $(BUILD)/proxy/main.o
+# proxy/'s HTTP framing, which the HTTP unit tests and fuzzers link alone.
+HTTP_OBJ	= $(BUILD)/proxy/http.o $(BUILD)/proxy/http_path.o \
+		  $(BUILD)/proxy/http_chunk.o
 
 # Unit tests: one binary per module.  Each links only its own layer and the
 # layers below it, so the link line is the layering check.
@@ -102,9 +105,9 @@ $(addprefix $(BUILD)/tests/,$(UNIT_AUTH)): $(BUILD)/tests/%: tests/unit/%.c $(AU
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
-$(addprefix $(BUILD)/tests/,$(UNIT_HTTP)): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
+$(addprefix $(BUILD)/tests/,$(UNIT_HTTP)): $(BUILD)/tests/%: tests/unit/%.c $(HTTP_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(HTTP_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ) $(LDFLAGS) $(LIBS) -lcmocka
 
 $(addprefix $(BUILD)/tests/,$(UNIT_PROXY)): $(BUILD)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
@@ -236,9 +239,9 @@ FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_DEFS	 = -DFUZZ_SRCDIR='"$(CURDIR)/tests/fuzz"'
 
 # What each target links: only the objects it exercises.
-FUZZ_OBJ_http_request = $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
-FUZZ_OBJ_chunked      = $(BUILD)/proxy/http.o $(BASE_OBJ) $(LLHTTP_OBJ)
-FUZZ_OBJ_path_route   = $(BUILD)/proxy/http.o $(LLHTTP_OBJ) $(CONF_OBJ) $(BASE_OBJ)
+FUZZ_OBJ_http_request = $(HTTP_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
+FUZZ_OBJ_chunked      = $(HTTP_OBJ) $(BASE_OBJ) $(LLHTTP_OBJ)
+FUZZ_OBJ_path_route   = $(HTTP_OBJ) $(LLHTTP_OBJ) $(CONF_OBJ) $(BASE_OBJ)
 FUZZ_OBJ_conf         = $(CONF_OBJ) $(BASE_OBJ)
 FUZZ_OBJ_dn           = $(BUILD)/auth/dn.o $(BUILD)/auth/sign.o $(BASE_OBJ)
 FUZZ_OBJ_cric         = $(BUILD)/auth/dnmap.o $(BUILD)/auth/sign.o $(BASE_OBJ)

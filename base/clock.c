@@ -17,7 +17,7 @@
 
 /* Monotonic microseconds.  See clock.h. */
 uint64_t
-util_now_us(void)
+clock_now_us(void)
 {
 	struct timespec	 ts;
 
@@ -27,7 +27,7 @@ util_now_us(void)
 
 /* Milliseconds to a timeval.  See clock.h. */
 void
-util_ms_tv(unsigned ms, struct timeval *tv)
+clock_ms_tv(unsigned ms, struct timeval *tv)
 {
 	tv->tv_sec = (time_t)(ms / 1000);
 	/* Widen before multiplying: at most 999000, but keep it obvious. */

@@ -4,9 +4,7 @@
 /*
  * Time helpers for every layer: the monotonic clock in microseconds and
  * the milliseconds-to-timeval conversion that timers and timeouts go
- * through.  Includes nothing of the project.  The util_ names predate
- * base/ (they came from proxy/util.c) and are listed in
- * tests/lint/names.allow until the proxy/ split renames them clock_*.
+ * through.  Includes nothing of the project.
  */
 
 #ifndef BASE_CLOCK_H
@@ -17,12 +15,12 @@
 struct timeval;
 
 /* Monotonic time in microseconds (CLOCK_MONOTONIC); never fails. */
-uint64_t	 util_now_us(void);
+uint64_t	 clock_now_us(void);
 
 /*
  * Fill tv (owned by the caller) with the duration ms (milliseconds).  Any
  * unsigned value fits.
  */
-void		 util_ms_tv(unsigned ms, struct timeval *tv);
+void		 clock_ms_tv(unsigned ms, struct timeval *tv);
 
 #endif /* BASE_CLOCK_H */

@@ -12,6 +12,8 @@
  * (one line).  The JSON format carries the same fields with stable names,
  * for Elastic/OpenSearch pipelines.  Lines are built in the worker's own
  * buffer and handed to log.c's writer thread in blocks of up to 32 KiB.
+ * The client session passes what only it knows (struct access_client),
+ * so this file includes xchg.h but no session or worker header.
  */
 
 #include <stdio.h>
@@ -23,12 +25,11 @@
 #include "base/lit.h"
 #include "conf/conf.h"
 #include "proxy/access.h"
-#include "proxy/conn.h"
 #include "proxy/log.h"
-#include "proxy/server.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/xchg.h"
 
 #define ACCESS_BUF	65536
 #define ACCESS_FLUSH	32768
@@ -65,7 +66,7 @@ esc(char *dst, size_t n, const char *s, int json)
 }
 
 void
-access_flush(struct worker *w)
+access_flush(struct access_worker *w)
 {
 	if (w->loglen > 0) {
 		log_access_write(w->logbuf, w->loglen);
@@ -73,17 +74,27 @@ access_flush(struct worker *w)
 	}
 }
 
+/* See access.h. */
 void
-access_log(struct conn *c, struct xchg *x)
+access_worker_free(struct access_worker *w)
 {
-	struct worker	*w = c->w;
-	const struct conf *cf = c->gen->conf;
+	free(w->logbuf);
+	w->logbuf = NULL;
+	w->loglen = 0;
+}
+
+/* See access.h. */
+void
+access_log(struct access_worker *w, const struct access_client *cl,
+    struct xchg *x)
+{
+	const struct conf *cf = cl->conf;
 	char		 tbuf[64], dn[600], login[160], target[1100], errs[300];
 	char		*p;
 	size_t		 room;
 	time_t		 now;
 	struct tm	 tm;
-	uint64_t	 end = util_now_us();
+	uint64_t	 end = clock_now_us();
 	long long	 total, upstream;
 	const char	*route = x->route ? x->route->path : "-";
 	const char	*backend = x->pool ? x->pool->name : "-";
@@ -100,7 +111,7 @@ access_log(struct conn *c, struct xchg *x)
 	total = (long long)(end - x->t_start);
 	upstream = x->t_up ? (long long)(end - x->t_up) : -1;
 	esc(dn, sizeof(dn), x->have_ad && x->ad.dn ? x->ad.dn :
-	    (c->ident && c->ident->user_dn ? c->ident->user_dn : "-"), json);
+	    (cl->ident && cl->ident->user_dn ? cl->ident->user_dn : "-"), json);
 	esc(login, sizeof(login), x->have_ad && x->ad.login ? x->ad.login :
 	    "-", json);
 	esc(target, sizeof(target), x->target[0] ? x->target : "-", json);
@@ -119,11 +130,11 @@ access_log(struct conn *c, struct xchg *x)
 		    "\"bytes_out\":%llu,\"tls\":\"%s\",\"cipher\":\"%s\","
 		    "\"dn\":\"%s\",\"login\":\"%s\",\"auth\":\"%s\","
 		    "\"route\":\"%s\",\"backend\":\"%s\",\"time_us\":%lld,"
-		    "\"upstream_us\":%lld%s%s%s}\n", tbuf, c->peerstr,
-		    c->peerport, method, target, x->req.version_minor,
+		    "\"upstream_us\":%lld%s%s%s}\n", tbuf, cl->peer,
+		    cl->peerport, method, target, x->req.version_minor,
 		    x->status, (unsigned long long)x->bytes_in,
-		    (unsigned long long)x->bytes_out, tls_version(c->ssl),
-		    tls_cipher(c->ssl), dn, login, !x->have_ad ? "-" :
+		    (unsigned long long)x->bytes_out, tls_version(cl->ssl),
+		    tls_cipher(cl->ssl), dn, login, !x->have_ad ? "-" :
 		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
 		    x->ad.result == AUTH_ANON ? "none" :
 		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
@@ -135,11 +146,11 @@ access_log(struct conn *c, struct xchg *x)
 		n = snprintf(p, room, "[%s] %s:%d \"%s %s HTTP/1.%d\" %d "
 		    "[data: %llu in %llu out %lld us upstream %lld us] "
 		    "[auth: %s %s \"%s\" \"%s\" %s] [route: %s backend: %s]"
-		    "%s%s%s\n", tbuf, c->peerstr, c->peerport, method, target,
+		    "%s%s%s\n", tbuf, cl->peer, cl->peerport, method, target,
 		    x->req.version_minor, x->status,
 		    (unsigned long long)x->bytes_in,
 		    (unsigned long long)x->bytes_out, total, upstream,
-		    tls_version(c->ssl), tls_cipher(c->ssl), dn, login,
+		    tls_version(cl->ssl), tls_cipher(cl->ssl), dn, login,
 		    !x->have_ad ? "-" :
 		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
 		    x->ad.result == AUTH_ANON ? "none" :

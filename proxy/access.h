@@ -11,15 +11,38 @@
 #ifndef PROXY_ACCESS_H
 #define PROXY_ACCESS_H
 
-struct conn;
-struct xchg;
-struct worker;
+#include <stddef.h>
 
-/* Format and queue the line for x on c.  Never fails; drops the line if
- * the worker's buffer cannot grow. */
-void	 access_log(struct conn *c, struct xchg *x);
+#include <openssl/ssl.h>
+
+struct auth_ident;
+struct conf;
+struct xchg;
+
+/* access.c's part of struct worker: lines not yet handed to the writer. */
+struct access_worker {
+	char			*logbuf;	/* NULL until the first line */
+	size_t			 loglen;
+};
+
+/* The client side of an access line, filled in by the client session. */
+struct access_client {
+	const struct conf	*conf;		/* its generation: the format */
+	const char		*peer;		/* client address, as text */
+	int			 peerport;
+	const SSL		*ssl;		/* NULL on a plain listener */
+	const struct auth_ident	*ident;		/* NULL without a TLS identity */
+};
+
+/* Format and queue the line for x, from client cl, in w.  Never fails;
+ * drops the line if the worker's buffer cannot grow. */
+void	 access_log(struct access_worker *w, const struct access_client *cl,
+	    struct xchg *x);
 
 /* Hand the worker's buffered lines to the writer (tick, shutdown). */
-void	 access_flush(struct worker *w);
+void	 access_flush(struct access_worker *w);
+
+/* Free w's buffer; flush first if its lines matter (worker teardown). */
+void	 access_worker_free(struct access_worker *w);
 
 #endif /* PROXY_ACCESS_H */

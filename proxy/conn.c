@@ -7,8 +7,13 @@
  * local answers (errors, redirects, the trouble page), keep-alive and
  * pipelining, timeouts and the single teardown path conn_close().
  * Forwarding to backends is forward.c's job; this file hands it a parsed,
- * routed and authorised exchange.  Called from the worker event loops set
- * up by server.c.
+ * routed and authorised exchange and implements the exchange seam's
+ * operations (struct xchg_ops) for it.  worker.c hands it accepted fds
+ * (conn_accept()); it reaches its worker only through struct conn_worker
+ * and its gone callback, never through worker.h.
+ *
+ * Floor: the client sessions, above forward.c (which it calls directly)
+ * and below worker.c.
  */
 
 #include <sys/types.h>
@@ -40,12 +45,11 @@
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
-#include "proxy/server.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/xchg.h"
 
-#define XCHG_FREE_MAX	64
 #define TROUBLE_PATH	"/auth/trouble"
 /* Pages gridfront writes itself that show what a client sent (the trouble
  * page shows the certificate's DNs): no script, style, frame or form may
@@ -76,76 +80,6 @@ static const char conn_err_lingered[] = "done (after lingering close)";
 #define CONN_LINGER_MAX		((size_t)1024 * 1024)
 
 /* ------------------------------------------------------------------ */
-/* Exchange free list                                                  */
-/* ------------------------------------------------------------------ */
-
-struct xchg *
-xchg_get(struct worker *w, size_t pathcap)
-{
-	struct xchg	*x;
-
-	if ((x = w->xfree) != NULL) {
-		w->xfree = x->next;
-		w->nxfree--;
-	} else {
-		x = xmalloc(sizeof(*x));
-		memset(&x->uphead, 0, sizeof(x->uphead));
-		x->path = x->uppath = x->upscratch = NULL;
-		x->body = NULL;
-		x->pathcap = 0;
-	}
-	if (x->pathcap < pathcap) {
-		free(x->path);
-		free(x->uppath);
-		free(x->upscratch);
-		x->path = xmalloc(pathcap);
-		x->uppath = xmalloc(pathcap);
-		x->upscratch = xmalloc(pathcap + 1);
-		x->pathcap = pathcap;
-	}
-	/* Reset the bookkeeping; the large arrays are written before read. */
-	memset(x, 0, offsetof(struct xchg, uphead));
-	x->uphead.len = 0;
-	x->method[0] = '\0';
-	x->target[0] = '\0';
-	x->path[0] = '\0';
-	x->next = NULL;
-	x->t_start = util_now_us();
-	x->req.content_length = -1;
-	return (x);
-}
-
-void
-xchg_put(struct worker *w, struct xchg *x)
-{
-	if (x->have_ad) {
-		auth_decision_release(&x->ad);
-		x->have_ad = 0;
-	}
-	/* A buffered request body gives its budget and bytes back. */
-	if (x->body_res > 0 || x->body_wait.queued) {
-		bodybuf_cancel(w->bodybuf, &x->body_wait);
-		bodybuf_release(w->bodybuf, x->body_res);
-		x->body_res = 0;
-	}
-	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
-		evbuffer_drain(x->body, evbuffer_get_length(x->body));
-	if (w->nxfree >= XCHG_FREE_MAX) {
-		if (x->body != NULL)
-			evbuffer_free(x->body);
-		free(x->uphead.p);
-		free(x->path);
-		free(x->uppath);
-		free(x->upscratch);
-		free(x);
-		return;
-	}
-	x->next = w->xfree;
-	w->xfree = x;
-	w->nxfree++;
-}
-
-/* ------------------------------------------------------------------ */
 /* Lifecycle                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -170,7 +104,7 @@ timer_arm(struct conn *c, unsigned ms)
 {
 	struct timeval	 tv;
 
-	util_ms_tv(ms, &tv);
+	clock_ms_tv(ms, &tv);
 	evtimer_add(&c->timer, &tv);
 }
 
@@ -193,15 +127,14 @@ conn_body_wait(struct conn *c, int on)
 	}
 }
 
+/* See conn.h. */
 void
-conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
+    struct sockaddr *sa, int salen)
 {
-	struct wlistener	*wl = arg;
-	struct worker		*w = wl->w;
 	struct wgen		*wg = w->wg;
 	const struct conf	*cf = wg->gen->conf;
-	const struct conf_listener *cl = &cf->listeners[wl->idx];
+	const struct conf_listener *cl = &cf->listeners[lidx];
 	struct conn		*c;
 	SSL			*ssl = NULL;
 	int			 one = 1;
@@ -215,7 +148,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->w = w;
 	c->wg = wgen_get(wg);
 	c->gen = wg->gen;
-	c->lidx = wl->idx;
+	c->lidx = lidx;
 	c->https_port = cl->https_port;
 	if (cl->allow_path_params)
 		c->flags |= CONN_F_PATH_PARAMS;
@@ -224,12 +157,12 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	memcpy(&c->peer, sa, salen);
 	util_addr_str(sa, c->peerstr, sizeof(c->peerstr));
 	c->peerport = util_addr_port(sa);
-	c->t_accept = util_now_us();
+	c->t_accept = clock_now_us();
 	event_assign(&c->timer, w->base, -1, 0, conn_timer_cb, c);
 
 	if (cl->tls) {
 		c->flags |= CONN_F_TLS;
-		if ((ssl = SSL_new(c->gen->sslctx[wl->idx])) == NULL) {
+		if ((ssl = SSL_new(c->gen->sslctx[lidx])) == NULL) {
 			tls_log_errors("SSL_new");
 			goto fail;
 		}
@@ -262,9 +195,9 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	cio_enable(&c->io, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
-	metrics_conn_open(w, cl->tls);
+	metrics_conn_open(w->m, cl->tls, w->nconns);
 	if (w->nconns >= cf->limits.max_connections)
-		server_conn_gone(w);	/* re-evaluates accept pausing */
+		w->gone(w->gone_arg);	/* re-evaluates accept pausing */
 	return;
 fail:
 	log_warn("%s: cannot set up connection", c->peerstr);
@@ -273,19 +206,33 @@ fail:
 	close(fd);
 }
 
+/* Queue x's access line, with what only the connection knows. */
+static void
+conn_access_log(struct conn *c, struct xchg *x)
+{
+	struct access_client	 cl;
+
+	cl.conf = c->gen->conf;
+	cl.peer = c->peerstr;
+	cl.peerport = c->peerport;
+	cl.ssl = c->ssl;
+	cl.ident = c->ident;
+	access_log(c->w->al, &cl, x);
+}
+
 static void
 conn_free(struct conn *c)
 {
-	struct worker	*w = c->w;
+	struct conn_worker *w = c->w;
 
 	if (c->x != NULL) {
 		forward_abort(c->x);
 		if (c->x->state != X_ST_DONE && c->x->state != X_ST_HEAD) {
 			if (c->x->status == 0)
 				c->x->status = 499;	/* client went away */
-			access_log(c, c->x);
+			conn_access_log(c, c->x);
 		}
-		xchg_put(w, c->x);
+		xchg_put(&w->xc, w->bodybuf, c->x);
 		c->x = NULL;
 	}
 	log_debug("%s:%d: closed: %s", c->peerstr, c->peerport,
@@ -305,10 +252,10 @@ conn_free(struct conn *c)
 	cio_free(&c->io);	/* also frees the SSL and closes fd */
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
-	metrics_conn_close(w);
+	metrics_conn_close(w->m, w->nconns);
 	wgen_put(c->wg);
 	free(c);
-	server_conn_gone(w);
+	w->gone(w->gone_arg);
 }
 
 void
@@ -373,6 +320,33 @@ conn_flush_close(struct conn *c)
 		conn_linger(c);
 }
 
+/*
+ * The keep-alive rule, one place for conn_xchg_done() and (through the
+ * seam's must_close) forward.c: after the current exchange, c closes when
+ * it was told to, the worker drains, or the client half-closed with
+ * nothing left to parse.
+ */
+static int
+conn_must_close(struct conn *c)
+{
+	return ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
+	    ((c->flags & CONN_F_EOF) &&
+	    evbuffer_get_length(c->io.in) == 0));
+}
+
+/*
+ * The read-resume rule, one place for conn_xchg_done() and the seam's
+ * resume_body: reading paused by backpressure starts again, unless the
+ * client half-closed (then there is nothing more to read).
+ */
+static void
+conn_resume_read(struct conn *c)
+{
+	c->flags &= ~CONN_F_PAUSED;
+	if (!(c->flags & CONN_F_EOF))
+		cio_enable(&c->io, EV_READ);
+}
+
 void
 conn_xchg_done(struct conn *c)
 {
@@ -381,20 +355,17 @@ conn_xchg_done(struct conn *c)
 	if (x == NULL)
 		return;
 	x->state = X_ST_DONE;
-	access_log(c, x);
-	metrics_request(c->w, x);
-	xchg_put(c->w, x);
+	conn_access_log(c, x);
+	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
+	    x->method, x->status, x->t_start);
+	xchg_put(&c->w->xc, c->w->bodybuf, x);
 	c->x = NULL;
-	if ((c->flags & CONN_F_CLOSE_AFTER) || c->w->draining ||
-	    ((c->flags & CONN_F_EOF) &&
-	    evbuffer_get_length(c->io.in) == 0)) {
+	if (conn_must_close(c)) {
 		conn_flush_close(c);
 		return;
 	}
 	/* Resume reading if backpressure had paused it (not after EOF). */
-	c->flags &= ~CONN_F_PAUSED;
-	if (!(c->flags & CONN_F_EOF))
-		cio_enable(&c->io, EV_READ);
+	conn_resume_read(c);
 	conn_set_timeouts(c, 0, c->gen->conf->timeouts.body_idle);
 	/* Inside conn_parse() its loop picks up the next request. */
 	if (c->flags & CONN_F_PARSING)
@@ -568,7 +539,7 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 	    "certificate and how to fix it.\n", reason, url);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	metrics_auth_deny(c->w, reason);
+	metrics_auth_deny(c->w->m, reason);
 	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
 }
 
@@ -606,7 +577,7 @@ conn_bearer_deny(struct conn *c, struct xchg *x, int status,
 	    http_status_text(status), desc);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	metrics_auth_deny(c->w, desc);
+	metrics_auth_deny(c->w->m, desc);
 	conn_respond(c, status, hdr, NULL, body, (size_t)n, 0);
 }
 
@@ -655,6 +626,176 @@ conn_bearer(const struct xchg *x, size_t max, const char **tok, size_t *len)
 	*tok = h->value + 7;
 	*len = h->valuelen - 7;
 	return (NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The exchange seam, HTTP/1.1 side (xchg.h)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What forward.c may do to the client through an exchange.  An HTTP/1.1
+ * connection carries one exchange at a time, so each operation acts on
+ * the connection itself: its client I/O, its flags and its timer.
+ */
+
+static struct evbuffer *
+h1_req_in(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return (c->io.in);
+}
+
+static struct evbuffer *
+h1_resp_out(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return (c->io.out);
+}
+
+static void
+h1_deliver_head(struct xchg *x, const char *p, size_t len)
+{
+	struct conn	*c = x->sess;
+
+	evbuffer_add(c->io.out, p, len);
+}
+
+static void
+h1_send_continue(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	evbuffer_add(c->io.out, "HTTP/1.1 100 Continue\r\n\r\n",
+	    LIT_LEN("HTTP/1.1 100 Continue\r\n\r\n"));
+}
+
+static void
+h1_pause_body(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	cio_disable(&c->io, EV_READ);
+	c->flags |= CONN_F_PAUSED;
+}
+
+static int
+h1_resume_body(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	if (!(c->flags & CONN_F_PAUSED))
+		return (0);
+	conn_resume_read(c);
+	return (1);
+}
+
+static void
+h1_wait_body(struct xchg *x, int on)
+{
+	conn_body_wait(x->sess, on);
+}
+
+static void
+h1_set_timeouts(struct xchg *x, unsigned read_ms, unsigned write_ms)
+{
+	conn_set_timeouts(x->sess, read_ms, write_ms);
+}
+
+static void
+h1_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
+    const char *body, size_t bodylen, int close)
+{
+	conn_respond(x->sess, status, hdrs, ctype, body, bodylen, close);
+}
+
+static int
+h1_must_close(struct xchg *x)
+{
+	return (conn_must_close(x->sess));
+}
+
+static void
+h1_close_after(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	c->flags |= CONN_F_CLOSE_AFTER;
+}
+
+static void
+h1_finish(struct xchg *x)
+{
+	conn_xchg_done(x->sess);
+}
+
+static void
+h1_abort(struct xchg *x, const char *reason)
+{
+	conn_close(x->sess, reason);
+}
+
+static void
+h1_hold(void *sess)
+{
+	conn_ref(sess);
+}
+
+static int
+h1_release(void *sess)
+{
+	return (conn_unref(sess));
+}
+
+static int
+h1_closing(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return ((c->flags & CONN_F_CLOSING) != 0);
+}
+
+static size_t
+h1_buffered(struct xchg *x)
+{
+	struct conn	*c = x->sess;
+
+	return (evbuffer_get_length(c->io.in) + cio_pending(&c->io));
+}
+
+static const struct xchg_ops conn_xchg_ops = {
+	.req_in = h1_req_in,
+	.resp_out = h1_resp_out,
+	.deliver_head = h1_deliver_head,
+	.send_continue = h1_send_continue,
+	.pause_body = h1_pause_body,
+	.resume_body = h1_resume_body,
+	.wait_body = h1_wait_body,
+	.set_timeouts = h1_set_timeouts,
+	.respond = h1_respond,
+	.must_close = h1_must_close,
+	.close_after = h1_close_after,
+	.finish = h1_finish,
+	.abort = h1_abort,
+	.hold = h1_hold,
+	.release = h1_release,
+	.closing = h1_closing,
+	.buffered = h1_buffered,
+};
+
+/* Fill in x's seam fields just before forward_start(): c's generation
+ * may have moved with a reload (conn_follow_reload()) until then. */
+static void
+conn_xchg_bind(struct conn *c, struct xchg *x)
+{
+	x->ops = &conn_xchg_ops;
+	x->sess = c;
+	x->wg = c->wg;
+	x->fw = c->w->fw;
+	x->peer = c->peerstr;
+	x->peerport = c->peerport;
+	x->tls = (c->flags & CONN_F_TLS) != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -771,7 +912,7 @@ conn_check_age(struct conn *c, struct xchg *x)
 {
 	unsigned	 age = c->gen->conf->timeouts.max_connection_age;
 
-	if (age > 0 && util_now_us() - c->t_accept >= (uint64_t)age * 1000)
+	if (age > 0 && clock_now_us() - c->t_accept >= (uint64_t)age * 1000)
 		x->req.keepalive = 0;
 }
 
@@ -873,17 +1014,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		conn_deny(c, x, "address not allowed");
 		return;
 	}
+	conn_xchg_bind(c, x);
 	forward_start(x);
-}
-
-static void
-conn_limits(const struct conf *cf, struct http_limits *lim)
-{
-	lim->max_request_line = cf->limits.max_request_line;
-	lim->max_header_field = cf->limits.max_header_field;
-	lim->max_header_block = cf->limits.max_header_block;
-	lim->max_header_count = cf->limits.max_header_count;
-	lim->max_chunk_ext = cf->limits.max_chunk_ext;
 }
 
 /*
@@ -903,7 +1035,7 @@ conn_parse(struct conn *c)
 	size_t			 len, want, maxhead, maxh;
 	const char		*buf;
 
-	conn_limits(cf, &lim);
+	xchg_limits(cf, &lim);
 	maxhead = cf->limits.max_request_line + cf->limits.max_header_block + 4;
 	maxh = cf->limits.max_header_count < HTTP_MAX_HDRS ?
 	    cf->limits.max_header_count : HTTP_MAX_HDRS;
@@ -919,8 +1051,8 @@ conn_parse(struct conn *c)
 			break;
 		}
 		if (c->x == NULL) {
-			x = xchg_get(c->w, cf->limits.max_request_line + 1);
-			x->c = c;
+			x = xchg_get(&c->w->xc, cf->limits.max_request_line + 1);
+			x->sess = c;
 			c->x = x;
 			c->flags |= CONN_F_IN_HEAD;
 			timer_arm(c, cf->timeouts.request_head);
@@ -959,7 +1091,7 @@ conn_parse(struct conn *c)
 			x->req.keepalive = 0;
 			snprintf(x->method, sizeof(x->method), "-");
 			snprintf(x->target, sizeof(x->target), "-");
-			metrics_bad_request(c->w);
+			metrics_bad_request(c->w->m);
 			log_info("%s:%d: rejected request: %d %s", c->peerstr,
 			    c->peerport, err.status, err.reason);
 			conn_error(c, err.status, err.reason);
@@ -1018,7 +1150,7 @@ conn_handshake_done(struct conn *c)
 
 	c->flags |= CONN_F_READY;
 	evtimer_del(&c->timer);
-	metrics_handshake(c->w, SSL_session_reused(c->ssl));
+	metrics_handshake(c->w->m, SSL_session_reused(c->ssl));
 	if (actx != NULL) {
 		c->ident = auth_ident_get(actx, c->ssl);
 		auth_tls_shed(c->ssl);	/* the identity has what we need */
@@ -1081,7 +1213,7 @@ conn_event_cb(struct cio *io, short what, void *arg)
 			conn_close(c, conn_err_eof);
 	} else if (what & BEV_EVENT_ERROR) {
 		if (!(c->flags & CONN_F_READY)) {
-			metrics_handshake_fail(c->w, tls_fail_reason());
+			metrics_handshake_fail(c->w->m, tls_fail_reason());
 			tls_log_errors(c->peerstr);
 			conn_close(c, conn_err_tls);
 		} else
@@ -1111,7 +1243,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
 	else if (!(c->flags & CONN_F_READY)) {
-		metrics_handshake_fail(c->w, "timeout");
+		metrics_handshake_fail(c->w->m, "timeout");
 		conn_close(c, conn_err_handshake_timeout);
 	}
 	else if (c->flags & CONN_F_IN_HEAD) {

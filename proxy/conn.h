@@ -2,12 +2,13 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * Client connections and the exchanges (request/response pairs) they
- * carry.  struct conn owns the client I/O (and through it the SSL and the
- * fd), the auth identity, one reference to the generation it was
- * accepted under, and at most one active exchange; pipelined requests wait
- * in the input buffer and are answered in order.  Only conn_close() tears
- * a connection down.
+ * Client connections: the HTTP/1.1 client session.  struct conn owns the
+ * client I/O (and through it the SSL and the fd), the auth identity, one
+ * reference to the generation it was accepted under, and at most one
+ * active exchange (xchg.h); pipelined requests wait in the input buffer
+ * and are answered in order.  conn.c implements the exchange seam's
+ * operations (struct xchg_ops) for forward.c.  Only conn_close() tears a
+ * connection down.
  */
 
 #ifndef PROXY_CONN_H
@@ -25,18 +26,16 @@
 
 #include "auth/auth.h"
 #include "base/lit.h"
-#include "proxy/bodybuf.h"
 #include "proxy/cio.h"
-#include "proxy/http.h"
 #include "proxy/util.h"
+#include "proxy/xchg.h"
 
-struct worker;
 struct gen;
 struct wgen;
-struct upconn;
-struct pool;
-struct conf_route;
-struct evbuffer;
+struct bodybuf;
+struct forward_worker;
+struct access_worker;
+struct metrics_worker;
 
 #define CONN_F_TLS		0x0001
 #define CONN_F_READY		0x0002	/* handshake done */
@@ -51,7 +50,7 @@ struct evbuffer;
 #define CONN_F_PATH_PARAMS	0x4000	/* listener: allow_path_params */
 
 struct conn {
-	struct worker		*w;
+	struct conn_worker	*w;		/* the worker it lives on */
 	struct gen		*gen;		/* one reference */
 	struct wgen		*wg;		/* worker state for gen */
 	int			 lidx;		/* listener index in gen */
@@ -69,89 +68,39 @@ struct conn {
 	unsigned		 nreq;
 	size_t			 lingered;	/* bytes discarded while lingering */
 	const char		*close_reason;
-	uint64_t		 t_accept;	/* util_now_us() at accept */
+	uint64_t		 t_accept;	/* clock_now_us() at accept */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
-/* Request body framing, both directions. */
-enum xchg_body {
-	XB_NONE = 0,
-	XB_LENGTH,
-	XB_CHUNKED,
-	XB_CLOSE		/* response only: until the backend closes */
-};
-
-enum xchg_state {
-	X_ST_HEAD = 0,		/* reading the request head */
-	X_ST_LOCAL,		/* answered by gridfront itself */
-	X_ST_BODY,		/* receiving and checking the request body */
-	X_ST_CONNECTING,	/* waiting for an upstream connection */
-	X_ST_FORWARD,		/* request and response flowing */
-	X_ST_DONE
-};
+TAILQ_HEAD(conn_list, conn);
 
 /*
- * One request/response exchange.  Taken from a per-worker free list and
- * returned there, so the steady state allocates nothing per request.
+ * What a client session needs of its worker: conn.c's part of struct
+ * worker, filled in and kept current by worker.c (the generation, the
+ * drain flag).  The worker's other parts are reached through pointers,
+ * and the worker hears of a closed connection through the gone callback
+ * it registers, so conn.c never includes worker.h.
  */
-struct xchg {
-	/* Bookkeeping: zeroed by xchg_get() up to hdrs. */
-	struct conn		*c;
-	enum xchg_state		 state;
-	const struct conf_route	*route;
-	struct pool		*pool;
-	struct upconn		*up;
-	struct auth_decision	 ad;
-	int			 have_ad;
-	enum xchg_body		 reqbody;
-	int64_t			 reqleft;
-	int			 req_done;	/* request fully sent upstream */
-	int			 req_sent_any;	/* some body byte sent */
-	enum xchg_body		 respbody;
-	int			 resp_chunked_out; /* re-chunk to the client */
-	int64_t			 respleft;
-	int			 resp_head_sent;
-	int			 resp_done;
-	int			 up_paused;	/* upstream reads paused */
-	int			 expect_continue;
-	size_t			 body_res;	/* bytes reserved in bodybuf */
-	struct bodybuf_wait	 body_wait;	/* waiting for bodybuf */
-	int			 head_method;
-	int			 idempotent;
-	int			 status;
-	unsigned		 tried;		/* backends tried (bitmask) */
-	int			 stale_retry;
-	uint64_t		 t_start;
-	uint64_t		 t_up;
-	uint64_t		 t_uphead;
-	uint64_t		 t_sent;	/* request fully sent upstream */
-	uint64_t		 bytes_in;
-	uint64_t		 bytes_out;
-	const char		*error;		/* why it failed, for the log */
-	struct xchg		*next;		/* free list */
-	struct http_chunk	 reqchunk;
-	struct http_chunk	 respchunk;
-	struct http_req		 req;
-	struct http_resp	 resp;
-	/* Kept across reuse (not zeroed): */
-	struct sbuf		 uphead;	/* upstream request head */
-	struct evbuffer		*body;		/* buffered body, or NULL */
-	/* Large buffers: written before they are read, never zeroed. */
-	struct http_hdr		 hdrs[HTTP_MAX_HDRS];
-	struct http_hdr		 rhdrs[HTTP_MAX_HDRS];
-	char			 method[16];
-	char			 target[512];	/* for the log, truncated */
-	char			*path;		/* normalised path [pathcap] */
-	char			*uppath;	/* rewritten path [pathcap] */
-	char			*upscratch;	/* [pathcap + 1], rewrite check */
-	const char		*mpath;		/* routing path: path, or it
-						 * without ;params (upscratch) */
-	size_t			 pathcap;
+struct conn_worker {
+	struct event_base	*base;		/* the worker's loop */
+	struct wgen		*wg;		/* current generation */
+	struct conn_list	 conns;
+	unsigned		 nconns;
+	int			 draining;
+	struct xchg_cache	 xc;		/* free exchanges */
+	struct bodybuf		*bodybuf;	/* request-body budget */
+	struct forward_worker	*fw;
+	struct access_worker	*al;
+	struct metrics_worker	*m;
+	/* A connection of this worker is gone (nconns already lowered). */
+	void			(*gone)(void *arg);
+	void			*gone_arg;
 };
 
-/* Accept callback for a worker's listener: owns fd from then on. */
-void	 conn_accept_cb(struct evconnlistener *, evutil_socket_t,
-	    struct sockaddr *, int, void *);
+/* Take an accepted fd on listener lidx of w's generation: owns fd from
+ * then on (closed at once while draining or on failure). */
+void	 conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
+	    struct sockaddr *sa, int salen);
 
 /*
  * Close c now (or, inside one of c's callbacks, as soon as it unwinds),
@@ -199,10 +148,5 @@ void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
  * timeouts.body_idle: when it passes, the request gets a 408.
  */
 void	 conn_body_wait(struct conn *c, int on);
-
-/* Exchange free list.  The path buffers hold at least pathcap bytes
- * (max_request_line + 1 of the caller's generation). */
-struct xchg *xchg_get(struct worker *w, size_t pathcap);
-void	 xchg_put(struct worker *w, struct xchg *x);
 
 #endif /* PROXY_CONN_H */

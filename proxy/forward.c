@@ -11,9 +11,19 @@
  * of up to limits.body_buffer is first received and checked whole (see
  * "Request-body buffering").  It then picks a backend round-robin among
  * those not marked down, reuses or opens a pooled connection, and streams
- * bodies both ways with watermark backpressure.  Retries happen only when no byte of the request can have
- * been processed: after a failed connect, or once on a stale pooled
- * connection for an idempotent request without a body.
+ * bodies both ways with watermark backpressure.  Retries happen only when
+ * no byte of the request can have been processed: after a failed
+ * connect, or once on a stale pooled connection for an idempotent request
+ * without a body.
+ *
+ * forward.c works on an exchange (xchg.h) and reaches the client session
+ * behind it only through the exchange's operations table and accessors
+ * (xchg_req_in, xchg_deliver_head, xchg_pause_body, xchg_finish, ...),
+ * never through struct conn: an HTTP/2 session can carry exchanges
+ * without this file changing.  Includes: xchg, upstream, bodybuf, http
+ * and the leaves below them; conn.h is above it.  Its ~1,200 lines are
+ * one role, the life of one forwarded exchange, kept in one file so that
+ * its relay and backpressure paths read top to bottom.
  */
 
 #include <sys/types.h>
@@ -33,7 +43,6 @@
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/bodybuf.h"
-#include "proxy/conn.h"
 #include "proxy/forward.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
@@ -41,6 +50,7 @@
 #include "proxy/server.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
+#include "proxy/xchg.h"
 
 static void	up_read_cb(struct cio *, void *);
 static void	up_write_cb(struct cio *, void *);
@@ -72,7 +82,6 @@ static const char fwd_body_bad_chunked[] =
 static void
 build_head(struct xchg *x, size_t uplen)
 {
-	struct conn		*c = x->c;
 	struct sbuf		*h = &x->uphead;
 	const struct http_req	*r = &x->req;
 	size_t			 i;
@@ -106,7 +115,7 @@ build_head(struct xchg *x, size_t uplen)
 			    (x->route->auth == CONF_AUTH_TOKEN ||
 			    x->route->auth == CONF_AUTH_CERT_OR_TOKEN ||
 			    x->route->auth == CONF_AUTH_OPTIONAL) &&
-			    c->gen->conf->auth.tokens.nissuers > 0)
+			    xchg_conf(x)->auth.tokens.nissuers > 0)
 				break;
 			sbuf_add(h, hd->name, hd->namelen);
 			sbuf_lit(h, ": ");
@@ -127,8 +136,8 @@ build_head(struct xchg *x, size_t uplen)
 		sbuf_lit(h, "\r\n");
 	}
 	sbuf_lit(h, "X-Forwarded-For: ");
-	sbuf_add(h, c->peerstr, strlen(c->peerstr));
-	if (c->flags & CONN_F_TLS)
+	sbuf_add(h, x->peer, strlen(x->peer));
+	if (x->tls)
 		sbuf_lit(h, "\r\nX-Forwarded-Proto: https\r\n");
 	else
 		sbuf_lit(h, "\r\nX-Forwarded-Proto: http\r\n");
@@ -217,9 +226,8 @@ rewrite_normalize(struct xchg *x, size_t uplen)
 void
 forward_start(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = c->io.in;
+	const struct conf	*cf = xchg_conf(x);
+	struct evbuffer		*in = xchg_req_in(x);
 	ssize_t			 uplen;
 
 	/* A rewrite works on the routing path (conn.c, path parameters). */
@@ -228,14 +236,14 @@ forward_start(struct xchg *x)
 	if (uplen < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewritten path too long";
-		conn_respond_lit(c, 414, NULL, NULL, "414 URI Too Long\n", 1);
+		xchg_respond_lit(x, 414, NULL, NULL, "414 URI Too Long\n", 1);
 		return;
 	}
 	if (x->route->has_rewrite &&
 	    (uplen = rewrite_normalize(x, (size_t)uplen)) < 0) {
 		evbuffer_drain(in, x->req.head_len);
 		x->error = "rewrite produced an invalid path";
-		conn_respond_lit(c, 400, NULL, NULL, "400 Bad Request: the "
+		xchg_respond_lit(x, 400, NULL, NULL, "400 Bad Request: the "
 		    "rewritten path is not valid\n", 1);
 		return;
 	}
@@ -265,7 +273,7 @@ forward_start(struct xchg *x)
 	head_framing(x);
 	x->state = X_ST_CONNECTING;
 	/* While waiting for the backend, do not time the client out. */
-	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+	xchg_set_timeouts(x, 0, cf->timeouts.body_idle);
 	forward_connect(x);
 }
 
@@ -282,7 +290,7 @@ forward_start(struct xchg *x)
  * Content-Length.  A longer body is checked for its first body_buffer
  * bytes, then streamed with its own framing.  Memory comes from the
  * worker's bodybuf budget in BODYBUF_STEP shares; when it is used up, a
- * body without a share pauses (conn_body_wait) until some is released,
+ * body without a share pauses (xchg_wait_body) until some is released,
  * and one that holds a share streams on (so bodies of up to one step are
  * always checked whole, and bodies never wait for each other).
  */
@@ -293,8 +301,7 @@ static void	body_fill(struct xchg *);
 static void
 body_start(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 
 	x->state = X_ST_BODY;
 	if (x->body == NULL && (x->body = evbuffer_new()) == NULL)
@@ -302,10 +309,10 @@ body_start(struct xchg *x)
 	if (x->expect_continue) {
 		/* Auth passed: the client may send; Expect is not
 		 * forwarded. */
-		add_lit(c->io.out, "HTTP/1.1 100 Continue\r\n\r\n");
+		xchg_send_continue(x);
 		x->expect_continue = 0;
 	}
-	conn_set_timeouts(c, cf->timeouts.body_idle, cf->timeouts.body_idle);
+	xchg_set_timeouts(x, cf->timeouts.body_idle, cf->timeouts.body_idle);
 	body_fill(x);
 }
 
@@ -314,8 +321,7 @@ body_start(struct xchg *x)
 static void
 body_ready(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 
 	if (x->req_done) {
 		/* All of it is here: send it sized, whatever it came as. */
@@ -326,7 +332,7 @@ body_ready(struct xchg *x)
 	}
 	head_framing(x);
 	x->state = X_ST_CONNECTING;
-	conn_set_timeouts(c, 0, cf->timeouts.body_idle);
+	xchg_set_timeouts(x, 0, cf->timeouts.body_idle);
 	forward_connect(x);
 }
 
@@ -335,15 +341,15 @@ static void
 body_wake_cb(struct bodybuf_wait *w, void *arg)
 {
 	struct xchg	*x = arg;
-	struct conn	*c = x->c;
+	struct xchg_ref	 ref;
 
 	(void)w;
-	conn_ref(c);
-	if (x->state == X_ST_BODY && !(c->flags & CONN_F_CLOSING)) {
-		conn_body_wait(c, 0);
+	xchg_hold(x, &ref);
+	if (x->state == X_ST_BODY && !xchg_closing(x)) {
+		xchg_wait_body(x, 0);
 		body_fill(x);
 	}
-	conn_unref(c);
+	xchg_release(&ref);
 }
 
 /*
@@ -393,10 +399,9 @@ dechunk_some(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
 static void
 body_fill(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = c->io.in;
-	struct bodybuf		*bp = c->w->bodybuf;
+	const struct conf	*cf = xchg_conf(x);
+	struct evbuffer		*in = xchg_req_in(x);
+	struct bodybuf		*bp = x->fw->bodybuf;
 	struct http_error	 err;
 	size_t			 cap = cf->limits.body_buffer, want, have;
 	size_t			 room, n, before, step;
@@ -433,7 +438,7 @@ body_fill(struct xchg *x)
 					break;
 				bodybuf_wait(bp, &x->body_wait, body_wake_cb,
 				    x);
-				conn_body_wait(c, 1);
+				xchg_wait_body(x, 1);
 				return;
 			}
 			x->body_res += step;
@@ -456,9 +461,9 @@ body_fill(struct xchg *x)
 				x->req.keepalive = 0;
 				x->error = err.reason;
 				log_info("%s:%d: %s %s: 400 %s (body not "
-				    "forwarded)", c->peerstr, c->peerport,
+				    "forwarded)", x->peer, x->peerport,
 				    x->method, x->target, err.reason);
-				conn_respond(c, 400, NULL, NULL,
+				xchg_respond(x, 400, NULL, NULL,
 				    fwd_body_bad_chunked,
 				    sizeof(fwd_body_bad_chunked) - 1, 1);
 				return;
@@ -480,7 +485,6 @@ body_fill(struct xchg *x)
 static void
 body_send(struct xchg *x)
 {
-	struct conn	*c = x->c;
 	struct evbuffer	*out = x->up->io.out;
 	char		 hdr[HTTP_CHUNK_HEADER_MAX + 1];
 	size_t		 len = evbuffer_get_length(x->body), n;
@@ -494,7 +498,7 @@ body_send(struct xchg *x)
 	} else
 		evbuffer_add_buffer(out, x->body);
 	x->req_sent_any = 1;
-	bodybuf_release(c->w->bodybuf, x->body_res);
+	bodybuf_release(x->fw->bodybuf, x->body_res);
 	x->body_res = 0;
 }
 
@@ -505,13 +509,12 @@ body_send(struct xchg *x)
 static struct pool *
 route_pool(struct xchg *x, size_t i)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	const struct conf_backend *b = x->route->backends[i];
-	struct wgen		*wg = c->wg;
+	struct wgen		*wg = x->wg;
 
 	if (wg->pools[b->id] == NULL)
-		wg->pools[b->id] = pool_lookup(c->w, b,
+		wg->pools[b->id] = upstream_pool_lookup(x->fw->up, b,
 		    cf->upstream.pool_max_idle, cf->upstream.pool_idle_timeout);
 	return (wg->pools[b->id]);
 }
@@ -519,7 +522,7 @@ route_pool(struct xchg *x, size_t i)
 static void
 up_attach(struct xchg *x, struct upconn *u)
 {
-	const struct conf	*cf = x->c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	size_t			 high = cf->limits.buffer_high;
 
 	u->x = x;
@@ -539,14 +542,14 @@ forward_fail(struct xchg *x, int status, const char *reason)
 	x->error = reason;
 	if (x->pool != NULL)
 		x->pool->st.errors++;
-	log_info("%s:%d: %s %s: %d %s (%s)", x->c->peerstr, x->c->peerport,
+	log_info("%s:%d: %s %s: %d %s (%s)", x->peer, x->peerport,
 	    x->method, x->target, status, reason,
 	    x->pool ? x->pool->name : "-");
 	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
 	    http_status_text(status), reason);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;	/* truncated: send what was written */
-	conn_respond(x->c, status, NULL, NULL, body, (size_t)n, 1);
+	xchg_respond(x, status, NULL, NULL, body, (size_t)n, 1);
 }
 
 /*
@@ -576,13 +579,12 @@ up_write_direct(struct upconn *u, const char *data, size_t len)
 static void
 forward_send(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	struct upconn		*u = x->up;
 
 	u->connected = 1;
 	x->state = X_ST_FORWARD;
-	x->t_up = util_now_us();
+	x->t_up = clock_now_us();
 	x->pool->st.requests++;
 	if (x->body != NULL && evbuffer_get_length(x->body) > 0)
 		body_send(x);
@@ -590,17 +592,16 @@ forward_send(struct xchg *x)
 		up_write_direct(u, x->uphead.p, x->uphead.len);
 	if (x->expect_continue) {
 		/* We answer Expect ourselves and strip it upstream. */
-		add_lit(c->io.out,
-		    "HTTP/1.1 100 Continue\r\n\r\n");
+		xchg_send_continue(x);
 		x->expect_continue = 0;
 	}
 	if (!x->req_done) {
 		cio_set_timeouts(&u->io, 0, cf->timeouts.body_idle);
-		conn_set_timeouts(c, cf->timeouts.body_idle,
+		xchg_set_timeouts(x, cf->timeouts.body_idle,
 		    cf->timeouts.body_idle);
 		relay_request(x);
 	} else {
-		x->t_sent = util_now_us();
+		x->t_sent = clock_now_us();
 		cio_set_timeouts(&u->io, cf->timeouts.upstream_response,
 		    cf->timeouts.body_idle);
 	}
@@ -613,24 +614,23 @@ forward_send(struct xchg *x)
 static void
 forward_connect(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	const struct conf_route	*r = x->route;
 	struct upconn		*u;
 	struct pool		*p;
-	uint64_t		 now = util_now_us();
+	uint64_t		 now = clock_now_us();
 	size_t			 i, k, n = r->nbackends;
 	unsigned		 start, bit;
 	int			 any_up = 0;
 
-	start = c->wg->rr[r->id]++;
+	start = x->wg->rr[r->id]++;
 	for (k = 0; k < n; k++) {
 		i = (start + k) % n;
 		bit = 1u << (i % 32);
 		if (x->tried & bit)
 			continue;
 		p = route_pool(x, i);
-		if (pool_is_down(p, now))
+		if (upstream_pool_is_down(p, now))
 			continue;
 		any_up = 1;
 		x->tried |= bit;
@@ -642,7 +642,7 @@ forward_connect(struct xchg *x)
 		}
 		if ((u = upstream_connect(p, cf->timeouts.upstream_connect)) ==
 		    NULL) {
-			pool_mark_down(p, now, cf->upstream.down_time);
+			upstream_pool_mark_down(p, now, cf->upstream.down_time);
 			x->error = fwd_err_connect;
 			continue;
 		}
@@ -727,23 +727,21 @@ rechunk(struct http_chunk *ch, struct evbuffer *in, struct evbuffer *out,
 static void
 note_buffered(struct xchg *x)
 {
-	struct conn	*c = x->c;
 	size_t		 n;
 
-	n = evbuffer_get_length(c->io.in) + cio_pending(&c->io);
+	n = xchg_buffered(x);
 	if (x->up != NULL)
 		n += evbuffer_get_length(x->up->io.in) +
 		    cio_pending(&x->up->io);
-	metrics_buffered(c->w, n);
+	metrics_buffered(x->fw->m, n);
 }
 
 /* Move request-body bytes from the client to the backend. */
 static void
 relay_request(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
-	struct evbuffer		*in = c->io.in;
+	const struct conf	*cf = xchg_conf(x);
+	struct evbuffer		*in = xchg_req_in(x);
 	struct evbuffer		*out = x->up->io.out;
 	struct http_error	 err;
 	size_t			 n, before;
@@ -771,11 +769,11 @@ relay_request(struct xchg *x)
 			if (!x->resp_head_sent) {
 				x->req.keepalive = 0;
 				x->error = err.reason;
-				conn_respond_lit(c, 400, NULL, NULL,
+				xchg_respond_lit(x, 400, NULL, NULL,
 				    "400 Bad Request: invalid chunked body\n",
 				    1);
 			} else
-				conn_close(c, err.reason);
+				xchg_abort(x, err.reason);
 			return;
 		}
 		if (r == 1)
@@ -787,8 +785,8 @@ relay_request(struct xchg *x)
 	note_buffered(x);
 	if (x->req_done) {
 		/* Now the backend's turn: time its answer. */
-		conn_set_timeouts(c, 0, cf->timeouts.body_idle);
-		x->t_sent = util_now_us();
+		xchg_set_timeouts(x, 0, cf->timeouts.body_idle);
+		x->t_sent = clock_now_us();
 		if (!x->resp_head_sent)
 			cio_set_timeouts(&x->up->io,
 			    cf->timeouts.upstream_response,
@@ -797,8 +795,7 @@ relay_request(struct xchg *x)
 	}
 	/* Backpressure: stop reading the client while the backend lags. */
 	if (evbuffer_get_length(out) >= cf->limits.buffer_high) {
-		cio_disable(&c->io, EV_READ);
-		c->flags |= CONN_F_PAUSED;
+		xchg_pause_body(x);
 	}
 }
 
@@ -806,10 +803,9 @@ relay_request(struct xchg *x)
 static void
 relay_response(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	struct evbuffer		*in = x->up->io.in;
-	struct evbuffer		*out = c->io.out;
+	struct evbuffer		*out = xchg_resp_out(x);
 	struct http_error	 err;
 	size_t			 n, before = evbuffer_get_length(out);
 	uint64_t		 moved = 0;
@@ -832,7 +828,7 @@ relay_response(struct xchg *x)
 		if (r == -1) {
 			x->error = err.reason;
 			x->bytes_out += evbuffer_get_length(out) - before;
-			conn_close(c, fwd_err_bad_resp);
+			xchg_abort(x, fwd_err_bad_resp);
 			return;
 		}
 		done = (r == 1);
@@ -877,8 +873,7 @@ relay_response(struct xchg *x)
 static void
 write_resp_head(struct xchg *x, int close)
 {
-	struct conn		*c = x->c;
-	struct sbuf		*sb = &c->w->hbuf;
+	struct sbuf		*sb = &x->fw->hbuf;
 	const struct http_resp	*rp = &x->resp;
 	size_t			 i;
 	char			 line[64];
@@ -918,7 +913,7 @@ write_resp_head(struct xchg *x, int close)
 	else
 		sbuf_lit(sb, "\r\n");
 	/* One add: one buffer chain, one output callback. */
-	evbuffer_add(c->io.out, sb->p, sb->len);
+	xchg_deliver_head(x, sb->p, sb->len);
 }
 
 /* Parse the backend's response head.  Returns 0 when the body (if any)
@@ -927,10 +922,9 @@ write_resp_head(struct xchg *x, int close)
 static int
 parse_resp_head(struct xchg *x)
 {
-	struct conn		*c = x->c;
-	const struct conf	*cf = c->gen->conf;
+	const struct conf	*cf = xchg_conf(x);
 	struct evbuffer		*in = x->up->io.in;
-	struct evbuffer		*out = c->io.out;
+	struct evbuffer		*out = xchg_resp_out(x);
 	struct http_limits	 lim;
 	struct http_error	 err;
 	enum http_parse_result	 r;
@@ -938,11 +932,7 @@ parse_resp_head(struct xchg *x)
 	size_t			 len, want, maxhead, before;
 	int			 close;
 
-	lim.max_request_line = cf->limits.max_request_line;
-	lim.max_header_field = cf->limits.max_header_field;
-	lim.max_header_block = cf->limits.max_header_block;
-	lim.max_header_count = cf->limits.max_header_count;
-	lim.max_chunk_ext = cf->limits.max_chunk_ext;
+	xchg_limits(cf, &lim);
 	maxhead = lim.max_request_line + lim.max_header_block + 4;
 	for (;;) {
 		if ((len = evbuffer_get_length(in)) == 0)
@@ -970,7 +960,7 @@ parse_resp_head(struct xchg *x)
 		}
 		break;
 	}
-	x->t_uphead = util_now_us();
+	x->t_uphead = clock_now_us();
 	x->status = x->resp.status;
 	if (x->resp.no_body)
 		x->respbody = XB_NONE;
@@ -984,9 +974,7 @@ parse_resp_head(struct xchg *x)
 	} else
 		x->respbody = XB_CLOSE;
 
-	close = !x->req.keepalive || !x->req_done || c->w->draining ||
-	    (c->flags & CONN_F_CLOSE_AFTER) || ((c->flags & CONN_F_EOF) &&
-	    evbuffer_get_length(c->io.in) == 0);
+	close = !x->req.keepalive || !x->req_done || xchg_must_close(x);
 	if (x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) {
 		if (x->req.version_minor >= 1)
 			x->resp_chunked_out = 1;
@@ -994,7 +982,7 @@ parse_resp_head(struct xchg *x)
 			close = 1;	/* HTTP/1.0: delimit by closing */
 	}
 	if (close)
-		c->flags |= CONN_F_CLOSE_AFTER;
+		xchg_close_after(x);
 	before = evbuffer_get_length(out);
 	write_resp_head(x, close);
 	x->bytes_out += evbuffer_get_length(out) - before;
@@ -1005,8 +993,8 @@ parse_resp_head(struct xchg *x)
 	    cf->timeouts.body_idle);
 	return (0);
 bad:
-	log_info("%s:%d: %s %s: bad response from %s: %s", c->peerstr,
-	    c->peerport, x->method, x->target, x->pool->name,
+	log_info("%s:%d: %s %s: bad response from %s: %s", x->peer,
+	    x->peerport, x->method, x->target, x->pool->name,
 	    r == HTTP_PARSE_ERROR ? err.reason : "head too large");
 	forward_abort(x);
 	forward_fail(x, 502, fwd_err_bad_resp);
@@ -1017,12 +1005,11 @@ bad:
 static void
 forward_finish(struct xchg *x)
 {
-	struct conn	*c = x->c;
 	struct upconn	*u = x->up;
 	int		 clean;
 
 	if (x->resp_chunked_out && x->respbody == XB_CLOSE)
-		add_lit(c->io.out, "0\r\n\r\n");
+		add_lit(xchg_resp_out(x), "0\r\n\r\n");
 	x->resp_done = 1;
 	if (u != NULL) {
 		clean = x->req_done && x->resp.keepalive &&
@@ -1037,8 +1024,8 @@ forward_finish(struct xchg *x)
 			upstream_free(u);
 	}
 	if (!x->req_done)
-		c->flags |= CONN_F_CLOSE_AFTER;
-	conn_xchg_done(c);
+		xchg_close_after(x);
+	xchg_finish(x);
 }
 
 void
@@ -1085,9 +1072,9 @@ forward_client_drained(struct xchg *x)
 static void
 head_deadline(struct xchg *x)
 {
-	const struct conf *cf = x->c->gen->conf;
+	const struct conf *cf = xchg_conf(x);
 	uint64_t	 limit = (uint64_t)cf->timeouts.upstream_response * 1000;
-	uint64_t	 spent = util_now_us() - x->t_sent;
+	uint64_t	 spent = clock_now_us() - x->t_sent;
 
 	if (spent >= limit) {
 		forward_abort(x);
@@ -1104,9 +1091,9 @@ up_read_cb(struct cio *io, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
-	struct conn	*c = x->c;
+	struct xchg_ref	 ref;
 
-	conn_ref(c);
+	xchg_hold(x, &ref);
 	if (!x->resp_head_sent) {
 		switch (parse_resp_head(x)) {
 		case 1:
@@ -1122,7 +1109,7 @@ up_read_cb(struct cio *io, void *arg)
 	if (x->up != NULL && !x->resp_done)
 		relay_response(x);
 done:
-	conn_unref(c);
+	xchg_release(&ref);
 }
 
 static void
@@ -1130,16 +1117,13 @@ up_write_cb(struct cio *io, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
-	struct conn	*c = x->c;
+	struct xchg_ref	 ref;
 
-	conn_ref(c);
+	xchg_hold(x, &ref);
 	/* The backend caught up: read the client's body again. */
-	if ((c->flags & CONN_F_PAUSED) && !x->req_done) {
-		c->flags &= ~CONN_F_PAUSED;
-		cio_enable(&c->io, EV_READ);
+	if (!x->req_done && xchg_resume_body(x))
 		relay_request(x);
-	}
-	conn_unref(c);
+	xchg_release(&ref);
 }
 
 /*
@@ -1150,8 +1134,8 @@ up_write_cb(struct cio *io, void *arg)
 static int
 spurious_timeout(struct xchg *x)
 {
-	const struct conf *cf = x->c->gen->conf;
-	uint64_t	 now = util_now_us(), limit, since;
+	const struct conf *cf = xchg_conf(x);
+	uint64_t	 now = clock_now_us(), limit, since;
 
 	if (!x->resp_head_sent) {
 		if (x->t_sent == 0)
@@ -1182,7 +1166,7 @@ stale_retry(struct xchg *x)
 {
 	struct upconn	*u = x->up;
 	struct pool	*p = x->pool;
-	const struct conf *cf = x->c->gen->conf;
+	const struct conf *cf = xchg_conf(x);
 
 	if (!u->reused || x->stale_retry || x->resp_head_sent ||
 	    !x->idempotent || x->reqbody != XB_NONE ||
@@ -1204,10 +1188,10 @@ up_event_cb(struct cio *io, short what, void *arg)
 {
 	struct upconn	*u = arg;
 	struct xchg	*x = u->x;
-	struct conn	*c = x->c;
-	const struct conf *cf = c->gen->conf;
+	struct xchg_ref	 ref;
+	const struct conf *cf = xchg_conf(x);
 
-	conn_ref(c);
+	xchg_hold(x, &ref);
 	if (what & BEV_EVENT_CONNECTED) {
 		forward_send(x);
 		goto done;
@@ -1215,7 +1199,8 @@ up_event_cb(struct cio *io, short what, void *arg)
 	if (!u->connected) {
 		/* Connect failed or timed out: nothing was sent. */
 		x->pool->st.connect_errors++;
-		pool_mark_down(x->pool, util_now_us(), cf->upstream.down_time);
+		upstream_pool_mark_down(x->pool, clock_now_us(),
+		    cf->upstream.down_time);
 		x->error = (what & BEV_EVENT_TIMEOUT) ?
 		    fwd_err_connect_timeout : fwd_err_connect;
 		log_warn("backend %s: %s", x->pool->name, x->error);
@@ -1258,7 +1243,15 @@ up_event_cb(struct cio *io, short what, void *arg)
 	x->error = fwd_err_mid_resp;
 	x->pool->st.errors++;
 	forward_abort(x);
-	conn_close(c, fwd_err_mid_resp);
+	xchg_abort(x, fwd_err_mid_resp);
 done:
-	conn_unref(c);
+	xchg_release(&ref);
+}
+
+/* See forward.h. */
+void
+forward_worker_free(struct forward_worker *fw)
+{
+	free(fw->hbuf.p);
+	fw->hbuf.p = NULL;
 }

@@ -14,14 +14,35 @@
 #ifndef PROXY_FORWARD_H
 #define PROXY_FORWARD_H
 
+#include "base/sbuf.h"
+
 struct xchg;
-struct conn;
+struct bodybuf;
+struct upstream_worker;
+struct metrics_worker;
+
+/* forward.c's part of struct worker: response heads are built in hbuf;
+ * the worker's body budget and pools, set by the worker.  Exchanges
+ * reach it through x->fw. */
+struct forward_worker {
+	struct sbuf		 hbuf;
+	struct bodybuf		*bodybuf;	/* request-body budget */
+	struct upstream_worker	*up;		/* upstream pools */
+	struct metrics_worker	*m;		/* the worker's metrics block */
+};
+
+/* Free fw's buffer (worker teardown). */
+void	 forward_worker_free(struct forward_worker *fw);
 
 /*
- * Start forwarding x, whose head has been parsed, routed and authorised.
- * head is the client's head buffer (x->req points into it); it is only
- * read during this call.  On failure an error response is sent through
- * conn_respond().  May free x->c only via deferred close.
+ * Start forwarding x, whose head has been parsed, routed and authorised,
+ * and whose seam fields (ops, sess, wg, fw, peer, tls) the client session
+ * has set.  The head's bytes are still at the front of xchg_req_in(x)
+ * (x->req points into them): forward_start() reads them and drains them
+ * (x->req.head_len bytes) on every path, success or failure, and clears
+ * x->req's header pointers.  On failure an error response is sent with
+ * xchg_respond().  The session may be freed only through its deferred
+ * close, never during this call.
  */
 void	 forward_start(struct xchg *x);
 

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "conf/route.h"
 #include "proxy/http.h"
+#include "proxy/gen.h"
 #include "proxy/log.h"
 #include "proxy/server.h"
 #include "proxy/tls.h"
@@ -218,7 +219,7 @@ main(int argc, char *argv[])
 	if (check) {
 		/* Also load what the config points at: certificates, keys,
 		 * the CA directory, the users file and the HMAC key. */
-		if ((g = server_gen_new(cf, NULL, err, sizeof(err))) == NULL) {
+		if ((g = gen_new(cf, NULL, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "%s: %s\n", path, err);
 			conf_put(cf);
 			return (1);

@@ -7,7 +7,9 @@
  * and a latency histogram per route) live in small open-addressed tables
  * guarded by a per-worker mutex that only the scraper ever contends.  The
  * admin thread renders everything as Prometheus text, summing workers.
- * Called by conn.c, forward.c and server.c; knows nothing of sockets.
+ * Called by conn.c, forward.c, worker.c and server.c; admin.c hands it
+ * each worker's block and pools and the auth statistics as plain values,
+ * so it never calls back up.  Knows nothing of sockets.
  */
 
 #include <malloc.h>
@@ -24,11 +26,9 @@
 #include "auth/auth.h"
 #include "base/lit.h"
 #include "conf/conf.h"
-#include "proxy/conn.h"
 #include "proxy/expiry.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
-#include "proxy/server.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 
@@ -122,60 +122,59 @@ metrics_worker_free(struct metrics_worker *m)
 #define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 void
-metrics_conn_open(struct worker *w, int tls)
+metrics_conn_open(struct metrics_worker *m, int tls, unsigned active)
 {
-	INC(w->m->conns_total);
+	INC(m->conns_total);
 	if (tls)
-		INC(w->m->conns_tls);
-	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+		INC(m->conns_tls);
+	__atomic_store_n(&m->active, active, __ATOMIC_RELAXED);
 }
 
 void
-metrics_buffered(struct worker *w, size_t n)
+metrics_buffered(struct metrics_worker *m, size_t n)
 {
 	/* Only this worker writes it: a plain compare is enough. */
-	if (n > LOAD(w->m->buf_peak))
-		__atomic_store_n(&w->m->buf_peak, (uint64_t)n,
-		    __ATOMIC_RELAXED);
+	if (n > LOAD(m->buf_peak))
+		__atomic_store_n(&m->buf_peak, (uint64_t)n, __ATOMIC_RELAXED);
 }
 
 void
-metrics_conn_close(struct worker *w)
+metrics_conn_close(struct metrics_worker *m, unsigned active)
 {
-	__atomic_store_n(&w->m->active, w->nconns, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->active, active, __ATOMIC_RELAXED);
 }
 
 void
-metrics_body_buffer(struct worker *w, uint64_t bytes, uint64_t waits)
+metrics_body_buffer(struct metrics_worker *m, uint64_t bytes, uint64_t waits)
 {
-	__atomic_store_n(&w->m->bodybuf_bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->m->bodybuf_waits, waits, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->bodybuf_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->bodybuf_waits, waits, __ATOMIC_RELAXED);
 }
 
 void
-metrics_handshake(struct worker *w, int resumed)
+metrics_handshake(struct metrics_worker *m, int resumed)
 {
 	if (resumed)
-		INC(w->m->hs_resumed);
+		INC(m->hs_resumed);
 	else
-		INC(w->m->hs_full);
+		INC(m->hs_full);
 }
 
 void
-metrics_handshake_fail(struct worker *w, const char *reason)
+metrics_handshake_fail(struct metrics_worker *m, const char *reason)
 {
 	size_t	 i;
 
 	for (i = 0; i < M_HS_NREASONS - 1; i++)
 		if (strcmp(reason, hs_fail_names[i]) == 0)
 			break;
-	INC(w->m->hs_fail[i]);
+	INC(m->hs_fail[i]);
 }
 
 void
-metrics_bad_request(struct worker *w)
+metrics_bad_request(struct metrics_worker *m)
 {
-	INC(w->m->bad_requests);
+	INC(m->bad_requests);
 }
 
 static uint32_t
@@ -199,17 +198,15 @@ method_index(const char *m)
 }
 
 void
-metrics_request(struct worker *w, const struct xchg *x)
+metrics_request(struct metrics_worker *m, const char *route,
+    const char *method, int status, uint64_t t_start)
 {
-	struct metrics_worker *m = w->m;
-	const char	*route = x->route ? x->route->path : "(none)";
-	uint8_t		 meth = method_index(x->method), cls;
+	uint8_t		 meth = method_index(method), cls;
 	uint32_t	 h, i, k;
 	double		 secs;
 
-	cls = (uint8_t)(x->status >= 100 && x->status < 600 ?
-	    x->status / 100 : 0);
-	secs = (double)(util_now_us() - x->t_start) / 1e6;
+	cls = (uint8_t)(status >= 100 && status < 600 ? status / 100 : 0);
+	secs = (double)(clock_now_us() - t_start) / 1e6;
 	INC(m->requests);
 	pthread_mutex_lock(&m->mtx);
 	h = hash_str(route, 2166136261u);
@@ -245,9 +242,8 @@ metrics_request(struct worker *w, const struct xchg *x)
 }
 
 void
-metrics_auth_deny(struct worker *w, const char *reason)
+metrics_auth_deny(struct metrics_worker *m, const char *reason)
 {
-	struct metrics_worker *m = w->m;
 	unsigned	 k;
 
 	pthread_mutex_lock(&m->mtx);
@@ -386,17 +382,18 @@ metrics_tokens(struct evbuffer *out, const struct auth_ctx *ctx)
  * field at off (plus the one at off2, unless SIZE_MAX).
  */
 static void
-pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
+pool_series(struct evbuffer *out, const struct metrics_source *ws,
+    unsigned n,
     const char *name, const char *help, size_t off, size_t off2)
 {
-	struct pool	*p;
+	const struct pool *p;
 	unsigned	 i;
 	uint64_t	 v;
 
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
 	    help, name);
 	for (i = 0; i < n; i++) {
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
+		for (p = ws[i].pools; p != NULL; p = p->next) {
 			const char *st = (const char *)&p->st;
 
 			v = LOAD(*(const uint64_t *)(const void *)(st + off));
@@ -418,7 +415,7 @@ pool_series(struct evbuffer *out, struct worker *ws, unsigned n,
  * RSS can be told apart from memory in use (allocator retention).
  */
 static void
-mem_series(struct evbuffer *out, struct worker *ws, unsigned n)
+mem_series(struct evbuffer *out, const struct metrics_source *ws, unsigned n)
 {
 	struct mallinfo2 mi = mallinfo2();
 	uint64_t	 peak = 0, v;
@@ -439,14 +436,14 @@ mem_series(struct evbuffer *out, struct worker *ws, unsigned n)
 }
 
 void
-metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
+metrics_render(const struct metrics_source *ws, unsigned n,
+    const struct auth_stats *ast, const struct auth_ctx *actx,
+    struct evbuffer *out)
 {
 	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
 	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
 	uint64_t	 bad = 0, reqs = 0, bbytes = 0, bwaits = 0;
 	unsigned	 i, k, j, b;
-	struct gen	*g;
-	struct auth_stats ast;
 
 	for (i = 0; i < n; i++) {
 		struct metrics_worker *m = ws[i].m;
@@ -597,15 +594,15 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	    "it (1 up, 0 marked down).\n"
 	    "# TYPE gridfront_upstream_up gauge\n");
 	for (i = 0; i < n; i++) {
-		struct pool *p;
-		uint64_t now = util_now_us();
+		const struct pool *p;
+		uint64_t now = clock_now_us();
 
-		for (p = ws[i].allpools; p != NULL; p = p->next) {
+		for (p = ws[i].pools; p != NULL; p = p->next) {
 			evbuffer_add_printf(out, "gridfront_upstream_up"
 			    "{worker=\"%u\",backend=\"", i);
 			label(out, p->name);
 			evbuffer_add_printf(out, "\"} %d\n",
-			    pool_is_down(p, now) ? 0 : 1);
+			    upstream_pool_is_down(p, now) ? 0 : 1);
 		}
 	}
 
@@ -632,50 +629,49 @@ metrics_render(struct worker *ws, unsigned n, struct evbuffer *out)
 	}
 	pthread_mutex_unlock(&g_mtx);
 
-	g = server_current_gen();
-	if (g != NULL && g->auth != NULL) {
-		auth_ctx_stats(g->auth->ctx, &ast);
+	if (ast != NULL) {
 		counter(out, "gridfront_cric_users",
-		    "DNs in the CRIC users map in force.", "gauge", ast.users);
+		    "DNs in the CRIC users map in force.", "gauge", ast->users);
 		counter(out, "gridfront_cric_bad_utf8_records",
 		    "CRIC records refused by the users map in force: DN, "
 		    "LOGIN or NAME not valid UTF-8.", "gauge",
-		    ast.users_bad_utf8);
+		    ast->users_bad_utf8);
 		counter(out, "gridfront_cric_reloads_total",
-		    "CRIC users file reloads.", "counter", ast.users_reloads);
+		    "CRIC users file reloads.", "counter", ast->users_reloads);
 		counter(out, "gridfront_cric_reload_failures_total",
 		    "CRIC users file reloads refused (old map kept).",
-		    "counter", ast.users_reload_failures);
+		    "counter", ast->users_reload_failures);
 		counter(out, "gridfront_trust_reloads_total",
-		    "CA directory / CRL reloads.", "counter", ast.trust_reloads);
+		    "CA directory / CRL reloads.", "counter",
+		    ast->trust_reloads);
 		counter(out, "gridfront_trust_reload_failures_total",
 		    "CA directory / CRL reloads refused.", "counter",
-		    ast.trust_reload_failures);
+		    ast->trust_reload_failures);
 		counter(out, "gridfront_verify_cache_hits_total",
 		    "Client chains found in the verified-chain cache.",
-		    "counter", ast.verify_cache_hits);
+		    "counter", ast->verify_cache_hits);
 		counter(out, "gridfront_verify_cache_misses_total",
 		    "Client chains verified in full.", "counter",
-		    ast.verify_cache_misses);
+		    ast->verify_cache_misses);
 		counter(out, "gridfront_verify_cache_entries",
 		    "Entries in the verified-chain cache.", "gauge",
-		    ast.verify_cache_entries);
+		    ast->verify_cache_entries);
 		counter(out, "gridfront_verify_cache_bytes",
 		    "Estimated bytes held by the verified-chain cache.",
-		    "gauge", ast.verify_cache_bytes);
+		    "gauge", ast->verify_cache_bytes);
 		counter(out, "gridfront_client_chains_too_long_total",
 		    "Client chains refused unverified: longer than "
-		    "verify_depth + 1.", "counter", ast.chains_too_long);
+		    "verify_depth + 1.", "counter", ast->chains_too_long);
 		counter(out, "gridfront_cric_edge_space_records",
 		    "CRIC records in force with leading or trailing spaces "
 		    "(DN/LOGIN skipped, NAME trimmed).", "gauge",
-		    ast.users_edge_space);
+		    ast->users_edge_space);
 		counter(out, "gridfront_ban_legacy_dns",
 		    "Ban-list DNs in legacy X509_NAME_oneline form, also "
-		    "banned in gridfront's form.", "gauge", ast.ban_legacy_dns);
-		metrics_tokens(out, g->auth->ctx);
+		    "banned in gridfront's form.", "gauge", ast->ban_legacy_dns);
 	}
-	gen_put(g);
+	if (actx != NULL)
+		metrics_tokens(out, actx);
 	expiry_render(out, time(NULL));
 	counter(out, "gridfront_access_log_dropped_total",
 	    "Access-log blocks dropped because the writer fell behind.",

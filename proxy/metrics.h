@@ -14,29 +14,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct worker;
-struct xchg;
 struct evbuffer;
+struct pool;
+struct auth_stats;
+struct metrics_worker;
+
+/* What metrics_render() reads of one worker (admin.c fills it in). */
+struct metrics_source {
+	struct metrics_worker	*m;		/* the worker's block */
+	const struct pool	*pools;		/* its upstream pools */
+};
 
 /* Create / free a worker's metrics. */
 struct metrics_worker *metrics_worker_new(void);
 void	 metrics_worker_free(struct metrics_worker *m);
 
-/* Event hooks called from the worker's own thread. */
-void	 metrics_conn_open(struct worker *w, int tls);
-void	 metrics_conn_close(struct worker *w);
+/* Event hooks called from the worker's own thread, on its block m.
+ * active: the worker's connection count after the change. */
+void	 metrics_conn_open(struct metrics_worker *m, int tls,
+	    unsigned active);
+void	 metrics_conn_close(struct metrics_worker *m, unsigned active);
 /* One exchange holds n bytes in its buffers now: keeps the peak. */
-void	 metrics_buffered(struct worker *w, size_t n);
-void	 metrics_handshake(struct worker *w, int resumed);
+void	 metrics_buffered(struct metrics_worker *m, size_t n);
+void	 metrics_handshake(struct metrics_worker *m, int resumed);
 /* reason: "protocol", "cipher", "certificate", "peer_alert", "eof",
  * "timeout" (tls_fail_reason() or conn.c); anything else counts as
  * "other". */
-void	 metrics_handshake_fail(struct worker *w, const char *reason);
-void	 metrics_bad_request(struct worker *w);
-void	 metrics_request(struct worker *w, const struct xchg *x);
-void	 metrics_auth_deny(struct worker *w, const char *reason);
+void	 metrics_handshake_fail(struct metrics_worker *m, const char *reason);
+void	 metrics_bad_request(struct metrics_worker *m);
+/* One finished request: its route's path, method, status and start time
+ * (clock_now_us()). */
+void	 metrics_request(struct metrics_worker *m, const char *route,
+	    const char *method, int status, uint64_t t_start);
+void	 metrics_auth_deny(struct metrics_worker *m, const char *reason);
 /* The request-body budget's state (bytes reserved now, waits so far). */
-void	 metrics_body_buffer(struct worker *w, uint64_t bytes,
+void	 metrics_body_buffer(struct metrics_worker *m, uint64_t bytes,
 	    uint64_t waits);
 
 /* Process-wide events (main thread). */
@@ -46,9 +58,15 @@ void	 metrics_config_generation(uint64_t generation);
 void	 metrics_file_reload(const char *what, int ok);
 
 /*
- * Render the Prometheus text exposition of all workers (n of them) plus
- * process-wide series into out.  Called from the admin thread.
+ * Render the Prometheus text exposition of all workers (src, n of them)
+ * plus process-wide series into out.  ast: the auth statistics of the
+ * generation in force, or NULL when it has no auth context; actx: that
+ * context, read only for the bearer-token series (auth_token_stats), or
+ * NULL.  Called from the admin thread; reads the sources racily (each
+ * counter is a word).
  */
-void	 metrics_render(struct worker *workers, unsigned n, struct evbuffer *out);
+void	 metrics_render(const struct metrics_source *src, unsigned n,
+	    const struct auth_stats *ast, const struct auth_ctx *actx,
+	    struct evbuffer *out);
 
 #endif /* PROXY_METRICS_H */

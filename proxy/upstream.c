@@ -25,7 +25,6 @@
 #include <event2/util.h>
 
 #include "conf/conf.h"
-#include "proxy/server.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 
@@ -33,24 +32,25 @@ static void	idle_read_cb(struct cio *, void *);
 static void	idle_event_cb(struct cio *, short, void *);
 
 struct pool *
-pool_lookup(struct worker *w, const struct conf_backend *b,
-    unsigned max_idle, unsigned idle_timeout)
+upstream_pool_lookup(struct upstream_worker *uw,
+    const struct conf_backend *b, unsigned max_idle,
+    unsigned idle_timeout)
 {
 	struct pool	*p;
 
-	for (p = w->allpools; p != NULL; p = p->next) {
+	for (p = uw->allpools; p != NULL; p = p->next) {
 		if (p->addrlen == b->addrlen &&
 		    memcmp(&p->addr, &b->addr, b->addrlen) == 0)
 			break;
 	}
 	if (p == NULL) {
 		p = xcalloc(1, sizeof(*p));
-		p->w = w;
+		p->uw = uw;
 		memcpy(&p->addr, &b->addr, b->addrlen);
 		p->addrlen = b->addrlen;
 		TAILQ_INIT(&p->idle);
-		p->next = w->allpools;
-		w->allpools = p;
+		p->next = uw->allpools;
+		uw->allpools = p;
 	}
 	/* The newest generation's name and limits win. */
 	strncpy(p->name, b->url, sizeof(p->name) - 1);
@@ -60,13 +60,13 @@ pool_lookup(struct worker *w, const struct conf_backend *b,
 }
 
 int
-pool_is_down(const struct pool *p, uint64_t now)
+upstream_pool_is_down(const struct pool *p, uint64_t now)
 {
 	return (p->down_until > now);
 }
 
 void
-pool_mark_down(struct pool *p, uint64_t now, unsigned ms)
+upstream_pool_mark_down(struct pool *p, uint64_t now, unsigned ms)
 {
 	p->down_until = now + (uint64_t)ms * 1000;
 }
@@ -98,7 +98,7 @@ upconn_alive(struct upconn *u)
 
 	if (evbuffer_get_length(u->io.in) != 0)
 		return (0);
-	if (util_now_us() - u->idle_since < UPCONN_PEEK_AFTER_US)
+	if (clock_now_us() - u->idle_since < UPCONN_PEEK_AFTER_US)
 		return (1);
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -143,7 +143,7 @@ upstream_connect(struct pool *p, unsigned timeout_ms)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	u = xcalloc(1, sizeof(*u));
 	u->pool = p;
-	if (cio_init(&u->io, p->w->base, fd, NULL) == -1) {
+	if (cio_init(&u->io, p->uw->base, fd, NULL) == -1) {
 		close(fd);
 		free(u);
 		return (NULL);
@@ -169,14 +169,14 @@ upstream_put(struct upconn *u)
 	struct pool	*p = u->pool;
 	p->nactive--;
 	u->x = NULL;
-	if (p->nidle >= p->max_idle || p->w->draining) {
+	if (p->nidle >= p->max_idle || p->uw->draining) {
 		upconn_destroy(u);
 		return;
 	}
 	cio_setcb(&u->io, idle_read_cb, NULL, idle_event_cb, u);
 	cio_set_timeouts(&u->io, p->idle_timeout, 0);
 	cio_enable(&u->io, EV_READ);
-	u->idle_since = util_now_us();
+	u->idle_since = clock_now_us();
 	/* LIFO: the most recently used connection is the warmest. */
 	TAILQ_INSERT_HEAD(&p->idle, u, entry);
 	p->nidle++;
@@ -216,12 +216,12 @@ idle_event_cb(struct cio *io, short what, void *arg)
 }
 
 void
-upstream_close_idle(struct worker *w)
+upstream_close_idle(struct upstream_worker *uw)
 {
 	struct pool	*p;
 	struct upconn	*u;
 
-	for (p = w->allpools; p != NULL; p = p->next) {
+	for (p = uw->allpools; p != NULL; p = p->next) {
 		while ((u = TAILQ_FIRST(&p->idle)) != NULL) {
 			/*
 			 * idle_drop() unlinks u before freeing it, so the
@@ -235,14 +235,14 @@ upstream_close_idle(struct worker *w)
 }
 
 void
-upstream_pools_free(struct worker *w)
+upstream_pools_free(struct upstream_worker *uw)
 {
 	struct pool	*p, *next;
 
-	upstream_close_idle(w);
-	for (p = w->allpools; p != NULL; p = next) {
+	upstream_close_idle(uw);
+	for (p = uw->allpools; p != NULL; p = next) {
 		next = p->next;
 		free(p);
 	}
-	w->allpools = NULL;
+	uw->allpools = NULL;
 }

@@ -6,7 +6,9 @@
  * pool keeps idle keep-alive connections (bounded count, idle timeout,
  * liveness check before reuse), opens new ones with a connect timeout,
  * and carries the passive health state of its backend (marked down for a
- * while after a connect failure).  Used only by forward.c.
+ * while after a connect failure).  Used by forward.c; metrics.c reads the
+ * pools' counters.  Each worker's pools hang off its struct
+ * upstream_worker.
  */
 
 #ifndef PROXY_UPSTREAM_H
@@ -19,7 +21,7 @@
 
 #include "proxy/cio.h"
 
-struct worker;
+struct event_base;
 struct conf_backend;
 struct xchg;
 
@@ -30,7 +32,7 @@ struct upconn {
 	int			 reused;	/* came from the idle list */
 	int			 connected;
 	unsigned		 nreq;		/* requests carried so far */
-	uint64_t		 idle_since;	/* util_now_us() when pooled */
+	uint64_t		 idle_since;	/* clock_now_us() when pooled */
 	TAILQ_ENTRY(upconn)	 entry;		/* idle list */
 };
 TAILQ_HEAD(upconn_list, upconn);
@@ -45,7 +47,7 @@ struct pool_stats {
 };
 
 struct pool {
-	struct worker		*w;
+	struct upstream_worker	*uw;		/* the worker's part it is on */
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	char			 name[128];	/* backend URL, for logs */
@@ -54,9 +56,16 @@ struct pool {
 	unsigned		 nactive;
 	unsigned		 max_idle;
 	unsigned		 idle_timeout;	/* ms */
-	uint64_t		 down_until;	/* util_now_us() deadline */
+	uint64_t		 down_until;	/* clock_now_us() deadline */
 	struct pool_stats	 st;
 	struct pool		*next;		/* worker's list of pools */
+};
+
+/* upstream.c's part of struct worker. */
+struct upstream_worker {
+	struct event_base	*base;		/* the worker's loop */
+	struct pool		*allpools;	/* every pool of this worker */
+	int			 draining;	/* pool nothing any more */
 };
 
 /*
@@ -64,14 +73,16 @@ struct pool {
  * first use.  Pools live as long as the worker; their limits are updated
  * from the newest generation that refers to them.  Never returns NULL.
  */
-struct pool	*pool_lookup(struct worker *w, const struct conf_backend *b,
-		    unsigned max_idle, unsigned idle_timeout);
+struct pool	*upstream_pool_lookup(struct upstream_worker *uw,
+		    const struct conf_backend *b, unsigned max_idle,
+		    unsigned idle_timeout);
 
-/* 1 when the backend is marked down at time now (util_now_us()). */
-int		 pool_is_down(const struct pool *p, uint64_t now);
+/* 1 when the backend is marked down at time now (clock_now_us()). */
+int		 upstream_pool_is_down(const struct pool *p, uint64_t now);
 
 /* Mark the backend down until now + ms. */
-void		 pool_mark_down(struct pool *p, uint64_t now, unsigned ms);
+void		 upstream_pool_mark_down(struct pool *p, uint64_t now,
+		    unsigned ms);
 
 /*
  * Take an idle connection that passes the liveness check, or return NULL.
@@ -101,10 +112,10 @@ void		 upstream_put(struct upconn *u);
 /* Close and free a connection that is not clean.  NULL is a no-op. */
 void		 upstream_free(struct upconn *u);
 
-/* Close every idle connection of every pool of w (drain, shutdown). */
-void		 upstream_close_idle(struct worker *w);
+/* Close every idle connection of every pool of uw (drain, shutdown). */
+void		 upstream_close_idle(struct upstream_worker *uw);
 
-/* Free every pool of w; no connection may be active. */
-void		 upstream_pools_free(struct worker *w);
+/* Free every pool of uw; no connection may be active. */
+void		 upstream_pools_free(struct upstream_worker *uw);
 
 #endif /* PROXY_UPSTREAM_H */

@@ -139,14 +139,14 @@ test_base__clock(void **state)
 	uint64_t	 a, b;
 
 	(void)state;
-	a = util_now_us();
-	b = util_now_us();
+	a = clock_now_us();
+	b = clock_now_us();
 	assert_true(a > 0);
 	assert_true(b >= a);
-	util_ms_tv(1500, &tv);
+	clock_ms_tv(1500, &tv);
 	assert_int_equal(tv.tv_sec, 1);
 	assert_int_equal(tv.tv_usec, 500000);
-	util_ms_tv(4294967295u, &tv);
+	clock_ms_tv(4294967295u, &tv);
 	assert_int_equal(tv.tv_sec, 4294967);
 	assert_int_equal(tv.tv_usec, 295000);
 }
