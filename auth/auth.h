@@ -43,7 +43,8 @@ enum auth_proxy_kind {
 
 enum auth_result {
 	AUTH_OK = 0,		/* authenticated: add signed headers */
-	AUTH_ANON,		/* auth: optional, no usable cert: status NONE */
+	/* auth: optional, no usable cert: status NONE */
+	AUTH_ANON,
 	AUTH_PASS,		/* auth: none: forward with no identity */
 	AUTH_DENY		/* answer 403 with reason */
 };
@@ -73,9 +74,11 @@ struct auth_chain_cert {
 struct auth_ident {
 	int		 refs;			/* atomic */
 	enum auth_cert_status status;
-	const char	*reason;	/* static plain-language text when FAILED */
+	/* static plain-language text when FAILED */
+	const char	*reason;
 	const char	*detail;	/* optional extra words, may be NULL */
-	char		*user_dn;	/* end-entity DN (slash form), or NULL */
+	/* end-entity DN (slash form), or NULL */
+	char		*user_dn;
 	enum auth_proxy_kind proxy;	/* of the leaf */
 	char		**fqans;	/* from a trusted VOMS AC, AC order */
 	size_t		 nfqans;
@@ -101,14 +104,16 @@ struct auth_ident {
 struct auth_decision {
 	enum auth_result result;
 	int		 status;	/* HTTP status for AUTH_DENY (403) */
-	const char	*reason;	/* plain words for AUTH_DENY, else NULL */
+	/* plain words for AUTH_DENY, else NULL */
+	const char	*reason;
 	const char	*hdrs;
 	size_t		 hdrslen;
 	const char	*login;		/* CRIC login or NULL, for logs */
 	const char	*dn;		/* DN sent, or NULL, for logs */
 	void		*priv;		/* owned by auth */
 	/* Bearer tokens (auth_token_decide()): */
-	int		 bearer;	/* answer with WWW-Authenticate: Bearer */
+	/* answer with WWW-Authenticate: Bearer */
+	int		 bearer;
 	const char	*bearer_error;	/* invalid_token, insufficient_scope,
 					 * or NULL (a bare challenge) */
 	const char	*bearer_scope;	/* for insufficient_scope */
@@ -140,9 +145,9 @@ void	 auth_ctx_free(struct auth_ctx *ctx);
  * not change (the failure may have been EMFILE); a retry that fails the
  * same way again is not logged or counted again.  Warnings about data
  * that did load (records with edge spaces, legacy-form ban DNs) go to log
- * too.  Returns a mask of AUTH_RELOAD_* bits.  Call it from one thread at a time (the
- * proxy's main thread); readers in other threads see either the old or
- * the new data, never a mix.
+ * too.  Returns a mask of AUTH_RELOAD_* bits.  Call it from one thread at
+ * a time (the proxy's main thread); readers in other threads see either
+ * the old or the new data, never a mix.
  */
 int	 auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen);
 
@@ -307,7 +312,8 @@ struct auth_stats {
 	uint64_t	 verify_cache_misses;
 	uint64_t	 verify_cache_entries;	/* now (gauge) */
 	uint64_t	 verify_cache_bytes;	/* now (gauge), estimate */
-	uint64_t	 chains_too_long;	/* refused before verification */
+	/* refused before verification */
+	uint64_t	 chains_too_long;
 	int		 ready;		/* trust, key and users all loaded */
 	uint64_t	 users_edge_space;	/* CRIC records in force with
 						 * leading/trailing spaces */

@@ -87,8 +87,9 @@ struct dnmap_info {
  * surrogate pair (what Python's json writes for undecodable bytes), costs
  * only its record, where a strict JSON parser would refuse the file.  The
  * noncharacter U+FDD0 marks such places internally, so a record holding
- * it is refused the same way.  Other keys are ignored.  Records with the same LOGIN form one account
- * whose name and id come from its first record.
+ * it is refused the same way.  Other keys are ignored.  Records with the
+ * same LOGIN form one account whose name and id come from its first
+ * record.
  */
 struct dnmap	*dnmap_load(const char *path, struct dnmap_info *info,
 		    char *err, size_t errlen);

@@ -131,7 +131,8 @@ jwks_ec(json_t *k, const char **why)
 	json_t		*crv = json_object_get(k, "crv");
 
 	*why = "EC key is not P-256";
-	if (!json_is_string(crv) || strcmp(json_string_value(crv), "P-256") != 0)
+	if (!json_is_string(crv) ||
+	    strcmp(json_string_value(crv), "P-256") != 0)
 		return (NULL);
 	x = jwks_member(k, "x", &xl);
 	y = jwks_member(k, "y", &yl);

@@ -296,8 +296,9 @@ ns_parse_rule(struct namespaces_policy *p, char *line, const char *name,
 	    strcasecmp(tok[3], "DENY") != 0) ||
 	    strcasecmp(tok[4], "Subject") != 0 ||
 	    (!q[2] && strcasecmp(tok[2], "SELF") != 0)) {
-		snprintf(err, errlen, "%s:%zu: expected TO Issuer \"<DN>\"|SELF "
-		    "PERMIT|DENY Subject \"<regex>\"", name, lineno);
+		snprintf(err, errlen, "%s:%zu: expected TO Issuer "
+		    "\"<DN>\"|SELF PERMIT|DENY Subject \"<regex>\"", name,
+		    lineno);
 		return (-1);
 	}
 	if (q[2] && tok[2][0] != '/') {
@@ -355,9 +356,9 @@ ns_parse_ns(struct namespaces_policy *p, char *buf, const char *name,
 				logical[len++] = ' ';
 				line = nl != NULL ? nl + 1 : NULL;
 				if (line == NULL || *line == '\0') {
-					snprintf(err, errlen, "%s:%zu: file ends "
-					    "in a continuation line", name,
-					    lineno);
+					snprintf(err, errlen, "%s:%zu: file "
+					    "ends in a continuation line",
+					    name, lineno);
 					goto done;
 				}
 				continue;

@@ -175,8 +175,8 @@ proxycert_legacy_peel(STACK_OF(X509) *presented, X509 *leaf, time_t now,
 			    x509_err_chain, "legacy proxy signature invalid"));
 		if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
 		    !(X509_get_key_usage(issuer) & KU_DIGITAL_SIGNATURE))
-			return (proxycert_refuse(reason, detail,
-			    x509_err_chain, "legacy proxy issuer may not sign"));
+			return (proxycert_refuse(reason, detail, x509_err_chain,
+			    "legacy proxy issuer may not sign"));
 		if (X509_cmp_time(X509_get0_notBefore(eec), &now) > 0)
 			return (proxycert_refuse(reason, detail,
 			    x509_err_notyet, NULL));

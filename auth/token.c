@@ -269,8 +269,8 @@ tok_sig_ok(const struct jwks_key *k, int es256, const char *signed_part,
 	}
 	if ((md = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-	    EVP_DigestVerify(md, sig, siglen, (const unsigned char *)signed_part,
-	    len) == 1)
+	    EVP_DigestVerify(md, sig, siglen,
+	    (const unsigned char *)signed_part, len) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);

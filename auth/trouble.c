@@ -252,8 +252,8 @@ auth_trouble_advice(const struct auth_view *v, const char *todo[4])
 		sum = "Your account is blocked on this service.";
 		todo[n++] = "Contact the service administrators.";
 	} else if (v->usr == NULL) {
-		sum = v->have_users ? "Your certificate is valid, but its DN is "
-		    "not registered in CRIC for a CMS account." :
+		sum = v->have_users ? "Your certificate is valid, but its DN "
+		    "is not registered in CRIC for a CMS account." :
 		    "Your certificate is valid, but this service has no CRIC "
 		    "account list loaded.";
 		todo[n++] = v->have_users ? "Register the User DN shown above "

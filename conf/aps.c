@@ -175,8 +175,8 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		fprintf(out, "  # ingress[%zu]: path %s -> %s%s\n", i, rpath,
 		    surl, strict ? " (strict)" : "");
 		if (is_aps_regex(rpath) && (feat = re2_only(rpath)) != NULL) {
-			fprintf(out, "  # TODO: Go regexp feature \"%s\" has no "
-			    "POSIX equivalent; rule left out\n", feat);
+			fprintf(out, "  # TODO: Go regexp feature \"%s\" has "
+			    "no POSIX equivalent; rule left out\n", feat);
 			ntodo++;
 			continue;
 		}
@@ -188,9 +188,10 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 				fputs("^.*", m);	/* Go: match anywhere */
 			fputs(rpath, m);
 			if (strict || rpath[plen - 1] == '/') {
-				fprintf(out, "  # TODO: %s regex rule: APS compares "
-				    "the rest of the path textually; check the "
-				    "match\n", strict ? "strict" : "trailing-slash");
+				fprintf(out, "  # TODO: %s regex rule: APS "
+				    "compares the rest of the path textually; "
+				    "check the match\n",
+				    strict ? "strict" : "trailing-slash");
 				ntodo++;
 			}
 		} else if (rpath[plen - 1] == '/' && plen > 1) {
@@ -245,8 +246,8 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		fclose(m);
 		if (bad) {
 			fprintf(out, "  # TODO: service_url is not "
-			    "http://host[:port][/] (gridfront speaks plain HTTP "
-			    "to backends); rule left out:\n");
+			    "http://host[:port][/] (gridfront speaks plain "
+			    "HTTP to backends); rule left out:\n");
 			ntodo++;
 		}
 		/* Indent the rule; comment it out when it cannot be used. */

@@ -6,10 +6,11 @@
  * the YAML tree (conf/yaml.c), applies the directive table to it
  * (conf/keys.c), then runs a semantic pass over the whole result; every
  * problem found on the way is collected with its file:line:col (in the
- * list of conf/errs.c), and the load fails if there was any.  The result is immutable and refcounted
- * with atomics so that connections can keep an old generation while a
- * reload installs a new one.  conf_load() does not open the certificate,
- * key or auth files it names: proxy/ and auth/ do, at start and reload.
+ * list of conf/errs.c), and the load fails if there was any.  The result
+ * is immutable and refcounted with atomics so that connections can keep
+ * an old generation while a reload installs a new one.  conf_load() does
+ * not open the certificate, key or auth files it names: proxy/ and auth/
+ * do, at start and reload.
  */
 
 #include <sys/socket.h>

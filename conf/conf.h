@@ -23,7 +23,8 @@
 
 enum conf_auth_mode {
 	CONF_AUTH_CERT = 0,	/* valid cert of a CRIC user, else 403 */
-	CONF_AUTH_OPTIONAL,	/* identity if offered, cms-auth-status: NONE if not */
+	/* identity if offered, cms-auth-status: NONE if not */
+	CONF_AUTH_OPTIONAL,
 	CONF_AUTH_NONE,		/* no identity headers at all */
 	CONF_AUTH_TOKEN,	/* a valid bearer token only (issue 14) */
 	CONF_AUTH_CERT_OR_TOKEN	/* a token when sent, else a certificate */
@@ -93,15 +94,17 @@ struct conf_cidr {
 struct conf_backend {
 	unsigned	 id;		/* index in conf->backends */
 	char		*url;		/* "http://host:port" as written */
-	char		*host;		/* host part, for logs and Host: fallback
-					 * ("[::1]" keeps its brackets) */
+	char		*host;		/* host part, for logs and Host:
+					 * fallback ("[::1]" keeps its
+					 * brackets) */
 	char		*port;		/* port part, as text */
 	struct sockaddr_storage addr;	/* resolved at load time */
 	socklen_t	 addrlen;
 };
 
 struct conf_route {
-	unsigned	 id;		/* index in conf->routes, evaluation order */
+	/* index in conf->routes, evaluation order */
+	unsigned	 id;
 	char		*path;		/* as written */
 	size_t		 pathlen;
 	int		 is_regex;	/* path started with '^' */
@@ -152,18 +155,23 @@ struct conf_listener {
 /* All durations are milliseconds. */
 struct conf_timeouts {
 	unsigned	 handshake;		/* TLS handshake */
-	unsigned	 request_head;		/* whole request head (slowloris) */
+	/* whole request head (slowloris) */
+	unsigned	 request_head;
 	unsigned	 keepalive;		/* idle between requests */
 	unsigned	 upstream_connect;
-	unsigned	 upstream_response;	/* request sent -> response head */
-	unsigned	 body_idle;		/* no body progress either way */
+	/* request sent -> response head */
+	unsigned	 upstream_response;
+	/* no body progress either way */
+	unsigned	 body_idle;
 	unsigned	 shutdown_grace;	/* SIGTERM drain */
-	unsigned	 max_connection_age;	/* 0: none; else Connection: close */
+	/* 0: none; else Connection: close */
+	unsigned	 max_connection_age;
 };
 
 struct conf_limits {
 	size_t		 max_request_line;	/* 414 beyond */
-	size_t		 max_header_field;	/* one header line; 431 beyond */
+	/* one header line; 431 beyond */
+	size_t		 max_header_field;
 	size_t		 max_header_block;	/* whole head; 431 beyond */
 	size_t		 max_header_count;	/* 431 beyond */
 	size_t		 max_chunk_ext;		/* chunk extension bytes */
@@ -171,29 +179,37 @@ struct conf_limits {
 	size_t		 buffer_high;		/* watermark, bytes */
 	size_t		 body_buffer;		/* request body held whole */
 	size_t		 body_buffer_total;	/* per worker, all bodies */
-	size_t		 max_token;		/* bearer token bytes; 400 beyond */
+	/* bearer token bytes; 400 beyond */
+	size_t		 max_token;
 };
 
 struct conf_upstream {
 	unsigned	 pool_max_idle;		/* per worker per backend */
 	unsigned	 pool_idle_timeout;	/* ms */
-	unsigned	 down_time;		/* ms a failed backend stays down */
+	/* ms a failed backend stays down */
+	unsigned	 down_time;
 };
 
 struct conf_auth {
-	char		*ca_path;		/* hashed CA dir with .rN CRLs */
+	/* hashed CA dir with .rN CRLs */
+	char		*ca_path;
 	unsigned	 verify_depth;
 	char		*vomsdir;		/* NULL: no VOMS */
 	char		*users;			/* CRIC JSON; NULL: no users */
 	char		*banned;		/* NULL: none */
-	char		*hmac_key;		/* NULL only when no listener uses auth */
+	/* NULL only when no listener uses auth */
+	char		*hmac_key;
 	int		 legacy_proxies;
 	char		*authn_method;		/* default "X509Cert" */
-	char		*trouble_url;		/* shown in denials; default "/auth/trouble" */
-	unsigned	 reload_interval;	/* ms between file stat checks */
-	unsigned	 verify_cache_size;	/* verified-chain cache entries */
+	/* shown in denials; default "/auth/trouble" */
+	char		*trouble_url;
+	/* ms between file stat checks */
+	unsigned	 reload_interval;
+	/* verified-chain cache entries */
+	unsigned	 verify_cache_size;
 	size_t		 verify_cache_bytes;	/* and their bytes (estimate) */
-	size_t		 max_cert_list;		/* client certificate list bytes */
+	/* client certificate list bytes */
+	size_t		 max_cert_list;
 	enum conf_ns_mode namespaces;		/* CA namespace policy files */
 	enum conf_dn_match dn_match;		/* CRIC DN lookup */
 	struct conf_tokens tokens;		/* bearer tokens (issue 14) */
@@ -214,7 +230,8 @@ struct conf_log {
 
 struct conf {
 	int		 refs;			/* atomic; conf_get/conf_put */
-	uint64_t	 generation;		/* set by the loader of record */
+	/* set by the loader of record */
+	uint64_t	 generation;
 	char		*path;
 	unsigned	 workers;		/* resolved: "auto" = cores */
 

@@ -422,7 +422,8 @@ keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 			ret = -1;
 		}
 		/* On an optional route a client without a certificate is let
-		 * through, so a required role would stop only those with one. */
+		 * through, so a required role would stop only those with
+		 * one. */
 		if (r->auth == CONF_AUTH_OPTIONAL && r->nrequire_fqan > 0) {
 			keys_err_at_key(ctx, item, "require_fqan",
 			    auth_optional_fqan);

@@ -137,15 +137,16 @@ keys_token_issuers(struct keys_ctx *ctx, const struct yaml_node *n,
 		}
 		if (ctx->apply(ctx, KEYS_SCOPE_TOKEN_ISSUER, item, is) == -1)
 			ret = -1;
-		if (is->claim == NULL && is->from != CONF_TOKEN_FROM_SUBJECT_MAP)
+		if (is->claim == NULL &&
+		    is->from != CONF_TOKEN_FROM_SUBJECT_MAP)
 			is->claim = xstrdup(is->from ==
 			    CONF_TOKEN_FROM_CERN_PERSON_ID ? "cern_person_id" :
 			    "preferred_username");
 		for (j = 0; j < i && is->issuer != NULL; j++)
 			if (t->issuers[j].issuer != NULL &&
 			    strcmp(t->issuers[j].issuer, is->issuer) == 0) {
-				keys_err_at_key(ctx, item, "issuer", "is listed "
-				    "twice");
+				keys_err_at_key(ctx, item, "issuer",
+				    "is listed twice");
 				ret = -1;
 			}
 		keys_where_pop(ctx, saved);

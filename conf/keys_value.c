@@ -643,12 +643,13 @@ keys_regex_sane(const char *re, char *why, size_t whylen)
 			}
 			for (p++; *p != '\0' && *p != '}'; p++) {
 				if (*p >= '0' && *p <= '9') {
-					bound = strtol(p, (char **)(uintptr_t)&p,
-					    10);
+					bound = strtol(p,
+					    (char **)(uintptr_t)&p, 10);
 					p--;
 					if (bound > 255) {
-						snprintf(why, whylen, "repetition "
-						    "bound %ld is over 255", bound);
+						snprintf(why, whylen,
+						    "repetition bound %ld is "
+						    "over 255", bound);
 						return (-1);
 					}
 				}

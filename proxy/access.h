@@ -31,7 +31,8 @@ struct access_client {
 	const char		*peer;		/* client address, as text */
 	int			 peerport;
 	const SSL		*ssl;		/* NULL on a plain listener */
-	const struct auth_ident	*ident;		/* NULL without a TLS identity */
+	/* NULL without a TLS identity */
+	const struct auth_ident	*ident;
 };
 
 /* Format and queue the line for x, from client cl, in w.  Never fails;

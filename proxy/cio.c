@@ -435,9 +435,9 @@ tls_failed(struct cio *io, int r, int writing)
  * Small reads land in a per-thread scratch buffer and are copied into a
  * right-sized buffer chain: a 300-byte request then costs a small, cached
  * allocation and a short copy instead of a fresh 16-64 KiB chain per
- * request, and a 16 KiB response comes in one recv(2).  A read that fills what it asked for switches the cio to
- * reading in place (bulk: bodies move without the copy); a short one
- * switches it back.
+ * request, and a 16 KiB response comes in one recv(2).  A read that fills
+ * what it asked for switches the cio to reading in place (bulk: bodies
+ * move without the copy); a short one switches it back.
  */
 static __thread char	 cio_scratch[CIO_READ_MAX];
 
@@ -909,7 +909,8 @@ cio_connect(struct cio *io, const struct sockaddr *sa, socklen_t salen)
 		return (0);
 	}
 	if (errno == ECONNREFUSED) {
-		io->cerr = errno;	/* for the eventcb, which may be later */
+		/* for the eventcb, which may be later */
+		io->cerr = errno;
 		io->st |= CIO_S_DEAD;
 		io->pend |= N_EVENT;
 		io->pend_ev = BEV_EVENT_ERROR;

@@ -57,12 +57,15 @@ struct cio {
 	void			*arg;
 	size_t			 rhigh;		/* stop reading at this much */
 	size_t			 wlow;		/* writecb at or below this */
-	size_t			 wretry;	/* length of a retried SSL_write */
+	/* length of a retried SSL_write */
+	size_t			 wretry;
 	unsigned		 rto_ms;
 	unsigned		 wto_ms;
 	unsigned		 st;		/* CIO_S_* */
-	unsigned		 pend;		/* notices for the defer event */
-	short			 pend_ev;	/* BEV_EVENT_* of a queued notice */
+	/* notices for the defer event */
+	unsigned		 pend;
+	/* BEV_EVENT_* of a queued notice */
+	short			 pend_ev;
 	int			 cerr;		/* errno of a refused connect */
 	unsigned		 enabled;	/* EV_READ | EV_WRITE */
 };

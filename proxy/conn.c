@@ -56,7 +56,7 @@
  * run or load, and the browser must not guess another content type. */
 #define PAGE_HDRS	"Content-Security-Policy: default-src 'none'; "	\
 			"frame-ancestors 'none'; base-uri 'none'; "	\
-			"form-action 'none'\r\n"				\
+			"form-action 'none'\r\n"			\
 			"X-Content-Type-Options: nosniff\r\n"
 
 static void	conn_read_cb(struct cio *, void *);
@@ -401,8 +401,9 @@ conn_respond(struct conn *c, int status, const char *hdrs, const char *ctype,
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: gridfront\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n%s%s\r\n", status,
-	    http_status_text(status), ctype ? ctype : "text/plain; charset=utf-8",
-	    bodylen, hdrs ? hdrs : "", close ? "Connection: close\r\n" : "");
+	    http_status_text(status),
+	    ctype ? ctype : "text/plain; charset=utf-8", bodylen,
+	    hdrs ? hdrs : "", close ? "Connection: close\r\n" : "");
 	if (!head_only && bodylen > 0)
 		evbuffer_add(out, body, bodylen);
 	if (x != NULL) {
@@ -1051,7 +1052,8 @@ conn_parse(struct conn *c)
 			break;
 		}
 		if (c->x == NULL) {
-			x = xchg_get(&c->w->xc, cf->limits.max_request_line + 1);
+			x = xchg_get(&c->w->xc,
+			    cf->limits.max_request_line + 1);
 			x->sess = c;
 			c->x = x;
 			c->flags |= CONN_F_IN_HEAD;
@@ -1072,7 +1074,7 @@ conn_parse(struct conn *c)
 			if (want >= maxhead)
 				conn_error(c, 431, "request head too large");
 			else if (c->flags & CONN_F_EOF)
-				/* Half-closed mid-head: it can never complete. */
+				/* Half-closed mid-head: can never complete. */
 				conn_close(c, conn_err_eof);
 			break;
 		}
@@ -1086,7 +1088,8 @@ conn_parse(struct conn *c)
 			err.reason = "parameters (';') in path";
 		}
 		if (r == HTTP_PARSE_ERROR) {
-			/* Nothing after a bad head is trusted: no pipelining. */
+			/* Nothing after a bad head is trusted: no
+			 * pipelining. */
 			x->head_method = 0;
 			x->req.keepalive = 0;
 			snprintf(x->method, sizeof(x->method), "-");

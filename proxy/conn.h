@@ -57,7 +57,8 @@ struct conn {
 	int			 https_port;	/* for redirects */
 	struct cio		 io;		/* socket, SSL and buffers */
 	SSL			*ssl;		/* borrowed from io */
-	struct auth_ident	*ident;		/* one reference, after handshake */
+	/* one reference, after handshake */
+	struct auth_ident	*ident;
 	struct sockaddr_storage	 peer;
 	char			 peerstr[48];
 	int			 peerport;
@@ -66,7 +67,8 @@ struct conn {
 	struct xchg		*x;		/* active exchange */
 	struct event		 timer;		/* handshake / head / idle */
 	unsigned		 nreq;
-	size_t			 lingered;	/* bytes discarded while lingering */
+	/* bytes discarded while lingering */
+	size_t			 lingered;
 	const char		*close_reason;
 	uint64_t		 t_accept;	/* clock_now_us() at accept */
 	TAILQ_ENTRY(conn)	 entry;
@@ -131,8 +133,8 @@ void	 conn_respond(struct conn *c, int status, const char *hdrs,
 /* conn_respond() with a string-literal body, its length taken from the
  * literal (base/lit.h); use it for every fixed body. */
 #define conn_respond_lit(c, status, hdrs, ctype, lit, close)		\
-	conn_respond((c), (status), (hdrs), (ctype), (lit), LIT_LEN(lit),	\
-	    (close))
+	conn_respond((c), (status), (hdrs), (ctype), (lit),		\
+	    LIT_LEN(lit), (close))
 
 /* Enter/leave a callback on c; the last conn_unref after conn_close frees
  * it.  conn_unref returns 1 when c was freed. */

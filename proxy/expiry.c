@@ -434,8 +434,8 @@ expiry_render(struct evbuffer *out, time_t now)
 		}
 		exp_head(out, "gridfront_cas_without_valid_crl",
 		    "Trusted CAs with no valid CRL now.");
-		evbuffer_add_printf(out, "gridfront_cas_without_valid_crl %zu\n",
-		    bad);
+		evbuffer_add_printf(out,
+		    "gridfront_cas_without_valid_crl %zu\n", bad);
 	}
 	if (exp_users_mtime != 0 || exp_ban_mtime != 0)
 		exp_head(out, "gridfront_file_age_seconds",

@@ -1073,7 +1073,8 @@ static void
 head_deadline(struct xchg *x)
 {
 	const struct conf *cf = xchg_conf(x);
-	uint64_t	 limit = (uint64_t)cf->timeouts.upstream_response * 1000;
+	uint64_t	 limit =
+	    (uint64_t)cf->timeouts.upstream_response * 1000;
 	uint64_t	 spent = clock_now_us() - x->t_sent;
 
 	if (spent >= limit) {

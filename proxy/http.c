@@ -867,8 +867,9 @@ static const struct http_method http_methods[] = {
 	{ NULL, 0, 0, 0 }
 };
 
-/* "HTTP/d.d": 0 and the minor version, an error status via err otherwise (requests use 400 for every
- * unsupported version: the rejection must be a 4xx). */
+/* "HTTP/d.d": 0 and the minor version, an error status via err otherwise
+ * (requests use 400 for every unsupported version: the rejection must be
+ * a 4xx). */
 static enum http_parse_result
 http_version(const char *v, size_t n, int st_bad, int st_vers, int *minor,
     struct http_error *err)

@@ -253,13 +253,14 @@ enum http_parse_result http_parse_response(const char *buf, size_t len,
  * U+10FFFF, truncated sequences, stray continuation bytes) and %3B (an
  * encoded ';' is part of the segment to some servlet stacks and a
  * parameter delimiter to others).  A raw ';' is kept: whether path
- * parameters are allowed is the caller's choice.  Then "." and ".." segments are
- * resolved after decoding, so "%2E%2E" is a ".." (RFC 3986 5.2.4; ".." at
- * the root stays at the root); runs of '/' are merged into one, as nginx
- * does; and a "." or ".." segment followed by ";params" is an error,
- * since servlet containers read "..;x" as "..".  out needs the path's
- * length plus one byte (414 otherwise) and is NUL-terminated; *pathlen
- * excludes the NUL.  Returns 0, or -1 with err filled.
+ * parameters are allowed is the caller's choice.  Then "." and ".."
+ * segments are resolved after decoding, so "%2E%2E" is a ".." (RFC
+ * 3986 5.2.4; ".." at the root stays at the root); runs of '/' are
+ * merged into one, as nginx does; and a "." or ".." segment followed by
+ * ";params" is an error, since servlet containers read "..;x" as "..".
+ * out needs the path's length plus one byte (414 otherwise) and is
+ * NUL-terminated; *pathlen excludes the NUL.  Returns 0, or -1 with err
+ * filled.
  */
 int	 http_path_normalize(const char *target, size_t len, char *out,
 	    size_t outlen, size_t *pathlen, const char **query,

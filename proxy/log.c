@@ -61,7 +61,8 @@ log_init(const char *error_path, const char *access_path, int level)
 		return (-1);
 	if (access_path != NULL && strcmp(access_path, "off") == 0)
 		off = 1;
-	else if (access_path != NULL && (afd = open_append(access_path)) == -1) {
+	else if (access_path != NULL &&
+	    (afd = open_append(access_path)) == -1) {
 		if (efd != STDERR_FILENO)
 			close(efd);
 		return (-1);

@@ -176,7 +176,8 @@ main(int argc, char *argv[])
 			conf_keys_print(stdout);
 			return (0);
 		case 'I':
-			if (aps_import(optarg, stdout, err, sizeof(err)) == -1) {
+			if (aps_import(optarg, stdout, err,
+			    sizeof(err)) == -1) {
 				fprintf(stderr, "%s\n", err);
 				return (1);
 			}

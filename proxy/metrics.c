@@ -480,11 +480,13 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	    "gridfront_tls_handshakes_total{kind=\"full\"} %llu\n"
 	    "gridfront_tls_handshakes_total{kind=\"resumed\"} %llu\n",
 	    (unsigned long long)hf, (unsigned long long)hr);
-	evbuffer_add_printf(out, "# HELP gridfront_tls_handshake_failures_total "
+	evbuffer_add_printf(out,
+	    "# HELP gridfront_tls_handshake_failures_total "
 	    "TLS handshakes that failed, by reason.\n"
 	    "# TYPE gridfront_tls_handshake_failures_total counter\n");
 	for (k = 0; k < M_HS_NREASONS; k++)
-		evbuffer_add_printf(out, "gridfront_tls_handshake_failures_total"
+		evbuffer_add_printf(out,
+		    "gridfront_tls_handshake_failures_total"
 		    "{reason=\"%s\"} %llu\n", hs_fail_names[k],
 		    (unsigned long long)hfail[k]);
 	counter(out, "gridfront_bad_requests_total",
@@ -512,8 +514,9 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 			    "gridfront_requests_total{worker=\"%u\",route=\"",
 			    i);
 			label(out, m->req[k].route);
-			evbuffer_add_printf(out, "\",method=\"%s\",code=\"%uxx\"}"
-			    " %llu\n", method_names[m->req[k].method],
+			evbuffer_add_printf(out,
+			    "\",method=\"%s\",code=\"%uxx\"} %llu\n",
+			    method_names[m->req[k].method],
 			    m->req[k].cls, (unsigned long long)m->req[k].n);
 		}
 		pthread_mutex_unlock(&m->mtx);
@@ -620,10 +623,12 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	    "reloaded because they changed, by file and result.\n"
 	    "# TYPE gridfront_file_reloads_total counter\n");
 	for (j = 0; j < nitems(g_files) && g_files[j].what[0]; j++) {
-		evbuffer_add_printf(out, "gridfront_file_reloads_total{file=\"%s\","
+		evbuffer_add_printf(out,
+		    "gridfront_file_reloads_total{file=\"%s\","
 		    "result=\"ok\"} %llu\n", g_files[j].what,
 		    (unsigned long long)g_files[j].ok);
-		evbuffer_add_printf(out, "gridfront_file_reloads_total{file=\"%s\","
+		evbuffer_add_printf(out,
+		    "gridfront_file_reloads_total{file=\"%s\","
 		    "result=\"failed\"} %llu\n", g_files[j].what,
 		    (unsigned long long)g_files[j].fail);
 	}
@@ -668,7 +673,8 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 		    ast->users_edge_space);
 		counter(out, "gridfront_ban_legacy_dns",
 		    "Ban-list DNs in legacy X509_NAME_oneline form, also "
-		    "banned in gridfront's form.", "gauge", ast->ban_legacy_dns);
+		    "banned in gridfront's form.", "gauge",
+		    ast->ban_legacy_dns);
 	}
 	if (actx != NULL)
 		metrics_tokens(out, actx);

@@ -243,7 +243,8 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 			log_error("host certificate reload refused, old one "
 			    "kept: %s", err);
 			metrics_file_reload("host_certificate", 0);
-			cert_stamps_take(g->conf);	/* log once per change */
+			/* log once per change */
+			cert_stamps_take(g->conf);
 		} else {
 			log_info("host certificate or key reloaded");
 			metrics_file_reload("host_certificate", 1);

@@ -139,7 +139,8 @@ tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
 	    !SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) ||
 	    !SSL_CTX_set1_groups_list(ctx, TLS_GROUPS)) {
 		tls_errors(why, sizeof(why));
-		snprintf(err, errlen, "%s: TLS parameters: %s", l->address, why);
+		snprintf(err, errlen, "%s: TLS parameters: %s", l->address,
+		    why);
 		goto fail;
 	}
 	/* OpenSSL 3 refuses client-initiated renegotiation unless

@@ -28,7 +28,8 @@ struct xchg;
 struct upconn {
 	struct pool		*pool;
 	struct cio		 io;		/* owns the fd */
-	struct xchg		*x;		/* current user; NULL when idle */
+	/* current user; NULL when idle */
+	struct xchg		*x;
 	int			 reused;	/* came from the idle list */
 	int			 connected;
 	unsigned		 nreq;		/* requests carried so far */

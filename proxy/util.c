@@ -33,9 +33,11 @@ util_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		break;
 	case AF_INET6:
 		s6 = (const struct sockaddr_in6 *)sa;
-		/* Show v4-mapped peers as plain IPv4, as logs and XFF expect. */
+		/* Show v4-mapped peers as plain IPv4, as logs and XFF
+		 * expect. */
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf, len);
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
+			    len);
 		else
 			inet_ntop(AF_INET6, &s6->sin6_addr, buf, len);
 		break;

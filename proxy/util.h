@@ -28,7 +28,8 @@
  * Print sa as "1.2.3.4" or "2001:db8::1" (no port) into buf, which must
  * hold at least 46 bytes.  Returns buf; "?" for an unknown family.
  */
-char		*util_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+char		*util_addr_str(const struct sockaddr *sa, char *buf,
+	    size_t len);
 
 /* Port of sa in host order, 0 for an unknown family. */
 int		 util_addr_port(const struct sockaddr *sa);

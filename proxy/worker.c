@@ -135,7 +135,8 @@ worker_listeners_sync(struct worker *w)
 		next = TAILQ_NEXT(wl, entry);
 		found = 0;
 		for (i = 0; i < cf->nlisteners; i++) {
-			if (strcmp(cf->listeners[i].address, wl->address) == 0 &&
+			if (strcmp(cf->listeners[i].address,
+			    wl->address) == 0 &&
 			    cf->listeners[i].tls == wl->tls) {
 				wl->idx = (int)i;
 				found = 1;

@@ -143,7 +143,8 @@ struct xchg {
 	int			 have_ad;
 	enum xchg_body		 reqbody;
 	int64_t			 reqleft;
-	int			 req_done;	/* request fully sent upstream */
+	/* request fully sent upstream */
+	int			 req_done;
 	int			 req_sent_any;	/* some body byte sent */
 	enum xchg_body		 respbody;
 	int			 resp_chunked_out; /* re-chunk to the client */
@@ -162,7 +163,8 @@ struct xchg {
 	uint64_t		 t_start;
 	uint64_t		 t_up;
 	uint64_t		 t_uphead;
-	uint64_t		 t_sent;	/* request fully sent upstream */
+	/* request fully sent upstream */
+	uint64_t		 t_sent;
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
 	const char		*error;		/* why it failed, for the log */
@@ -181,9 +183,10 @@ struct xchg {
 	char			 target[512];	/* for the log, truncated */
 	char			*path;		/* normalised path [pathcap] */
 	char			*uppath;	/* rewritten path [pathcap] */
-	char			*upscratch;	/* [pathcap + 1], rewrite check */
-	const char		*mpath;		/* routing path: path, or it
-						 * without ;params (upscratch) */
+	/* [pathcap + 1], rewrite check */
+	char			*upscratch;
+	/* routing path: path, or it without ;params (upscratch) */
+	const char		*mpath;
 	size_t			 pathcap;
 };
 
