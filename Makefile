@@ -298,8 +298,14 @@ fuzz-cov:
 	    FUZZ_TARGETS='$(FUZZ_TARGETS)' fuzz-replay-build
 	bash tests/fuzz/coverage.sh $(FUZZ_BUILD)/cov $(FUZZ_TARGETS)
 
-lint: names-check
+lint: names-check fmt-check
 	bash tests/lint/lint.sh $(ALL_CFLAGS)
+
+# The KNF rules of STYLE.md (80 columns, tabs, return type on its own
+# line) over base/ conf/ auth/ proxy/ (tests/lint/fmt.sh; .clang-format is
+# the editor's approximation).  Part of `make lint`.
+fmt-check:
+	bash tests/lint/fmt.sh
 
 # Every exported symbol starts with its file's stem (STYLE.md 8.3), with
 # the short allow-list tests/lint/names.allow.  Part of `make lint`.

@@ -14,6 +14,11 @@
  *
  * Floor: the client sessions, above forward.c (which it calls directly)
  * and below worker.c.
+ *
+ * Over 1,200 lines because it is one role, the HTTP/1.1 client session,
+ * whose answers to a request (403s, bearer-token 401s, the trouble page,
+ * redirects) all need the session's own output and close rules; an
+ * HTTP/2 session will be a file of its own beside it.
  */
 
 #include <sys/types.h>
