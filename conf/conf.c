@@ -223,8 +223,6 @@ check_tokens(struct keys_ctx *ctx, const struct yaml_node *root)
 static void
 check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
 {
-	static const char *const modes[] = { "cert", "optional", "none",
-	    "token", "cert_or_token" };
 	struct conf		*c = ctx->conf;
 	const struct conf_route	*r = NULL;
 	const struct yaml_node	*n;
@@ -249,14 +247,14 @@ check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
 			saved = keys_where_key(ctx, "auth");
 			keys_err(ctx, n, "%s must be set: routes[%u] (line %d) "
 			    "uses 'auth: %s'", missing, r->id, r->line,
-			    modes[r->auth]);
+			    conf_auth_name(r->auth));
 		} else {
 			n = node_at(root, "routes", r->id, NULL);
 			saved = keys_where_key(ctx, "routes");
 			keys_where_index(ctx, r->id);
 			keys_err(ctx, n, "'auth: %s' needs auth.%s%s in an "
 			    "auth: section (or set 'auth: none' on this "
-			    "route)", modes[r->auth],
+			    "route)", conf_auth_name(r->auth),
 			    c->auth.ca_path == NULL ? "ca_path" : "hmac_key",
 			    c->auth.ca_path == NULL &&
 			    c->auth.hmac_key == NULL ? " and auth.hmac_key" :
@@ -434,4 +432,21 @@ void
 conf_keys_print(void *fp)
 {
 	keys_print(fp);
+}
+
+/* A route's auth mode as the config spells it; see conf.h. */
+const char *
+conf_auth_name(enum conf_auth_mode a)
+{
+	static const char *const names[] = {
+		[CONF_AUTH_CERT] = "cert",
+		[CONF_AUTH_OPTIONAL] = "optional",
+		[CONF_AUTH_NONE] = "none",
+		[CONF_AUTH_TOKEN] = "token",
+		[CONF_AUTH_CERT_OR_TOKEN] = "cert_or_token",
+	};
+
+	if ((size_t)a >= sizeof(names) / sizeof(names[0]) || names[a] == NULL)
+		return ("?");
+	return (names[a]);
 }

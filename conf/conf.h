@@ -276,6 +276,10 @@ struct conf *conf_get(struct conf *c);
  * no-op.  Thread-safe. */
 void	 conf_put(struct conf *c);
 
+/* The name of auth mode a as written in the config ("cert", ...); a
+ * static string, "?" for a value outside the enum. */
+const char *conf_auth_name(enum conf_auth_mode a);
+
 /* Print every key of the directive table, one
  * "scope.key\ttype\tdefault\tdescription" line each ("-" for no default),
  * in table order, to the FILE* fp (for --list-keys). */

@@ -25,7 +25,6 @@
 
 #define GRIDFRONT_VERSION	"0.1.0"
 
-static const char *const auth_names[] = { "cert", "optional", "none" };
 
 static void
 usage(FILE *fp)
@@ -54,7 +53,7 @@ print_route(const struct conf_route *r)
 	    r->path);
 	if (r->has_rewrite)
 		printf("\trewrite %s -> %s", r->rewrite_from, r->rewrite_to);
-	printf("\tauth=%s", auth_names[r->auth]);
+	printf("\tauth=%s", conf_auth_name(r->auth));
 	if (r->allow_limited_proxy)
 		printf("\tallow_limited_proxy");
 	for (i = 0; i < r->nrequire_fqan; i++)
@@ -125,7 +124,7 @@ test_route(const struct conf *cf, const char *target)
 	printf("backends:");
 	for (i = 0; i < r->nbackends; i++)
 		printf(" %s", r->backends[i]->url);
-	printf("\nauth:     %s%s", auth_names[r->auth],
+	printf("\nauth:     %s%s", conf_auth_name(r->auth),
 	    r->allow_limited_proxy ? ", limited proxies allowed" : "");
 	for (i = 0; i < r->nrequire_fqan; i++)
 		printf("%s%s", i ? " or " : ", requires VOMS ",
