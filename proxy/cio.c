@@ -124,6 +124,11 @@ wire_bctrl(BIO *b, int cmd, long num, void *ptr)
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
 		BIO_clear_retry_flags(b);
+		/* TLS 1.3 tickets after the handshake wait for the first
+		 * response (cio_ticket_with_response()). */
+		if ((io->st & CIO_S_TICKET) &&
+		    SSL_get_state(io->ssl) == TLS_ST_SW_SESSION_TICKET)
+			return (1);
 		switch (buf_flush(io, io->wire)) {
 		case 1:
 			return (1);
@@ -566,15 +571,14 @@ tls_write(struct cio *io, short *ev)
 	unsigned char	*p;
 	int		 r, wrote = 0, blocked = 0, stalled = 0;
 
-	if ((io->st & CIO_S_TICKET) && evbuffer_get_length(io->out) > 0) {
+	if (io->st & CIO_S_TICKET) {
 		/*
-		 * Ask for the deferred ticket now: the SSL_write below sends
-		 * it first, into the same writev(2) as the answer.  (Asked
-		 * for earlier, the next SSL_read would send it alone.)
+		 * Tickets held on the wire go out with the first answer, in
+		 * the same writev(2); with nothing to answer yet they wait.
 		 */
+		if (evbuffer_get_length(io->out) == 0)
+			return (0);
 		io->st &= ~CIO_S_TICKET;
-		if (SSL_version(io->ssl) == TLS1_3_VERSION)
-			(void)SSL_new_session_ticket(io->ssl);
 	}
 	for (;;) {
 		while (!stalled && (len = evbuffer_get_length(io->out)) > 0 &&

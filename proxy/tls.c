@@ -165,15 +165,16 @@ tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
 	/*
-	 * One ticket per handshake is plenty for HTTP/1.1 clients, and it
-	 * is not sent after the handshake but with the first response
-	 * (cio_ticket_with_response()): a TLS 1.3 ticket written on its own
-	 * makes the client's socket readable before any answer exists, and
-	 * a client that stops sending once it sees readability (to read an
-	 * early 414/431) would stop in mid-head and wait for
-	 * timeouts.request_head.
+	 * TLS 1.3 tickets are made at the end of the handshake, as OpenSSL
+	 * does by default, but cio holds their records back and sends them
+	 * with the first response (cio_ticket_with_response()): a ticket
+	 * written on its own makes the client's socket readable before any
+	 * answer exists, and a client that stops sending once it sees
+	 * readability (to read an early 414/431) would stop in mid-head and
+	 * wait for timeouts.request_head.  (A ticket asked for later with
+	 * SSL_new_session_ticket() leaves OpenSSL's 16 KiB handshake buffer
+	 * allocated for the connection's life.)
 	 */
-	SSL_CTX_set_num_tickets(ctx, 0);
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, l->certificate) != 1) {
 		tls_errors(why, sizeof(why));
