@@ -41,7 +41,7 @@
 #define CIO_S_RTIMER	0x0400	/* read timer armed */
 #define CIO_S_CONNECTING 0x0800	/* non-blocking connect in progress */
 #define CIO_S_BULK	0x1000	/* reads fill whole buffers: read in place */
-#define CIO_S_TICKET	0x2000	/* a TLS 1.3 ticket goes with the output */
+#define CIO_S_TICKET	0x2000	/* TLS 1.3 tickets wait for the output */
 
 /* Notices for the user, in delivery order. */
 #define N_CONNECTED	0x01

@@ -110,11 +110,11 @@ void	 cio_set_timeouts(struct cio *io, unsigned read_ms, unsigned write_ms);
 size_t	 cio_pending(const struct cio *io);
 
 /*
- * TLS 1.3: send one session ticket with the first application data
- * written (the SSL_CTX is set for no tickets after the handshake), so
- * the peer's socket turns readable only once an answer is on its way.
- * No effect on plain connections or TLS 1.2 (whose tickets are part of
- * the handshake).
+ * TLS 1.3: hold the session tickets OpenSSL writes at the end of the
+ * handshake on the wire and send them with the first application data
+ * written, so the peer's socket turns readable only once an answer is
+ * on its way.  No effect on plain connections or TLS 1.2 (whose tickets
+ * are part of the handshake).
  */
 void	 cio_ticket_with_response(struct cio *io);
 
