@@ -134,6 +134,16 @@ provide "$PKI/vomsdir" /etc/grid-security/vomsdir
 provide "$PKI/users.json" /data/cric/users.json
 provide "$PKI/banned.txt" /etc/gridfront/banned.txt
 provide "$PKI/hmac.key" /etc/hmac/hmac 0600
+# The example's token issuers: key sets (empty: no token verifies, but
+# the files load) and the IAM subject map, as the fetcher would leave them.
+echo '{"keys": []}' >"$WORK/jwks-empty.json"
+echo '{}' >"$WORK/subjects.json"
+for j in $(sed -n 's/^ *jwks: *\([^ #]*\).*/\1/p' "$ex"); do
+	provide "$WORK/jwks-empty.json" "$j"
+done
+for m in $(sed -n 's/.*from: *subject_map, *file: *\([^ },]*\).*/\1/p' "$ex"); do
+	provide "$WORK/subjects.json" "$m"
+done
 for k in ca_path vomsdir users banned hmac_key; do
 	grep -qE "^  $k: " "$ex" || fail "example names auth.$k"
 done
