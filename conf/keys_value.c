@@ -164,34 +164,57 @@ keys_get_uint(struct keys_ctx *ctx, const struct yaml_node *n, uint64_t min,
 	return (0);
 }
 
-/* Read a duration.  See keys_value.h. */
-int
-keys_get_duration(struct keys_ctx *ctx, const struct yaml_node *n,
-    uint64_t min, uint64_t max, uint64_t *ms)
+/* A quantity with a unit: how to read it, print a limit, and say what
+ * was expected and which way a value missed its range. */
+struct quantity {
+	int		(*parse)(const char *, uint64_t *);
+	void		(*fmt)(uint64_t, char *, size_t);
+	const char	*expected;
+	const char	*below;		/* "too short", "too small" */
+	const char	*above;
+};
+
+static const struct quantity q_duration = {
+	keys_parse_duration, fmt_duration,
+	"a duration such as 10s, 500ms, 2m or 1h", "too short", "too long"
+};
+
+static const struct quantity q_size = {
+	keys_parse_size, fmt_size,
+	"a size such as 8k, 16KiB, 1m or a number of bytes", "too small",
+	"too large"
+};
+
+/* Read a quantity q into *v, within [min, max]; -1 after an error. */
+static int
+get_quantity(struct keys_ctx *ctx, const struct yaml_node *n,
+    const struct quantity *q, uint64_t min, uint64_t max, uint64_t *v)
 {
 	char		 lim[32];
 	const char	*s = keys_scalar_text(n);
 	uint64_t	 x;
 
-	if (s == NULL || keys_parse_duration(s, &x) == -1) {
-		keys_err_expected(ctx, n,
-		    "a duration such as 10s, 500ms, 2m or 1h");
+	if (s == NULL || q->parse(s, &x) == -1) {
+		keys_err_expected(ctx, n, q->expected);
 		return (-1);
 	}
-	if (x < min) {
-		fmt_duration(min, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too short: the minimum is %s", s,
-		    lim);
+	if (x < min || x > max) {
+		q->fmt(x < min ? min : max, lim, sizeof(lim));
+		keys_err(ctx, n, "'%s' is %s: the %s is %s", s,
+		    x < min ? q->below : q->above,
+		    x < min ? "minimum" : "maximum", lim);
 		return (-1);
 	}
-	if (x > max) {
-		fmt_duration(max, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too long: the maximum is %s", s,
-		    lim);
-		return (-1);
-	}
-	*ms = x;
+	*v = x;
 	return (0);
+}
+
+/* Read a duration.  See keys_value.h. */
+int
+keys_get_duration(struct keys_ctx *ctx, const struct yaml_node *n,
+    uint64_t min, uint64_t max, uint64_t *ms)
+{
+	return (get_quantity(ctx, n, &q_duration, min, max, ms));
 }
 
 /* Read a size.  See keys_value.h. */
@@ -199,29 +222,7 @@ int
 keys_get_size(struct keys_ctx *ctx, const struct yaml_node *n, uint64_t min,
     uint64_t max, uint64_t *bytes)
 {
-	char		 lim[32];
-	const char	*s = keys_scalar_text(n);
-	uint64_t	 x;
-
-	if (s == NULL || keys_parse_size(s, &x) == -1) {
-		keys_err_expected(ctx, n, "a size such as 8k, 16KiB, 1m or a "
-		    "number of bytes");
-		return (-1);
-	}
-	if (x < min) {
-		fmt_size(min, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too small: the minimum is %s", s,
-		    lim);
-		return (-1);
-	}
-	if (x > max) {
-		fmt_size(max, lim, sizeof(lim));
-		keys_err(ctx, n, "'%s' is too large: the maximum is %s", s,
-		    lim);
-		return (-1);
-	}
-	*bytes = x;
-	return (0);
+	return (get_quantity(ctx, n, &q_size, min, max, bytes));
 }
 
 /* Read a boolean.  See keys_value.h. */
