@@ -21,44 +21,33 @@
 
 #include <cmocka.h>
 
+#include "tmpfiles.h"
+
 #include "auth/ban.h"
 
 #define FIX	"tests/fixtures/cric/"
 #define BAD_DN	"/DC=ch/DC=cern/OU=Organic Units/OU=Users/CN=baduser/" \
 		"CN=111111/CN=Bad User"
 
-static char	 tmpdir[] = "/tmp/test_ban.XXXXXX";
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
+	return (tmp_setup("test_ban"));
 }
 
 static int
 group_teardown(void **state)
 {
-	char	 cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
+	return (tmp_teardown());
 }
 
 static const char *
 write_tmp(const char *name, const void *data, size_t len)
 {
-	static char	 path[256];
-	FILE		*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	if (len > 0)
-		assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-	return (path);
+	return (tmp_write(name, data, len, 0644));
 }
 
 static void

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "tmpfiles.h"
+
 #include "auth/dnmap.h"
 
 /* Relative to the repository root, where the tests are run from. */
@@ -40,46 +42,25 @@
 #define BOT_DN	"/DC=ch/DC=cern/OU=Organic Units/OU=Users/CN=cmsbot/" \
 		"CN=777777/CN=Robot: CMS Bot/CN=1234567"
 
-static char	 tmpdir[] = "/tmp/test_dnmap.XXXXXX";
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
+	return (tmp_setup("test_dnmap"));
 }
 
 static int
 group_teardown(void **state)
 {
-	char	 cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
-}
-
-static const char *
-tmp_path(const char *name)
-{
-	static char	 path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return (path);
+	return (tmp_teardown());
 }
 
 static const char *
 write_tmp(const char *name, const void *data, size_t len)
 {
-	const char	*p = tmp_path(name);
-	FILE		*fp;
-
-	fp = fopen(p, "w");
-	assert_non_null(fp);
-	if (len > 0)
-		assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-	return (p);
+	return (tmp_write(name, data, len, 0644));
 }
 
 static const char *

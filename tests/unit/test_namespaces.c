@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "tmpfiles.h"
+
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -33,7 +35,6 @@
 #define ALICE	"/DC=ch/DC=cern/OU=Organic Units/OU=Users/CN=alice/" \
 		"CN=100001/CN=Alice Tester"
 
-static char	 tmpdir[] = "/tmp/test_namespaces.XXXXXX";
 static char	 pki[512];
 
 static int
@@ -49,17 +50,14 @@ group_setup(void **state)
 	    "'%s'", src != NULL ? src : ".", pki);
 	if (system(cmd) != 0)
 		return (-1);
-	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
+	return (tmp_setup("test_namespaces"));
 }
 
 static int
 group_teardown(void **state)
 {
-	char	 cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
+	return (tmp_teardown());
 }
 
 static struct namespaces_policy *

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tmpfiles.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -53,7 +54,6 @@
 #define NAME_PY3 "hfv3h10v8hbv7#cms-authn-loginadacms-authn-method" \
 		"X509Certcms-authz-\xc3\xa9group:x"
 
-static char	 tmpdir[] = "/tmp/test_sign.XXXXXX";
 
 #define HDR(n, v)	{ (n), sizeof(n) - 1, (v), sizeof(v) - 1 }
 
@@ -83,35 +83,21 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
+	return (tmp_setup("test_sign"));
 }
 
 static int
 group_teardown(void **state)
 {
-	char	 cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
+	return (tmp_teardown());
 }
 
 /* Write a file under tmpdir with the given mode; returns its path. */
 static const char *
 write_file(const char *name, const void *data, size_t len, mode_t mode)
 {
-	static char	 path[256];
-	FILE		*fp;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	unlink(path);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	if (len > 0)
-		assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-	return (path);
+	return (tmp_write(name, data, len, mode));
 }
 
 /* HMAC-SHA1 computed by OpenSSL's one-shot API, as an independent check. */
