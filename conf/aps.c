@@ -240,10 +240,16 @@ aps_issuer(FILE *out, FILE *todo, const char *what, const json_t *v,
 	}
 	/* A file name for its key set, from the URL's host and path. */
 	for (p = u + LIT_LEN("https://"); *p != '\0' && n < sizeof(slug) - 1;
-	    p++)
-		slug[n++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+	    p++) {
+		int	 keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
 		    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		    *p == '-') ? *p : '_';
+		    *p == '-';
+
+		slug[n] = '_';
+		if (keep)
+			slug[n] = *p;
+		n++;
+	}
 	while (n > 0 && slug[n - 1] == '_')
 		n--;
 	slug[n] = '\0';
