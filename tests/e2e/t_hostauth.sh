@@ -203,6 +203,18 @@ assert_ge "metric host accepted" "$(met 'gridfront_auth_host_total{result="accep
 assert_ge "metric host denied" "$(met 'gridfront_auth_host_total{result="denied"}')" 5
 assert_match "denials by reason" "$M" \
     'gridfront_auth_denied_total\{worker="0",reason="client address not in the host list \(auth.hosts\)"\} [1-9]'
+
+# ------------------------------------------------------------ SIGHUP
+# A reload that names another host list builds a new auth context.
+printf '127.0.0.1 couch2.example.cern.ch\n' >"$WORK/hosts2.txt"
+sed -i "s|hosts: $WORK/hosts.txt|hosts: $WORK/hosts2.txt|" "$WORK/host.yaml"
+kill -HUP "$PX_PID"
+wait_until 5 eval 'req 127.0.0.1 - /host/h; [ "$R_CODE" = 200 ]'
+host_ok "SIGHUP with auth.hosts changed: the new list" 127.0.0.1 \
+    "127.0.0.1 couch2.example.cern.ch" /host/h
+host_deny "SIGHUP with auth.hosts changed: 127.0.0.2 gone" 127.0.0.2 - \
+    /host/h "not in the host list"
+
 stop_proxy
 assert_match "access log names HostIP as the method" "$(cat "$PX_OUT")" \
     'GET /host/db\?x=1 HTTP/1.1" 200 .*HostIP'
