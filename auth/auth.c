@@ -33,6 +33,7 @@
 #include "auth/auth_int.h"
 #include "auth/ban.h"
 #include "auth/dnmap.h"
+#include "auth/hosts.h"
 #include "auth/namespaces.h"
 #include "auth/sign.h"
 #include "auth/x509.h"
@@ -95,6 +96,7 @@ auth_snap_put(struct auth_snap *s)
 		return;
 	dnmap_free(s->map);
 	ban_free(s->ban);
+	hosts_free(s->hosts);
 	sign_key_free(s->key, s->keylen);
 	free(s->utf8note);
 	free(s);
@@ -325,6 +327,22 @@ auth_load_ban(const char *path, uint64_t gen, char *err, size_t errlen)
 }
 
 static struct auth_snap *
+auth_load_hosts(const char *path, uint64_t gen, char *err, size_t errlen)
+{
+	struct auth_snap *s;
+
+	if ((s = auth_snap_new(gen)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	if ((s->hosts = hosts_load(path, err, errlen)) == NULL) {
+		free(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+static struct auth_snap *
 auth_load_key(const char *path, uint64_t gen, char *err, size_t errlen)
 {
 	struct auth_snap *s;
@@ -359,6 +377,7 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 	ctx->vomsdir = auth_strdup_opt(ac->vomsdir);
 	ctx->users = auth_strdup_opt(ac->users);
 	ctx->banned = auth_strdup_opt(ac->banned);
+	ctx->hosts = auth_strdup_opt(ac->hosts);
 	ctx->hmac_key = auth_strdup_opt(ac->hmac_key);
 	ctx->method = strdup(ac->authn_method != NULL ? ac->authn_method :
 	    "X509Cert");
@@ -373,6 +392,7 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 	    (ac->vomsdir != NULL && !ctx->vomsdir) ||
 	    (ac->users != NULL && !ctx->users) ||
 	    (ac->banned != NULL && !ctx->banned) ||
+	    (ac->hosts != NULL && !ctx->hosts) ||
 	    (ac->hmac_key != NULL && !ctx->hmac_key)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -418,6 +438,15 @@ auth_ctx_new(const struct conf_auth *ac, char *err, size_t errlen)
 		auth_logf(ctx->notes, sizeof(ctx->notes), "%s",
 		    ctx->ban->note);
 	}
+	if (ctx->hosts != NULL) {
+		ctx->sig_hosts = auth_sig_file(ctx->hosts);
+		ctx->hosts_gen = 1;
+		if ((ctx->hostsnap = auth_load_hosts(ctx->hosts, 1, why,
+		    sizeof(why))) == NULL) {
+			snprintf(err, errlen, "hosts: %s", why);
+			goto fail;
+		}
+	}
 	if (ctx->hmac_key != NULL) {
 		ctx->sig_key = auth_sig_file(ctx->hmac_key);
 		ctx->key_gen = 1;
@@ -441,16 +470,19 @@ auth_ctx_free(struct auth_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	auth_token_free(ctx);
+	auth_host_free(ctx);
 	x509_cache_free(ctx->cache);
 	x509_trust_put(ctx->trust);
 	auth_snap_put(ctx->umap);
 	auth_snap_put(ctx->ban);
 	auth_snap_put(ctx->key);
+	auth_snap_put(ctx->hostsnap);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->ca_path);
 	free(ctx->vomsdir);
 	free(ctx->users);
 	free(ctx->banned);
+	free(ctx->hosts);
 	free(ctx->hmac_key);
 	free(ctx->method);
 	free(ctx);
@@ -543,6 +575,22 @@ auth_ctx_refresh(struct auth_ctx *ctx, char *log, size_t loglen)
 				auth_logf(log, loglen, "%s", s->note);
 			auth_swap_snap(ctx, &ctx->ban, &ctx->ban_gen, s);
 			bits |= AUTH_RELOAD_BANNED;
+		}
+	}
+	if (ctx->hosts != NULL && auth_sig_due(&ctx->sig_hosts,
+	    auth_sig_file(ctx->hosts), &retry)) {
+		if ((s = auth_load_hosts(ctx->hosts, ctx->hosts_gen + 1, why,
+		    sizeof(why))) == NULL) {
+			if (auth_sig_failed(&ctx->sig_hosts, retry, why)) {
+				bits |= AUTH_RELOAD_FAILED;
+				auth_logf(log, loglen, "host list %s rejected, "
+				    "keeping the previous one: %s",
+				    ctx->hosts, why);
+			}
+		} else {
+			auth_swap_snap(ctx, &ctx->hostsnap, &ctx->hosts_gen,
+			    s);
+			bits |= AUTH_RELOAD_HOSTS;
 		}
 	}
 	if (ctx->hmac_key != NULL && auth_sig_due(&ctx->sig_key,

@@ -55,6 +55,7 @@ enum auth_result {
 #define AUTH_RELOAD_BANNED	0x04
 #define AUTH_RELOAD_HMAC	0x08
 #define AUTH_RELOAD_TOKENS	0x10	/* a token key set or subject map */
+#define AUTH_RELOAD_HOSTS	0x20	/* the HostIP list (auth.hosts) */
 #define AUTH_RELOAD_FAILED	0x80	/* something changed but was refused */
 
 /* One certificate of the presented chain, for the trouble page and logs. */
@@ -120,6 +121,11 @@ struct auth_decision {
 	const char	*token_iss;	/* for logs; never the token */
 	const char	*token_sub;
 	void		*tpriv;		/* owned by auth */
+	/* HostIP (auth: host, host_or_cert): */
+	const char	*method;	/* cms-authn-method sent when it is not
+					 * auth.authn_method ("HostIP"), for
+					 * logs; else NULL */
+	void		*hpriv;		/* owned by auth */
 };
 
 /*
@@ -260,6 +266,16 @@ void	 auth_token_stats(const struct auth_ctx *ctx,
 size_t	 auth_token_issuer_stats(const struct auth_ctx *ctx, size_t i,
 	    const char **issuer, time_t *loaded, uint64_t *reloads,
 	    uint64_t *failures);
+
+/*
+ * HostIP counters for metrics: entries in the host list in force
+ * (auth.hosts), and requests on auth: host / host_or_cert routes that were
+ * authenticated by the host list, or denied because the client address is
+ * not in it.  All zero without auth.hosts.  Returns 1 when auth.hosts is
+ * set, else 0.
+ */
+int	 auth_host_stats(const struct auth_ctx *ctx, uint64_t *entries,
+	    uint64_t *accepted, uint64_t *denied);
 
 /* Release what auth_decide() handed out; safe to call twice. */
 void	 auth_decision_release(struct auth_decision *d);

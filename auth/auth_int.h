@@ -28,8 +28,10 @@
 #include "auth/auth.h"
 #include "auth/namespaces.h"
 
+struct auth_hostset;
 struct auth_tokstate;
 struct ban;
+struct hosts;
 struct conf_route;
 struct conf_tokens;
 struct dnmap;
@@ -44,6 +46,7 @@ struct auth_snap {
 	uint64_t	 gen;
 	struct dnmap	*map;
 	struct ban	*ban;
+	struct hosts	*hosts;		/* auth.hosts (HostIP) */
 	unsigned char	*key;
 	size_t		 keylen;
 	size_t		 bad_utf8;	/* users: records refused, not UTF-8 */
@@ -71,6 +74,7 @@ struct auth_ctx {
 	char		*vomsdir;
 	char		*users;
 	char		*banned;
+	char		*hosts;		/* auth.hosts, or NULL */
 	char		*hmac_key;
 	char		*method;
 	unsigned	 depth;
@@ -85,12 +89,16 @@ struct auth_ctx {
 	struct auth_snap *umap;
 	struct auth_snap *ban;
 	struct auth_snap *key;
+	struct auth_snap *hostsnap;	/* the host list in force */
+	struct auth_hostset *hostset;	/* its signed blocks (auth_host.c) */
 	uint64_t	 trust_gen;	/* atomic reads */
 	uint64_t	 users_gen;
 	uint64_t	 ban_gen;
 	uint64_t	 key_gen;
+	uint64_t	 hosts_gen;
 
 	struct auth_sig	 sig_trust, sig_users, sig_ban, sig_key;
+	struct auth_sig	 sig_hosts;
 	char		 notes[900];	/* warnings of the first load */
 	struct x509_cache *cache;
 	struct auth_tokstate *tok;	/* bearer tokens, or NULL */
@@ -99,6 +107,7 @@ struct auth_ctx {
 	uint64_t	 users_reloads, users_reload_failures;
 	uint64_t	 trust_reloads, trust_reload_failures;
 	uint64_t	 chains_too_long;
+	uint64_t	 host_accepted, host_denied;
 };
 
 static inline uint64_t
@@ -209,6 +218,30 @@ const char *auth_token_inspect(struct auth_ctx *ctx, const char *tok,
 
 /* Drop what auth_token_decide() put in d (tpriv); safe twice. */
 void	 auth_token_release(struct auth_decision *d);
+
+/* ---- auth_host.c ---- */
+
+/*
+ * Decide a request by the HostIP list: the client's TCP peer address
+ * (peer, from the proxy; never a header) looked up in the host list in
+ * force.  Listed: AUTH_OK with the signed block "cms-auth-status: OK",
+ * "cms-authn-method: HostIP", "cms-auth-host: <ip> <hostname>" and
+ * "cms-authn-hmac", cached per host list and key generation, so the hot
+ * path does not sign; out->hpriv holds it until auth_host_release().
+ * Not listed: 403 with cert_reason when it is non-NULL (host_or_cert,
+ * a presented certificate refused), else a reason naming the host list
+ * (and, when had_cert is 0, the missing certificate).
+ * Fills *out (which must be zeroed) and returns out->result.
+ */
+enum auth_result auth_host_decide(struct auth_ctx *ctx,
+		    const struct sockaddr *peer, const char *cert_reason,
+		    int had_cert, struct auth_decision *out);
+
+/* Drop what auth_host_decide() put in d (hpriv); safe twice. */
+void	 auth_host_release(struct auth_decision *d);
+
+/* Free the cached blocks of ctx (auth_ctx_free()); NULL-safe. */
+void	 auth_host_free(struct auth_ctx *ctx);
 
 /* ---- trouble.c ---- */
 

@@ -276,17 +276,16 @@ auth_expired_reason(const struct auth_ident *id, time_t now)
 	return (x509_err_expired);
 }
 
-enum auth_result
-decide_request(struct auth_ctx *ctx, struct auth_ident *id,
+/* The certificate decision, for a route with auth mode. */
+static enum auth_result
+decide_cert(struct auth_ctx *ctx, struct auth_ident *id,
     const struct conf_route *route, const struct sockaddr *peer,
-    struct auth_decision *out)
+    enum conf_auth_mode mode, struct auth_decision *out)
 {
 	struct auth_block *b;
-	enum conf_auth_mode mode;
 	time_t		 now;
 
 	memset(out, 0, sizeof(*out));
-	mode = route != NULL ? route->auth : CONF_AUTH_CERT;
 	if (route != NULL && route->nallow_from > 0 &&
 	    (peer == NULL || !route_addr_allowed(route, peer)))
 		return (auth_deny(out, 403, auth_err_addr));
@@ -355,12 +354,51 @@ decide_request(struct auth_ctx *ctx, struct auth_ident *id,
 	return (AUTH_OK);
 }
 
+/*
+ * auth: host and host_or_cert.  With host_or_cert a certificate is the
+ * stronger credential: a valid one of a CRIC user decides, a banned user
+ * stays banned, and only a missing or refused certificate falls back to
+ * the host list (keeping the certificate's reason if that fails too).
+ */
+enum auth_result
+decide_request(struct auth_ctx *ctx, struct auth_ident *id,
+    const struct conf_route *route, const struct sockaddr *peer,
+    struct auth_decision *out)
+{
+	enum conf_auth_mode mode = route != NULL ? route->auth :
+	    CONF_AUTH_CERT;
+	enum auth_result r;
+	const char	*why = NULL;
+	int		 had_cert = id != NULL && id->status != AUTH_CERT_NONE;
+
+	if (mode != CONF_AUTH_HOST && mode != CONF_AUTH_HOST_OR_CERT)
+		return (decide_cert(ctx, id, route, peer, mode, out));
+	if (mode == CONF_AUTH_HOST_OR_CERT) {
+		r = decide_cert(ctx, id, route, peer, CONF_AUTH_CERT, out);
+		if (r != AUTH_DENY || out->status != 403 ||
+		    out->reason == auth_err_banned ||
+		    out->reason == auth_err_addr)
+			return (r);
+		if (had_cert)
+			why = out->reason;	/* static text */
+		decide_release(out);
+	}
+	memset(out, 0, sizeof(*out));
+	if (route != NULL && route->nallow_from > 0 &&
+	    (peer == NULL || !route_addr_allowed(route, peer)))
+		return (auth_deny(out, 403, auth_err_addr));
+	/* With auth: host a certificate is irrelevant to the reason. */
+	return (auth_host_decide(ctx, peer, why, mode == CONF_AUTH_HOST ||
+	    had_cert, out));
+}
+
 void
 decide_release(struct auth_decision *d)
 {
 	if (d == NULL)
 		return;
 	auth_token_release(d);
+	auth_host_release(d);
 	auth_block_put(d->priv);
 	d->priv = NULL;
 	d->hdrs = NULL;

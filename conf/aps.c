@@ -13,7 +13,11 @@
  * match exactly that.  old_path/new_path (Go: replace the first occurrence)
  * becomes an unanchored rewrite, which route_rewrite() applies to the first
  * match in the same way.  What cannot be translated exactly is written as
- * a "# TODO" comment next to the rule.  A config translator, so it lives
+ * a "# TODO" comment next to the rule.  The top-level keys are mapped
+ * where gridfront has a meaning for them (hmac, cric_file, rootCAs,
+ * metrics_port, iam_url/providers, verbose...); every other key gets a
+ * "# TODO" naming it, so the closing TODO count is every item a person
+ * must look at.  A config translator, so it lives
  * in conf/, but it shares no code with the loader: it writes YAML text that
  * conf_load() reads like any other file.  Depends on jansson and libc only;
  * called only from proxy/main.c (--import-aps).
@@ -28,6 +32,16 @@
 #include "base/lit.h"
 #include "conf/aps.h"
 
+/*
+ * routes.host_header comes with issue 13's Host-header work (branch
+ * h13-host).  Until it is in this build the importer writes it as a
+ * comment; set this to 1 once `gridfront --list-keys` shows
+ * routes.host_header.
+ */
+#ifndef APS_HOST_HEADER_LIVE
+#define APS_HOST_HEADER_LIVE	0
+#endif
+
 /* Characters that are special in POSIX extended regular expressions. */
 static const char ere_special[] = ".[]()*+?{}|^$\\";
 
@@ -41,6 +55,15 @@ yaml_quoted(FILE *out, const char *s)
 		fputc(*s, out);
 	}
 	fputc('"', out);
+}
+
+/* Text inside a "#" comment: a control byte (a newline would end the
+ * comment and start YAML) is written as '?'. */
+static void
+comment_text(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
 /* Write the first n bytes of s with every ERE metacharacter escaped. */
@@ -109,28 +132,159 @@ emit_backend(FILE *out, const char *url, size_t len, int first)
 	return (0);
 }
 
-/* Translate the APS config at path into YAML on out; the caller owns out
- * and err.  See aps.h. */
-int
-aps_import(const char *path, FILE *out, char *err, size_t errlen)
+/* Is the host of an http:// URL an IP literal (no name to send)? */
+static int
+url_host_is_ip(const char *url)
 {
-	json_t		*root, *ingress, *rule;
-	json_error_t	 jerr;
-	size_t		 i, nroutes = 0, ntodo = 0;
-	const char	*cert, *key;
-	json_int_t	 port = 8443;
+	const char	*h = url, *e;
+	size_t		 i;
 
-	if ((root = json_load_file(path, 0, &jerr)) == NULL) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
-		    jerr.column, jerr.text);
-		return (-1);
+	while (*h == ' ')
+		h++;
+	if (strncmp(h, "http://", LIT_LEN("http://")) == 0)
+		h += LIT_LEN("http://");
+	if (*h == '[')
+		return (1);
+	e = h + strcspn(h, ":/,");
+	for (i = 0; h + i < e; i++)
+		if (!(h[i] == '.' || (h[i] >= '0' && h[i] <= '9')))
+			return (0);
+	return (e > h);
+}
+
+/* The top-level keys the importer knows, and what it does with each. */
+enum aps_key_kind {
+	APS_MAPPED = 0,		/* written as a gridfront key */
+	APS_TODO,		/* no counterpart: a TODO naming it */
+	APS_QUIET		/* nothing to do when it is empty/false/0 */
+};
+
+static const struct {
+	const char	*key;
+	const char	*why;		/* for TODO lines */
+} aps_unmapped[] = {
+	{ "client_id", "OAuth client settings (browser login flow); "
+	  "gridfront has no OAuth login" },
+	{ "client_secret", "OAuth client settings; gridfront has no OAuth "
+	  "login" },
+	{ "iam_client_id", "IAM OAuth client settings; gridfront has no "
+	  "OAuth login" },
+	{ "iam_client_secret", "IAM OAuth client settings; gridfront has no "
+	  "OAuth login" },
+	{ "oauth_url", "the OAuth login provider; gridfront verifies bearer "
+	  "tokens (auth.tokens) but runs no login flow" },
+	{ "redirect_url", "the OAuth redirect; gridfront has no OAuth login" },
+	{ "static", "static files; gridfront serves none (put them behind a "
+	  "backend route)" },
+	{ "document_root", "a document root; gridfront serves no files" },
+	{ "scitokens", "APS issues SciTokens; gridfront issues no tokens" },
+	{ "well_known", "the SciTokens .well-known area; gridfront issues no "
+	  "tokens" },
+	{ "cric_url", "gridfront reads auth.users from a file; fetch CRIC "
+	  "into it with a periodic job (it is reloaded when it changes)" },
+	{ "update_cric", "the CRIC fetch interval: schedule the job that "
+	  "writes auth.users instead" },
+	{ "test_log_channel", "no counterpart; see log.access_format" },
+	{ "monit_type", "MONIT log shipping; use log.access_format: json and "
+	  "a log shipper" },
+	{ "monit_producer", "MONIT log shipping; use log.access_format: json "
+	  "and a log shipper" },
+	{ "base", "a base path prefix; write it into each route's path" },
+};
+
+/* Keys aps_import() maps, or that need nothing when empty. */
+static const char *const aps_known[] = { "ingress", "port", "server_cert",
+	"server_key", "hmac", "cric_file", "rootCAs", "metrics_port",
+	"iam_url", "providers", "verbose", "cms_headers", NULL };
+
+static int
+aps_is_empty(const json_t *v)
+{
+	return (v == NULL || json_is_null(v) || json_is_false(v) ||
+	    (json_is_string(v) && *json_string_value(v) == '\0') ||
+	    (json_is_integer(v) && json_integer_value(v) == 0) ||
+	    (json_is_array(v) && json_array_size(v) == 0) ||
+	    (json_is_object(v) && json_object_size(v) == 0));
+}
+
+/* Visible ASCII only, no quote or backslash: safe in YAML and comments. */
+static int
+url_chars_ok(const char *u)
+{
+	for (; *u != '\0'; u++)
+		if (*u <= 0x20 || *u >= 0x7f || *u == '"' || *u == '\\')
+			return (0);
+	return (1);
+}
+
+/* One token issuer from iam_url or providers[i] (what names it). */
+static void
+aps_issuer(FILE *out, FILE *todo, const char *what, const json_t *v,
+    size_t *nissuers, size_t *ntodo)
+{
+	const char	*u = json_string_value(v), *p;
+	char		 slug[128];
+	size_t		 n = 0;
+
+	if (u == NULL || strncmp(u, "https://", LIT_LEN("https://")) != 0 ||
+	    u[LIT_LEN("https://")] == '\0' || !url_chars_ok(u)) {
+		fprintf(todo, "# TODO: %s: ", what);
+		if (u != NULL)
+			comment_text(todo, u);
+		else
+			fputs("(not a string)", todo);
+		fputs(" is not an https:// issuer URL; not mapped to "
+		    "auth.tokens.issuers\n", todo);
+		(*ntodo)++;
+		return;
 	}
-	ingress = json_object_get(root, "ingress");
-	if (!json_is_array(ingress)) {
-		snprintf(err, errlen, "%s: no \"ingress\" list", path);
-		json_decref(root);
-		return (-1);
+	/* A file name for its key set, from the URL's host and path. */
+	for (p = u + LIT_LEN("https://"); *p != '\0' && n < sizeof(slug) - 1;
+	    p++) {
+		int	 keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+		    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		    *p == '-';
+
+		slug[n] = '_';
+		if (keep)
+			slug[n] = *p;
+		n++;
 	}
+	while (n > 0 && slug[n - 1] == '_')
+		n--;
+	slug[n] = '\0';
+	if (*nissuers == 0)
+		fputs("  tokens:\n    issuers:\n", out);
+	(*nissuers)++;
+	fprintf(out, "      # from %s\n      - issuer: ", what);
+	yaml_quoted(out, u);
+	fprintf(out, "\n        jwks: /etc/gridfront/jwks/%s.json\n"
+	    "        audiences: [\"https://wlcg.cern.ch/jwt/v1/any\"]\n",
+	    slug);
+	fprintf(todo, "# TODO: %s: issuer ", what);
+	comment_text(todo, u);
+	fprintf(todo, ": run dist/gridfront-jwks to write "
+	    "/etc/gridfront/jwks/%s.json; APS checks no audience (written: "
+	    "any) and finds the user by preferred_username (gridfront's "
+	    "default): check both\n", slug);
+	(*ntodo)++;
+}
+
+/*
+ * The top-level keys: listener, admin, log and auth sections on out, and
+ * a TODO (in todo, written after them) for each key without a
+ * counterpart.  Returns the number of token issuers written.
+ */
+static size_t
+aps_top(json_t *root, const char *path, FILE *out, FILE *todo,
+    size_t *ntodo)
+{
+	const char	*cert, *key, *k, *s;
+	json_t		*v, *e;
+	json_int_t	 port = 8443, mport;
+	size_t		 i, j, nissuers = 0;
+	int		 known;
+
 	if (json_is_integer(json_object_get(root, "port")))
 		port = json_integer_value(json_object_get(root, "port"));
 	cert = json_string_value(json_object_get(root, "server_cert"));
@@ -143,12 +297,161 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 	yaml_quoted(out, cert ? cert : "/etc/grid-security/hostcert.pem");
 	fprintf(out, ", key: ");
 	yaml_quoted(out, key ? key : "/etc/grid-security/hostkey.pem");
-	fprintf(out, "}\nauth:\n"
-	    "  ca_path: /etc/grid-security/certificates\n"
-	    "  vomsdir: /etc/grid-security/vomsdir\n"
-	    "  users: /data/cric/users.json\n"
-	    "  hmac_key: /etc/hmac/hmac\n"
-	    "routes:\n");
+	fputs("}\n", out);
+
+	/* metrics_port: APS serves /metrics there; so does admin:. */
+	v = json_object_get(root, "metrics_port");
+	if (v != NULL && !json_is_null(v)) {
+		mport = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (mport >= 1 && mport <= 65535)
+			fprintf(out, "admin:\n  # from metrics_port (loopback "
+			    "only: /metrics, /healthz, /readyz)\n"
+			    "  address: \"127.0.0.1:%lld\"\n",
+			    (long long)mport);
+		else {
+			fputs("# TODO: metrics_port is not a port number; "
+			    "not mapped to admin.address\n", todo);
+			(*ntodo)++;
+		}
+	}
+	/* verbose: APS's debug switch (a number or a boolean). */
+	v = json_object_get(root, "verbose");
+	if (v != NULL && !aps_is_empty(v))
+		fputs("log:\n  level: debug    # from verbose\n", out);
+
+	fputs("auth:\n", out);
+	v = json_object_get(root, "rootCAs");
+	if (json_is_string(v) && *json_string_value(v) != '\0') {
+		fputs("  ca_path: ", out);
+		yaml_quoted(out, json_string_value(v));
+		fputs("    # from rootCAs\n", out);
+	} else {
+		fputs("  ca_path: /etc/grid-security/certificates\n", out);
+		if (v != NULL && !aps_is_empty(v)) {
+			fputs("# TODO: rootCAs is a list of CA files; "
+			    "auth.ca_path needs a hashed CA directory (with "
+			    "CRLs): put them in one and run openssl rehash\n",
+			    todo);
+			(*ntodo)++;
+		}
+	}
+	fputs("  vomsdir: /etc/grid-security/vomsdir\n", out);
+	s = json_string_value(json_object_get(root, "cric_file"));
+	if (s != NULL && *s != '\0') {
+		fputs("  users: ", out);
+		yaml_quoted(out, s);
+		fputs("    # from cric_file\n", out);
+	} else
+		fputs("  users: /data/cric/users.json\n", out);
+	s = json_string_value(json_object_get(root, "hmac"));
+	if (s != NULL && *s != '\0') {
+		fputs("  hmac_key: ", out);
+		yaml_quoted(out, s);
+		fputs("    # from hmac\n", out);
+	} else
+		fputs("  hmac_key: /etc/hmac/hmac\n", out);
+
+	/* iam_url and providers: token issuers, each once. */
+	v = json_object_get(root, "iam_url");
+	if (v != NULL && !aps_is_empty(v))
+		aps_issuer(out, todo, "iam_url", v, &nissuers, ntodo);
+	v = json_object_get(root, "providers");
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			char	 what[32];
+
+			if (json_is_string(e) && json_equal(e,
+			    json_object_get(root, "iam_url")))
+				continue;	/* already the IAM issuer */
+			for (j = 0; j < i; j++)
+				if (json_equal(e, json_array_get(v, j)))
+					break;
+			if (j < i)
+				continue;
+			snprintf(what, sizeof(what), "providers[%zu]", i);
+			aps_issuer(out, todo, what, e, &nissuers, ntodo);
+		}
+	} else if (v != NULL && !aps_is_empty(v)) {
+		fputs("# TODO: providers is not a list; not mapped to "
+		    "auth.tokens.issuers\n", todo);
+		(*ntodo)++;
+	}
+	v = json_object_get(root, "cms_headers");
+	if (json_is_false(v)) {
+		fputs("# TODO: cms_headers is false; gridfront always sends "
+		    "the signed cms-* headers on auth routes (use auth: none "
+		    "where none are wanted)\n", todo);
+		(*ntodo)++;
+	}
+
+	/* Every other key: a TODO naming it, unless it is empty. */
+	json_object_foreach(root, k, v) {
+		known = 0;
+		for (i = 0; aps_known[i] != NULL; i++)
+			if (strcmp(k, aps_known[i]) == 0)
+				known = 1;
+		if (known)
+			continue;
+		if (aps_is_empty(v) && (strcmp(k, "base") == 0 ||
+		    strcmp(k, "test_log_channel") == 0 ||
+		    strcmp(k, "cric_url") == 0 ||
+		    strcmp(k, "update_cric") == 0))
+			continue;	/* off or unset: nothing was lost */
+		fputs("# TODO: ", todo);
+		comment_text(todo, k);
+		fputs(": ", todo);
+		for (i = 0; i < sizeof(aps_unmapped) / sizeof(aps_unmapped[0]);
+		    i++)
+			if (strcmp(k, aps_unmapped[i].key) == 0)
+				break;
+		if (i < sizeof(aps_unmapped) / sizeof(aps_unmapped[0]))
+			fprintf(todo, "%s\n", aps_unmapped[i].why);
+		else
+			fputs("unknown APS key, not translated\n", todo);
+		(*ntodo)++;
+	}
+	if (nissuers > 0) {
+		fputs("# TODO: routes are written auth: cert; where APS took "
+		    "tokens, use auth: cert_or_token (or token)\n", todo);
+		(*ntodo)++;
+	}
+	return (nissuers);
+}
+
+/* Translate the APS config at path into YAML on out; the caller owns out
+ * and err.  See aps.h. */
+int
+aps_import(const char *path, FILE *out, char *err, size_t errlen)
+{
+	json_t		*root, *ingress, *rule;
+	json_error_t	 jerr;
+	size_t		 i, nroutes = 0, ntodo = 0, todolen = 0;
+	char		*todo_txt = NULL;
+	FILE		*todo;
+
+	if ((root = json_load_file(path, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
+		    jerr.column, jerr.text);
+		return (-1);
+	}
+	ingress = json_object_get(root, "ingress");
+	if (!json_is_array(ingress)) {
+		snprintf(err, errlen, "%s: no \"ingress\" list", path);
+		json_decref(root);
+		return (-1);
+	}
+	if ((todo = open_memstream(&todo_txt, &todolen)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		json_decref(root);
+		return (-1);
+	}
+	(void)aps_top(root, path, out, todo, &ntodo);
+	fclose(todo);
+	if (todolen > 0)
+		fprintf(out, "# APS keys gridfront does not translate:\n%s",
+		    todo_txt);
+	free(todo_txt);
+	fputs("routes:\n", out);
 
 	json_array_foreach(ingress, i, rule) {
 		const char *rpath = json_string_value(json_object_get(rule,
@@ -243,6 +546,11 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 				break;
 		}
 		fprintf(m, "]\n");
+		/* APS sends the service URL's host as Host; name-based
+		 * ingresses behind it route on that name. */
+		if (!url_host_is_ip(surl))
+			fprintf(m, "  %shost_header: backend\n",
+			    APS_HOST_HEADER_LIVE ? "" : "# ");
 		fclose(m);
 		if (bad) {
 			fprintf(out, "  # TODO: service_url is not "

@@ -75,6 +75,7 @@ conf_free(struct conf *c)
 	free(c->auth.vomsdir);
 	free(c->auth.users);
 	free(c->auth.banned);
+	free(c->auth.hosts);
 	free(c->auth.hmac_key);
 	free(c->auth.authn_method);
 	free(c->auth.trouble_url);
@@ -276,6 +277,28 @@ check_auth(struct keys_ctx *ctx, const struct yaml_node *root)
 	}
 }
 
+/* Routes with auth: host or host_or_cert need the host list. */
+static void
+check_hosts(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	struct conf		*c = ctx->conf;
+	size_t			 i, saved;
+
+	for (i = 0; c->auth.hosts == NULL && i < c->nroutes; i++) {
+		if (c->routes[i].auth != CONF_AUTH_HOST &&
+		    c->routes[i].auth != CONF_AUTH_HOST_OR_CERT)
+			continue;
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		keys_where_key(ctx, "auth");
+		keys_err(ctx, node_at(root, "routes", i, "auth"), "'auth: %s' "
+		    "needs auth.hosts, the <ip> <hostname> list",
+		    conf_auth_name(c->routes[i].auth));
+		keys_where_pop(ctx, saved);
+		return;
+	}
+}
+
 /* A single header line or the request line cannot exceed the head. */
 static void
 check_limits(struct keys_ctx *ctx, const struct yaml_node *root)
@@ -360,6 +383,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 	check_listeners(&ctx, doc->root);
 	check_auth(&ctx, doc->root);
 	check_tokens(&ctx, doc->root);
+	check_hosts(&ctx, doc->root);
 	check_limits(&ctx, doc->root);
 
 	if (errs->n > n0)
@@ -444,6 +468,8 @@ conf_auth_name(enum conf_auth_mode a)
 		[CONF_AUTH_NONE] = "none",
 		[CONF_AUTH_TOKEN] = "token",
 		[CONF_AUTH_CERT_OR_TOKEN] = "cert_or_token",
+		[CONF_AUTH_HOST] = "host",
+		[CONF_AUTH_HOST_OR_CERT] = "host_or_cert",
 	};
 
 	if ((size_t)a >= sizeof(names) / sizeof(names[0]) || names[a] == NULL)

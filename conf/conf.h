@@ -27,7 +27,9 @@ enum conf_auth_mode {
 	CONF_AUTH_OPTIONAL,
 	CONF_AUTH_NONE,		/* no identity headers at all */
 	CONF_AUTH_TOKEN,	/* a valid bearer token only (issue 14) */
-	CONF_AUTH_CERT_OR_TOKEN	/* a token when sent, else a certificate */
+	CONF_AUTH_CERT_OR_TOKEN, /* a token when sent, else a certificate */
+	CONF_AUTH_HOST,		/* TCP peer address in auth.hosts (HostIP) */
+	CONF_AUTH_HOST_OR_CERT	/* a valid certificate, else auth.hosts */
 };
 
 /* auth.tokens.issuers[].identity.from: how a token finds its CRIC user. */
@@ -197,6 +199,7 @@ struct conf_auth {
 	char		*vomsdir;		/* NULL: no VOMS */
 	char		*users;			/* CRIC JSON; NULL: no users */
 	char		*banned;		/* NULL: none */
+	char		*hosts;			/* HostIP list; NULL: none */
 	/* NULL only when no listener uses auth */
 	char		*hmac_key;
 	int		 legacy_proxies;

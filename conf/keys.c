@@ -86,7 +86,7 @@ static const char *const scope_names[] = {
 
 /* Choice lists; the index of a name is the value stored. */
 static const char *const auth_choices[] = { "cert", "optional", "none",
-	"token", "cert_or_token", NULL };
+	"token", "cert_or_token", "host", "host_or_cert", NULL };
 static const char *const token_from_choices[] = { "claim", "subject_map",
 	"cern_person_id", NULL };
 static const char *const format_choices[] = { "text", "json", NULL };
@@ -232,7 +232,9 @@ static const struct keys_row keys_table[] = {
 	  .def = "cert",
 	  .desc = "cert: a CRIC user's valid certificate is required; "
 	  "optional: identity if offered; none: no identity headers; "
-	  "token: a bearer token is required; cert_or_token: either." },
+	  "token: a bearer token is required; cert_or_token: either; "
+	  "host: the client address must be in auth.hosts; host_or_cert: "
+	  "a valid certificate, else auth.hosts." },
 	R_BOOL(KEYS_SCOPE_ROUTE, struct conf_route, allow_limited_proxy,
 	    "Accept RFC 3820 limited proxies on this route."),
 	{ .name = "require_fqan", .scope = KEYS_SCOPE_ROUTE,
@@ -356,6 +358,9 @@ static const struct keys_row keys_table[] = {
 	    "CRIC users JSON file (DN to login and roles)."),
 	R_PATH(KEYS_SCOPE_AUTH, struct conf_auth, banned, 0,
 	    "Ban list with dn: and login: lines."),
+	R_PATH(KEYS_SCOPE_AUTH, struct conf_auth, hosts, 0,
+	    "Host list with <ip> <hostname> lines, for auth: host and "
+	    "host_or_cert (HostIP)."),
 	R_PATH(KEYS_SCOPE_AUTH, struct conf_auth, hmac_key, 0,
 	    "Key file for the HMAC of the cms-authn headers."),
 	R_BOOL(KEYS_SCOPE_AUTH, struct conf_auth, legacy_proxies,

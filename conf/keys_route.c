@@ -35,6 +35,9 @@ static const char auth_none_pointless[] =
 static const char auth_optional_fqan[] =
     "cannot be enforced with 'auth: optional': a client without a "
     "certificate gets through; use 'auth: cert'";
+static const char auth_host_fqan[] =
+    "cannot be enforced with 'auth: host' or 'host_or_cert': a listed "
+    "host has no VOMS roles; use 'auth: cert'";
 
 
 /* True when a prefix path has segments a normalised request never has. */
@@ -427,6 +430,13 @@ keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		if (r->auth == CONF_AUTH_OPTIONAL && r->nrequire_fqan > 0) {
 			keys_err_at_key(ctx, item, "require_fqan",
 			    auth_optional_fqan);
+			ret = -1;
+		}
+		if ((r->auth == CONF_AUTH_HOST ||
+		    r->auth == CONF_AUTH_HOST_OR_CERT) &&
+		    r->nrequire_fqan > 0) {
+			keys_err_at_key(ctx, item, "require_fqan",
+			    auth_host_fqan);
 			ret = -1;
 		}
 		keys_where_pop(ctx, saved);

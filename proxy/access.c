@@ -135,7 +135,8 @@ access_log(struct access_worker *w, const struct access_client *cl,
 		    x->status, (unsigned long long)x->bytes_in,
 		    (unsigned long long)x->bytes_out, tls_version(cl->ssl),
 		    tls_cipher(cl->ssl), dn, login, !x->have_ad ? "-" :
-		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
+		    x->ad.result == AUTH_OK ? (x->ad.method != NULL ?
+		    x->ad.method : cf->auth.authn_method) :
 		    x->ad.result == AUTH_ANON ? "none" :
 		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
 		    backend, total, upstream, x->error ? ",\"error\":\"" : "",
@@ -152,7 +153,8 @@ access_log(struct access_worker *w, const struct access_client *cl,
 		    (unsigned long long)x->bytes_out, total, upstream,
 		    tls_version(cl->ssl), tls_cipher(cl->ssl), dn, login,
 		    !x->have_ad ? "-" :
-		    x->ad.result == AUTH_OK ? cf->auth.authn_method :
+		    x->ad.result == AUTH_OK ? (x->ad.method != NULL ?
+		    x->ad.method : cf->auth.authn_method) :
 		    x->ad.result == AUTH_ANON ? "none" :
 		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
 		    backend, x->error ? " [error: " : "", errs,

@@ -377,6 +377,24 @@ metrics_tokens(struct evbuffer *out, const struct auth_ctx *ctx)
 	}
 }
 
+/* HostIP (auth.hosts): list size and outcomes.  Nothing without it. */
+static void
+metrics_hosts(struct evbuffer *out, const struct auth_ctx *ctx)
+{
+	uint64_t	 entries, ok, denied;
+
+	if (!auth_host_stats(ctx, &entries, &ok, &denied))
+		return;
+	counter(out, "gridfront_auth_hosts", "Entries in the HostIP list in "
+	    "force (auth.hosts).", "gauge", entries);
+	evbuffer_add_printf(out, "# HELP gridfront_auth_host_total Requests "
+	    "on auth: host and host_or_cert routes decided by the host list, "
+	    "by result.\n# TYPE gridfront_auth_host_total counter\n"
+	    "gridfront_auth_host_total{result=\"accepted\"} %llu\n"
+	    "gridfront_auth_host_total{result=\"denied\"} %llu\n",
+	    (unsigned long long)ok, (unsigned long long)denied);
+}
+
 /*
  * One counter family over every pool of every worker: the pool_stats
  * field at off (plus the one at off2, unless SIZE_MAX).
@@ -678,6 +696,8 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	}
 	if (actx != NULL)
 		metrics_tokens(out, actx);
+	if (actx != NULL)
+		metrics_hosts(out, actx);
 	expiry_render(out, time(NULL));
 	counter(out, "gridfront_access_log_dropped_total",
 	    "Access-log blocks dropped because the writer fell behind.",

@@ -143,6 +143,7 @@ conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
 	    a->verify_depth == b->verify_depth &&
 	    streq(a->vomsdir, b->vomsdir) && streq(a->users, b->users) &&
 	    streq(a->banned, b->banned) && streq(a->hmac_key, b->hmac_key) &&
+	    streq(a->hosts, b->hosts) &&
 	    a->legacy_proxies == b->legacy_proxies &&
 	    streq(a->authn_method, b->authn_method) &&
 	    streq(a->trouble_url, b->trouble_url) &&
@@ -214,11 +215,12 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 			    logbuf);
 			metrics_file_reload("auth", 0);
 		} else if (bits != 0) {
-			log_info("reloaded:%s%s%s%s%s%s",
+			log_info("reloaded:%s%s%s%s%s%s%s",
 			    bits & AUTH_RELOAD_TRUST ? " trust store" : "",
 			    bits & AUTH_RELOAD_USERS ? " users" : "",
 			    bits & AUTH_RELOAD_BANNED ? " ban list" : "",
 			    bits & AUTH_RELOAD_HMAC ? " hmac key" : "",
+			    bits & AUTH_RELOAD_HOSTS ? " host list" : "",
 			    logbuf[0] ? ": " : "", logbuf);
 			metrics_file_reload("auth", 1);
 		}

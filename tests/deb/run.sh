@@ -133,6 +133,8 @@ provide "$PKI/certificates" /etc/grid-security/certificates
 provide "$PKI/vomsdir" /etc/grid-security/vomsdir
 provide "$PKI/users.json" /data/cric/users.json
 provide "$PKI/banned.txt" /etc/gridfront/banned.txt
+printf '# HostIP list (auth: host)\n127.0.0.1 localhost\n' >"$WORK/hosts.txt"
+provide "$WORK/hosts.txt" /etc/gridfront/hosts.txt
 provide "$PKI/hmac.key" /etc/hmac/hmac 0600
 # The example's token issuers: key sets (empty: no token verifies, but
 # the files load) and the IAM subject map, as the fetcher would leave them.
