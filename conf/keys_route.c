@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <regex.h>
 #include <stddef.h>
@@ -192,6 +193,7 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	struct conf		*c = ctx->conf;
 	struct conf_backend	*b;
 	char			 host[256], port[8], why[160];
+	unsigned char		 tmp[16];
 	const char		*s = keys_scalar_text(n), *hp;
 	size_t			 i, hl;
 	int			 v6;
@@ -232,11 +234,27 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	if (c->nbackends >= ctx->backends_cap)
 		abort();
 	b = &c->backends[c->nbackends];
-	if (keys_resolve(host, port, v6, &b->addr, &b->addrlen, why,
-	    sizeof(why)) == -1) {
-		keys_err(ctx, n, "'%.80s': %s", s, why);
+	/*
+	 * An IP literal is its own address.  A host name is left to
+	 * proxy/resolve.c, which looks up all its A and AAAA records
+	 * (through upstream.resolvers) when a generation is built and
+	 * again in the background; conf/ never asks DNS.
+	 */
+	if (v6 || inet_pton(AF_INET, host, tmp) == 1) {
+		if (keys_resolve(host, port, v6, &b->addr, &b->addrlen, why,
+		    sizeof(why)) == -1) {
+			keys_err(ctx, n, "'%.80s': %s", s, why);
+			return (NULL);
+		}
+		b->literal = 1;
+	} else if (strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(host) ||
+	    host[0] == '\0') {
+		keys_err(ctx, n, "'%.80s': '%s' is not a host name", s, host);
 		return (NULL);
 	}
+	b->line = n->line;
+	b->col = n->col;
 	b->id = (unsigned)c->nbackends;
 	b->url = xstrdup(s);
 	/* The host as written ("[::1]" keeps its brackets) suits Host:. */
