@@ -247,11 +247,6 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 			return (NULL);
 		}
 		b->literal = 1;
-	} else if (strspn(host, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(host) ||
-	    host[0] == '\0') {
-		keys_err(ctx, n, "'%.80s': '%s' is not a host name", s, host);
-		return (NULL);
 	}
 	b->line = n->line;
 	b->col = n->col;
