@@ -621,6 +621,10 @@ forward_connect(struct xchg *x)
 		if (p == NULL)
 			break;
 		x->pool = p;
+		/* Another address after a failed one: a retry, whether
+		 * on a pooled connection or a new one. */
+		if (before != 0)
+			p->st.retries++;
 		if ((u = upstream_take(p)) != NULL) {
 			up_attach(x, u);
 			forward_send(x);
@@ -632,8 +636,6 @@ forward_connect(struct xchg *x)
 			x->error = fwd_err_connect;
 			continue;
 		}
-		if (before != 0)
-			p->st.retries++;
 		up_attach(x, u);
 		return;
 	}
