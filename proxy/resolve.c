@@ -178,6 +178,7 @@ resolve_put(struct resolve *r)
 	for (i = 0; i < r->n; i++)
 		resolve_set_put(r->names[i].set);
 	free(r->names);
+	conf_put(r->conf);
 	pthread_mutex_destroy(&r->mtx);
 	free(r);
 }
@@ -324,7 +325,7 @@ sync_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct resolve *
-resolve_new(const struct conf *cf, const struct resolve *prev, char *err,
+resolve_new(struct conf *cf, const struct resolve *prev, char *err,
     size_t errlen)
 {
 	struct resolve		*r;
@@ -341,7 +342,7 @@ resolve_new(const struct conf *cf, const struct resolve *prev, char *err,
 	r = xcalloc(1, sizeof(*r));
 	r->refs = 1;
 	pthread_mutex_init(&r->mtx, NULL);
-	r->conf = cf;
+	r->conf = conf_get(cf);
 	r->n = cf->nbackends;
 	r->names = xcalloc(r->n ? r->n : 1, sizeof(*r->names));
 	q = xcalloc(r->n ? r->n : 1, sizeof(*q));

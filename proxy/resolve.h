@@ -52,7 +52,9 @@ struct resolve_name {
 struct resolve {
 	int			 refs;		/* atomic */
 	pthread_mutex_t		 mtx;
-	const struct conf	*conf;		/* borrowed: the generation's */
+	struct conf		*conf;		/* one reference: lookups in
+						 * flight may outlive the
+						 * generation */
 	size_t			 n;
 	struct resolve_name	*names;		/* [conf->nbackends] */
 };
@@ -86,10 +88,10 @@ void	 resolve_set_put(struct resolve_set *s);
  * cf->upstream.resolvers or /etc/resolv.conf and /etc/hosts.  A name that
  * gives no address keeps prev's set for the same URL when prev (a running
  * generation's, may be NULL) has one; otherwise resolve_new() fails with
- * "file:line:col: ..." in err and returns NULL.  The result borrows cf
- * (which must outlive it) and has one reference.
+ * "file:line:col: ..." in err and returns NULL.  The result takes its
+ * own reference to cf and has one reference.
  */
-struct resolve *resolve_new(const struct conf *cf, const struct resolve *prev,
+struct resolve *resolve_new(struct conf *cf, const struct resolve *prev,
 	    char *err, size_t errlen);
 
 /* References (thread-safe); the last put frees the sets.  NULL is a

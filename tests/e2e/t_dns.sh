@@ -15,7 +15,9 @@
 #   log, gridfront_upstream_resolve_failures_total counts it);
 # - a GET whose connect is refused on one address goes to the other;
 # - `gridfront -t` fails at the URL's file:line:col for a name that never
-#   resolves;
+#   resolves; a reload looks every name up again, keeps the running
+#   addresses of a name that fails, and is refused for a new name that
+#   has none;
 # - the metrics say how many addresses each backend has, the failures and
 #   the age of the last good answer.
 
@@ -182,6 +184,40 @@ assert_contains "the refused connect is logged" "$(cat "$PX_LOG")" \
     "backend connect failed"
 retries=$(metric "gridfront_upstream_retries_total{worker=\"0\",backend=\"http://$NAME:$BP\",address=\"127.0.0.1:$BP\"}")
 assert_ge "metrics: the retry is counted ($retries)" "${retries:-0}" 1
+
+# ---------------------------------------------------------------- reload
+
+# gen_is N: the configuration generation in force is N.
+gen_is() { [ "$(metric gridfront_config_generation)" = "$1" ]; }
+
+# Background lookups once an hour from now on: only a reload looks again.
+sed -i 's/resolve_interval: 1s/resolve_interval: 1h/' "$WORK/dns.yaml"
+kill -HUP "$PX_PID"
+wait_until 10 gen_is 2 || fail "reload: generation 2 in force"
+sleep 1.5	# the 1 s timer fires once more and takes the new interval
+echo "$NAME 127.0.0.1" >"$ZONE"
+sleep 2
+assert_eq "reload: with resolve_interval 1h nothing looks again" 2 \
+    "$(metric "gridfront_upstream_addresses$B_LABEL")"
+kill -HUP "$PX_PID"
+wait_until 10 gen_is 3 || fail "reload: generation 3 in force"
+assert_eq "reload: the name is looked up again" 1 \
+    "$(metric "gridfront_upstream_addresses$B_LABEL")"
+: >"$ZONE"
+kill -HUP "$PX_PID"
+wait_until 10 gen_is 4 || fail "reload: a name that fails keeps its addresses"
+assert_eq "reload: its last addresses are kept" 1 \
+    "$(metric "gridfront_upstream_addresses$B_LABEL")"
+assert_contains "reload: which is logged" "$(cat "$PX_LOG")" \
+    "keeping its 1 last known address(es)"
+assert_eq "reload: and it serves" "a=3 b=0 other=0" "$(spread 3)"
+sed -i "s|backends: \[http://$NAME:$BP\]|backends: [http://$NAME:$BP, http://new.gftest:$BP]|" \
+    "$WORK/dns.yaml"
+kill -HUP "$PX_PID"
+wait_until 10 grep -q "reload refused: .*cannot resolve 'new.gftest'" "$PX_LOG" ||
+    fail "reload: a new name with no address at all is refused"
+assert_eq "reload: the refused one leaves generation 4 in force" 4 \
+    "$(metric gridfront_config_generation)"
 
 if command -v promtool >/dev/null; then
 	curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" \
