@@ -3,8 +3,9 @@
 
 /*
  * The route-rule handlers of the directive table: the routes: list and,
- * per route, path (prefix or regex), rewrite, backends (URLs resolved and
- * shared between routes), require_fqan and allow_from, plus the checks
+ * per route, path (prefix or regex), rewrite, backends (URLs checked,
+ * IP literals parsed, host names left to proxy/resolve.c; shared between
+ * routes), require_fqan and allow_from, plus the checks
  * that look at two keys of one route.  The table in keys.c points at
  * these; they read values through keys_value.c and walk a route's nested
  * mappings through the callbacks keys.c put in the load context, so this

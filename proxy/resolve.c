@@ -398,8 +398,9 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 		r->names[i].failures++;
 		if ((s = prev_set(prev, b)) != NULL && s->n > 0) {
 			/* Keep serving what the running generation had. */
-			log_warn("backend %s: cannot resolve '%s' (%s); keeping "
-			    "its %zu last known address(es)", b->url, b->host,
+			log_warn("backend %s: cannot resolve '%s' (%s); "
+			    "keeping its %zu last known address(es)", b->url,
+			    b->host,
 			    q[i].done ? evutil_gai_strerror(q[i].result) :
 			    "timeout", s->n);
 			r->names[i].set = s;

@@ -93,7 +93,7 @@ upstream_eps_set(struct upstream_eps *e, struct resolve_set *s)
 	resolve_set_put(e->set);
 	e->set = s;
 	if (s != NULL)
-		e->pools = xcalloc(s->n ? s->n : 1, sizeof(*e->pools));
+		e->pools = xcalloc(s->n ? s->n : 1, sizeof(struct pool *));
 }
 
 struct pool *

@@ -6,9 +6,11 @@
  * pool keeps idle keep-alive connections (bounded count, idle timeout,
  * liveness check before reuse), opens new ones with a connect timeout,
  * and carries the passive health state of its backend (marked down for a
- * while after a connect failure).  Used by forward.c; metrics.c reads the
- * pools' counters.  Each worker's pools hang off its struct
- * upstream_worker.
+ * while after a connect failure).  A backend named by host name has one
+ * pool per address it resolves to (resolve.h); upstream_pick() runs the
+ * round-robin over them, and pools of addresses that left DNS are retired
+ * (drained).  Used by forward.c; metrics.c reads the pools' counters.
+ * Each worker's pools hang off its struct upstream_worker.
  */
 
 #ifndef PROXY_UPSTREAM_H
