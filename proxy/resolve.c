@@ -303,18 +303,22 @@ rq_start(struct evdns_base *d, struct rq *q)
 	(void)evdns_getaddrinfo(d, b->host, b->port, &hints, rq_cb, q);
 }
 
-/* prev's set for the backend with b's URL, with a reference, or NULL. */
+/* prev's set for the backend with b's URL, with a reference, or NULL;
+ * *good_at gets the time of its answer. */
 static struct resolve_set *
-prev_set(const struct resolve *prev, const struct conf_backend *b)
+prev_set(const struct resolve *prev, const struct conf_backend *b,
+    uint64_t *good_at)
 {
 	size_t	 i;
 
 	if (prev == NULL)
 		return (NULL);
-	for (i = 0; i < prev->n; i++)
-		if (strcmp(prev->conf->backends[i].url, b->url) == 0)
-			return (resolve_get((struct resolve *)(uintptr_t)prev,
-			    i));
+	for (i = 0; i < prev->n; i++) {
+		if (strcmp(prev->conf->backends[i].url, b->url) != 0)
+			continue;
+		*good_at = prev->names[i].good_at;
+		return (resolve_get((struct resolve *)(uintptr_t)prev, i));
+	}
 	return (NULL);
 }
 
@@ -336,7 +340,7 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 	struct resolve_set	*s;
 	const struct conf_backend *b;
 	struct timeval		 tv = { RESOLVE_SYNC_MAX_S, 0 };
-	size_t			 i, nnames = 0;
+	size_t			 i, k, nnames = 0;
 	int			 pending = 0, ok = 0;
 
 	r = xcalloc(1, sizeof(*r));
@@ -389,6 +393,10 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 		b = &cf->backends[i];
 		if (r->names[i].literal)
 			continue;
+		/* The failure counter is the name's, across reloads. */
+		for (k = 0; prev != NULL && k < prev->n; k++)
+			if (strcmp(prev->conf->backends[k].url, b->url) == 0)
+				r->names[i].failures = prev->names[k].failures;
 		if (q[i].got->n > 0) {
 			r->names[i].set = q[i].got;
 			q[i].got = NULL;
@@ -396,7 +404,9 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 			continue;
 		}
 		r->names[i].failures++;
-		if ((s = prev_set(prev, b)) != NULL && s->n > 0) {
+		r->names[i].failing = 1;
+		if ((s = prev_set(prev, b, &r->names[i].good_at)) != NULL &&
+		    s->n > 0) {
 			/* Keep serving what the running generation had. */
 			log_warn("backend %s: cannot resolve '%s' (%s); "
 			    "keeping its %zu last known address(es)", b->url,
@@ -478,6 +488,10 @@ rq_apply(struct rq *q)
 	if (q->result == EVUTIL_EAI_CANCEL) {
 		/* Shutdown or a resolver change, not the name's fault. */
 	} else if (q->got->n > 0) {
+		if (nm->failing)
+			log_info("backend %s: '%s' resolves again", b->url,
+			    b->host);
+		nm->failing = 0;
 		nm->good_at = clock_now_us();
 		n = q->got->n;
 		if (resolve_swap(r, q->i, q->got)) {
@@ -488,11 +502,14 @@ rq_apply(struct rq *q)
 		}
 		q->got = NULL;
 	} else {
+		/* Every failure counts; the log says it once per outage. */
 		nm->failures++;
-		log_warn("backend %s: cannot resolve '%s' (%s); keeping its "
-		    "last good address(es)", b->url, b->host,
-		    q->result != 0 ? evutil_gai_strerror(q->result) :
-		    "no address");
+		if (!nm->failing)
+			log_warn("backend %s: cannot resolve '%s' (%s); "
+			    "keeping its last good address(es)", b->url,
+			    b->host, q->result != 0 ?
+			    evutil_gai_strerror(q->result) : "no address");
+		nm->failing = 1;
 	}
 	resolve_set_put(q->got);
 	resolve_put(r);
@@ -512,6 +529,13 @@ bg_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if ((r = bg.current != NULL ? bg.current() : NULL) == NULL)
 		goto again;
 	ms = r->conf->upstream.resolve_interval;
+	for (i = 0; i < r->n && r->names[i].literal; i++)
+		;
+	if (i == r->n) {
+		/* IP literals only: no DNS at all. */
+		resolve_put(r);
+		goto again;
+	}
 	resolvers_key(r->conf, key, sizeof(key));
 	if (bg.dns != NULL && strcmp(key, bg.key) != 0) {
 		evdns_base_free(bg.dns, 1);	/* cancels, callbacks run */

@@ -43,6 +43,7 @@ struct resolve_name {
 	struct resolve_set	*set;		/* current; under mtx */
 	int			 literal;	/* no DNS at all */
 	int			 busy;		/* a lookup is in flight */
+	int			 failing;	/* the last lookup failed */
 	uint64_t		 good_at;	/* clock_now_us() of the last
 						 * good answer */
 	uint64_t		 failures;	/* lookups that gave nothing */

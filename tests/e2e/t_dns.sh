@@ -214,6 +214,9 @@ assert_eq "reload: its last addresses are kept" 1 \
     "$(metric "gridfront_upstream_addresses$B_LABEL")"
 assert_contains "reload: which is logged" "$(cat "$PX_LOG")" \
     "keeping its 1 last known address(es)"
+fails=$(metric "gridfront_upstream_resolve_failures_total$B_LABEL")
+assert_ge "reload: failures are counted across reloads ($fails)" \
+    "${fails:-0}" 2
 assert_eq "reload: and it serves" "a=3 b=0 other=0" "$(spread 3)"
 sed -i "s|backends: \[http://$NAME:$BP\]|backends: [http://$NAME:$BP, http://new.gftest:$BP]|" \
     "$WORK/dns.yaml"
