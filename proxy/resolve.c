@@ -340,6 +340,7 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 	struct resolve_set	*s;
 	const struct conf_backend *b;
 	struct timeval		 tv = { RESOLVE_SYNC_MAX_S, 0 };
+	char			 why[160] = "";
 	size_t			 i, k, nnames = 0;
 	int			 pending = 0, ok = 0;
 
@@ -361,24 +362,26 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 		} else
 			nnames++;
 	}
-	if (nnames > 0) {
-		if ((base = event_base_new()) == NULL) {
-			snprintf(err, errlen, "cannot set up DNS");
-			goto done;
-		}
-		if ((d = dns_new(base, cf, err, errlen)) == NULL)
-			goto done;
+	for (i = 0; i < r->n; i++) {
+		q[i].r = r;	/* borrowed: r outlives the loop */
+		q[i].i = i;
+		q[i].got = resolve_set_new();
+		q[i].sync = 1;
+		q[i].pending = &pending;
+	}
+	/* No DNS at all (a bad resolv.conf, say) fails every name, which
+	 * then keeps the running generation's addresses if it can. */
+	if (nnames > 0 && ((base = event_base_new()) == NULL ||
+	    (d = dns_new(base, cf, why, sizeof(why))) == NULL)) {
+		if (base == NULL)
+			snprintf(why, sizeof(why), "cannot set up DNS");
+	} else if (nnames > 0) {
 		tmo = evtimer_new(base, sync_timeout_cb, base);
 		evtimer_add(tmo, &tv);
 		pending = 1;	/* held until every lookup is started */
 		for (i = 0; i < r->n; i++) {
 			if (r->names[i].literal)
 				continue;
-			q[i].r = r;	/* borrowed: r outlives the loop */
-			q[i].i = i;
-			q[i].got = resolve_set_new();
-			q[i].sync = 1;
-			q[i].pending = &pending;
 			q[i].base = base;
 			pending++;
 			rq_start(d, &q[i]);
@@ -410,16 +413,16 @@ resolve_new(struct conf *cf, const struct resolve *prev, char *err,
 			/* Keep serving what the running generation had. */
 			log_warn("backend %s: cannot resolve '%s' (%s); "
 			    "keeping its %zu last known address(es)", b->url,
-			    b->host,
-			    q[i].done ? evutil_gai_strerror(q[i].result) :
-			    "timeout", s->n);
+			    b->host, why[0] != '\0' ? why : q[i].done ?
+			    evutil_gai_strerror(q[i].result) : "timeout",
+			    s->n);
 			r->names[i].set = s;
 			continue;
 		}
 		resolve_set_put(s);
 		snprintf(err, errlen, "%s:%d:%d: backend '%s': cannot resolve "
 		    "'%s': %s", cf->path, b->line, b->col, b->url, b->host,
-		    q[i].done && q[i].result != 0 ?
+		    why[0] != '\0' ? why : q[i].done && q[i].result != 0 ?
 		    evutil_gai_strerror(q[i].result) : "no address");
 		goto done;
 	}
