@@ -595,8 +595,9 @@ forward_send(struct xchg *x)
 }
 
 /*
- * Pick the next backend not yet tried and not marked down, then reuse an
- * idle connection or open one.  When every backend is down, answer 503.
+ * Pick the next backend address not yet tried and not marked down, then
+ * reuse an idle connection or open one.  When every address is down,
+ * answer 503.
  */
 static void
 forward_connect(struct xchg *x)
