@@ -1714,7 +1714,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: backend [--port N] [--mode MODE] [--id NAME]"
+	fprintf(stderr, "usage: backend [--port N] [--bind IPV4] [--mode MODE] [--id NAME]"
 	    " [--max-requests N]\n"
 	    "               [--silent-close] [--idle-close-ms MS] "
 	    "[--slow-ms MS] [-v]\n"
