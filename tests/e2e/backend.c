@@ -1714,8 +1714,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: backend [--port N] [--bind IPV4] [--mode MODE] [--id NAME]"
-	    " [--max-requests N]\n"
+	fprintf(stderr, "usage: backend [--port N] [--bind IPV4] [--mode MODE]"
+	    " [--id NAME] [--max-requests N]\n"
 	    "               [--silent-close] [--idle-close-ms MS] "
 	    "[--slow-ms MS] [-v]\n"
 	    "       backend --gen N | --gen-sha256 N\n"
