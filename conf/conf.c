@@ -70,6 +70,10 @@ conf_free(struct conf *c)
 	}
 	free(c->backends);
 	c->backends = NULL;
+	for (i = 0; i < c->upstream.nresolvers; i++)
+		free(c->upstream.resolvers[i]);
+	free(c->upstream.resolvers);
+	c->upstream.resolvers = NULL;
 
 	free(c->auth.ca_path);
 	free(c->auth.vomsdir);

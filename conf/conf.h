@@ -100,8 +100,14 @@ struct conf_backend {
 					 * fallback ("[::1]" keeps its
 					 * brackets) */
 	char		*port;		/* port part, as text */
-	struct sockaddr_storage addr;	/* resolved at load time */
+	struct sockaddr_storage addr;	/* IP literals only (literal) */
 	socklen_t	 addrlen;
+	/* 0: a host name, resolved by proxy/resolve.c (all its A and
+	 * AAAA records, again in the background); 1: an IP literal in
+	 * addr, no DNS at all. */
+	int		 literal;
+	int		 line;		/* where the URL is written */
+	int		 col;
 };
 
 struct conf_route {
@@ -190,6 +196,10 @@ struct conf_upstream {
 	unsigned	 pool_idle_timeout;	/* ms */
 	/* ms a failed backend stays down */
 	unsigned	 down_time;
+	unsigned	 resolve_interval;	/* ms between DNS refreshes */
+	char		**resolvers;		/* "host:port"; empty: the
+						 * system's resolv.conf */
+	size_t		 nresolvers;
 };
 
 struct conf_auth {

@@ -15,6 +15,9 @@
  * located conf error and the walk goes on.
  */
 
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,6 +107,8 @@ static int	fn_listen(struct keys_ctx *, const struct yaml_node *, void *);
 static int	fn_listen_address(struct keys_ctx *, const struct yaml_node *,
 		    void *);
 static int	fn_tls(struct keys_ctx *, const struct yaml_node *, void *);
+static int	fn_resolvers(struct keys_ctx *, const struct yaml_node *,
+		    void *);
 static int	fn_admin_address(struct keys_ctx *, const struct yaml_node *,
 		    void *);
 static int	fn_trouble_url(struct keys_ctx *, const struct yaml_node *,
@@ -346,6 +351,16 @@ static const struct keys_row keys_table[] = {
 	    "after this."),
 	R_DURATION(KEYS_SCOPE_UPSTREAM, struct conf_upstream, down_time, "10s",
 	    "How long a backend that failed to connect stays down."),
+	{ .name = "resolve_interval", .scope = KEYS_SCOPE_UPSTREAM,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_DURATION,
+	  SLOT(struct conf_upstream, resolve_interval), .min = 1000,
+	  .max = KEYS_DURATION_MAX, .def = "30s",
+	  .desc = "How often backend host names are looked up again in "
+	  "the background (at least 1s)." },
+	{ .name = "resolvers", .scope = KEYS_SCOPE_UPSTREAM,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_resolvers,
+	  .desc = "DNS servers (IP:port) for backend host names; absent: "
+	  "those of /etc/resolv.conf." },
 
 	/* auth: {...} */
 	R_PATH(KEYS_SCOPE_AUTH, struct conf_auth, ca_path, 0,
@@ -614,6 +629,50 @@ fn_admin_address(struct keys_ctx *ctx, const struct yaml_node *n,
 	struct conf_admin *a = base;
 
 	return (keys_get_address(ctx, n, &a->address, &a->addr, &a->addrlen));
+}
+
+/*
+ * upstream.resolvers: [IP:port, ...].  Literal addresses only: the
+ * resolver itself cannot be looked up by name.
+ */
+static int
+fn_resolvers(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_upstream	*u = base;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 host[64], port[8], why[160];
+	const char		*s;
+	size_t			 i;
+	int			 v6, ret = 0;
+	unsigned char		 tmp[16];
+
+	if (n->n == 0) {
+		keys_err(ctx, n, "at least one resolver (IP:port) is needed; "
+		    "leave the key out to use /etc/resolv.conf");
+		return (-1);
+	}
+	u->resolvers = xcalloc(n->n, sizeof(*u->resolvers));
+	for (i = 0; i < n->n; i++) {
+		s = keys_scalar_text(n->items[i]);
+		if (s == NULL) {
+			keys_err_expected(ctx, n->items[i], "an IP:port");
+			ret = -1;
+			continue;
+		}
+		if (keys_split_hostport(s, host, sizeof(host), port,
+		    sizeof(port), &v6, why, sizeof(why)) == -1 ||
+		    (!v6 && inet_pton(AF_INET, host, tmp) != 1) ||
+		    keys_resolve(host, port, v6, &ss, &sslen, why,
+		    sizeof(why)) == -1) {
+			keys_err(ctx, n->items[i], "'%.80s' is not an IP:port "
+			    "(IPv6 as [addr]:port)", s);
+			ret = -1;
+			continue;
+		}
+		u->resolvers[u->nresolvers++] = xstrdup(s);
+	}
+	return (ret);
 }
 
 /* auth.trouble_url: a local path, because it is served by gridfront. */

@@ -3,8 +3,9 @@
 
 /*
  * The route-rule handlers of the directive table: the routes: list and,
- * per route, path (prefix or regex), rewrite, backends (URLs resolved and
- * shared between routes), require_fqan and allow_from, plus the checks
+ * per route, path (prefix or regex), rewrite, backends (URLs checked,
+ * IP literals parsed, host names left to proxy/resolve.c; shared between
+ * routes), require_fqan and allow_from, plus the checks
  * that look at two keys of one route.  The table in keys.c points at
  * these; they read values through keys_value.c and walk a route's nested
  * mappings through the callbacks keys.c put in the load context, so this
@@ -14,6 +15,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <regex.h>
 #include <stddef.h>
@@ -195,6 +197,7 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	struct conf		*c = ctx->conf;
 	struct conf_backend	*b;
 	char			 host[256], port[8], why[160];
+	unsigned char		 tmp[16];
 	const char		*s = keys_scalar_text(n), *hp;
 	size_t			 i, hl;
 	int			 v6;
@@ -235,11 +238,22 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	if (c->nbackends >= ctx->backends_cap)
 		abort();
 	b = &c->backends[c->nbackends];
-	if (keys_resolve(host, port, v6, &b->addr, &b->addrlen, why,
-	    sizeof(why)) == -1) {
-		keys_err(ctx, n, "'%.80s': %s", s, why);
-		return (NULL);
+	/*
+	 * An IP literal is its own address.  A host name is left to
+	 * proxy/resolve.c, which looks up all its A and AAAA records
+	 * (through upstream.resolvers) when a generation is built and
+	 * again in the background; conf/ never asks DNS.
+	 */
+	if (v6 || inet_pton(AF_INET, host, tmp) == 1) {
+		if (keys_resolve(host, port, v6, &b->addr, &b->addrlen, why,
+		    sizeof(why)) == -1) {
+			keys_err(ctx, n, "'%.80s': %s", s, why);
+			return (NULL);
+		}
+		b->literal = 1;
 	}
+	b->line = n->line;
+	b->col = n->col;
 	b->id = (unsigned)c->nbackends;
 	b->url = xstrdup(s);
 	/* The host as written ("[::1]" keeps its brackets) suits Host:. */

@@ -28,6 +28,7 @@
 #include "proxy/gen.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/resolve.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
 
@@ -64,6 +65,7 @@ admin_metrics(struct evbuffer *out)
 	metrics_render(src, admin_nworkers, g != NULL && g->auth != NULL ?
 	    &st : NULL, g != NULL && g->auth != NULL ? g->auth->ctx : NULL,
 	    out);
+	resolve_metrics(g != NULL ? g->resolve : NULL, out);
 	gen_put(g);
 	free(src);
 }

@@ -506,19 +506,6 @@ body_send(struct xchg *x)
 /* Backend choice and connections                                      */
 /* ------------------------------------------------------------------ */
 
-static struct pool *
-route_pool(struct xchg *x, size_t i)
-{
-	const struct conf	*cf = xchg_conf(x);
-	const struct conf_backend *b = x->route->backends[i];
-	struct wgen		*wg = x->wg;
-
-	if (wg->pools[b->id] == NULL)
-		wg->pools[b->id] = upstream_pool_lookup(x->fw->up, b,
-		    cf->upstream.pool_max_idle, cf->upstream.pool_idle_timeout);
-	return (wg->pools[b->id]);
-}
-
 static void
 up_attach(struct xchg *x, struct upconn *u)
 {
@@ -608,8 +595,9 @@ forward_send(struct xchg *x)
 }
 
 /*
- * Pick the next backend not yet tried and not marked down, then reuse an
- * idle connection or open one.  When every backend is down, answer 503.
+ * Pick the next backend address not yet tried and not marked down, then
+ * reuse an idle connection or open one.  When every address is down,
+ * answer 503.
  */
 static void
 forward_connect(struct xchg *x)
@@ -619,22 +607,25 @@ forward_connect(struct xchg *x)
 	struct upconn		*u;
 	struct pool		*p;
 	uint64_t		 now = clock_now_us();
-	size_t			 i, k, n = r->nbackends;
-	unsigned		 start, bit;
-	int			 any_up = 0;
+	unsigned		 start, before;
+	struct upstream_limits	 lim = { cf->upstream.pool_max_idle,
+	    cf->upstream.pool_idle_timeout };
 
+	/* Round-robin over every address of every backend of the route
+	 * (resolve.c), skipping those tried or marked down. */
 	start = x->wg->rr[r->id]++;
-	for (k = 0; k < n; k++) {
-		i = (start + k) % n;
-		bit = 1u << (i % 32);
-		if (x->tried & bit)
-			continue;
-		p = route_pool(x, i);
-		if (upstream_pool_is_down(p, now))
-			continue;
-		any_up = 1;
-		x->tried |= bit;
+	for (;;) {
+		before = x->tried;
+		p = upstream_pick(x->fw->up, x->wg->eps,
+		    (const struct conf_backend *const *)r->backends,
+		    r->nbackends, start, &x->tried, now, &lim);
+		if (p == NULL)
+			break;
 		x->pool = p;
+		/* Another address after a failed one: a retry, whether
+		 * on a pooled connection or a new one. */
+		if (before != 0)
+			p->st.retries++;
 		if ((u = upstream_take(p)) != NULL) {
 			up_attach(x, u);
 			forward_send(x);
@@ -646,12 +637,10 @@ forward_connect(struct xchg *x)
 			x->error = fwd_err_connect;
 			continue;
 		}
-		if (x->tried != bit)
-			p->st.retries++;
 		up_attach(x, u);
 		return;
 	}
-	if (x->error == NULL && !any_up)
+	if (x->error == NULL)
 		forward_fail(x, 503, fwd_err_no_backend);
 	else if (x->error == fwd_err_connect_timeout)
 		forward_fail(x, 504, x->error);

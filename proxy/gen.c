@@ -21,7 +21,9 @@
 #include "conf/conf.h"
 #include "proxy/gen.h"
 #include "proxy/log.h"
+#include "proxy/resolve.h"
 #include "proxy/tls.h"
+#include "proxy/upstream.h"
 #include "proxy/util.h"
 
 static pthread_mutex_t	 gen_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +64,7 @@ gen_put(struct gen *g)
 		SSL_CTX_free(g->sslctx[i]);
 	free(g->sslctx);
 	authref_put(g->auth);
+	resolve_put(g->resolve);
 	conf_put(g->conf);
 	free(g);
 }
@@ -110,7 +113,7 @@ struct gen *
 gen_new(struct conf *cf, struct authref *share, char *err,
     size_t errlen)
 {
-	struct gen	*g;
+	struct gen	*g, *cur;
 	size_t		 i;
 
 	g = xcalloc(1, sizeof(*g));
@@ -139,6 +142,12 @@ gen_new(struct conf *cf, struct authref *share, char *err,
 		if (g->sslctx[i] == NULL)
 			goto fail;
 	}
+	cur = gen_current();
+	g->resolve = resolve_new(cf, cur != NULL ? cur->resolve : NULL, err,
+	    errlen);
+	gen_put(cur);
+	if (g->resolve == NULL)
+		goto fail;
 	g->conf = cf;
 	g->id = __atomic_add_fetch(&gen_seq, 1, __ATOMIC_ACQ_REL);
 	return (g);
@@ -186,7 +195,9 @@ wgen_new(struct worker *w, unsigned wid, struct gen *g)
 	wg->refs = 1;
 	wg->w = w;
 	wg->gen = g;			/* takes the caller's reference */
-	wg->pools = xcalloc(g->conf->nbackends, sizeof(struct pool *));
+	wg->eps = xcalloc(g->conf->nbackends ? g->conf->nbackends : 1,
+	    sizeof(*wg->eps));
+	wgen_refresh(wg);
 	wg->rr = xcalloc(g->conf->nroutes, sizeof(*wg->rr));
 	/* Spread workers over backends from the first request on. */
 	{
@@ -206,12 +217,32 @@ wgen_get(struct wgen *wg)
 }
 
 void
+wgen_refresh(struct wgen *wg)
+{
+	struct resolve_set	*s;
+	size_t			 i;
+
+	for (i = 0; i < wg->gen->conf->nbackends; i++) {
+		s = resolve_get(wg->gen->resolve, i);
+		if (s == wg->eps[i].set) {
+			resolve_set_put(s);	/* unchanged: keep the pools */
+			continue;
+		}
+		upstream_eps_set(&wg->eps[i], s);
+	}
+}
+
+void
 wgen_put(struct wgen *wg)
 {
+	size_t	 i;
+
 	if (wg == NULL || --wg->refs > 0)
 		return;
+	for (i = 0; i < wg->gen->conf->nbackends; i++)
+		upstream_eps_set(&wg->eps[i], NULL);
+	free(wg->eps);
 	gen_put(wg->gen);
-	free(wg->pools);
 	free(wg->rr);
 	free(wg);
 }

@@ -26,6 +26,8 @@ struct conf;
 struct auth_ctx;
 struct worker;
 struct pool;
+struct resolve;
+struct upstream_eps;
 
 /* A shared, refcounted holder for an auth context: several generations
  * (a cert-only reload, say) may share one. */
@@ -40,22 +42,26 @@ struct gen {
 	struct conf	*conf;		/* one reference */
 	struct authref	*auth;		/* NULL when no route needs auth */
 	SSL_CTX		**sslctx;	/* per conf listener; NULL if plain */
+	struct resolve	*resolve;	/* backends' address sets */
 };
 
-/* Per-worker, per-generation state: pools indexed by backend id and the
- * round-robin cursor of each route. */
+/* Per-worker, per-generation state: each backend's address snapshot and
+ * pools, indexed by backend id, and the round-robin cursor of each
+ * route. */
 struct wgen {
 	int		 refs;		/* worker-local: conns + current */
 	struct worker	*w;
 	struct gen	*gen;		/* one reference */
-	struct pool	**pools;	/* [conf->nbackends] */
+	struct upstream_eps *eps;	/* [conf->nbackends] */
 	unsigned	*rr;		/* [conf->nroutes] */
 };
 
 /*
  * Build a generation from conf: the auth context (unless share is given,
- * which is then referenced) and every listener's SSL_CTX.  Returns NULL
- * with a reason in err.  conf's reference passes to the generation on
+ * which is then referenced), every listener's SSL_CTX and the backends'
+ * addresses (resolve_new(), looking names up again; a name that fails
+ * keeps the current generation's addresses).  Returns NULL with a reason
+ * in err.  conf's reference passes to the generation on
  * success only.  (Was server_gen_new.)
  */
 struct gen *gen_new(struct conf *conf, struct authref *share,
@@ -87,6 +93,10 @@ void	 gen_users_note(struct auth_ctx *ctx);
  * over backends from the first request on.  w is stored, not used.
  */
 struct wgen *wgen_new(struct worker *w, unsigned wid, struct gen *g);
+
+/* Take a fresh snapshot of every backend's addresses for wg (after the
+ * main thread published new ones).  Worker thread; not per request. */
+void	 wgen_refresh(struct wgen *wg);
 
 /* Worker-local references to a wgen (no locking: one thread).  The last
  * put drops the generation reference.  wgen_put(NULL) is a no-op. */

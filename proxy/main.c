@@ -220,7 +220,11 @@ main(int argc, char *argv[])
 		/* Also load what the config points at: certificates, keys,
 		 * the CA directory, the users file and the HMAC key. */
 		if ((g = gen_new(cf, NULL, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "%s: %s\n", path, err);
+			/* A backend name's error is located already. */
+			fprintf(stderr, "%s%s%s\n", strncmp(err, path,
+			    strlen(path)) == 0 ? "" : path,
+			    strncmp(err, path, strlen(path)) == 0 ? "" : ": ",
+			    err);
 			conf_put(cf);
 			return (1);
 		}

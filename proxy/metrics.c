@@ -395,6 +395,15 @@ metrics_hosts(struct evbuffer *out, const struct auth_ctx *ctx)
 	    (unsigned long long)ok, (unsigned long long)denied);
 }
 
+/* A pool of a backend named by host name is one of its addresses: an
+ * address label keeps the series apart (after backend's open quote). */
+static void
+pool_address_label(struct evbuffer *out, const struct pool *p)
+{
+	if (p->addrtext[0] != '\0')
+		evbuffer_add_printf(out, "\",address=\"%s", p->addrtext);
+}
+
 /*
  * One counter family over every pool of every worker: the pool_stats
  * field at off (plus the one at off2, unless SIZE_MAX).
@@ -421,6 +430,7 @@ pool_series(struct evbuffer *out, const struct metrics_source *ws,
 			evbuffer_add_printf(out, "%s{worker=\"%u\",backend=\"",
 			    name, i);
 			label(out, p->name);
+			pool_address_label(out, p);
 			evbuffer_add_printf(out, "\"} %llu\n",
 			    (unsigned long long)v);
 		}
@@ -622,6 +632,7 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 			evbuffer_add_printf(out, "gridfront_upstream_up"
 			    "{worker=\"%u\",backend=\"", i);
 			label(out, p->name);
+			pool_address_label(out, p);
 			evbuffer_add_printf(out, "\"} %d\n",
 			    upstream_pool_is_down(p, now) ? 0 : 1);
 		}

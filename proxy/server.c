@@ -36,6 +36,7 @@
 #include "proxy/gen.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/resolve.h"
 #include "proxy/server.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
@@ -116,6 +117,27 @@ cert_stamps_changed(const struct conf *cf)
 		}
 	}
 	return (0);
+}
+
+/* resolve.c's view of the generation in force: its address sets. */
+static struct resolve *
+server_resolve_current(void)
+{
+	struct gen	*g = gen_current();
+	struct resolve	*r;
+
+	if (g == NULL)
+		return (NULL);
+	r = resolve_ref(g->resolve);
+	gen_put(g);
+	return (r);
+}
+
+/* A backend's addresses changed: workers take a new snapshot. */
+static void
+server_resolve_changed(void)
+{
+	workers_tell(WORKER_CTL_DNS);
 }
 
 static void
@@ -337,6 +359,9 @@ server_run(struct conf *cf)
 		log_error("%s", err);
 		return (1);
 	}
+	if (resolve_start(main_base, server_resolve_current,
+	    server_resolve_changed) == -1)
+		fatalx("cannot start the backend name resolver");
 
 	nworkers = cf->workers ? cf->workers : util_ncpu();
 	workers = xcalloc(nworkers, sizeof(*workers));
@@ -416,6 +441,7 @@ out:
 	if (grace_ev)
 		event_free(grace_ev);
 	admin_stop();
+	resolve_stop();
 	event_base_free(main_base);
 	gen_publish(NULL);
 	free(cert_stamps);

@@ -14,8 +14,10 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include <event2/util.h>
 
 #include "conf/conf.h"
+#include "proxy/resolve.h"
 #include "proxy/upstream.h"
 #include "proxy/util.h"
 
@@ -33,21 +36,24 @@ static void	idle_event_cb(struct cio *, short, void *);
 
 struct pool *
 upstream_pool_lookup(struct upstream_worker *uw,
-    const struct conf_backend *b, unsigned max_idle,
-    unsigned idle_timeout)
+    const struct conf_backend *b, const struct sockaddr_storage *ss,
+    socklen_t sslen, unsigned max_idle, unsigned idle_timeout)
 {
 	struct pool	*p;
+	char		 ip[INET6_ADDRSTRLEN];
+	const void	*a;
+	int		 port;
 
 	for (p = uw->allpools; p != NULL; p = p->next) {
-		if (p->addrlen == b->addrlen &&
-		    memcmp(&p->addr, &b->addr, b->addrlen) == 0)
+		if (p->addrlen == sslen &&
+		    memcmp(&p->addr, ss, sslen) == 0)
 			break;
 	}
 	if (p == NULL) {
 		p = xcalloc(1, sizeof(*p));
 		p->uw = uw;
-		memcpy(&p->addr, &b->addr, b->addrlen);
-		p->addrlen = b->addrlen;
+		memcpy(&p->addr, ss, sslen);
+		p->addrlen = sslen;
 		TAILQ_INIT(&p->idle);
 		p->next = uw->allpools;
 		uw->allpools = p;
@@ -56,7 +62,97 @@ upstream_pool_lookup(struct upstream_worker *uw,
 	strncpy(p->name, b->url, sizeof(p->name) - 1);
 	p->max_idle = max_idle;
 	p->idle_timeout = idle_timeout;
+	p->retired = 0;
+	p->addrtext[0] = '\0';
+	if (!b->literal) {
+		/* Several pools share the URL: metrics tell them apart. */
+		if (ss->ss_family == AF_INET6) {
+			a = &((const struct sockaddr_in6 *)(const void *)ss)->
+			    sin6_addr;
+			port = ntohs(((const struct sockaddr_in6 *)
+			    (const void *)ss)->sin6_port);
+		} else {
+			a = &((const struct sockaddr_in *)(const void *)ss)->
+			    sin_addr;
+			port = ntohs(((const struct sockaddr_in *)
+			    (const void *)ss)->sin_port);
+		}
+		if (inet_ntop(ss->ss_family, a, ip, sizeof(ip)) != NULL)
+			snprintf(p->addrtext, sizeof(p->addrtext),
+			    ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+			    ip, port);
+	}
 	return (p);
+}
+
+void
+upstream_eps_set(struct upstream_eps *e, struct resolve_set *s)
+{
+	free(e->pools);
+	e->pools = NULL;
+	resolve_set_put(e->set);
+	e->set = s;
+	if (s != NULL)
+		e->pools = xcalloc(s->n ? s->n : 1, sizeof(struct pool *));
+}
+
+struct pool *
+upstream_pick(struct upstream_worker *uw, struct upstream_eps *eps,
+    const struct conf_backend *const *bs, size_t nb, unsigned start,
+    unsigned *tried, uint64_t now, const struct upstream_limits *lim)
+{
+	struct upstream_eps	*e;
+	struct pool		*p;
+	size_t			 n = 0, i, j, k, c;
+	unsigned		 bit;
+
+	for (i = 0; i < nb; i++)
+		n += eps[bs[i]->id].set->n;
+	for (k = 0; k < n; k++) {
+		c = (start + k) % n;
+		bit = 1u << (c % 32);
+		if (*tried & bit)
+			continue;
+		/* Candidate c: the j-th address of backend i. */
+		for (i = 0, j = c; j >= eps[bs[i]->id].set->n; i++)
+			j -= eps[bs[i]->id].set->n;
+		e = &eps[bs[i]->id];
+		if ((p = e->pools[j]) == NULL)
+			p = e->pools[j] = upstream_pool_lookup(uw, bs[i],
+			    &e->set->addr[j], e->set->len[j], lim->max_idle,
+			    lim->idle_timeout);
+		if (upstream_pool_is_down(p, now))
+			continue;
+		*tried |= bit;
+		return (p);
+	}
+	return (NULL);
+}
+
+static void	idle_drop(struct upconn *);
+
+void
+upstream_retire_unused(struct upstream_worker *uw,
+    const struct upstream_eps *eps, size_t n)
+{
+	struct pool	*p;
+	struct upconn	*u;
+	size_t		 i;
+
+	for (p = uw->allpools; p != NULL; p = p->next) {
+		for (i = 0; i < n; i++)
+			if (resolve_set_has(eps[i].set,
+			    (const struct sockaddr *)&p->addr, p->addrlen))
+				break;
+		if (i < n || p->retired)
+			continue;
+		p->retired = 1;
+		while ((u = TAILQ_FIRST(&p->idle)) != NULL) {
+			/* idle_drop() unlinks u (see upstream_close_idle). */
+			/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+			idle_drop(u);
+		}
+	}
 }
 
 int
@@ -169,7 +265,7 @@ upstream_put(struct upconn *u)
 	struct pool	*p = u->pool;
 	p->nactive--;
 	u->x = NULL;
-	if (p->nidle >= p->max_idle || p->uw->draining) {
+	if (p->nidle >= p->max_idle || p->uw->draining || p->retired) {
 		upconn_destroy(u);
 		return;
 	}

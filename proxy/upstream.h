@@ -6,9 +6,11 @@
  * pool keeps idle keep-alive connections (bounded count, idle timeout,
  * liveness check before reuse), opens new ones with a connect timeout,
  * and carries the passive health state of its backend (marked down for a
- * while after a connect failure).  Used by forward.c; metrics.c reads the
- * pools' counters.  Each worker's pools hang off its struct
- * upstream_worker.
+ * while after a connect failure).  A backend named by host name has one
+ * pool per address it resolves to (resolve.h); upstream_pick() runs the
+ * round-robin over them, and pools of addresses that left DNS are retired
+ * (drained).  Used by forward.c; metrics.c reads the pools' counters.
+ * Each worker's pools hang off its struct upstream_worker.
  */
 
 #ifndef PROXY_UPSTREAM_H
@@ -23,6 +25,7 @@
 
 struct event_base;
 struct conf_backend;
+struct resolve_set;
 struct xchg;
 
 struct upconn {
@@ -58,6 +61,12 @@ struct pool {
 	unsigned		 max_idle;
 	unsigned		 idle_timeout;	/* ms */
 	uint64_t		 down_until;	/* clock_now_us() deadline */
+	/* The address left DNS: no pooling, idle connections closed;
+	 * in-flight ones finish.  Cleared if it comes back. */
+	int			 retired;
+	char			 addrtext[64];	/* "ip:port" of a backend
+						 * named by host name, for
+						 * metrics; "" for literals */
 	struct pool_stats	 st;
 	struct pool		*next;		/* worker's list of pools */
 };
@@ -70,13 +79,59 @@ struct upstream_worker {
 };
 
 /*
- * Find this worker's pool for backend b (same address), creating it on
- * first use.  Pools live as long as the worker; their limits are updated
- * from the newest generation that refers to them.  Never returns NULL.
+ * Find this worker's pool for address ss of backend b, creating it on
+ * first use.  Pools are keyed by address, live as long as the worker, and
+ * their name and limits are updated from the newest generation that
+ * refers to them; a retired pool found again is back in service.  Never
+ * returns NULL.
  */
 struct pool	*upstream_pool_lookup(struct upstream_worker *uw,
-		    const struct conf_backend *b, unsigned max_idle,
-		    unsigned idle_timeout);
+		    const struct conf_backend *b,
+		    const struct sockaddr_storage *ss, socklen_t sslen,
+		    unsigned max_idle, unsigned idle_timeout);
+
+/*
+ * One backend's endpoints in a worker's view of a generation: the address
+ * set snapshot it uses and the pool of each address (created on first
+ * use).  Owned by the wgen; touched by its worker thread only.
+ */
+struct upstream_eps {
+	struct resolve_set	*set;		/* one reference */
+	struct pool		**pools;	/* [set->n] */
+};
+
+/* Make s (its reference passes to e) e's set; the pool pointers start
+ * over.  s == NULL empties e (free).  Not for the request path. */
+void		 upstream_eps_set(struct upstream_eps *e,
+		    struct resolve_set *s);
+
+/* Limits new pools get in upstream_pick(). */
+struct upstream_limits {
+	unsigned	 max_idle;
+	unsigned	 idle_timeout;	/* ms */
+};
+
+/*
+ * Round-robin over every address of the backends bs[0..nb) (eps indexed
+ * by backend id): candidates are counted across the backends in order,
+ * start picks the first one looked at, and one whose bit (k % 32) is set
+ * in *tried or whose pool is marked down at now is skipped.  Returns the
+ * chosen pool with its bit now set in *tried, or NULL when no address is
+ * left.  No allocation beyond a pool's first use.
+ */
+struct pool	*upstream_pick(struct upstream_worker *uw,
+		    struct upstream_eps *eps,
+		    const struct conf_backend *const *bs, size_t nb,
+		    unsigned start, unsigned *tried, uint64_t now,
+		    const struct upstream_limits *lim);
+
+/*
+ * Retire every pool of uw whose address is in none of eps[0..n) (the
+ * current view): its idle connections close now, and connections in use
+ * close when given back.  Not for the request path.
+ */
+void		 upstream_retire_unused(struct upstream_worker *uw,
+		    const struct upstream_eps *eps, size_t n);
 
 /* 1 when the backend is marked down at time now (clock_now_us()). */
 int		 upstream_pool_is_down(const struct pool *p, uint64_t now);

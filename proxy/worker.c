@@ -262,6 +262,14 @@ worker_ctl_cb(evutil_socket_t fd, short what, void *arg)
 			w->cw.wg = wgen_new(w, w->id, g);
 			if (!w->cw.draining)
 				worker_listeners_sync(w);
+			/* Addresses the new generation lacks are drained. */
+			upstream_retire_unused(&w->up, w->cw.wg->eps,
+			    w->cw.wg->gen->conf->nbackends);
+			break;
+		case WORKER_CTL_DNS:
+			wgen_refresh(w->cw.wg);
+			upstream_retire_unused(&w->up, w->cw.wg->eps,
+			    w->cw.wg->gen->conf->nbackends);
 			break;
 		case WORKER_CTL_DRAIN:
 			worker_drain(w);

@@ -38,6 +38,7 @@ struct bodybuf;
 #define WORKER_CTL_RELOAD	'R'	/* switch to gen_current() */
 #define WORKER_CTL_DRAIN	'T'	/* stop accepting, finish, exit */
 #define WORKER_CTL_QUIT		'Q'	/* exit now */
+#define WORKER_CTL_DNS		'D'	/* backend addresses changed */
 
 /* One listening socket of one worker. */
 struct wlistener {

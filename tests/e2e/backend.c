@@ -1714,8 +1714,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: backend [--port N] [--mode MODE] [--id NAME]"
-	    " [--max-requests N]\n"
+	fprintf(stderr, "usage: backend [--port N] [--bind IPV4] [--mode MODE]"
+	    " [--id NAME] [--max-requests N]\n"
 	    "               [--silent-close] [--idle-close-ms MS] "
 	    "[--slow-ms MS] [-v]\n"
 	    "       backend --gen N | --gen-sha256 N\n"
@@ -1786,9 +1786,11 @@ main(int argc, char **argv)
 		{ "gen", required_argument, NULL, 'g' },
 		{ "gen-sha256", required_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "bind", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sockaddr_in sin;
+	struct in_addr bind_addr = { htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sin);
 	struct evconnlistener *lev = NULL;
 	struct event *sigterm, *sigint;
@@ -1798,6 +1800,12 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "p:m:i:v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'b':
+			/* Another loopback address (127.0.0.2, ...), so
+			 * that one host name can name several backends. */
+			if (inet_pton(AF_INET, optarg, &bind_addr) != 1)
+				usage();
+			break;
 		case 'p':
 			port = atoi(optarg);
 			break;
@@ -1841,7 +1849,7 @@ main(int argc, char **argv)
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr = bind_addr;
 	sin.sin_port = htons((uint16_t)port);
 	if (mode == MODE_REFUSE) {
 		/*
