@@ -1939,7 +1939,8 @@ usage(void)
 "  --h2       HTTP/2 (ALPN h2) with M concurrent streams per connection;\n"
 "             keepalive or idle; --check-token puts a token in each\n"
 "             :path (?echo=T) and counts answers whose x-echo-token\n"
-"             header is another request's (error kind wrong_stream)\n");
+"             header is another request's (error kind wrong_stream;\n"
+"             exit status 4 if there is any)\n");
 	exit(2);
 }
 
@@ -2648,5 +2649,6 @@ main(int argc, char **argv)
 	free(req_head);
 	free(req_body);
 	free(opt.path);
-	return (0);
+	/* --check-token: an answer on the wrong stream fails the run. */
+	return (opt.check_token && tot->err[ERR_TOKEN] > 0 ? 4 : 0);
 }

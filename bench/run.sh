@@ -1039,6 +1039,7 @@ for (proto, tool), v in rows.items():
 # per request is read from /proc around each run.
 h2load_check() {
 	local peer rep tool tools url c0 c1 out rps ok errs lines=() n
+	local ccpu lat n_err tokens=()
 	n=${BENCH_H2LOAD_N:-$([ "$SMOKE" = 1 ] && echo 20000 || echo 200000)}
 	command -v h2load >/dev/null ||
 	    die "h2load is required for --h2load-check (nghttp2-client)"
@@ -1097,7 +1098,23 @@ print(rps.group(1) if rps else 0, ok.group(1) if ok else 0,
 				    "$peer" "$tool" "$rep" "${rps:-0}" "$ok" "$errs" >&2
 			done
 		done
+		# Every answer on its own stream: the origin echoes the
+		# token of each :path (loadgen --check-token).
+		start_peer "$peer" ec 0 ||
+		    die "$peer did not start: $(cat "$PEER_LOG")"
+		out=$(timeout -k 2 120 taskset -c "$CPU_LOAD" "$LOADGEN" \
+		    --url "https://127.0.0.1:$PEER_PORT/b/size/100" --h2 -c 10 \
+		    --streams 10 -n "$n" --check-token --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["tokens_checked"], d["errors"]["wrong_stream"], d["errors"]["total"])')
+		stop_pid "$PEER_PID" INT
+		read -r ok errs n_err <<<"$out"
+		tokens+=("| $peer | $n | ${ok:-?} | ${errs:-?} | ${n_err:-?} |")
 	done
+	printf '\n| peer, loadgen --check-token | requests | answers with their own token | wrong_stream | errors, all kinds |\n|---|---|---|---|---|\n'
+	printf '%s\n' "${tokens[@]}"
+	echo
 	printf '%s\n' "${lines[@]}" | python3 -c '
 import statistics, sys
 rows = {}
