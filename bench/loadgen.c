@@ -71,7 +71,8 @@
 #define H2_MAX_NV	(MAX_HEADERS + 8)
 #define H2_WINDOW	((1 << 30) - 1)	/* as h2load's default -w/-W 30 */
 #define H2_WBUF_BATCH	16384		/* frames gathered per SSL_write */
-#define H2_TOKEN_HDR	"x-echo-token"	/* --check-token */
+#define H2_TOKEN_HDR	"x-echo-token"	/* --check-token: bench/origin */
+#define H2_REQID_HDR	"x-request-id"	/* --check-token: tests/e2e/backend */
 
 /* Histogram: values below 2*SUB are exact, then SUB buckets per octave. */
 #define HIST_SUB_BITS	6
@@ -1340,8 +1341,11 @@ h2_header_cb(nghttp2_session *s, const nghttp2_frame *frame,
 		else
 			hs->status = -1;
 	} else if (opt.check_token &&
-	    namelen == sizeof(H2_TOKEN_HDR) - 1 &&
-	    memcmp(name, H2_TOKEN_HDR, namelen) == 0) {
+	    ((namelen == sizeof(H2_TOKEN_HDR) - 1 &&
+	    memcmp(name, H2_TOKEN_HDR, namelen) == 0) ||
+	    (namelen == sizeof(H2_REQID_HDR) - 1 &&
+	    memcmp(name, H2_REQID_HDR, namelen) == 0))) {
+		/* Either echo must carry our token; one wrong is enough. */
 		if (valuelen == strlen(hs->token) &&
 		    memcmp(value, hs->token, valuelen) == 0)
 			hs->token_ok = 1;
@@ -1385,7 +1389,7 @@ h2_close_cb(nghttp2_session *s, int32_t id, uint32_t err, void *user)
 	if (err != NGHTTP2_NO_ERROR || hs->status <= 0) {
 		if (counted)
 			w->st.err[ERR_RESET]++;
-	} else if (opt.check_token && !hs->token_ok) {
+	} else if (opt.check_token && (hs->token_bad || !hs->token_ok)) {
 		/* Another request's answer, or no echo at all (an origin
 		 * without the echo feature: a parse error, not a mix-up). */
 		if (counted)
@@ -1434,8 +1438,9 @@ h2_body_cb(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 static int
 h2_submit(struct lconn *c, struct h2stream *hs)
 {
-	nghttp2_nv nv[H2_MAX_NV];
+	nghttp2_nv nv[H2_MAX_NV + 1];
 	nghttp2_data_provider dp;
+	size_t nnv = h2_nnv;
 	int32_t id;
 	int n;
 
@@ -1450,6 +1455,14 @@ h2_submit(struct lconn *c, struct h2stream *hs)
 		nv[h2_path_nv].value = (uint8_t *)hs->path;
 		nv[h2_path_nv].valuelen = (size_t)n;
 		nv[h2_path_nv].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+		/* The same token as X-Request-Id, which the test backend
+		 * (tests/e2e/backend) echoes. */
+		nv[nnv].name = (uint8_t *)(uintptr_t)H2_REQID_HDR;
+		nv[nnv].namelen = sizeof(H2_REQID_HDR) - 1;
+		nv[nnv].value = (uint8_t *)hs->token;
+		nv[nnv].valuelen = strlen(hs->token);
+		nv[nnv].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+		nnv++;
 	}
 	c->seq++;
 	hs->status = 0;
@@ -1458,7 +1471,7 @@ h2_submit(struct lconn *c, struct h2stream *hs)
 	hs->t_req = now_ns();
 	dp.source.ptr = hs;
 	dp.read_callback = h2_body_cb;
-	id = nghttp2_submit_request(c->h2, NULL, nv, h2_nnv,
+	id = nghttp2_submit_request(c->h2, NULL, nv, nnv,
 	    req_body != NULL ? &dp : NULL, hs);
 	if (id < 0)
 		return (-1);
@@ -1938,9 +1951,9 @@ usage(void)
 "             reports the RSS growth per held connection\n"
 "  --h2       HTTP/2 (ALPN h2) with M concurrent streams per connection;\n"
 "             keepalive or idle; --check-token puts a token in each\n"
-"             :path (?echo=T) and counts answers whose x-echo-token\n"
-"             header is another request's (error kind wrong_stream;\n"
-"             exit status 4 if there is any)\n");
+"             :path (?echo=T) and x-request-id and counts answers whose\n"
+"             x-echo-token or x-request-id is another request's (error\n"
+"             kind wrong_stream; exit status 4 if there is any)\n");
 	exit(2);
 }
 
