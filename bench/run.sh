@@ -33,6 +33,11 @@
 #                    (for a machine shared with other work)
 #   BENCH_NICE=N     run everything at this nice level (e.g. -10 on a
 #                    machine shared with other work; needs root when < 0)
+#   BENCH_H2LOAD_N   requests per client run of --h2load-check (200000;
+#                    smoke 20000)
+#
+# `run.sh --loadgen-check` compares loadgen with wrk, `run.sh
+# --h2load-check` loadgen --h2 with h2load (see bench/README.md).
 
 set -u
 set -o pipefail
