@@ -2530,7 +2530,7 @@ main(int argc, char **argv)
 	double cpu0 = 0, cpu1 = 0, window;
 	uint64_t last = 0;
 	unsigned k;
-	int i, j, per, extra, ready = 0, failed = 0, closed = 0;
+	int i, j, per, extra, ready = 0, failed = 0, closed = 0, rc;
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -2654,6 +2654,8 @@ main(int argc, char **argv)
 	else
 		window = last > t_begin ? (double)(last - t_begin) / 1e9 : 0;
 	report(tot, window, cpu1 - cpu0, tls_info, ready, failed, closed);
+	/* --check-token: an answer on the wrong stream fails the run. */
+	rc = opt.check_token && tot->err[ERR_TOKEN] > 0 ? 4 : 0;
 
 	for (i = 0; i < opt.threads; i++)
 		free(workers[i].conns);
@@ -2662,6 +2664,5 @@ main(int argc, char **argv)
 	free(req_head);
 	free(req_body);
 	free(opt.path);
-	/* --check-token: an answer on the wrong stream fails the run. */
-	return (opt.check_token && tot->err[ERR_TOKEN] > 0 ? 4 : 0);
+	return (rc);
 }
