@@ -303,6 +303,8 @@ struct lconn {
 
 static struct worker	*workers;
 
+static void	die(const char *, ...) __attribute__((noreturn));
+
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
 /* ------------------------------------------------------------------ */
@@ -1524,7 +1526,7 @@ h2_flush(struct lconn *c)
 					unsigned char *nb;
 
 					cap = c->wcap ? c->wcap :
-					    2 * H2_WBUF_BATCH;
+					    (size_t)2 * H2_WBUF_BATCH;
 					while (cap < c->wlen + (size_t)n)
 						cap *= 2;
 					if ((nb = realloc(c->wbuf, cap)) ==
@@ -1700,6 +1702,7 @@ h2_setup(void)
 		if (strncasecmp(opt.headers[i], "host:", 5) == 0) {
 			v = (char *)(uintptr_t)opt.headers[i] + 5;
 			v += strspn(v, " \t");
+			free(authority);	/* the last Host: wins */
 			if ((authority = strdup(v)) == NULL)
 				die("out of memory");
 		}
