@@ -55,7 +55,7 @@ if [ "$SMOKE" = 1 ]; then
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-100}
 	BULK=${BENCH_BULK:-8m}
 	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-token ka-16k post-16k
-	    hs-user-ecdsa hs-voms-rsa idle upload download"
+	    hs-user-ecdsa hs-voms-rsa idle upload download h2-ka-10x10"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-300}
 else
 	REPEAT=${REPEAT:-3}
