@@ -2480,11 +2480,11 @@ report(const struct stats *st, double window, double cpu_self,
 		    opt.cert ? ", client certificate" : "",
 		    opt.resume ? ", resumption" : "");
 	if (opt.h2)
-		printf("  h2           %d streams/conn, GOAWAY received %" PRIu64
-		    "\n", opt.streams, st->h2_goaway);
+		printf("  h2           %d streams/conn, GOAWAY received "
+		    "%" PRIu64 "\n", opt.streams, st->h2_goaway);
 	if (opt.check_token)
-		printf("  tokens       %" PRIu64 " answers matched their request"
-		    "\n", st->tokens_checked);
+		printf("  tokens       %" PRIu64 " answers matched their "
+		    "request\n", st->tokens_checked);
 	printf("  requests     %" PRIu64 "  (%.1f req/s)\n", st->ok, rps);
 	printf("  transfer     in %.2f MiB/s, out %.2f MiB/s\n",
 	    window > 0 ? (double)st->bytes_in / window / 1048576 : 0,

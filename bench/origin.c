@@ -144,8 +144,8 @@ parse_echo(struct oconn *c, const char *t, const char *e)
 		if ((size_t)(e - p) <= 6 || memcmp(p + 1, "echo=", 5) != 0)
 			continue;
 		p += 6;
-		n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789._-");
+		n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789._-");
 		if (n > (size_t)(e - p))
 			n = (size_t)(e - p);
 		if (n > 0 && n <= ECHO_MAX && (p + n == e || p[n] == '&')) {
