@@ -122,6 +122,12 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LDFLAGS) $(LIBS) -lm
 
+# loadgen's h2 mode uses nghttp2's client API (libnghttp2-dev); only
+# loadgen links it.
+$(BUILD)/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libnghttp2 2>/dev/null) -MMD -MP -o $@ $< $(LDFLAGS) $(LIBS) $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2) -lm
+
 # test and run install missing packages first, then re-enter make so that
 # pkg-config sees them.
 test: deps

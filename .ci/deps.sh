@@ -7,7 +7,8 @@ libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl pyth
 python3-cryptography python3-jwt
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc
-python3-cherrypy3"
+python3-cherrypy3
+libnghttp2-dev nghttp2-client"
 # `deps.sh deb`: also what the Debian package test needs (make deb-test);
 # `deps.sh image`: also what make image / image-test need; `deps.sh
 # browser`: what make browser-test needs; `deps.sh build`:

@@ -16,6 +16,9 @@
  * discarded).  It can also sample other processes (--watch) from /proc at
  * the edges of the measurement window, which is how run.sh gets the CPU
  * time and memory of the proxy under test without racing the load.
+ * With --h2 it speaks HTTP/2 instead (ALPN h2, nghttp2's client session,
+ * --streams concurrent streams per connection); the measurements and the
+ * report are the same, so run.sh compares both protocols alike.
  * It is not part of gridfront and links nothing from it.
  */
 
@@ -48,6 +51,7 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -63,6 +67,12 @@
 #define MAX_WATCH_PIDS	16
 #define BODY_INLINE_MAX	(64 * 1024)	/* bodies up to this go in one buffer */
 #define RECONNECT_MS	20		/* pause after a failed connect */
+#define H2_MAX_STREAMS	1024		/* --streams */
+#define H2_MAX_NV	(MAX_HEADERS + 8)
+#define H2_WINDOW	((1 << 30) - 1)	/* as h2load's default -w/-W 30 */
+#define H2_WBUF_BATCH	16384		/* frames gathered per SSL_write */
+#define H2_TOKEN_HDR	"x-echo-token"	/* --check-token: bench/origin */
+#define H2_REQID_HDR	"x-request-id"	/* --check-token: tests/e2e/backend */
 
 /* Histogram: values below 2*SUB are exact, then SUB buckets per octave. */
 #define HIST_SUB_BITS	6
@@ -83,11 +93,14 @@ enum lg_err {
 	ERR_TIMEOUT,		/* no progress for --timeout ms */
 	ERR_IO,			/* reset, EOF mid-response, write failure */
 	ERR_PARSE,		/* malformed or oversized response */
+	ERR_RESET,		/* h2: stream reset or refused by the server */
+	ERR_TOKEN,		/* --check-token: answer of another request */
 	ERR_NKINDS
 };
 
 static const char *const err_names[ERR_NKINDS] = {
-	"connect", "tls", "status", "timeout", "io", "parse"
+	"connect", "tls", "status", "timeout", "io", "parse", "reset",
+	"wrong_stream"
 };
 
 enum lc_state {
@@ -97,6 +110,7 @@ enum lc_state {
 	LC_SEND,
 	LC_RECV,
 	LC_HOLD,		/* idle mode: request done, holding */
+	LC_H2,			/* h2 session running (all streams) */
 	LC_WAIT,		/* reconnect back-off */
 	LC_DONE
 };
@@ -162,6 +176,9 @@ struct opts {
 	const char	*label;
 	struct watch	 watch[MAX_WATCH];
 	int		 nwatch;
+	int		 h2;		/* --h2: HTTP/2 over TLS (ALPN h2) */
+	int		 streams;	/* h2: concurrent streams per conn */
+	int		 check_token;	/* h2: every answer echoes its token */
 };
 
 static struct opts	 opt;
@@ -175,6 +192,10 @@ static size_t			 req_head_len;
 static char			*req_body;	/* separate body, or NULL */
 static size_t			 req_body_len;
 static int			 req_is_head;	/* HEAD: no response body */
+static nghttp2_nv		 h2_nv[H2_MAX_NV];	/* request, h2 */
+static size_t			 h2_nnv;
+static size_t			 h2_path_nv;	/* index of :path */
+static nghttp2_session_callbacks	*h2_cbs;
 
 /* Cross-thread counters. */
 static atomic_uint_fast64_t	 claimed;	/* -n: requests handed out */
@@ -197,6 +218,8 @@ struct stats {
 	uint64_t	 hs_ns;			/* total connect+handshake time */
 	uint64_t	 reconnects;		/* server closed a keep-alive */
 	uint64_t	 status_class[6];	/* 1xx..5xx, [0] other */
+	uint64_t	 h2_goaway;		/* h2: GOAWAYs received */
+	uint64_t	 tokens_checked;	/* --check-token: matched */
 	int		 bad_status;		/* first unexpected status */
 	uint64_t	 lat_min, lat_max, lat_sum;
 	uint64_t	 last_done;		/* ns of the last completion */
@@ -204,6 +227,19 @@ struct stats {
 };
 
 struct lconn;
+
+/* One h2 stream slot of a connection (--streams of them). */
+struct h2stream {
+	struct lconn	*c;
+	int32_t		 id;		/* 0: slot free */
+	int		 status;	/* final :status */
+	uint64_t	 t_req;		/* submitted, ns */
+	uint64_t	 sent;		/* request body bytes handed out */
+	int		 token_ok;	/* --check-token: echo matched */
+	int		 token_bad;	/* --check-token: echo of another */
+	char		 token[24];	/* --check-token: ours */
+	char		 path[512];	/* --check-token: :path with token */
+};
 
 struct worker {
 	int		 id;
@@ -252,10 +288,22 @@ struct lconn {
 	size_t		 rlen;		/* bytes in rbuf */
 	size_t		 pos;		/* parsed up to here */
 	size_t		 scan;		/* head end search resumes here */
+	/* h2 (--h2): the session, its stream slots and pending output. */
+	nghttp2_session	*h2;
+	struct h2stream	*hs;		/* opt.streams slots, kept across
+					 * reconnects */
+	int		 inflight;	/* streams open */
+	uint64_t	 seq;		/* h2: requests submitted */
+	int		 goaway;	/* h2: the server sent GOAWAY */
+	int		 h2_quit;	/* h2: finish once out of nghttp2 */
+	unsigned char	*wbuf;		/* frames not yet written */
+	size_t		 wlen, woff, wcap;
 	char		 rbuf[RBUF_SIZE];
 };
 
 static struct worker	*workers;
+
+static void	die(const char *, ...) __attribute__((noreturn));
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
@@ -485,6 +533,8 @@ self_cpu(void)
 static void	conn_cb(evutil_socket_t, short, void *);
 static void	conn_start(struct lconn *);
 static void	conn_recv(struct lconn *);
+static void	h2_start(struct lconn *);
+static void	h2_io(struct lconn *);
 
 /*
  * Idle mode sets connections up a few at a time (--idle-ramp), so that a
@@ -551,6 +601,17 @@ conn_drop(struct lconn *c, int graceful)
 		c->armed = 0;
 	}
 	c->evmask = 0;
+	if (c->h2 != NULL) {
+		int i;
+
+		/* Its streams die with it; the slots stay for the next. */
+		nghttp2_session_del(c->h2);
+		c->h2 = NULL;
+		for (i = 0; i < opt.streams; i++)
+			c->hs[i].id = 0;
+		c->inflight = 0;
+		c->wlen = c->woff = 0;
+	}
 	if (c->ssl != NULL) {
 		if (graceful)
 			(void)SSL_shutdown(c->ssl);
@@ -584,8 +645,9 @@ conn_fail(struct lconn *c, enum lg_err kind)
 	uint64_t t = now_ns();
 	struct timeval tv;
 
+	/* h2: every stream in flight is lost with its connection. */
 	if (in_window(t) || opt.duration == 0)
-		w->st.err[kind]++;
+		w->st.err[kind] += c->inflight > 1 ? (uint64_t)c->inflight : 1;
 	conn_drop(c, 0);
 	if (opt.mode == MODE_IDLE) {
 		if (!c->counted_ready) {
@@ -770,9 +832,13 @@ conn_handshake(struct lconn *c)
 			w->st.hs_ns += t - c->t_conn;
 		}
 		if (w->tls_info[0] == '\0')
-			snprintf(w->tls_info, sizeof(w->tls_info), "%s %s",
+			snprintf(w->tls_info, sizeof(w->tls_info), "%s %s%s",
 			    SSL_get_version(c->ssl),
-			    SSL_get_cipher_name(c->ssl));
+			    SSL_get_cipher_name(c->ssl), opt.h2 ? " h2" : "");
+		if (opt.h2) {
+			h2_start(c);
+			return;
+		}
 		conn_request(c);
 		return;
 	}
@@ -838,32 +904,46 @@ conn_start(struct lconn *c)
 	conn_wait(c, EV_WRITE);
 }
 
+/*
+ * Account one complete response with this status to a request made at
+ * t_req (both protocols).  Returns 1 when the status is the expected one.
+ */
+static int
+record_response(struct worker *w, int status, uint64_t t_req)
+{
+	struct stats *st = &w->st;
+	uint64_t t = now_ns();
+	int ok, cls;
+
+	ok = opt.expect_status != 0 ? status == opt.expect_status :
+	    (status >= 200 && status < 300);
+	if (in_window(t) || (opt.duration == 0 && t_begin <= t)) {
+		cls = status / 100;
+		st->status_class[cls >= 1 && cls <= 5 ? cls : 0]++;
+		if (ok) {
+			hist_record(st, (t - t_req) / 1000);
+			st->ok++;
+			st->last_done = t;
+		} else {
+			st->err[ERR_STATUS]++;
+			if (st->bad_status == 0)
+				st->bad_status = status;
+		}
+	} else if (t < t_begin)
+		st->warm_ok++;
+	return (ok);
+}
+
 /* A complete response was parsed. */
 static void
 conn_complete(struct lconn *c)
 {
 	struct worker *w = c->w;
 	struct stats *st = &w->st;
-	uint64_t t = now_ns();
-	int ok, cls;
+	int ok;
 
 	c->nreq++;
-	ok = opt.expect_status != 0 ? c->status == opt.expect_status :
-	    (c->status >= 200 && c->status < 300);
-	if (in_window(t) || (opt.duration == 0 && t_begin <= t)) {
-		cls = c->status / 100;
-		st->status_class[cls >= 1 && cls <= 5 ? cls : 0]++;
-		if (ok) {
-			hist_record(st, (t - c->t_req) / 1000);
-			st->ok++;
-			st->last_done = t;
-		} else {
-			st->err[ERR_STATUS]++;
-			if (st->bad_status == 0)
-				st->bad_status = c->status;
-		}
-	} else if (t < t_begin)
-		st->warm_ok++;
+	ok = record_response(w, c->status, c->t_req);
 
 	if (opt.mode == MODE_IDLE) {
 		if (!c->counted_ready) {
@@ -1211,6 +1291,464 @@ conn_hold_event(struct lconn *c)
 	conn_finish(c);
 }
 
+/* ------------------------------------------------------------------ */
+/* HTTP/2 (--h2)                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One nghttp2 client session per connection.  The socket side stays ours:
+ * TLS records are read into rbuf and fed to nghttp2_session_mem_recv, and
+ * the frames nghttp2_session_mem_send hands out are gathered into wbuf so
+ * that the frames of several streams leave in one SSL_write.  Up to
+ * --streams requests are in flight per connection; a slot is refilled as
+ * soon as its stream closes.  nghttp2 copies each request's header block,
+ * so unlike the HTTP/1.1 path this one allocates per request (inside
+ * nghttp2), as h2load does.
+ */
+
+static void
+h2_no_h2(SSL *ssl)
+{
+	const unsigned char *alpn = NULL;
+	unsigned int alen = 0;
+
+	SSL_get0_alpn_selected(ssl, &alpn, &alen);
+	/* A clear message for run.sh to match; _exit because the other
+	 * threads are still inside OpenSSL. */
+	fprintf(stderr, "loadgen: server did not negotiate h2 (ALPN: %.*s)\n",
+	    alen > 0 ? (int)alen : 4, alen > 0 ? (const char *)alpn : "none");
+	_exit(3);
+}
+
+static int
+h2_header_cb(nghttp2_session *s, const nghttp2_frame *frame,
+    const uint8_t *name, size_t namelen, const uint8_t *value,
+    size_t valuelen, uint8_t flags, void *user)
+{
+	struct h2stream *hs;
+
+	(void)flags;
+	(void)user;
+	if (frame->hd.type != NGHTTP2_HEADERS)
+		return (0);
+	hs = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
+	if (hs == NULL)
+		return (0);
+	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+		/* An interim 1xx is overwritten by the final status. */
+		if (valuelen == 3 && isdigit(value[0]) && isdigit(value[1]) &&
+		    isdigit(value[2]))
+			hs->status = (value[0] - '0') * 100 +
+			    (value[1] - '0') * 10 + (value[2] - '0');
+		else
+			hs->status = -1;
+	} else if (opt.check_token &&
+	    ((namelen == sizeof(H2_TOKEN_HDR) - 1 &&
+	    memcmp(name, H2_TOKEN_HDR, namelen) == 0) ||
+	    (namelen == sizeof(H2_REQID_HDR) - 1 &&
+	    memcmp(name, H2_REQID_HDR, namelen) == 0))) {
+		/* Either echo must carry our token; one wrong is enough. */
+		if (valuelen == strlen(hs->token) &&
+		    memcmp(value, hs->token, valuelen) == 0)
+			hs->token_ok = 1;
+		else
+			hs->token_bad = 1;
+	}
+	return (0);
+}
+
+static int
+h2_frame_cb(nghttp2_session *s, const nghttp2_frame *frame, void *user)
+{
+	struct lconn *c = user;
+
+	(void)s;
+	if (frame->hd.type == NGHTTP2_GOAWAY) {
+		/* No new streams; the open ones below last_stream_id finish,
+		 * then the connection is replaced. */
+		c->goaway = 1;
+		c->w->st.h2_goaway++;
+	}
+	return (0);
+}
+
+/* A stream ended (answered, reset, or lost with the session). */
+static int
+h2_close_cb(nghttp2_session *s, int32_t id, uint32_t err, void *user)
+{
+	struct lconn *c = user;
+	struct worker *w = c->w;
+	struct h2stream *hs = nghttp2_session_get_stream_user_data(s, id);
+	uint64_t t = now_ns();
+	int ok = 0, counted;
+
+	if (hs == NULL || hs->id != id)
+		return (0);
+	hs->id = 0;
+	c->inflight--;
+	c->nreq++;
+	counted = in_window(t) || (opt.duration == 0 && t_begin <= t);
+	if (err != NGHTTP2_NO_ERROR || hs->status <= 0) {
+		if (counted)
+			w->st.err[ERR_RESET]++;
+	} else if (opt.check_token && (hs->token_bad || !hs->token_ok)) {
+		/* Another request's answer, or no echo at all (an origin
+		 * without the echo feature: a parse error, not a mix-up). */
+		if (counted)
+			w->st.err[hs->token_bad ? ERR_TOKEN : ERR_PARSE]++;
+	} else {
+		ok = record_response(w, hs->status, hs->t_req);
+		if (opt.check_token && counted)
+			w->st.tokens_checked++;
+	}
+	if (opt.mode == MODE_IDLE && !c->counted_ready) {
+		c->counted_ready = 1;
+		idle_slot_free(w);
+		if (ok) {
+			atomic_fetch_add(&idle_ready, 1);
+			/* Hold with no I/O timeout (conn_wait re-arms). */
+			c->st = LC_HOLD;
+			c->evmask = 0;
+		} else {
+			atomic_fetch_add(&idle_failed, 1);
+			c->h2_quit = 1;
+		}
+	}
+	return (0);
+}
+
+/* Request body of one stream, from the shared req_body. */
+static ssize_t
+h2_body_cb(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
+    uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+	struct h2stream *hs = src->ptr;
+	size_t left = req_body_len - (size_t)hs->sent;
+
+	(void)s;
+	(void)id;
+	(void)user;
+	if (len > left)
+		len = left;
+	memcpy(buf, req_body + hs->sent, len);
+	hs->sent += len;
+	if (hs->sent == req_body_len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return ((ssize_t)len);
+}
+
+static int
+h2_submit(struct lconn *c, struct h2stream *hs)
+{
+	nghttp2_nv nv[H2_MAX_NV + 1];
+	nghttp2_data_provider dp;
+	size_t nnv = h2_nnv;
+	int32_t id;
+	int n;
+
+	memcpy(nv, h2_nv, h2_nnv * sizeof(nv[0]));
+	if (opt.check_token) {
+		/* Unique per request in this run: thread, slot, sequence. */
+		snprintf(hs->token, sizeof(hs->token), "%d.%d.%" PRIu64,
+		    c->w->id, (int)(c - c->w->conns), c->seq);
+		n = snprintf(hs->path, sizeof(hs->path), "%s%cecho=%s",
+		    opt.path, strchr(opt.path, '?') != NULL ? '&' : '?',
+		    hs->token);
+		nv[h2_path_nv].value = (uint8_t *)hs->path;
+		nv[h2_path_nv].valuelen = (size_t)n;
+		nv[h2_path_nv].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+		/* The same token as X-Request-Id, which the test backend
+		 * (tests/e2e/backend) echoes. */
+		nv[nnv].name = (uint8_t *)(uintptr_t)H2_REQID_HDR;
+		nv[nnv].namelen = sizeof(H2_REQID_HDR) - 1;
+		nv[nnv].value = (uint8_t *)hs->token;
+		nv[nnv].valuelen = strlen(hs->token);
+		nv[nnv].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+		nnv++;
+	}
+	c->seq++;
+	hs->status = 0;
+	hs->sent = 0;
+	hs->token_ok = hs->token_bad = 0;
+	hs->t_req = now_ns();
+	dp.source.ptr = hs;
+	dp.read_callback = h2_body_cb;
+	id = nghttp2_submit_request(c->h2, NULL, nv, nnv,
+	    req_body != NULL ? &dp : NULL, hs);
+	if (id < 0)
+		return (-1);
+	hs->id = id;
+	c->inflight++;
+	return (0);
+}
+
+/* Open streams in the free slots, as far as the run allows. */
+static int
+h2_fill(struct lconn *c)
+{
+	int i;
+
+	if (c->st != LC_H2 || c->goaway || c->h2_quit)
+		return (0);
+	for (i = 0; i < opt.streams; i++) {
+		if (c->hs[i].id != 0)
+			continue;
+		/* Idle mode: one request per connection, then hold. */
+		if (opt.mode == MODE_IDLE && c->seq > 0)
+			break;
+		if (!conn_claim(c))
+			break;
+		if (h2_submit(c, &c->hs[i]) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Write what nghttp2 has to send.  0: done or would block; -1: error. */
+static int
+h2_flush(struct lconn *c)
+{
+	const uint8_t *p;
+	ssize_t n;
+	size_t cap;
+	int r, e;
+
+	for (;;) {
+		if (c->woff == c->wlen) {
+			c->woff = c->wlen = 0;
+			while (c->wlen < H2_WBUF_BATCH) {
+				n = nghttp2_session_mem_send(c->h2, &p);
+				if (n < 0)
+					return (-1);
+				if (n == 0)
+					break;
+				if (c->wlen + (size_t)n > c->wcap) {
+					unsigned char *nb;
+
+					cap = c->wcap ? c->wcap :
+					    (size_t)2 * H2_WBUF_BATCH;
+					while (cap < c->wlen + (size_t)n)
+						cap *= 2;
+					if ((nb = realloc(c->wbuf, cap)) ==
+					    NULL)
+						return (-1);
+					c->wbuf = nb;
+					c->wcap = cap;
+				}
+				memcpy(c->wbuf + c->wlen, p, (size_t)n);
+				c->wlen += (size_t)n;
+			}
+			if (c->wlen == 0)
+				return (0);
+		}
+		ERR_clear_error();
+		r = SSL_write(c->ssl, c->wbuf + c->woff,
+		    (int)(c->wlen - c->woff));
+		if (r <= 0) {
+			e = SSL_get_error(c->ssl, r);
+			if (e == SSL_ERROR_WANT_WRITE ||
+			    e == SSL_ERROR_WANT_READ)
+				return (0);
+			return (-1);
+		}
+		c->woff += (size_t)r;
+		c->w->st.bytes_out += (uint64_t)r;
+	}
+}
+
+/* The session ended (EOF, error) with nothing we can still do on it. */
+static void
+h2_lost(struct lconn *c)
+{
+	if (c->st == LC_HOLD) {
+		atomic_fetch_add(&idle_closed, 1);
+		atomic_fetch_sub(&idle_ready, 1);
+		conn_finish(c);
+		return;
+	}
+	if (c->inflight == 0 && c->goaway) {
+		/* A graceful GOAWAY: replace the connection. */
+		c->w->st.reconnects++;
+		conn_drop(c, 1);
+		conn_start(c);
+		return;
+	}
+	conn_fail(c, ERR_IO);
+}
+
+/* Read, feed nghttp2, open streams, write; then wait for the socket. */
+static void
+h2_io(struct lconn *c)
+{
+	struct worker *w = c->w;
+	ssize_t rv;
+	int r, e, eof = 0;
+
+	for (;;) {
+		ERR_clear_error();
+		r = SSL_read(c->ssl, c->rbuf, (int)sizeof(c->rbuf));
+		if (r <= 0) {
+			e = SSL_get_error(c->ssl, r);
+			if (e != SSL_ERROR_WANT_READ &&
+			    e != SSL_ERROR_WANT_WRITE)
+				eof = 1;
+			break;
+		}
+		w->st.bytes_in += (uint64_t)r;
+		rv = nghttp2_session_mem_recv(c->h2, (const uint8_t *)c->rbuf,
+		    (size_t)r);
+		if (rv < 0) {
+			if (getenv("LOADGEN_DEBUG") != NULL)
+				fprintf(stderr, "loadgen: h2: %s\n",
+				    nghttp2_strerror((int)rv));
+			conn_fail(c, ERR_PARSE);
+			return;
+		}
+		if (c->h2_quit)
+			break;
+	}
+	if (c->h2_quit) {
+		conn_finish(c);
+		return;
+	}
+	if (eof) {
+		h2_lost(c);
+		return;
+	}
+	if (h2_fill(c) == -1 || h2_flush(c) == -1) {
+		conn_fail(c, ERR_IO);
+		return;
+	}
+	if (c->st == LC_H2 && c->inflight == 0) {
+		if (c->goaway || (!nghttp2_session_want_read(c->h2) &&
+		    !nghttp2_session_want_write(c->h2))) {
+			h2_lost(c);
+			return;
+		}
+		/* Out of requests (the window ended, or -n is used up):
+		 * say goodbye, best effort, and finish. */
+		(void)nghttp2_session_terminate_session(c->h2,
+		    NGHTTP2_NO_ERROR);
+		(void)h2_flush(c);
+		conn_finish(c);
+		return;
+	}
+	conn_wait(c, c->woff < c->wlen ? EV_READ | EV_WRITE : EV_READ);
+}
+
+/* TLS is up: check ALPN, start the session, open the first streams. */
+static void
+h2_start(struct lconn *c)
+{
+	nghttp2_settings_entry iv[2];
+	const unsigned char *alpn = NULL;
+	unsigned int alen = 0;
+
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alen);
+	if (alen != 2 || memcmp(alpn, "h2", 2) != 0)
+		h2_no_h2(c->ssl);
+	if (c->hs == NULL) {
+		c->hs = calloc((size_t)opt.streams, sizeof(*c->hs));
+		if (c->hs == NULL)
+			die("out of memory");
+	}
+	if (nghttp2_session_client_new(&c->h2, h2_cbs, c) != 0) {
+		conn_fail(c, ERR_IO);
+		return;
+	}
+	/* Windows as large as h2load's defaults, so that flow control
+	 * never throttles either client. */
+	iv[0].settings_id = NGHTTP2_SETTINGS_ENABLE_PUSH;
+	iv[0].value = 0;
+	iv[1].settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
+	iv[1].value = H2_WINDOW;
+	if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2) != 0 ||
+	    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0,
+	    H2_WINDOW) != 0) {
+		conn_fail(c, ERR_IO);
+		return;
+	}
+	c->goaway = 0;
+	c->h2_quit = 0;
+	c->st = LC_H2;
+	h2_io(c);
+}
+
+static void
+h2_nv_add(const char *name, const char *value)
+{
+	nghttp2_nv *nv;
+
+	if (h2_nnv == H2_MAX_NV)
+		die("too many request headers for --h2");
+	nv = &h2_nv[h2_nnv++];
+	nv->name = (uint8_t *)(uintptr_t)name;
+	nv->namelen = strlen(name);
+	nv->value = (uint8_t *)(uintptr_t)value;
+	nv->valuelen = strlen(value);
+	/* Both live until exit. */
+	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME |
+	    NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+}
+
+/* The request as an h2 header list, built once; and the callbacks. */
+static void
+h2_setup(void)
+{
+	char *authority = NULL, *name, *v, buf[16];
+	int i, v6 = strchr(opt.host, ':') != NULL;
+
+	for (i = 0; i < opt.nheaders; i++)
+		if (strncasecmp(opt.headers[i], "host:", 5) == 0) {
+			v = (char *)(uintptr_t)opt.headers[i] + 5;
+			v += strspn(v, " \t");
+			free(authority);	/* the last Host: wins */
+			if ((authority = strdup(v)) == NULL)
+				die("out of memory");
+		}
+	if (authority == NULL && asprintf(&authority, "%s%s%s:%s",
+	    v6 ? "[" : "", opt.host, v6 ? "]" : "", opt.port) == -1)
+		die("out of memory");
+	h2_nv_add(":method", opt.method);
+	h2_nv_add(":scheme", "https");
+	h2_nv_add(":authority", authority);
+	h2_path_nv = h2_nnv;
+	h2_nv_add(":path", opt.path);
+	h2_nv_add("user-agent", "loadgen");
+	if (req_body != NULL || strcmp(opt.method, "POST") == 0 ||
+	    strcmp(opt.method, "PUT") == 0) {
+		snprintf(buf, sizeof(buf), "%zu", req_body_len);
+		if ((v = strdup(buf)) == NULL)
+			die("out of memory");
+		h2_nv_add("content-length", v);
+	}
+	for (i = 0; i < opt.nheaders; i++) {
+		const char *h = opt.headers[i], *colon = strchr(h, ':');
+		size_t nl = (size_t)(colon - h), j;
+
+		/* RFC 9113 8.2.2: lower-case names, no connection-specific
+		 * fields; Host became :authority above. */
+		if ((nl == 4 && strncasecmp(h, "host", 4) == 0) ||
+		    (nl == 10 && strncasecmp(h, "connection", 10) == 0))
+			continue;
+		if ((name = strndup(h, nl)) == NULL)
+			die("out of memory");
+		for (j = 0; j < nl; j++)
+			name[j] = (char)tolower((unsigned char)name[j]);
+		v = (char *)(uintptr_t)colon + 1;
+		v += strspn(v, " \t");
+		h2_nv_add(name, v);
+	}
+	if (nghttp2_session_callbacks_new(&h2_cbs) != 0)
+		die("out of memory");
+	nghttp2_session_callbacks_set_on_header_callback(h2_cbs,
+	    h2_header_cb);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(h2_cbs,
+	    h2_frame_cb);
+	nghttp2_session_callbacks_set_on_stream_close_callback(h2_cbs,
+	    h2_close_cb);
+}
+
 static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1249,7 +1787,13 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 		conn_recv(c);
 		break;
 	case LC_HOLD:
-		conn_hold_event(c);
+		if (c->h2 != NULL)
+			h2_io(c);
+		else
+			conn_hold_event(c);
+		break;
+	case LC_H2:
+		h2_io(c);
 		break;
 	default:
 		break;
@@ -1368,6 +1912,10 @@ worker_main(void *arg)
 		conn_drop(&w->conns[i], 0);
 		SSL_SESSION_free(w->conns[i].sess);
 		w->conns[i].sess = NULL;
+		free(w->conns[i].hs);
+		w->conns[i].hs = NULL;
+		free(w->conns[i].wbuf);
+		w->conns[i].wbuf = NULL;
 	}
 	event_free(w->ev_hard);
 	if (w->ev_begin != NULL)
@@ -1397,13 +1945,18 @@ usage(void)
 "         [--method M] [--header 'K: V']... [--threads T] [--warmup S]\n"
 "         [--timeout MS] [--hard-timeout S] [--expect-status N]\n"
 "         [--watch NAME=PID[,PID...]]... [--idle-ramp N] [--label TEXT]\n"
-"         [--json]\n"
+"         [--h2 [--streams M] [--check-token]] [--json]\n"
 "\n"
 "  keepalive  one request at a time per connection, reused\n"
 "  handshake  a new connection (and TLS handshake) per request\n"
 "  idle       connect, one request, then hold; -d is the hold once all\n"
 "             are up (set up --idle-ramp at a time, default 16); --watch\n"
-"             reports the RSS growth per held connection\n");
+"             reports the RSS growth per held connection\n"
+"  --h2       HTTP/2 (ALPN h2) with M concurrent streams per connection;\n"
+"             keepalive or idle; --check-token puts a token in each\n"
+"             :path (?echo=T) and x-request-id and counts answers whose\n"
+"             x-echo-token or x-request-id is another request's (error\n"
+"             kind wrong_stream; exit status 4 if there is any)\n");
 	exit(2);
 }
 
@@ -1545,7 +2098,8 @@ build_request(void)
 		hl += (size_t)snprintf(head + hl, cap - hl, "%s\r\n",
 		    opt.headers[i]);
 	hl += (size_t)snprintf(head + hl, cap - hl, "\r\n");
-	if (body != NULL && blen <= BODY_INLINE_MAX) {
+	/* h2 sends the body in DATA frames: keep it apart. */
+	if (body != NULL && blen <= BODY_INLINE_MAX && !opt.h2) {
 		/* One buffer: one write, one TLS record for small bodies. */
 		memcpy(head + hl, body, blen);
 		hl += blen;
@@ -1573,6 +2127,11 @@ setup_tls(void)
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* One read() per record batch instead of header + body reads. */
 	SSL_CTX_set_read_ahead(ssl_ctx, 1);
+	/* h2 also offers http/1.1, so that a server without h2 completes
+	 * the handshake and the refusal is reported clearly (h2_no_h2). */
+	if (opt.h2 && SSL_CTX_set_alpn_protos(ssl_ctx,
+	    (const unsigned char *)"\x02h2\x08http/1.1", 12) != 0)
+		die("SSL_CTX_set_alpn_protos failed");
 	if (opt.cert != NULL) {
 		/* One PEM: leaf (or proxy) first, then its key, then the
 		 * rest of the chain; non-certificate blocks are skipped. */
@@ -1654,7 +2213,7 @@ parse_args(int argc, char **argv)
 		O_URL = 256, O_MODE, O_CERT, O_CAFILE, O_RESUME, O_BODYB,
 		O_BODYF, O_METHOD, O_HEADER, O_THREADS, O_JSON, O_WARMUP,
 		O_TIMEOUT, O_HARD, O_EXPECT, O_WATCH, O_SNI, O_TLS13, O_LABEL,
-		O_RAMP
+		O_RAMP, O_H2, O_STREAMS, O_TOKEN
 	};
 	static const struct option lo[] = {
 		{ "url", required_argument, NULL, O_URL },
@@ -1680,6 +2239,9 @@ parse_args(int argc, char **argv)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "idle-ramp", required_argument, NULL, O_RAMP },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "h2", no_argument, NULL, O_H2 },
+		{ "streams", required_argument, NULL, O_STREAMS },
+		{ "check-token", no_argument, NULL, O_TOKEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1750,6 +2312,13 @@ parse_args(int argc, char **argv)
 			opt.idle_ramp = (int)parse_u64(optarg, "--idle-ramp");
 			break;
 		case O_JSON: opt.json = 1; break;
+		case O_H2: opt.h2 = 1; break;
+		case O_STREAMS:
+			opt.streams = (int)parse_u64(optarg, "--streams");
+			if (opt.streams < 1 || opt.streams > H2_MAX_STREAMS)
+				die("bad --streams (1..%d)", H2_MAX_STREAMS);
+			break;
+		case O_TOKEN: opt.check_token = 1; break;
 		default: usage();
 		}
 	}
@@ -1779,6 +2348,16 @@ parse_args(int argc, char **argv)
 	parse_url(url);
 	if ((opt.cert != NULL || opt.resume || opt.cafile != NULL) && !opt.tls)
 		die("--cert, --cafile and --resume need an https:// URL");
+	if (!opt.h2 && (opt.streams != 0 || opt.check_token))
+		die("--streams and --check-token need --h2");
+	if (opt.h2 && !opt.tls)
+		die("--h2 needs an https:// URL (there is no h2c)");
+	if (opt.h2 && opt.mode == MODE_HANDSHAKE)
+		die("--h2 runs keepalive or idle, not handshake");
+	if (opt.check_token && strlen(opt.path) > 400)
+		die("--check-token: path too long");
+	if (opt.streams == 0)
+		opt.streams = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1834,6 +2413,10 @@ report(const struct stats *st, double window, double cpu_self,
 		    opt.conns, opt.threads, opt.resume ? "true" : "false",
 		    opt.cert ? "true" : "false");
 		json_str(fp, tls_info);
+		fprintf(fp, ",\"proto\":\"%s\",\"streams\":%d,"
+		    "\"h2_goaway\":%" PRIu64 ",\"tokens_checked\":%" PRIu64,
+		    opt.h2 ? "h2" : "http/1.1", opt.streams, st->h2_goaway,
+		    st->tokens_checked);
 		fprintf(fp, ",\"window_s\":%.6f,\"requests\":%" PRIu64
 		    ",\"rps\":%.1f,\"warmup_requests\":%" PRIu64
 		    ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
@@ -1896,6 +2479,12 @@ report(const struct stats *st, double window, double cpu_self,
 		printf("  tls          %s%s%s\n", tls_info,
 		    opt.cert ? ", client certificate" : "",
 		    opt.resume ? ", resumption" : "");
+	if (opt.h2)
+		printf("  h2           %d streams/conn, GOAWAY received "
+		    "%" PRIu64 "\n", opt.streams, st->h2_goaway);
+	if (opt.check_token)
+		printf("  tokens       %" PRIu64 " answers matched their "
+		    "request\n", st->tokens_checked);
 	printf("  requests     %" PRIu64 "  (%.1f req/s)\n", st->ok, rps);
 	printf("  transfer     in %.2f MiB/s, out %.2f MiB/s\n",
 	    window > 0 ? (double)st->bytes_in / window / 1048576 : 0,
@@ -1944,7 +2533,7 @@ main(int argc, char **argv)
 	double cpu0 = 0, cpu1 = 0, window;
 	uint64_t last = 0;
 	unsigned k;
-	int i, j, per, extra, ready = 0, failed = 0, closed = 0;
+	int i, j, per, extra, ready = 0, failed = 0, closed = 0, rc;
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -1952,6 +2541,8 @@ main(int argc, char **argv)
 	resolve();
 	build_request();
 	setup_tls();
+	if (opt.h2)
+		h2_setup();
 
 	if ((workers = calloc((size_t)opt.threads, sizeof(*workers))) == NULL)
 		die("out of memory");
@@ -2054,6 +2645,8 @@ main(int argc, char **argv)
 		tot->resumed += s->resumed;
 		tot->hs_ns += s->hs_ns;
 		tot->reconnects += s->reconnects;
+		tot->h2_goaway += s->h2_goaway;
+		tot->tokens_checked += s->tokens_checked;
 		for (k = 0; k < HIST_NB; k++)
 			tot->hist[k] += s->hist[k];
 	}
@@ -2064,6 +2657,8 @@ main(int argc, char **argv)
 	else
 		window = last > t_begin ? (double)(last - t_begin) / 1e9 : 0;
 	report(tot, window, cpu1 - cpu0, tls_info, ready, failed, closed);
+	/* --check-token: an answer on the wrong stream fails the run. */
+	rc = opt.check_token && tot->err[ERR_TOKEN] > 0 ? 4 : 0;
 
 	for (i = 0; i < opt.threads; i++)
 		free(workers[i].conns);
@@ -2072,5 +2667,5 @@ main(int argc, char **argv)
 	free(req_head);
 	free(req_body);
 	free(opt.path);
-	return (0);
+	return (rc);
 }

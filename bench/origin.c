@@ -13,7 +13,12 @@
  * accepted, requests served), which is how run.sh checks that a proxy pools
  * its upstream connections.  --require-header NAME answers 400 to a request
  * that lacks NAME, so that a peer which does not add its headers shows up
- * as errors.  Not part of gridfront; tests/e2e/backend is the test backend.
+ * as errors.  A target with an "echo=TOKEN" query parameter gets TOKEN back
+ * in an X-Echo-Token response header, which is how loadgen --check-token
+ * tells that every h2 stream got its own answer (--echo-stale echoes the
+ * previous request's token instead: a mixed-up proxy, to prove that the
+ * check catches one).  Not part of gridfront;
+ * tests/e2e/backend is the test backend.
  */
 
 #include <sys/epoll.h>
@@ -41,6 +46,7 @@
 #define SCRATCH_SIZE	(256 * 1024)	/* body bytes discarded per recv(2) */
 #define BODY_CHUNK	(256 * 1024)	/* static response body source */
 #define MAX_EVENTS	256
+#define ECHO_MAX	32		/* echo= token length */
 
 enum ostate {
 	OS_HEAD = 0,
@@ -71,12 +77,15 @@ struct oconn {
 	uint64_t	 bodyoff;
 	uint64_t	 cached_size;	/* head[] is valid for this size */
 	int		 cached_close;
+	char		 echo[ECHO_MAX + 1];	/* echo= token, "" if none */
 	char		 buf[OBUF_SIZE];
 };
 
 static char		 body_src[BODY_CHUNK];
 static uint64_t		 default_size = 100;
 static const char	*require_header;
+static int		 echo_stale;		/* --echo-stale */
+static char		 stale[ECHO_MAX + 1];	/* previous echo= token */
 static size_t		 require_len;
 static volatile sig_atomic_t stop;
 static int		 epfd;
@@ -120,6 +129,32 @@ parse_size(const char *p, const char *e)
 	return (v);
 }
 
+/* The "echo=" query parameter of target [t, e), if any, into c->echo;
+ * only a short token of [A-Za-z0-9._-] is echoed. */
+static void
+parse_echo(struct oconn *c, const char *t, const char *e)
+{
+	const char *q = memchr(t, '?', (size_t)(e - t)), *p;
+	size_t n;
+
+	c->echo[0] = '\0';
+	for (p = q; p != NULL && p < e; p = memchr(p + 1, '&',
+	    (size_t)(e - p - 1))) {
+		if ((size_t)(e - p) <= 6 || memcmp(p + 1, "echo=", 5) != 0)
+			continue;
+		p += 6;
+		n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789._-");
+		if (n > (size_t)(e - p))
+			n = (size_t)(e - p);
+		if (n > 0 && n <= ECHO_MAX && (p + n == e || p[n] == '&')) {
+			memcpy(c->echo, p, n);
+			c->echo[n] = '\0';
+		}
+		return;
+	}
+}
+
 /* Parse the request head in buf[pos, hend).  Returns -1 on garbage. */
 static int
 parse_request(struct oconn *c, size_t hend, int *expect100)
@@ -152,6 +187,7 @@ parse_request(struct oconn *c, size_t hend, int *expect100)
 		if (s != NULL)
 			c->size = parse_size(s + 6, sp);
 	}
+	parse_echo(c, t, sp);
 	c->st = OS_BODY_CL;
 	for (p = le + 1; p < e; p = le + 1) {
 		if ((le = memchr(p, '\n', (size_t)(e - p))) == NULL)
@@ -305,6 +341,22 @@ prepare_response(struct oconn *c)
 		    "%s\r\nmissing header\r\n",
 		    c->close_after ? "Connection: close\r\n" : "");
 		c->size = 0;
+		c->cached_size = UINT64_MAX;
+	} else if (c->echo[0] != '\0') {
+		if (echo_stale && stale[0] != '\0') {
+			char cur[ECHO_MAX + 1];
+
+			memcpy(cur, c->echo, sizeof(cur));
+			memcpy(c->echo, stale, sizeof(stale));
+			memcpy(stale, cur, sizeof(stale));
+		} else if (echo_stale)
+			memcpy(stale, c->echo, sizeof(stale));
+		/* A head of its own for this one answer. */
+		c->headlen = (size_t)snprintf(c->head, sizeof(c->head),
+		    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %" PRIu64 "\r\nX-Echo-Token: %s\r\n%s\r\n",
+		    c->size, c->echo,
+		    c->close_after ? "Connection: close\r\n" : "");
 		c->cached_size = UINT64_MAX;
 	} else if (c->size != c->cached_size ||
 	    c->close_after != c->cached_close) {
@@ -497,7 +549,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: origin [-a ADDR] [-p PORT] [--size N] "
-	    "[--require-header NAME]\n");
+	    "[--require-header NAME] [--echo-stale]\n");
 	exit(2);
 }
 
@@ -509,6 +561,7 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "size", required_argument, NULL, 's' },
 		{ "require-header", required_argument, NULL, 'r' },
+		{ "echo-stale", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct epoll_event evs[MAX_EVENTS], ev;
@@ -530,6 +583,7 @@ main(int argc, char **argv)
 			require_header = optarg;
 			require_len = strlen(optarg);
 			break;
+		case 'E': echo_stale = 1; break;
 		default: usage();
 		}
 	}

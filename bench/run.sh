@@ -33,6 +33,11 @@
 #                    (for a machine shared with other work)
 #   BENCH_NICE=N     run everything at this nice level (e.g. -10 on a
 #                    machine shared with other work; needs root when < 0)
+#   BENCH_H2LOAD_N   requests per client run of --h2load-check (200000;
+#                    smoke 20000)
+#
+# `run.sh --loadgen-check` compares loadgen with wrk, `run.sh
+# --h2load-check` loadgen --h2 with h2load (see bench/README.md).
 
 set -u
 set -o pipefail
@@ -50,7 +55,7 @@ if [ "$SMOKE" = 1 ]; then
 	IDLE_CONNS=${BENCH_IDLE_CONNS:-100}
 	BULK=${BENCH_BULK:-8m}
 	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-token ka-16k post-16k
-	    hs-user-ecdsa hs-voms-rsa idle upload download"
+	    hs-user-ecdsa hs-voms-rsa idle upload download h2-ka-10x10"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-300}
 else
 	REPEAT=${REPEAT:-3}
@@ -61,7 +66,8 @@ else
 	DEFAULT_SCENARIOS="ceiling-origin ceiling-tls ka-50 ka-50-logged
 	    ka-50-token ka-200 ka-16k post-16k hs-user-ecdsa hs-user-rsa
 	    hs-voms-ecdsa hs-voms-rsa
-	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download"
+	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download
+	    h2-ka-10x10 h2-ka-16k h2-idle"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-1800}
 fi
 PEERS=${BENCH_PEERS:-gridfront nginx haproxy}
@@ -89,6 +95,8 @@ PEER_PLAIN_PORT=
 PEER_LOG=
 declare -A PEER_BROKEN=()
 declare -A PEER_WHY=()
+# "scenario/peer" pairs that cannot run (a gridfront without h2): n/a.
+declare -A NA_SKIP=()
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -281,6 +289,13 @@ start_peer() {
 		reqbuf_nginx="proxy_request_buffering on; client_body_buffer_size 1m;"
 		reqbuf_haproxy="option http-buffer-request"
 	fi
+	# HTTP/2 (S_H2): nginx's "http2" listen flag, HAProxy's ALPN list.
+	# gridfront offers h2 by itself once it has it.
+	local http2_nginx="" alpn_haproxy=""
+	if [ "${S_H2:-0}" = 1 ]; then
+		http2_nginx=http2
+		alpn_haproxy="alpn h2,http/1.1"
+	fi
 	PEER_PORT=$(free_port)
 	dir=$(mktemp -d "$TMP/$peer.XXXXXX")
 	PEER_LOG=$dir/log
@@ -324,7 +339,7 @@ start_peer() {
 		    VERIFY="${NGINX_VERIFY:-on}" CAFILE="$TMP/ca.pem" \
 		    CRLFILE="$TMP/crl.pem" LOCAL_BODY="$LOCAL_BODY" \
 		    NOFILE="$NOFILE" REQBUF="$reqbuf_nginx" \
-		    ACCESS_LOG="$alog_nginx"
+		    ACCESS_LOG="$alog_nginx" HTTP2="$http2_nginx"
 		taskset -c "$CPU_PROXY" nginx -p "$dir/" -e "$dir/error.log" \
 		    -c "$dir/nginx.conf" -g 'daemon off;' >"$PEER_LOG" 2>&1 &
 		PEER_PID=$!
@@ -332,7 +347,8 @@ start_peer() {
 	haproxy)
 		fill "$BENCH_DIR/peers/haproxy.cfg.in" "$dir/haproxy.cfg" \
 		    PORT="$PEER_PORT" ORIGIN_PORT="$ORIGIN_PORT" \
-		    CRTKEY="$TMP/haproxy-$key.pem" VERIFY=required \
+		    CRTKEY="$TMP/haproxy-$key.pem" \
+		    VERIFY="${HAPROXY_VERIFY:-required}" ALPN="$alpn_haproxy" \
 		    CAFILE="$TMP/ca.pem" CRLFILE="$TMP/crl.pem" \
 		    LOCAL_BODY="$LOCAL_BODY" MAXCONN=$(( (NOFILE - 100) / 2 )) \
 		    REQBUF="$reqbuf_haproxy" ACCESS_LOG="$alog_haproxy" \
@@ -403,6 +419,8 @@ bench_token() {
 #   S_PATH    URL path                  S_WHAT   one line for the report
 #   S_REQBUF  1: the peers buffer request bodies before the upstream hop
 #   S_LOG     1: every peer writes its access log to a file (production)
+#   S_H2      1: HTTP/2 to the peers (nginx http2, HAProxy alpn h2); a
+#             peer that does not negotiate h2 is reported n/a
 scenario() {
 	local pp=/b/size base who
 	local ucert=$PKI/creds/$USER_CRED.pem vcert=$PKI/creds/$VOMS_CRED.pem
@@ -419,6 +437,7 @@ scenario() {
 	S_EXTRA=()
 	S_REQBUF=0
 	S_LOG=0
+	S_H2=0
 	case $1 in
 	ceiling-origin)
 		S_PEERS=origin
@@ -500,6 +519,29 @@ scenario() {
 		S_EXTRA=(--timeout 30000)
 		S_WHAT="$IDLE_CONNS idle keep-alive mTLS connections (one request each, set up 16 at a time, then held): RSS growth of the proxy per connection"
 		;;
+	h2-ka-10x10)
+		# Issue 15: one TLS connection carries many exchanges.
+		S_H2=1
+		S_CONNS=10
+		S_EXTRA=(--h2 --streams 10)
+		S_WHAT="HTTP/2 (ALPN h2), 10 conns x 10 concurrent streams, 100 B response, user cert (mTLS); the backends get HTTP/1.1 over each peer's pool"
+		;;
+	h2-ka-16k)
+		S_H2=1
+		S_CONNS=10
+		S_PATH=$pp/16k
+		S_EXTRA=(--h2 --streams 10)
+		S_WHAT="HTTP/2 (ALPN h2), 10 conns x 10 concurrent streams, 16 KiB response, user cert (mTLS)"
+		;;
+	h2-idle)
+		S_H2=1
+		S_METRIC=rss_per_conn
+		S_MODE=idle
+		S_CONNS=$IDLE_CONNS
+		S_DUR=1
+		S_EXTRA=(--h2 --timeout 30000)
+		S_WHAT="$IDLE_CONNS idle HTTP/2 mTLS connections (one request each on one stream, set up 16 at a time, then held): RSS growth of the proxy per connection"
+		;;
 	upload)
 		S_METRIC=mib_out
 		S_PATH=$pp/16
@@ -574,6 +616,15 @@ run_one() {
 		stop_pid "$PEER_PID" INT
 		PEER_PID=
 	fi
+	if [ $rc -ne 0 ] && [ "$S_H2" = 1 ] &&
+	    grep -q 'server did not negotiate h2' "$TMP/loadgen.err"; then
+		# Not a failure of the bench: this peer (a gridfront built
+		# before HTTP/2) has no h2.  Reported as n/a, not retried.
+		NA_SKIP[$scen/$peer]=1
+		RUN_JSON=$(printf '{"scenario":"%s","peer":"%s","rep":%d,"metric":"%s","ref":"%s","na":"server did not negotiate h2"}' \
+		    "$scen" "$peer" "$rep" "$S_METRIC" "$S_REF")
+		return 0
+	fi
 	if [ $rc -ne 0 ] || [ -z "$out" ]; then
 		log "loadgen failed ($rc) for $scen/$peer: $(tail -3 "$TMP/loadgen.err" | tr '\n' ' ')"
 		RUN_JSON=
@@ -587,6 +638,8 @@ run_one() {
 # Short human line per run, on stderr, so the log shows progress.
 run_line() {
 	jq -r '
+	    if .na then "  \(.scenario) \(.peer) rep \(.rep): n/a (\(.na))"
+	    else
 	    .result as $d
 	    | ($d.watch.proxy // $d.watch.origin // {}) as $w
 	    | (if .metric == "rps" then
@@ -596,6 +649,7 @@ run_line() {
 	      elif .metric == "mib_in" then "\($d.mib_in_per_s) MiB/s"
 	      else "\($d.mib_out_per_s) MiB/s" end) as $v
 	    | "  \(.scenario) \(.peer) rep \(.rep): \($v), proxy cpu \((($w.cpu_util // 0) * 100) | floor)%, errors \($d.errors.total)"
+	    end
 	' <<<"$1" >&2
 }
 
@@ -608,6 +662,12 @@ import json, os, statistics, sys
 runs_path, meta_path, out_base = sys.argv[1:4]
 meta = json.load(open(meta_path))
 runs = [json.loads(l) for l in open(runs_path) if l.strip()]
+# A peer that cannot do a scenario at all (no h2): n/a rows, no numbers.
+na = {}
+for r in runs:
+    if r.get("na"):
+        na.setdefault((r["scenario"], r["peer"]), r["na"])
+runs = [r for r in runs if not r.get("na")]
 
 STAT = os.environ.get("BENCH_STAT", "median")
 
@@ -750,6 +810,9 @@ for r in rows:
         f(None if r["peak_rss_kib"] is None else r["peak_rss_kib"] / 1024,
           ".1f"),
         r["errors"], ", ".join(rat) or "-"))
+for (scen, peer), why in na.items():
+    lines.append("| %s | %s | n/a (%s) | - | - | - | - | - | - | - | - |" % (
+        scen, peer, why))
 table = "\n".join(lines)
 
 # The issue's targets, checked on the medians.
@@ -805,6 +868,25 @@ for s in ("hs-user-ecdsa", "hs-user-rsa", "hs-voms-ecdsa", "hs-voms-rsa"):
         target("%s-new: new client >= best peer" % s, gn["value"] >= b,
                "%.0f vs %.0f (%.2fx)" % (gn["value"], b, gn["value"] / b))
 
+# Issue 15: HTTP/2 to clients.
+for s in ("h2-ka-10x10", "h2-ka-16k"):
+    g = byk.get((s, "gridfront"))
+    be = best(s, "req_per_cpu_s")
+    if g and be and g["req_per_cpu_s"]:
+        target("%s: req per proxy CPU-s >= 1.25x best peer" % s,
+               g["req_per_cpu_s"] >= 1.25 * be,
+               "%.0f vs %.0f (%.2fx)" % (g["req_per_cpu_s"], be,
+                                        g["req_per_cpu_s"] / be))
+    bp = best(s, "p99_ms", hi=False)
+    if g and bp is not None and g["p99_ms"] is not None:
+        target("%s: p99 no worse than either peer" % s,
+               g["p99_ms"] <= bp, "%.2f ms vs %.2f ms" % (g["p99_ms"], bp))
+g = byk.get(("h2-idle", "gridfront"))
+b = best("h2-idle", "value", hi=False)
+if g and g["value"] is not None and b is not None:
+    target("h2-idle: RSS per idle h2 connection no worse than either peer",
+           g["value"] <= b, "%.1f KiB vs %.1f KiB" % (g["value"], b))
+
 tl = ["| target | met | measured |", "|---|---|---|"]
 for t in targets:
     tl.append("| %s | %s | %s |" % (t["target"], "yes" if t["ok"] else "**no**",
@@ -852,7 +934,8 @@ md = ["# gridfront benchmark, %s" % meta["date"], "",
       table, "", "\n".join(notes), "", "## Targets (issue 4)", "", ttable,
       "", "## Scenarios", "", what, ""]
 open(out_base + ".md", "w").write("\n".join(md))
-json.dump({"meta": meta, "summary": rows, "targets": targets, "runs": runs},
+json.dump({"meta": meta, "summary": rows, "targets": targets, "runs": runs,
+           "na": ["%s/%s: %s" % (s, p, w) for (s, p), w in na.items()]},
           open(out_base + ".json", "w"), indent=1)
 print(table)
 print()
@@ -950,6 +1033,114 @@ for (proto, tool), v in rows.items():
 '
 }
 
+# ------------------------------------------------------------ h2load check
+
+# --h2load-check: does loadgen's h2 mode measure what h2load measures?
+# nginx and HAProxy set up as for h2-ka-10x10 (http2 / alpn h2, proxying
+# /b/size/100 to the origin) but without client verification, which h2load
+# cannot do.  Per peer and repetition, loadgen and h2load (order rotating)
+# each make H2LOAD_N requests over 10 connections x 10 streams; both report
+# req/s over their run and the number of 2xx answers, and the peer's CPU
+# per request is read from /proc around each run.
+h2load_check() {
+	local peer rep tool tools url c0 c1 out rps ok errs lines=() n
+	local ccpu lat n_err tokens=()
+	n=${BENCH_H2LOAD_N:-$([ "$SMOKE" = 1 ] && echo 20000 || echo 200000)}
+	command -v h2load >/dev/null ||
+	    die "h2load is required for --h2load-check (nghttp2-client)"
+	start_origin
+	S_H2=1
+	NGINX_VERIFY=off
+	HAPROXY_VERIFY=none
+	log "peers on CPU $CPU_PROXY, clients and origin on CPU $CPU_LOAD," \
+	    "$REPEAT rep(s) x $n requests, 10 conns x 10 streams, 100 B"
+	for peer in nginx haproxy; do
+		peer_available "$peer" || { log "$peer: not installed"; continue; }
+		for rep in $(seq 1 "$REPEAT"); do
+			tools="loadgen h2load"
+			[ $((rep % 2)) = 0 ] && tools="h2load loadgen"
+			for tool in $tools; do
+				start_peer "$peer" ec 0 ||
+				    die "$peer did not start: $(cat "$PEER_LOG")"
+				url=https://127.0.0.1:$PEER_PORT/b/size/100
+				c0=$(cpu_of "$PEER_PIDS")
+				if [ $tool = loadgen ]; then
+					out=$(timeout -k 2 120 taskset -c "$CPU_LOAD" \
+					    "$LOADGEN" --url "$url" --h2 -c 10 \
+					    --streams 10 -n "$n" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["rps"], d["status"]["2xx"], d["errors"]["total"],
+      d["loadgen_cpu_s"], d["latency_us"]["mean"])')
+				else
+					out=$(timeout -k 2 120 python3 -c '
+import re, resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+t = p.stdout
+rps = re.search(r"finished in [0-9.]+m?s, ([0-9.]+) req/s", t)
+ok = re.search(r"status codes: (\d+) 2xx", t)
+fail = re.search(r"requests: .* (\d+) failed, (\d+) errored", t)
+# time for request: min max mean sd +/-sd, each with its unit.
+lat = re.search(r"time for request:\s+\S+\s+\S+\s+([0-9.]+)(us|ms|s)", t)
+mean = 0
+if lat:
+    mean = float(lat.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[lat.group(2)]
+print(rps.group(1) if rps else 0, ok.group(1) if ok else 0,
+      int(fail.group(1)) + int(fail.group(2)) if fail else -1,
+      r.ru_utime + r.ru_stime, mean)
+' taskset -c "$CPU_LOAD" h2load -c 10 -m 10 -n "$n" "$url")
+				fi
+				c1=$(cpu_of "$PEER_PIDS")
+				stop_pid "$PEER_PID" INT
+				read -r rps ok errs ccpu lat <<<"$out"
+				lines+=("$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$peer" \
+				    "$tool" "$rps" "$ok" "$errs" \
+				    "$(python3 -c "print(($c1 - $c0) * 1e6 / max(1, ${ok:-0}))")" \
+				    "$(python3 -c "print(${ccpu:-0} * 1e6 / max(1, ${ok:-0}))")" \
+				    "${lat:-0}")")
+				printf '  %-7s %-7s rep %d  %9.0f req/s  2xx %s  errors %s\n' \
+				    "$peer" "$tool" "$rep" "${rps:-0}" "$ok" "$errs" >&2
+			done
+		done
+		# Every answer on its own stream: the origin echoes the
+		# token of each :path (loadgen --check-token).
+		start_peer "$peer" ec 0 ||
+		    die "$peer did not start: $(cat "$PEER_LOG")"
+		out=$(timeout -k 2 120 taskset -c "$CPU_LOAD" "$LOADGEN" \
+		    --url "https://127.0.0.1:$PEER_PORT/b/size/100" --h2 -c 10 \
+		    --streams 10 -n "$n" --check-token --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["tokens_checked"], d["errors"]["wrong_stream"], d["errors"]["total"])')
+		stop_pid "$PEER_PID" INT
+		read -r ok errs n_err <<<"$out"
+		tokens+=("| $peer | $n | ${ok:-?} | ${errs:-?} | ${n_err:-?} |")
+	done
+	printf '\n| peer, loadgen --check-token | requests | answers with their own token | wrong_stream | errors, all kinds |\n|---|---|---|---|---|\n'
+	printf '%s\n' "${tokens[@]}"
+	echo
+	printf '%s\n' "${lines[@]}" | python3 -c '
+import statistics, sys
+rows = {}
+for l in sys.stdin:
+    peer, tool, rps, ok, errs, us, cus, lat = l.rstrip("\n").split("\t")
+    rows.setdefault((peer, tool), []).append(
+        (float(rps), int(ok), int(errs), float(us), float(cus), float(lat)))
+print("| peer, h2 10 conns x 10 streams, 100 B, no client cert | client "
+      "| req/s median | req/s best | 2xx per run | errors "
+      "| peer CPU us/req | client CPU us/req | mean latency ms |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (peer, tool), v in rows.items():
+    m = lambda i: statistics.median(x[i] for x in v)
+    print("| %s | %s | %s | %s | %s | %d | %.1f | %.1f | %.2f |" % (
+        peer, tool, "{:,.0f}".format(m(0)),
+        "{:,.0f}".format(max(x[0] for x in v)),
+        " ".join(str(x[1]) for x in v), sum(x[2] for x in v),
+        m(3), m(4), m(5) / 1e3))
+'
+}
+
 # ------------------------------------------------------------ main
 
 main() {
@@ -976,6 +1167,10 @@ main() {
 	make_pki
 	if [ "${1:-}" = --loadgen-check ]; then
 		loadgen_check
+		return
+	fi
+	if [ "${1:-}" = --h2load-check ]; then
+		h2load_check
 		return
 	fi
 	bench_token
@@ -1007,6 +1202,7 @@ main() {
 					continue
 				fi
 				[ -z "${PEER_BROKEN[$peer]:-}" ] || continue
+				[ -z "${NA_SKIP[$scen/$peer]:-}" ] || continue
 				for i in "${active[@]}"; do
 					[ "$i" = "$peer" ] && order+=("$peer")
 				done
