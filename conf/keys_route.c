@@ -633,7 +633,7 @@ keys_route_redirect(struct keys_ctx *ctx, const struct yaml_node *n,
 	unsigned		 st;
 	size_t			 saved;
 
-	if (ctx->walk(ctx, KEYS_SCOPE_ROUTE_REDIRECT, n, r) == -1 ||
+	if (ctx->apply(ctx, KEYS_SCOPE_ROUTE_REDIRECT, n, r) == -1 ||
 	    r->redirect_to == NULL)
 		return (-1);
 	st = r->redirect_status;
@@ -687,6 +687,7 @@ route_pairs_issue13(struct keys_ctx *ctx, const struct yaml_node *item,
 		if (redirect_to_valid(r->redirect_to, nsub, why,
 		    sizeof(why)) == -1) {
 			saved = keys_where_key(ctx, "redirect");
+			keys_where_key(ctx, "to");
 			keys_err(ctx, yaml_map_get(rd, "to"), "%s", why);
 			keys_where_pop(ctx, saved);
 			ret = -1;
