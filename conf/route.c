@@ -44,18 +44,23 @@ prefix_match(const struct conf_route *r, const char *path, size_t plen)
 	return (path[n] == '\0' || path[n] == '/');
 }
 
-/* Does r's query: regex match the query (qlen bytes, not terminated)? */
+/*
+ * Does r's query: regex match the query (qlen bytes, not terminated)?
+ * *copied says whether scratch already holds it as a C string.
+ */
 static int
-query_match(const struct conf_route *r, const char *q, size_t qlen)
+query_match(const struct conf_route *r, const char *q, size_t qlen,
+    char *scratch, size_t scratchlen, int *copied)
 {
-	regmatch_t	 m[1];
-
-	/* REG_STARTEND (glibc, BSD): the query is a slice of the request
-	 * head, matched in place without a copy. */
-	m[0].rm_so = 0;
-	m[0].rm_eo = (regoff_t)qlen;
-	return (regexec(&r->query_re, q != NULL ? q : "", 1, m,
-	    REG_STARTEND) == 0);
+	if (!*copied) {
+		if (scratch == NULL || qlen >= scratchlen)
+			return (0);
+		if (qlen > 0)
+			memcpy(scratch, q, qlen);
+		scratch[qlen] = '\0';
+		*copied = 1;
+	}
+	return (regexec(&r->query_re, scratch, 0, NULL, 0) == 0);
 }
 
 /*
@@ -63,11 +68,14 @@ query_match(const struct conf_route *r, const char *q, size_t qlen)
  */
 const struct conf_route *
 route_match_query(const struct conf *c, const char *path, const char *query,
-    size_t querylen)
+    size_t querylen, char *scratch, size_t scratchlen)
 {
 	const struct conf_route	*r;
 	size_t			 i, plen = strlen(path);
+	int			 copied = 0;
 
+	if (query == NULL)
+		querylen = 0;
 	for (i = 0; i < c->nroutes; i++) {
 		r = &c->routes[i];
 		if (!r->is_regex) {
@@ -82,8 +90,8 @@ route_match_query(const struct conf *c, const char *path, const char *query,
 			if (regexec(&r->re, path, 0, NULL, 0) != 0)
 				continue;
 		}
-		if ((r->flags & CONF_ROUTE_F_QUERY) &&
-		    !query_match(r, query, query != NULL ? querylen : 0))
+		if ((r->flags & CONF_ROUTE_F_QUERY) && !query_match(r, query,
+		    querylen, scratch, scratchlen, &copied))
 			continue;
 		return (r);
 	}
@@ -96,7 +104,9 @@ route_match_query(const struct conf *c, const char *path, const char *query,
 const struct conf_route *
 route_match(const struct conf *c, const char *path)
 {
-	return (route_match_query(c, path, NULL, 0));
+	char	 empty[1];
+
+	return (route_match_query(c, path, NULL, 0, empty, sizeof(empty)));
 }
 
 /* Legal host[:port].  See route.h. */

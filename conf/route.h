@@ -33,9 +33,14 @@ const struct conf_route *route_match(const struct conf *c, const char *path);
  * bytes, without the '?', need not be NUL-terminated; NULL for none)
  * is also tested against the query: regex of routes that have one, so a
  * route with query: matches only when its path and its query both do.
+ * regexec() needs a C string, so the query is copied into the caller's
+ * scratch (scratchlen bytes, more than querylen) the first time such a
+ * route's path matches; a query that does not fit matches no query:
+ * regex.  Routes without query: never touch scratch.
  */
 const struct conf_route *route_match_query(const struct conf *c,
-	    const char *path, const char *query, size_t querylen);
+	    const char *path, const char *query, size_t querylen,
+	    char *scratch, size_t scratchlen);
 
 /*
  * 1 when s (len bytes) is a legal host[:port] for a Host header or a

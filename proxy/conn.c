@@ -1043,9 +1043,12 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		evbuffer_drain(in, head_len);
 		return;
 	}
+	/* uppath is free until forward_start(): scratch for a query:
+	 * matcher (a query is shorter than the request line). */
 	if ((route = route_match_query(c->gen->conf, x->mpath,
 	    x->req.query != NULL ? x->req.query + 1 : NULL,
-	    x->req.query != NULL ? x->req.querylen - 1 : 0)) == NULL) {
+	    x->req.query != NULL ? x->req.querylen - 1 : 0, x->uppath,
+	    x->pathcap)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
 		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "

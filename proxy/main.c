@@ -164,6 +164,7 @@ test_route(const struct conf *cf, const char *target,
 	const struct conf_route	*r;
 	struct http_error	 herr;
 	char			 up[65540], path[65540], bare[65540];
+	char			 qscratch[65540];
 	const char		*query, *mpath;
 	size_t			 i, plen, qlen, nallow = 0, nserve = 0;
 
@@ -193,7 +194,7 @@ test_route(const struct conf *cf, const char *target,
 		mpath = bare;
 	}
 	if ((r = route_match_query(cf, mpath, query ? query + 1 : NULL,
-	    query ? qlen - 1 : 0)) == NULL) {
+	    query ? qlen - 1 : 0, qscratch, sizeof(qscratch))) == NULL) {
 		printf("%s: no route matches: gridfront answers 404\n", mpath);
 		return (1);
 	}

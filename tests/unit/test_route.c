@@ -450,16 +450,29 @@ static void
 test_route__query_matcher(void **state)
 {
 	struct conf	*c = load_text(rules_conf);
+	char		 sc[64];
 
 	(void)state;
 	/* The query is a slice, not NUL-terminated: pass its length. */
-	assert_int_equal(route_match_query(c, "/q/x", "a=2&t=1XYZ", 7)->id,
-	    3);
-	assert_int_equal(route_match_query(c, "/q/x", "t=1", 3)->id, 3);
-	assert_int_equal(route_match_query(c, "/q/x", "t=12", 4)->id, 4);
-	assert_int_equal(route_match_query(c, "/q/x", "xt=1", 4)->id, 4);
-	assert_int_equal(route_match_query(c, "/q/x", NULL, 0)->id, 4);
+	assert_int_equal(route_match_query(c, "/q/x", "a=2&t=1XYZ", 7, sc,
+	    sizeof(sc))->id, 3);
+	assert_int_equal(route_match_query(c, "/q/x", "t=1", 3, sc,
+	    sizeof(sc))->id, 3);
+	assert_int_equal(route_match_query(c, "/q/x", "t=12", 4, sc,
+	    sizeof(sc))->id, 4);
+	assert_int_equal(route_match_query(c, "/q/x", "xt=1", 4, sc,
+	    sizeof(sc))->id, 4);
+	assert_int_equal(route_match_query(c, "/q/x", NULL, 0, sc,
+	    sizeof(sc))->id, 4);
 	assert_int_equal(route_match(c, "/q/x")->id, 4);
+	/* A query that does not fit the scratch matches no query: regex. */
+	assert_int_equal(route_match_query(c, "/q/x", "t=1", 3, sc, 3)->id,
+	    4);
+	/* Routes without query: never touch the scratch. */
+	memset(sc, 'Z', sizeof(sc));
+	assert_int_equal(route_match_query(c, "/lit/x", "t=1", 3, sc,
+	    sizeof(sc))->id, 1);
+	assert_int_equal(sc[0], 'Z');
 	conf_put(c);
 }
 
