@@ -5,9 +5,10 @@
  * Forwarding of one exchange.  Builds the upstream request head from the
  * validated client head: hop-by-hop headers (and every header Connection
  * names), client-sent forwarding and identity headers are dropped; Host is
- * the backend's (or the route's host_header choice); X-Forwarded-*, the auth decision's signed cms-* block and
- * cms-request-uri are added; framing is rewritten (Content-Length, or a
- * re-encoded chunked body whose trailers are discarded).  A request body
+ * the backend's (or the route's host_header choice); X-Forwarded-*, the
+ * auth decision's signed cms-* block and cms-request-uri are added;
+ * framing is rewritten (Content-Length, or a re-encoded chunked body
+ * whose trailers are discarded).  A request body
  * of up to limits.body_buffer is first received and checked whole (see
  * "Request-body buffering").  It then picks a backend round-robin among
  * those not marked down, reuses or opens a pooled connection, and streams
