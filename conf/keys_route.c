@@ -4,8 +4,10 @@
 /*
  * The route-rule handlers of the directive table: the routes: list and,
  * per route, path (prefix or regex), rewrite, backends (URLs resolved and
- * shared between routes), require_fqan and allow_from, plus the checks
- * that look at two keys of one route.  The table in keys.c points at
+ * shared between routes, each with its Host line built), require_fqan,
+ * allow_from, and issue 13's host_header, query, methods,
+ * allowed_origins and redirect, plus the checks that look at two keys of
+ * one route.  The table in keys.c points at
  * these; they read values through keys_value.c and walk a route's nested
  * mappings through the callbacks keys.c put in the load context, so this
  * file never calls up into the engine.  Per-request route matching is
