@@ -19,6 +19,7 @@ start_backend b1
 start_backend b2
 B1=${BE_PORT[b1]}
 B2=${BE_PORT[b2]}
+DEAD=$(free_port)	# nothing listens there: connects are refused
 std_conf "$WORK/host.yaml" "$(cat <<EOF
   - path: /default
     auth: none
@@ -38,6 +39,9 @@ std_conf "$WORK/host.yaml" "$(cat <<EOF
   - path: /two
     auth: none
     backends: [http://localhost:$B1, http://127.0.0.1:$B2]
+  - path: /retry
+    auth: none
+    backends: [http://localhost:$DEAD, http://127.0.0.1:$B2]
 EOF
 )"
 start_proxy "$WORK/host.yaml"
@@ -107,6 +111,16 @@ for i in 1 2; do
 	esac
 done
 assert_eq "two backends with a body: each gets its own host:port" 2 "$ok"
+
+# A refused connect moves the request to the next backend: it gets its
+# own name, not the dead one's.
+ok=0
+for i in 1 2 3; do
+	j=$(gcurl "$U/retry/$i" -H 'Host: cmsweb.example')
+	[ "$(jq -r .backend <<<"$j") $(json_headers "$j" Host)" = \
+	    "b2 127.0.0.1:$B2" ] && ok=$((ok + 1))
+done
+assert_eq "retry on another backend: its own host:port" 3 "$ok"
 
 # ------------------------------------------------------------- --test-route
 out=$(timeout "$T_STEP" "$GF" --test-route /ingress/x -c "$WORK/host.yaml" 2>&1)
