@@ -928,9 +928,10 @@ conn_check_age(struct conn *c, struct xchg *x)
  * unsafe method whose Origin is not allowed (a browser sends client
  * certificates to any page's cross-site form post, as it sends cookies,
  * so the certificate alone does not show the user meant it).  No Origin
- * passes: non-browser clients and same-origin GET-style navigations send
- * none.  Returns 0 to go on, or -1 after answering (the head is still in
- * the input buffer; the caller drains it).
+ * passes: non-browser clients (curl, Python, Go) send none, and browsers
+ * send one on every cross-site unsafe request.  Returns 0 to go on, or
+ * -1 after answering (the head is still in the input buffer; the caller
+ * drains it).
  */
 static int
 conn_route_rules(struct conn *c, struct xchg *x,
