@@ -59,6 +59,20 @@ conf_free(struct conf *c)
 			free(r->require_fqan[j]);
 		free(r->require_fqan);
 		free(r->allow_from);
+		/* Issue 13's keys; CONF_ROUTE_F_QUERY means compiled. */
+		free(r->host_literal);
+		free(r->host_line);
+		if (r->flags & CONF_ROUTE_F_QUERY)
+			regfree(&r->query_re);
+		free(r->query);
+		for (j = 0; j < r->nmethods; j++)
+			free(r->methods[j]);
+		free(r->methods);
+		free(r->allow_line);
+		for (j = 0; j < r->nallowed_origins; j++)
+			free(r->allowed_origins[j]);
+		free(r->allowed_origins);
+		free(r->redirect_to);
 	}
 	free(c->routes);
 	c->routes = NULL;
@@ -67,6 +81,7 @@ conf_free(struct conf *c)
 		free(c->backends[i].url);
 		free(c->backends[i].host);
 		free(c->backends[i].port);
+		free(c->backends[i].host_line);
 	}
 	free(c->backends);
 	c->backends = NULL;

@@ -100,6 +100,10 @@ struct conf_backend {
 					 * fallback ("[::1]" keeps its
 					 * brackets) */
 	char		*port;		/* port part, as text */
+	/* "Host: host:port\r\n", the URL's authority as written, built at
+	 * load so forwarding copies it without formatting (issue 13). */
+	char		*host_line;
+	size_t		 host_line_len;
 	struct sockaddr_storage addr;	/* IP literals only (literal) */
 	socklen_t	 addrlen;
 	/* 0: a host name, resolved by proxy/resolve.c (all its A and
@@ -109,6 +113,20 @@ struct conf_backend {
 	int		 line;		/* where the URL is written */
 	int		 col;
 };
+
+/* routes[].host_header: the Host a backend is sent (issue 13). */
+enum conf_host_header {
+	CONF_HOST_BACKEND = 0,	/* the backend URL's host:port as written */
+	CONF_HOST_CLIENT,	/* the client's own Host (backend's if none) */
+	CONF_HOST_LITERAL	/* a fixed name (route->host_line) */
+};
+
+/* conf_route.flags: the route has one of the issue 13 rules, so the
+ * request path pays one test when it has none. */
+#define CONF_ROUTE_F_QUERY	0x01	/* query: matcher */
+#define CONF_ROUTE_F_METHODS	0x02	/* methods: allow-list */
+#define CONF_ROUTE_F_ORIGIN	0x04	/* origin_check: true */
+#define CONF_ROUTE_F_REDIRECT	0x08	/* redirect: instead of backends */
 
 struct conf_route {
 	/* index in conf->routes, evaluation order */
@@ -140,6 +158,25 @@ struct conf_route {
 	size_t		 nrequire_scope;
 	char		**require_group; /* wlcg.groups; any one suffices */
 	size_t		 nrequire_group;
+	/* Issue 13: upstream Host, matchers and actions. */
+	unsigned	 flags;		/* CONF_ROUTE_F_* */
+	enum conf_host_header host_header;
+	char		*host_literal;	/* CONF_HOST_LITERAL: as written */
+	char		*host_line;	/* CONF_HOST_LITERAL: "Host: ...\r\n" */
+	size_t		 host_line_len;
+	int		 host_varies;	/* backends differ in host:port */
+	char		*query;		/* query: REGEX, as written */
+	regex_t		 query_re;	/* compiled when CONF_ROUTE_F_QUERY */
+	char		**methods;	/* methods: allow-list, as written */
+	size_t		 nmethods;
+	char		*allow_line;	/* "Allow: GET, HEAD\r\n" for a 405 */
+	int		 origin_check;	/* refuse a foreign Origin on unsafe
+					 * methods (CSRF guard) */
+	char		**allowed_origins; /* empty: https:// + own Host */
+	size_t		 nallowed_origins;
+	char		*redirect_to;	/* redirect.to TEMPLATE */
+	unsigned	 redirect_status; /* 301, 302, 303, 307 or 308 */
+	int		 redirect_keep_query;
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */

@@ -85,6 +85,7 @@ static const char *const scope_names[] = {
 	[KEYS_SCOPE_TOKENS] = "auth.tokens",
 	[KEYS_SCOPE_TOKEN_ISSUER] = "auth.tokens.issuers",
 	[KEYS_SCOPE_TOKEN_IDENTITY] = "auth.tokens.issuers.identity",
+	[KEYS_SCOPE_ROUTE_REDIRECT] = "routes.redirect",
 };
 
 /* Choice lists; the index of a name is the value stored. */
@@ -228,9 +229,10 @@ static const struct keys_row keys_table[] = {
 	  "replaced by to." },
 	{ .name = "backends", .scope = KEYS_SCOPE_ROUTE,
 	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_route_backends,
-	  .required = 1, .type = "list of URLs",
+	  .type = "list of URLs",
 	  .expect = "a list of http://host:port URLs",
-	  .desc = "Backends, used round-robin; resolved at load." },
+	  .desc = "Backends, used round-robin; resolved at load.  Required "
+	  "unless the route has redirect:." },
 	{ .name = "auth", .scope = KEYS_SCOPE_ROUTE,
 	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_CHOICE,
 	  SLOT(struct conf_route, auth), .choices = auth_choices,
@@ -281,6 +283,57 @@ static const struct keys_row keys_table[] = {
 	  .expect = "a list of groups such as /cms/production",
 	  .desc = "A token's wlcg.groups must hold one of these (or a "
 	  "subgroup)." },
+
+	/* Issue 13: upstream Host, matchers and actions. */
+	{ .name = "host_header", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_FN,
+	  .fn = keys_route_host_header, .type = "backend|client|host[:port]",
+	  .expect = "backend, client or a host name with an optional :port",
+	  .def = "backend",
+	  .desc = "Host sent to the backend: the backend URL's host:port as "
+	  "written, the client's Host, or this name.  The client's Host "
+	  "goes in X-Forwarded-Host." },
+	{ .name = "query", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_FN, .fn = keys_route_query,
+	  .type = "regex", .expect = "a POSIX extended regular expression",
+	  .desc = "The route also needs this regex to match the raw query "
+	  "string (without '?'; empty when there is none)." },
+	{ .name = "methods", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = keys_route_methods,
+	  .type = "list of methods",
+	  .expect = "a list of HTTP methods such as GET, HEAD",
+	  .desc = "Method allow-list; any other method gets 405 with "
+	  "Allow." },
+	R_BOOL(KEYS_SCOPE_ROUTE, struct conf_route, origin_check,
+	    "CSRF guard: an unsafe method (not GET, HEAD, OPTIONS) whose "
+	    "Origin is not allowed gets 403; no Origin passes."),
+	{ .name = "allowed_origins", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN,
+	  .fn = keys_route_allowed_origins, .type = "list of origins",
+	  .expect = "a list of origins such as https://cmsweb.cern.ch",
+	  .desc = "Origins origin_check accepts (scheme://host[:port]); "
+	  "absent: https:// plus the request's own Host." },
+	{ .name = "redirect", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_MAP, .kind = KEYS_K_FN, .fn = keys_route_redirect,
+	  .type = "mapping", .expect = "a mapping with to: and status:",
+	  .desc = "Answer with a redirect instead of forwarding; the route "
+	  "has no backends." },
+
+	/* routes[].redirect: {...} */
+	{ .name = "to", .scope = KEYS_SCOPE_ROUTE_REDIRECT,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_STRING,
+	  SLOT(struct conf_route, redirect_to), .required = 1,
+	  .type = "URL template",
+	  .desc = "Location: https://host/path or /path, with $1..$9 from a "
+	  "^regex path and $host; scheme and host are literal (or $host)." },
+	{ .name = "status", .scope = KEYS_SCOPE_ROUTE_REDIRECT,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_UINT,
+	  SLOT(struct conf_route, redirect_status), .min = 301, .max = 308,
+	  .def = "302", .desc = "301, 302, 303, 307 or 308." },
+	{ .name = "keep_query", .scope = KEYS_SCOPE_ROUTE_REDIRECT,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_BOOL,
+	  SLOT(struct conf_route, redirect_keep_query), .def = "true",
+	  .desc = "Append the request's query string to the Location." },
 
 	/* routes[].rewrite: {...} */
 	{ .name = "from", .scope = KEYS_SCOPE_ROUTE_REWRITE,

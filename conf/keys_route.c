@@ -5,8 +5,9 @@
  * The route-rule handlers of the directive table: the routes: list and,
  * per route, path (prefix or regex), rewrite, backends (URLs checked,
  * IP literals parsed, host names left to proxy/resolve.c; shared between
- * routes), require_fqan and allow_from, plus the checks
- * that look at two keys of one route.  The table in keys.c points at
+ * routes, each with its Host line built), require_fqan, allow_from, and
+ * host_header, query, methods, allowed_origins and redirect, plus the
+ * checks that look at two keys of one route.  The table in keys.c points at
  * these; they read values through keys_value.c and walk a route's nested
  * mappings through the callbacks keys.c put in the load context, so this
  * file never calls up into the engine.  Per-request route matching is
@@ -22,14 +23,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "base/lit.h"
 #include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys_ctx.h"
 #include "conf/keys_route.h"
 #include "conf/keys_value.h"
+#include "conf/route.h"
 #include "conf/yaml.h"
 
 static const char auth_none_pointless[] =
@@ -261,6 +265,10 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	b->host = xcalloc(1, hl + 1);
 	memcpy(b->host, v6 ? hp : host, hl);
 	b->port = xstrdup(port);
+	/* Host: is the URL's authority exactly as written (issue 13). */
+	b->host_line_len = LIT_LEN("Host: \r\n") + strlen(hp);
+	b->host_line = xcalloc(1, b->host_line_len + 1);
+	snprintf(b->host_line, b->host_line_len + 1, "Host: %s\r\n", hp);
 	c->nbackends++;
 	return (b);
 }
@@ -372,6 +380,351 @@ keys_route_allow_from(struct keys_ctx *ctx, const struct yaml_node *n,
 	return (ret);
 }
 
+/* ------------------------------------------------------------------ */
+/* Issue 13: upstream Host, query/methods/origin matchers, redirect     */
+/* ------------------------------------------------------------------ */
+
+/* routes[].host_header: backend | client | host[:port].  See
+ * keys_route.h. */
+int
+keys_route_host_header(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route *r = base;
+	const char	*s = keys_scalar_text(n);
+	size_t		 len;
+
+	free(r->host_literal);
+	r->host_literal = NULL;
+	free(r->host_line);
+	r->host_line = NULL;
+	if (s != NULL && strcmp(s, "backend") == 0) {
+		r->host_header = CONF_HOST_BACKEND;
+		return (0);
+	}
+	if (s != NULL && strcmp(s, "client") == 0) {
+		r->host_header = CONF_HOST_CLIENT;
+		return (0);
+	}
+	if (s == NULL || !route_host_valid(s, strlen(s))) {
+		keys_err(ctx, n, "'%.80s' is not backend, client or a host "
+		    "name with an optional :port (letters, digits, '-', "
+		    "'.', or an [IPv6] literal)", s != NULL ? s : "");
+		return (-1);
+	}
+	r->host_header = CONF_HOST_LITERAL;
+	r->host_literal = xstrdup(s);
+	len = LIT_LEN("Host: \r\n") + strlen(s);
+	r->host_line = xcalloc(1, len + 1);
+	snprintf(r->host_line, len + 1, "Host: %s\r\n", s);
+	r->host_line_len = len;
+	return (0);
+}
+
+/* routes[].query: REGEX.  See keys_route.h. */
+int
+keys_route_query(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_route *r = base;
+	char		 msg[160];
+	char		*s;
+	int		 rc;
+
+	if (keys_get_string(ctx, n, &s) == -1)
+		return (-1);
+	keys_set_string(&r->query, s);
+	if (keys_regex_sane(s, msg, sizeof(msg)) == -1) {
+		keys_err(ctx, n, "'%.80s': %s", s, msg);
+		return (-1);
+	}
+	if ((rc = regcomp(&r->query_re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, &r->query_re, msg, sizeof(msg));
+		keys_err(ctx, n, "'%.80s' is not a valid regular expression: "
+		    "%s", s, msg);
+		return (-1);
+	}
+	/* The flag doubles as "query_re is compiled" for conf_put(). */
+	r->flags |= CONF_ROUTE_F_QUERY;
+	return (0);
+}
+
+/* An HTTP method token as gridfront forwards them: upper-case letters,
+ * digits, '-' and '_' (RFC 9110 9.1 methods are case-sensitive). */
+static int
+method_token(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isupper((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return (0);
+	return (i > 0 && i <= 20);
+}
+
+/* routes[].methods: [GET, HEAD, ...].  See keys_route.h. */
+int
+keys_route_methods(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
+{
+	struct conf_route *r = base;
+	char		*s;
+	size_t		 i, j, o, saved, len = LIT_LEN("Allow: \r\n");
+	int		 ret = 0;
+
+	if (list_nonempty(ctx, n) == -1)
+		return (-1);
+	r->methods = xcalloc(n->n, sizeof(*r->methods));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		if (keys_get_string(ctx, n->items[i], &s) == -1)
+			ret = -1;
+		else if (!method_token(s)) {
+			keys_err(ctx, n->items[i], "'%.80s' is not an HTTP "
+			    "method; methods are upper case, e.g. GET", s);
+			free(s);
+			ret = -1;
+		} else {
+			for (j = 0; j < r->nmethods; j++)
+				if (strcmp(r->methods[j], s) == 0)
+					break;
+			if (j < r->nmethods) {
+				keys_err(ctx, n->items[i], "'%s' is listed "
+				    "twice", s);
+				free(s);
+				ret = -1;
+			} else {
+				len += strlen(s) + 2;
+				r->methods[r->nmethods++] = s;
+			}
+		}
+		keys_where_pop(ctx, saved);
+	}
+	if (ret == -1)
+		return (-1);
+	/* The 405's Allow line (RFC 9110 15.5.6), built once. */
+	r->allow_line = xcalloc(1, len + 1);
+	o = (size_t)snprintf(r->allow_line, len + 1, "Allow: ");
+	for (i = 0; i < r->nmethods; i++)
+		o += (size_t)snprintf(r->allow_line + o, len + 1 - o, "%s%s",
+		    i > 0 ? ", " : "", r->methods[i]);
+	(void)snprintf(r->allow_line + o, len + 1 - o, "\r\n");
+	r->flags |= CONF_ROUTE_F_METHODS;
+	return (0);
+}
+
+/* Is s an origin, scheme "://" host[:port] and nothing else? */
+static int
+origin_valid(const char *s)
+{
+	const char	*h;
+
+	if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else
+		return (0);
+	return (route_host_valid(h, strlen(h)));
+}
+
+/* routes[].allowed_origins: [https://host, ...].  See keys_route.h. */
+int
+keys_route_allowed_origins(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route *r = base;
+	char		*s;
+	size_t		 i, saved;
+	int		 ret = 0;
+
+	if (list_nonempty(ctx, n) == -1)
+		return (-1);
+	r->allowed_origins = xcalloc(n->n, sizeof(*r->allowed_origins));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		if (keys_get_string(ctx, n->items[i], &s) == -1)
+			ret = -1;
+		else if (!origin_valid(s)) {
+			/* "null" is what sandboxed and privacy-redirected
+			 * pages send: anyone can produce it. */
+			keys_err(ctx, n->items[i], "'%.80s' is not an origin: "
+			    "write scheme://host[:port] with no path, e.g. "
+			    "https://cmsweb.cern.ch%s", s,
+			    strcmp(s, "null") == 0 ? " ('null' can be sent "
+			    "by any page and is never allowed)" : "");
+			free(s);
+			ret = -1;
+		} else
+			r->allowed_origins[r->nallowed_origins++] = s;
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}
+
+/*
+ * Check a redirect template: the scheme and host of the Location must
+ * come from the config, never from the request, so the result cannot
+ * point anywhere the operator did not write.  An absolute template is
+ * http(s)://host[:port] (or the request's own $host) followed by '/',
+ * '?' or nothing; a relative one starts with '/' and a literal that is
+ * not another '/' (so no substitution can make it "//elsewhere").  $n
+ * must name a group of the path regex (nsub of them; prefix paths have
+ * none).  Returns 0, or -1 with the reason in why.
+ */
+static int
+redirect_to_valid(const char *t, size_t nsub, char *why, size_t len)
+{
+	const char	*a, *end, *p;
+	size_t		 alen;
+
+	for (p = t; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '\\' ||
+		    *p == '"' || *p == '<' || *p == '>') {
+			snprintf(why, len, "'%.80s' must not contain spaces, "
+			    "control characters, '\\', '\"', '<' or '>'", t);
+			return (-1);
+		}
+	if (t[0] == '/') {
+		if (t[1] == '/' || t[1] == '$') {
+			snprintf(why, len, "'%.80s': a relative target must "
+			    "start with '/' and a literal path segment; '//' "
+			    "or a substitution there could name another "
+			    "host", t);
+			return (-1);
+		}
+	} else {
+		if (strncmp(t, "https://", 8) == 0)
+			a = t + 8;
+		else if (strncmp(t, "http://", 7) == 0)
+			a = t + 7;
+		else {
+			snprintf(why, len, "'%.80s' must start with "
+			    "https://host, http://host or '/'", t);
+			return (-1);
+		}
+		end = a + strcspn(a, "/?#");
+		alen = (size_t)(end - a);
+		if (!(alen == 5 && strncmp(a, "$host", 5) == 0) &&
+		    !route_host_valid(a, alen)) {
+			snprintf(why, len, "'%.80s': the host must be written "
+			    "out (or be $host, the request's own): a "
+			    "redirect never sends a client to a host taken "
+			    "from the request", t);
+			return (-1);
+		}
+	}
+	for (p = t; *p != '\0'; p++) {
+		if (*p != '$')
+			continue;
+		if (p[1] == '$') {
+			p++;
+			continue;
+		}
+		if (strncmp(p, "$host", 5) == 0) {
+			p += 4;
+			continue;
+		}
+		if (p[1] < '1' || p[1] > '9') {
+			snprintf(why, len, "'$' must be followed by a digit "
+			    "1-9 or 'host', or doubled ('$$') for a literal "
+			    "'$'");
+			return (-1);
+		}
+		if ((size_t)(p[1] - '0') > nsub) {
+			snprintf(why, len, "'%.80s' uses $%c but the route's "
+			    "path has %zu capture group%s", t, p[1], nsub,
+			    nsub == 1 ? "" : "s");
+			return (-1);
+		}
+		p++;
+	}
+	return (0);
+}
+
+/* routes[].redirect: {to, status, keep_query}.  See keys_route.h. */
+int
+keys_route_redirect(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route	*r = base;
+	unsigned		 st;
+	size_t			 saved;
+
+	if (ctx->apply(ctx, KEYS_SCOPE_ROUTE_REDIRECT, n, r) == -1 ||
+	    r->redirect_to == NULL)
+		return (-1);
+	st = r->redirect_status;
+	if (st != 301 && st != 302 && st != 303 && st != 307 && st != 308) {
+		saved = keys_where_key(ctx, "status");
+		keys_err(ctx, yaml_map_get(n, "status"), "%u is not a "
+		    "redirect status: use 301, 302, 303, 307 or 308", st);
+		keys_where_pop(ctx, saved);
+		return (-1);
+	}
+	r->flags |= CONF_ROUTE_F_REDIRECT;
+	return (0);
+}
+
+/*
+ * The checks of issue 13's keys that look at more than one key of route
+ * r (item is its mapping): backends or redirect, the redirect template
+ * against the path's groups, origin_check with its list, and whether the
+ * backends' Host lines differ.
+ */
+static int
+route_pairs_issue13(struct keys_ctx *ctx, const struct yaml_node *item,
+    struct conf_route *r)
+{
+	const struct yaml_node	*rd;
+	char			 why[300];
+	size_t			 i, saved, nsub = 0;
+	int			 rc, ret = 0;
+
+	rd = yaml_map_get(item, "redirect");
+	if (rd == NULL && yaml_map_get(item, "backends") == NULL) {
+		keys_err(ctx, item, "missing required key 'backends'");
+		ret = -1;
+	}
+	if (rd != NULL && yaml_map_get(item, "backends") != NULL) {
+		keys_err_at_key(ctx, item, "backends", "a route with "
+		    "redirect: answers itself and has no backends; remove "
+		    "one of them");
+		ret = -1;
+	}
+	if (r->flags & CONF_ROUTE_F_REDIRECT) {
+		/* The groups are needed now: compile the path again
+		 * without REG_NOSUB. */
+		if (r->is_regex) {
+			regfree(&r->re);
+			rc = regcomp(&r->re, r->path, REG_EXTENDED);
+			if (rc != 0)
+				abort();	/* compiled once already */
+			nsub = r->re.re_nsub;
+		}
+		if (redirect_to_valid(r->redirect_to, nsub, why,
+		    sizeof(why)) == -1) {
+			saved = keys_where_key(ctx, "redirect");
+			keys_where_key(ctx, "to");
+			keys_err(ctx, yaml_map_get(rd, "to"), "%s", why);
+			keys_where_pop(ctx, saved);
+			ret = -1;
+		}
+	}
+	if (r->nallowed_origins > 0 && !r->origin_check) {
+		keys_err_at_key(ctx, item, "allowed_origins", "has no effect "
+		    "without origin_check: true");
+		ret = -1;
+	}
+	if (r->origin_check)
+		r->flags |= CONF_ROUTE_F_ORIGIN;
+	for (i = 1; i < r->nbackends; i++)
+		if (strcmp(r->backends[i]->host_line,
+		    r->backends[0]->host_line) != 0)
+			r->host_varies = 1;
+	return (ret);
+}
+
 /* routes: [ {...}, ... ].  See keys_route.h. */
 int
 keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
@@ -419,6 +772,8 @@ keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 			continue;
 		}
 		if (ctx->apply(ctx, KEYS_SCOPE_ROUTE, item, r) == -1)
+			ret = -1;
+		if (route_pairs_issue13(ctx, item, r) == -1)
 			ret = -1;
 		/* Identity policy on a route that ignores identity is a
 		 * misunderstanding worth stopping. */

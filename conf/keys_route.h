@@ -46,4 +46,30 @@ int	 keys_route_require_fqan(struct keys_ctx *ctx,
 int	 keys_route_allow_from(struct keys_ctx *ctx, const struct yaml_node *n,
 	    void *base);
 
+/* routes[].host_header: backend, client or a literal host[:port]; base
+ * is a struct conf_route. */
+int	 keys_route_host_header(struct keys_ctx *ctx,
+	    const struct yaml_node *n, void *base);
+
+/* routes[].query: a regex on the raw query string, compiled into the
+ * route; base is a struct conf_route. */
+int	 keys_route_query(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].methods: method tokens; also builds the 405's Allow line;
+ * base is a struct conf_route. */
+int	 keys_route_methods(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
+/* routes[].allowed_origins: scheme://host[:port] origins; base is a
+ * struct conf_route. */
+int	 keys_route_allowed_origins(struct keys_ctx *ctx,
+	    const struct yaml_node *n, void *base);
+
+/* routes[].redirect: {to, status, keep_query}; the template's checks
+ * that need the path's groups run with the route's other pair checks.
+ * base is a struct conf_route. */
+int	 keys_route_redirect(struct keys_ctx *ctx, const struct yaml_node *n,
+	    void *base);
+
 #endif /* CONF_KEYS_ROUTE_H */

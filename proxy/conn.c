@@ -923,6 +923,93 @@ conn_check_age(struct conn *c, struct xchg *x)
 }
 
 /*
+ * A route's methods: and origin_check: rules (issue 13), before auth: a
+ * 405 with Allow for a method the route does not list; a 403 for an
+ * unsafe method whose Origin is not allowed (a browser sends client
+ * certificates to any page's cross-site form post, as it sends cookies,
+ * so the certificate alone does not show the user meant it).  No Origin
+ * passes: non-browser clients (curl, Python, Go) send none, and browsers
+ * send one on every cross-site unsafe request.  Returns 0 to go on, or
+ * -1 after answering (the head is still in the input buffer; the caller
+ * drains it).
+ */
+static int
+conn_route_rules(struct conn *c, struct xchg *x,
+    const struct conf_route *route)
+{
+	static const char	 why[] = "cross-site request refused: its "
+	    "Origin is not allowed on this route (origin_check)";
+	const struct http_hdr	*h, *origin = NULL;
+	size_t			 i;
+	int			 m = x->req.method_id;
+
+	if (!route_method_allowed(route, x->req.method, x->req.methodlen)) {
+		x->error = "method not allowed on this route";
+		metrics_route_refusal(c->w->m, 0);
+		conn_respond_lit(c, 405, route->allow_line, NULL,
+		    "405 Method Not Allowed on this route\n", 0);
+		return (-1);
+	}
+	if (!(route->flags & CONF_ROUTE_F_ORIGIN) || m == HTTP_GET ||
+	    m == HTTP_HEAD || m == HTTP_OPTIONS)
+		return (0);
+	for (i = 0; i < x->req.nhdrs; i++) {
+		h = &x->req.hdrs[i];
+		if (h->namelen == LIT_LEN("origin") &&
+		    util_ascii_ieq(h->name, "origin", LIT_LEN("origin"))) {
+			/* Two Origin headers are no browser's: refuse. */
+			if (origin != NULL) {
+				origin = h;
+				goto refuse;
+			}
+			origin = h;
+		}
+	}
+	if (origin == NULL || route_origin_allowed(route, origin->value,
+	    origin->valuelen, x->req.host, x->req.hostlen))
+		return (0);
+refuse:
+	log_warn("%s:%d: %.*s %s: 403 origin_check: Origin '%.*s' is not "
+	    "allowed on route %s", c->peerstr, c->peerport,
+	    (int)x->req.methodlen, x->req.method, x->mpath,
+	    (int)(origin->valuelen > 200 ? 200 : origin->valuelen),
+	    origin->value, route->name);
+	x->error = why;
+	metrics_route_refusal(c->w->m, 1);
+	conn_respond_lit(c, 403, PAGE_HDRS, NULL, "403 Forbidden: cross-site "
+	    "request refused: its Origin is not allowed on this route "
+	    "(origin_check).\n", 0);
+	return (-1);
+}
+
+/*
+ * A redirect route (issue 13): 30x to the expanded redirect.to.  The
+ * head is still in the input buffer (the caller drains it after).
+ */
+static void
+conn_route_redirect(struct conn *c, struct xchg *x,
+    const struct conf_route *route)
+{
+	char		 loc[4096], hdr[sizeof(loc) + 16];
+	size_t		 len;
+
+	switch (route_redirect(route, x->mpath, x->req.host, x->req.hostlen,
+	    x->req.query, x->req.querylen, loc, sizeof(loc), &len)) {
+	case ROUTE_REDIRECT_OK:
+		break;
+	case ROUTE_REDIRECT_BAD_HOST:
+		conn_error(c, 400, "invalid Host header for redirect");
+		return;
+	default:
+		conn_error(c, 414, "redirect target too long");
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", loc);
+	conn_respond_lit(c, (int)route->redirect_status, hdr, NULL,
+	    "Redirecting\n", 0);
+}
+
+/*
  * Decide what to do with a parsed head: redirect, trouble page, route,
  * auth, then forward.  The head bytes are still at the front of the input
  * buffer (x->req points into them) and are drained here or by forward.
@@ -957,7 +1044,12 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		evbuffer_drain(in, head_len);
 		return;
 	}
-	if ((route = route_match(c->gen->conf, x->mpath)) == NULL) {
+	/* uppath is free until forward_start(): scratch for a query:
+	 * matcher (a query is shorter than the request line). */
+	if ((route = route_match_query(c->gen->conf, x->mpath,
+	    x->req.query != NULL ? x->req.query + 1 : NULL,
+	    x->req.query != NULL ? x->req.querylen - 1 : 0, x->uppath,
+	    x->pathcap)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
 		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "
@@ -965,6 +1057,11 @@ conn_dispatch(struct conn *c, struct xchg *x)
 		return;
 	}
 	x->route = route;
+	if ((route->flags & (CONF_ROUTE_F_METHODS | CONF_ROUTE_F_ORIGIN)) &&
+	    conn_route_rules(c, x, route) == -1) {
+		evbuffer_drain(in, head_len);
+		return;
+	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx != NULL) {
 		/* A CRL or CA change reaches keep-alive connections too. */
@@ -1018,6 +1115,11 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	    (const struct sockaddr *)&c->peer)) {
 		evbuffer_drain(in, head_len);
 		conn_deny(c, x, "address not allowed");
+		return;
+	}
+	if (route->flags & CONF_ROUTE_F_REDIRECT) {
+		conn_route_redirect(c, x, route);
+		evbuffer_drain(in, head_len);
 		return;
 	}
 	conn_xchg_bind(c, x);

@@ -5,9 +5,10 @@
  * Forwarding of one exchange.  Builds the upstream request head from the
  * validated client head: hop-by-hop headers (and every header Connection
  * names), client-sent forwarding and identity headers are dropped; Host is
- * kept; X-Forwarded-*, the auth decision's signed cms-* block and
- * cms-request-uri are added; framing is rewritten (Content-Length, or a
- * re-encoded chunked body whose trailers are discarded).  A request body
+ * the backend's (or the route's host_header choice); X-Forwarded-*, the
+ * auth decision's signed cms-* block and cms-request-uri are added;
+ * framing is rewritten (Content-Length, or a re-encoded chunked body
+ * whose trailers are discarded).  A request body
  * of up to limits.body_buffer is first received and checked whole (see
  * "Request-body buffering").  It then picks a backend round-robin among
  * those not marked down, reuses or opens a pooled connection, and streams
@@ -101,9 +102,13 @@ build_head(struct xchg *x, size_t uplen)
 		const struct http_hdr *hd = &r->hdrs[i];
 
 		switch (hd->kind) {
+		case HTTP_H_HOST:
+			/* Only host_header: client passes it (issue 13). */
+			if (x->route->host_header != CONF_HOST_CLIENT)
+				break;
+			/* FALLTHROUGH */
 		case HTTP_H_OTHER:
 		case HTTP_H_COOKIE:
-		case HTTP_H_HOST:
 			sbuf_add(h, hd->name, hd->namelen);
 			sbuf_lit(h, ": ");
 			sbuf_add(h, hd->value, hd->valuelen);
@@ -128,12 +133,21 @@ build_head(struct xchg *x, size_t uplen)
 			break;
 		}
 	}
-	if (r->host == NULL && x->pool != NULL) {
-		/* HTTP/1.0 without Host: name the backend. */
-		sbuf_lit(h, "Host: ");
-		sbuf_add(h, x->route->backends[0]->host,
-		    strlen(x->route->backends[0]->host));
-		sbuf_lit(h, "\r\n");
+	/*
+	 * Host: the route's literal name, or the backend URL's host:port
+	 * as written (also for "client" when an HTTP/1.0 client sent
+	 * none).  Both lines were built at load.  The backend's is the
+	 * first backend's; forward_connect() swaps it when the backend it
+	 * picks is written with another host:port.
+	 */
+	if (x->route->host_header == CONF_HOST_LITERAL)
+		sbuf_add(h, x->route->host_line, x->route->host_line_len);
+	else if (x->route->host_header == CONF_HOST_BACKEND ||
+	    r->host == NULL) {
+		x->uphost_off = h->len;
+		x->uphost_b = 0;
+		sbuf_add(h, x->route->backends[0]->host_line,
+		    x->route->backends[0]->host_line_len);
 	}
 	sbuf_lit(h, "X-Forwarded-For: ");
 	sbuf_add(h, x->peer, strlen(x->peer));
@@ -595,6 +609,36 @@ forward_send(struct xchg *x)
 }
 
 /*
+ * Make the head's Host line name backend i of the route, when the route's
+ * backends are written with different host:port (host_varies) and the
+ * head carries a backend's Host.  The head buffer is reused by every
+ * exchange of the worker, so this grows it at most once.
+ */
+static void
+head_host_for(struct xchg *x, size_t i)
+{
+	const struct conf_route		*r = x->route;
+	const struct conf_backend	*old, *nb;
+	struct sbuf			*h = &x->uphead;
+	size_t				 tail;
+
+	/* uphost_off is 0 (the request line's place) when build_head()
+	 * wrote no backend Host line. */
+	if (!r->host_varies || x->uphost_off == 0 || x->uphost_b == i)
+		return;
+	old = r->backends[x->uphost_b];
+	nb = r->backends[i];
+	if (nb->host_line_len > old->host_line_len)
+		sbuf_grow(h, nb->host_line_len - old->host_line_len);
+	tail = h->len - x->uphost_off - old->host_line_len;
+	memmove(h->p + x->uphost_off + nb->host_line_len,
+	    h->p + x->uphost_off + old->host_line_len, tail);
+	memcpy(h->p + x->uphost_off, nb->host_line, nb->host_line_len);
+	h->len = h->len - old->host_line_len + nb->host_line_len;
+	x->uphost_b = (unsigned)i;
+}
+
+/*
  * Pick the next backend address not yet tried and not marked down, then
  * reuse an idle connection or open one.  When every address is down,
  * answer 503.
@@ -608,6 +652,7 @@ forward_connect(struct xchg *x)
 	struct pool		*p;
 	uint64_t		 now = clock_now_us();
 	unsigned		 start, before;
+	size_t			 bi = 0;
 	struct upstream_limits	 lim = { cf->upstream.pool_max_idle,
 	    cf->upstream.pool_idle_timeout };
 
@@ -618,7 +663,7 @@ forward_connect(struct xchg *x)
 		before = x->tried;
 		p = upstream_pick(x->fw->up, x->wg->eps,
 		    (const struct conf_backend *const *)r->backends,
-		    r->nbackends, start, &x->tried, now, &lim);
+		    r->nbackends, start, &x->tried, now, &lim, &bi);
 		if (p == NULL)
 			break;
 		x->pool = p;
@@ -626,6 +671,7 @@ forward_connect(struct xchg *x)
 		 * on a pooled connection or a new one. */
 		if (before != 0)
 			p->st.retries++;
+		head_host_for(x, bi);
 		if ((u = upstream_take(p)) != NULL) {
 			up_attach(x, u);
 			forward_send(x);

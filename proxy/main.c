@@ -34,7 +34,8 @@ usage(FILE *fp)
 	    "       gridfront -t -c FILE         check the configuration\n"
 	    "       gridfront --routes -c FILE   print routes in evaluation "
 	    "order\n"
-	    "       gridfront --test-route PATH -c FILE\n"
+	    "       gridfront --test-route PATH [--method M] [--host H] "
+	    "[--origin O] -c FILE\n"
 	    "                                    show which route PATH takes\n"
 	    "       gridfront --list-keys        print every configuration "
 	    "key\n"
@@ -58,18 +59,112 @@ print_route(const struct conf_route *r)
 		printf("\tallow_limited_proxy");
 	for (i = 0; i < r->nrequire_fqan; i++)
 		printf("%s%s", i ? "," : "\trequire_fqan=", r->require_fqan[i]);
+	if (r->flags & CONF_ROUTE_F_REDIRECT)
+		printf("\tredirect=%u %s", r->redirect_status, r->redirect_to);
 	printf("\tbackends=");
 	for (i = 0; i < r->nbackends; i++)
 		printf("%s%s", i ? "," : "", r->backends[i]->url);
 	printf("\t(line %d)\n", r->line);
 }
 
+/* The request --test-route imagines, beside its target (issue 13). */
+struct test_req {
+	const char	*method;	/* --method, default GET */
+	const char	*host;		/* --host, default the first listener */
+	const char	*origin;	/* --origin, default none */
+};
+
+/* --test-route's report of issue 13's rules for route r: the Host a
+ * backend is sent, methods, origin_check and a redirect's Location.
+ * Returns 1 when the request would be refused or redirected. */
 static int
-test_route(const struct conf *cf, const char *target)
+test_route_rules(const struct conf_route *r, const char *mpath,
+    const char *query, size_t qlen, const struct test_req *tr)
+{
+	char		 loc[4096];
+	const char	*m = tr->method;
+	size_t		 i, len;
+	int		 unsafe, ret = 0;
+
+	if (r->flags & CONF_ROUTE_F_QUERY)
+		printf("query:    '%.*s' matches %s\n", query ? (int)qlen - 1 :
+		    0, query ? query + 1 : "", r->query);
+	if (r->flags & CONF_ROUTE_F_METHODS) {
+		printf("methods:  %.*s", (int)strlen(r->allow_line) - 9,
+		    r->allow_line + 7);
+		if (!route_method_allowed(r, m, strlen(m))) {
+			printf("; %s gets 405\n", m);
+			return (1);
+		}
+		printf("; %s allowed\n", m);
+	}
+	if (r->flags & CONF_ROUTE_F_ORIGIN) {
+		unsafe = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+		    strcmp(m, "OPTIONS") != 0;
+		printf("origin:   %s unsafe methods; allowed:", "checked for");
+		for (i = 0; i < r->nallowed_origins; i++)
+			printf(" %s", r->allowed_origins[i]);
+		if (r->nallowed_origins == 0)
+			printf(" https://%s (the request's Host)",
+			    tr->host ? tr->host : "HOST");
+		if (!unsafe || tr->origin == NULL)
+			printf("; %s %s passes\n", m, tr->origin == NULL ?
+			    "without Origin" : "(a safe method)");
+		else if (route_origin_allowed(r, tr->origin,
+		    strlen(tr->origin), tr->host, tr->host ?
+		    strlen(tr->host) : 0))
+			printf("; %s with Origin %s passes\n", m, tr->origin);
+		else {
+			printf("; %s with Origin %s gets 403\n", m,
+			    tr->origin);
+			ret = 1;
+		}
+	}
+	if (r->flags & CONF_ROUTE_F_REDIRECT) {
+		switch (route_redirect(r, mpath, tr->host, tr->host ?
+		    strlen(tr->host) : 0, query, qlen, loc, sizeof(loc),
+		    &len)) {
+		case ROUTE_REDIRECT_OK:
+			printf("redirect: %u Location: %s\n",
+			    r->redirect_status, loc);
+			break;
+		case ROUTE_REDIRECT_BAD_HOST:
+			printf("redirect: 400 (no valid Host for $host; try "
+			    "--host)\n");
+			break;
+		default:
+			printf("redirect: 414 (target too long)\n");
+			break;
+		}
+		return (1);
+	}
+	printf("host:     ");
+	if (r->host_header == CONF_HOST_LITERAL)
+		printf("%s (host_header)\n", r->host_literal);
+	else if (r->host_header == CONF_HOST_CLIENT && tr->host != NULL)
+		printf("%s (the client's, host_header: client)\n", tr->host);
+	else {
+		for (i = 0; i < r->nbackends; i++)
+			printf("%s%.*s", i ? " or " : "",
+			    (int)r->backends[i]->host_line_len - 8,
+			    r->backends[i]->host_line + 6);
+		printf(" (the backend's%s)\n", r->host_header ==
+		    CONF_HOST_CLIENT ? "; host_header: client, no Host sent" :
+		    "");
+	}
+	if (tr->host != NULL)
+		printf("x-forwarded-host: %s\n", tr->host);
+	return (ret);
+}
+
+static int
+test_route(const struct conf *cf, const char *target,
+    const struct test_req *tr)
 {
 	const struct conf_route	*r;
 	struct http_error	 herr;
 	char			 up[65540], path[65540], bare[65540];
+	char			 qscratch[65540];
 	const char		*query, *mpath;
 	size_t			 i, plen, qlen, nallow = 0, nserve = 0;
 
@@ -98,7 +193,8 @@ test_route(const struct conf *cf, const char *target)
 		(void)http_path_strip_params(path, plen, bare);
 		mpath = bare;
 	}
-	if ((r = route_match(cf, mpath)) == NULL) {
+	if ((r = route_match_query(cf, mpath, query ? query + 1 : NULL,
+	    query ? qlen - 1 : 0, qscratch, sizeof(qscratch))) == NULL) {
 		printf("%s: no route matches: gridfront answers 404\n", mpath);
 		return (1);
 	}
@@ -115,6 +211,10 @@ test_route(const struct conf *cf, const char *target)
 	}
 	printf("route:    #%u %s (%s, line %d)\n", r->id + 1, r->path,
 	    r->is_regex ? "regex" : "prefix", r->line);
+	if (test_route_rules(r, mpath, query, qlen, tr) != 0) {
+		printf("auth:     %s\n", conf_auth_name(r->auth));
+		return (1);
+	}
 	if (route_rewrite(r, r->has_rewrite ? mpath : path, up,
 	    sizeof(up)) < 0)
 		printf("upstream: (rewritten path too long)\n");
@@ -143,6 +243,9 @@ main(int argc, char *argv[])
 		{ "test", no_argument, NULL, 't' },
 		{ "routes", no_argument, NULL, 'R' },
 		{ "test-route", required_argument, NULL, 'T' },
+		{ "method", required_argument, NULL, 'M' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "origin", required_argument, NULL, 'O' },
 		{ "list-keys", no_argument, NULL, 'K' },
 		{ "import-aps", required_argument, NULL, 'I' },
 		{ "version", no_argument, NULL, 'V' },
@@ -153,6 +256,7 @@ main(int argc, char *argv[])
 	struct conf_errs errs = { 0 };
 	struct gen	*g;
 	const char	*path = NULL, *testpath = NULL;
+	struct test_req	 tr = { "GET", NULL, NULL };
 	char		 err[512] = "";
 	int		 ch, check = 0, routes = 0;
 	size_t		 i;
@@ -170,6 +274,15 @@ main(int argc, char *argv[])
 			break;
 		case 'T':
 			testpath = optarg;
+			break;
+		case 'M':
+			tr.method = optarg;
+			break;
+		case 'H':
+			tr.host = optarg;
+			break;
+		case 'O':
+			tr.origin = optarg;
 			break;
 		case 'K':
 			conf_keys_print(stdout);
@@ -212,7 +325,7 @@ main(int argc, char *argv[])
 		return (0);
 	}
 	if (testpath != NULL) {
-		ch = test_route(cf, testpath);
+		ch = test_route(cf, testpath, &tr);
 		conf_put(cf);
 		return (ch);
 	}

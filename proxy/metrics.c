@@ -83,6 +83,8 @@ struct metrics_worker {
 	uint64_t	 hs_resumed;
 	uint64_t	 hs_fail[M_HS_NREASONS];
 	uint64_t	 bad_requests;
+	uint64_t	 refused_method;	/* routes[].methods: 405 */
+	uint64_t	 refused_origin;	/* routes[].origin_check: 403 */
 	uint64_t	 requests;
 	uint64_t	 bodybuf_bytes;	/* gauge, copied by the worker tick */
 	uint64_t	 bodybuf_waits;
@@ -175,6 +177,15 @@ void
 metrics_bad_request(struct metrics_worker *m)
 {
 	INC(m->bad_requests);
+}
+
+void
+metrics_route_refusal(struct metrics_worker *m, int origin)
+{
+	if (origin)
+		INC(m->refused_origin);
+	else
+		INC(m->refused_method);
 }
 
 static uint32_t
@@ -471,6 +482,7 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
 	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
 	uint64_t	 bad = 0, reqs = 0, bbytes = 0, bwaits = 0;
+	uint64_t	 rmeth = 0, rorig = 0;
 	unsigned	 i, k, j, b;
 
 	for (i = 0; i < n; i++) {
@@ -484,6 +496,8 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 		for (k = 0; k < M_HS_NREASONS; k++)
 			hfail[k] += LOAD(m->hs_fail[k]);
 		bad += LOAD(m->bad_requests);
+		rmeth += LOAD(m->refused_method);
+		rorig += LOAD(m->refused_origin);
 		reqs += LOAD(m->requests);
 		bbytes += LOAD(m->bodybuf_bytes);
 		bwaits += LOAD(m->bodybuf_waits);
@@ -519,6 +533,13 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 		    (unsigned long long)hfail[k]);
 	counter(out, "gridfront_bad_requests_total",
 	    "Requests rejected by the HTTP validation layer.", "counter", bad);
+	evbuffer_add_printf(out, "# HELP gridfront_route_refusals_total "
+	    "Requests refused by a route rule: method (405) or origin "
+	    "(403).\n"
+	    "# TYPE gridfront_route_refusals_total counter\n"
+	    "gridfront_route_refusals_total{rule=\"method\"} %llu\n"
+	    "gridfront_route_refusals_total{rule=\"origin\"} %llu\n",
+	    (unsigned long long)rmeth, (unsigned long long)rorig);
 	counter(out, "gridfront_body_buffer_bytes",
 	    "Request-body budget reserved now (limits.body_buffer_total).",
 	    "gauge", bbytes);

@@ -42,6 +42,9 @@ void	 metrics_handshake(struct metrics_worker *m, int resumed);
  * "other". */
 void	 metrics_handshake_fail(struct metrics_worker *m, const char *reason);
 void	 metrics_bad_request(struct metrics_worker *m);
+/* A route rule refused a request (issue 13): origin 1 for origin_check's
+ * 403, 0 for a methods: 405. */
+void	 metrics_route_refusal(struct metrics_worker *m, int origin);
 /* One finished request: its route's path, method, status and start time
  * (clock_now_us()). */
 void	 metrics_request(struct metrics_worker *m, const char *route,

@@ -99,7 +99,8 @@ upstream_eps_set(struct upstream_eps *e, struct resolve_set *s)
 struct pool *
 upstream_pick(struct upstream_worker *uw, struct upstream_eps *eps,
     const struct conf_backend *const *bs, size_t nb, unsigned start,
-    unsigned *tried, uint64_t now, const struct upstream_limits *lim)
+    unsigned *tried, uint64_t now, const struct upstream_limits *lim,
+    size_t *bi)
 {
 	struct upstream_eps	*e;
 	struct pool		*p;
@@ -124,6 +125,8 @@ upstream_pick(struct upstream_worker *uw, struct upstream_eps *eps,
 		if (upstream_pool_is_down(p, now))
 			continue;
 		*tried |= bit;
+		if (bi != NULL)
+			*bi = i;
 		return (p);
 	}
 	return (NULL);

@@ -116,14 +116,15 @@ struct upstream_limits {
  * by backend id): candidates are counted across the backends in order,
  * start picks the first one looked at, and one whose bit (k % 32) is set
  * in *tried or whose pool is marked down at now is skipped.  Returns the
- * chosen pool with its bit now set in *tried, or NULL when no address is
- * left.  No allocation beyond a pool's first use.
+ * chosen pool with its bit now set in *tried (and, when bi is not NULL,
+ * the index in bs of the backend it belongs to in *bi), or NULL when no
+ * address is left.  No allocation beyond a pool's first use.
  */
 struct pool	*upstream_pick(struct upstream_worker *uw,
 		    struct upstream_eps *eps,
 		    const struct conf_backend *const *bs, size_t nb,
 		    unsigned start, unsigned *tried, uint64_t now,
-		    const struct upstream_limits *lim);
+		    const struct upstream_limits *lim, size_t *bi);
 
 /*
  * Retire every pool of uw whose address is in none of eps[0..n) (the

@@ -159,6 +159,11 @@ struct xchg {
 	int			 idempotent;
 	int			 status;
 	unsigned		 tried;		/* backends tried (bitmask) */
+	/* Issue 13: where uphead's "Host:" line starts, and the backend
+	 * (index in the route) it names, for routes whose backends differ
+	 * in host:port. */
+	size_t			 uphost_off;
+	unsigned		 uphost_b;
 	int			 stale_retry;
 	uint64_t		 t_start;
 	uint64_t		 t_up;

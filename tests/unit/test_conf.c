@@ -745,9 +745,21 @@ test_conf__examples_load(void **state)
 	assert_non_null(strstr(c->auth.hmac_key, "build/demo/hmac.key"));
 	assert_int_equal(c->routes[0].auth, CONF_AUTH_OPTIONAL);
 	assert_string_equal(c->routes[c->nroutes - 1].path, "/");
-	for (i = 0; i < c->nroutes; i++)
+	/* Every route goes to the demo backend; the ingress-style one by
+	 * name, sent the ingress's alias as Host (issue 13). */
+	for (i = 0; i < c->nroutes; i++) {
+		assert_string_equal(c->routes[i].backends[0]->port, "8081");
+		if (strcmp(c->routes[i].path, "/ingress/") != 0) {
+			assert_int_equal(c->routes[i].host_header,
+			    CONF_HOST_BACKEND);
+			continue;
+		}
 		assert_string_equal(c->routes[i].backends[0]->url,
-		    "http://127.0.0.1:8081");
+		    "http://localhost:8081");
+		assert_int_equal(c->routes[i].host_header, CONF_HOST_LITERAL);
+		assert_string_equal(c->routes[i].host_line,
+		    "Host: cmsweb-srv.cern.ch\r\n");
+	}
 	conf_put(c);
 }
 

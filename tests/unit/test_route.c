@@ -364,6 +364,229 @@ test_route__allow_from_empty_and_other_families(void **state)
 	    (const struct sockaddr *)&un));
 }
 
+/* ------------------------------------------------------------------ */
+/* Issue 13: Host lines, query/methods/origin rules and redirects      */
+/* ------------------------------------------------------------------ */
+
+static const char rules_conf[] =
+    "listen: [{address: 127.0.0.1:8080}]\n"
+    "routes:\n"
+    "  - {path: /h/, auth: none, backends: [\"http://localhost:81\", "
+    "\"http://127.0.0.1:82\"]}\n"						/* 0 */
+    "  - {path: /lit/, auth: none, host_header: \"ingress.example:8443\", "
+    "backends: [\"http://localhost:81\"]}\n"				/* 1 */
+    "  - {path: /cl/, auth: none, host_header: client, "
+    "backends: [\"http://localhost:81\"]}\n"				/* 2 */
+    "  - {path: /q/, auth: none, query: \"(^|&)t=1(&|$)\", "
+    "backends: [\"http://localhost:81\"]}\n"				/* 3 */
+    "  - {path: /q/, auth: none, methods: [GET, HEAD], "
+    "backends: [\"http://localhost:81\"]}\n"				/* 4 */
+    "  - {path: /o/, auth: none, origin_check: true, "
+    "backends: [\"http://localhost:81\"]}\n"				/* 5 */
+    "  - {path: /ol/, auth: none, origin_check: true, allowed_origins: "
+    "[\"https://a.example\", \"http://b.example:8080\"], "
+    "backends: [\"http://localhost:81\"]}\n"				/* 6 */
+    "  - {path: \"^/r/([^/]*)/(.*)$\", auth: none, redirect: "
+    "{to: \"https://x.example/$2/$1\", status: 308}}\n"		/* 7 */
+    "  - {path: \"^/own/(.*)$\", auth: none, redirect: "
+    "{to: \"https://$host/n/$1?k=v\", keep_query: true}}\n"		/* 8 */
+    "  - {path: /nq/, auth: none, redirect: "
+    "{to: \"/else/\", keep_query: false}}\n"				/* 9 */
+    ;
+
+static void
+test_route__host_lines_built_at_load(void **state)
+{
+	struct conf	*c = load_text(rules_conf);
+
+	(void)state;
+	/* Each backend: its URL's authority as written. */
+	assert_string_equal(c->routes[0].backends[0]->host_line,
+	    "Host: localhost:81\r\n");
+	assert_int_equal(c->routes[0].backends[0]->host_line_len,
+	    strlen("Host: localhost:81\r\n"));
+	assert_string_equal(c->routes[0].backends[1]->host_line,
+	    "Host: 127.0.0.1:82\r\n");
+	assert_int_equal(c->routes[0].host_header, CONF_HOST_BACKEND);
+	assert_true(c->routes[0].host_varies);
+	assert_false(c->routes[1].host_varies);
+	assert_int_equal(c->routes[1].host_header, CONF_HOST_LITERAL);
+	assert_string_equal(c->routes[1].host_line,
+	    "Host: ingress.example:8443\r\n");
+	assert_int_equal(c->routes[1].host_line_len,
+	    strlen(c->routes[1].host_line));
+	assert_int_equal(c->routes[2].host_header, CONF_HOST_CLIENT);
+	/* A route without the new keys has no flag to test per request. */
+	assert_int_equal(c->routes[0].flags, 0);
+	assert_int_equal(c->routes[7].flags, CONF_ROUTE_F_REDIRECT);
+	assert_int_equal(c->routes[7].redirect_status, 308);
+	assert_int_equal(c->routes[8].redirect_status, 302);
+	assert_string_equal(c->routes[4].allow_line, "Allow: GET, HEAD\r\n");
+	conf_put(c);
+}
+
+static void
+test_route__host_valid(void **state)
+{
+	(void)state;
+	assert_true(route_host_valid("cmsweb.cern.ch", 14));
+	assert_true(route_host_valid("a:1", 3));
+	assert_true(route_host_valid("[::1]:8443", 10));
+	assert_true(route_host_valid("[::1]", 5));
+	assert_false(route_host_valid("", 0));
+	assert_false(route_host_valid("a b", 3));
+	assert_false(route_host_valid("a\r\nX: y", 7));
+	assert_false(route_host_valid("a/b", 3));
+	assert_false(route_host_valid("a@b", 3));
+	assert_false(route_host_valid("a:", 2));
+	assert_false(route_host_valid("a:123456", 8));
+	assert_false(route_host_valid("a:80x", 5));
+	assert_false(route_host_valid("[::1", 4));
+	assert_false(route_host_valid("[]", 2));
+	assert_false(route_host_valid(".a", 2));
+}
+
+static void
+test_route__query_matcher(void **state)
+{
+	struct conf	*c = load_text(rules_conf);
+	char		 sc[64];
+
+	(void)state;
+	/* The query is a slice, not NUL-terminated: pass its length. */
+	assert_int_equal(route_match_query(c, "/q/x", "a=2&t=1XYZ", 7, sc,
+	    sizeof(sc))->id, 3);
+	assert_int_equal(route_match_query(c, "/q/x", "t=1", 3, sc,
+	    sizeof(sc))->id, 3);
+	assert_int_equal(route_match_query(c, "/q/x", "t=12", 4, sc,
+	    sizeof(sc))->id, 4);
+	assert_int_equal(route_match_query(c, "/q/x", "xt=1", 4, sc,
+	    sizeof(sc))->id, 4);
+	assert_int_equal(route_match_query(c, "/q/x", NULL, 0, sc,
+	    sizeof(sc))->id, 4);
+	assert_int_equal(route_match(c, "/q/x")->id, 4);
+	/* A query that does not fit the scratch matches no query: regex. */
+	assert_int_equal(route_match_query(c, "/q/x", "t=1", 3, sc, 3)->id,
+	    4);
+	/* Routes without query: never touch the scratch. */
+	memset(sc, 'Z', sizeof(sc));
+	assert_int_equal(route_match_query(c, "/lit/x", "t=1", 3, sc,
+	    sizeof(sc))->id, 1);
+	assert_int_equal(sc[0], 'Z');
+	conf_put(c);
+}
+
+static void
+test_route__methods_and_origins(void **state)
+{
+	struct conf		*c = load_text(rules_conf);
+	const struct conf_route	*o = &c->routes[5], *ol = &c->routes[6];
+
+	(void)state;
+	assert_true(route_method_allowed(&c->routes[4], "GET", 3));
+	assert_true(route_method_allowed(&c->routes[4], "HEAD", 4));
+	assert_false(route_method_allowed(&c->routes[4], "GETX", 3 + 1));
+	assert_false(route_method_allowed(&c->routes[4], "POST", 4));
+	assert_false(route_method_allowed(&c->routes[4], "get", 3));
+	assert_true(route_method_allowed(&c->routes[3], "POST", 4));
+
+	/* Default: https:// plus the request's own Host. */
+	assert_true(route_origin_allowed(o, "https://h.example:8443", 22,
+	    "h.example:8443", 14));
+	assert_true(route_origin_allowed(o, "HTTPS://H.example:8443", 22,
+	    "h.example:8443", 14));
+	assert_false(route_origin_allowed(o, "http://h.example:8443", 21,
+	    "h.example:8443", 14));
+	assert_false(route_origin_allowed(o, "https://h.example", 17,
+	    "h.example:8443", 14));
+	assert_false(route_origin_allowed(o, "null", 4, "h.example", 9));
+	assert_false(route_origin_allowed(o, "https://h.example", 17,
+	    NULL, 0));
+	/* A list replaces the default. */
+	assert_true(route_origin_allowed(ol, "https://a.example", 17,
+	    "h.example", 9));
+	assert_true(route_origin_allowed(ol, "http://b.example:8080", 21,
+	    "h.example", 9));
+	assert_false(route_origin_allowed(ol, "http://b.example", 16,
+	    "h.example", 9));
+	assert_false(route_origin_allowed(ol, "https://h.example", 17,
+	    "h.example", 9));
+	assert_false(route_origin_allowed(ol, "https://a.example.evil", 22,
+	    "h.example", 9));
+	conf_put(c);
+}
+
+/* Expand route id's redirect for path, Host h and query q. */
+static enum route_redirect_result
+redir(const struct conf *c, unsigned id, const char *path, const char *h,
+    const char *q, char *out, size_t outlen)
+{
+	size_t	 len = 0;
+	enum route_redirect_result rr;
+
+	rr = route_redirect(&c->routes[id], path, h, h ? strlen(h) : 0, q,
+	    q ? strlen(q) : 0, out, outlen, &len);
+	if (rr == ROUTE_REDIRECT_OK)
+		assert_int_equal(len, strlen(out));
+	return (rr);
+}
+
+static void
+test_route__redirect_expansion(void **state)
+{
+	struct conf	*c = load_text(rules_conf);
+	char		 out[256];
+
+	(void)state;
+	assert_int_equal(redir(c, 7, "/r/a/b/c", "h", "?x=1", out,
+	    sizeof(out)), ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "https://x.example/b/c/a?x=1");
+	/* A bare '?' carries nothing. */
+	assert_int_equal(redir(c, 7, "/r/a/b", "h", "?", out, sizeof(out)),
+	    ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "https://x.example/b/a");
+	/* $host, and the query joined after the template's own '?'. */
+	assert_int_equal(redir(c, 8, "/own/p", "cms.example:8443", "?q=2",
+	    out, sizeof(out)), ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "https://cms.example:8443/n/p?k=v&q=2");
+	assert_int_equal(redir(c, 9, "/nq/x", NULL, "?drop=1", out,
+	    sizeof(out)), ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "/else/");
+	/* $host must be a host name; none at all is refused too. */
+	assert_int_equal(redir(c, 8, "/own/p", "evil.example/x", NULL, out,
+	    sizeof(out)), ROUTE_REDIRECT_BAD_HOST);
+	assert_int_equal(redir(c, 8, "/own/p", "a\r\nX: y", NULL, out,
+	    sizeof(out)), ROUTE_REDIRECT_BAD_HOST);
+	assert_int_equal(redir(c, 8, "/own/p", NULL, NULL, out,
+	    sizeof(out)), ROUTE_REDIRECT_BAD_HOST);
+	/* Never past the buffer. */
+	assert_int_equal(redir(c, 7, "/r/a/b", "h", "?x=1", out, 10),
+	    ROUTE_REDIRECT_TOO_LONG);
+	assert_int_equal(redir(c, 7, "/r/a/b", "h", "?x=1", out, 0),
+	    ROUTE_REDIRECT_TOO_LONG);
+	conf_put(c);
+}
+
+static void
+test_route__redirect_captures_cannot_inject(void **state)
+{
+	struct conf	*c = load_text(rules_conf);
+	char		 out[256];
+
+	(void)state;
+	/* Raw CR/LF, space, '?', '#', '\\' and non-ASCII in a capture are
+	 * percent-encoded: no header split, no move into the query. */
+	assert_int_equal(redir(c, 7, "/r/a\r\nSet-Cookie: x/b?c#d\\e\xc3\xa9",
+	    "h", NULL, out, sizeof(out)), ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "https://x.example/b%3Fc%23d%5Ce%C3%A9/"
+	    "a%0D%0ASet-Cookie:%20x");
+	/* '//evil' lands after the literal host: a path, not an authority. */
+	assert_int_equal(redir(c, 7, "/r//evil.example", "h", NULL, out,
+	    sizeof(out)), ROUTE_REDIRECT_OK);
+	assert_string_equal(out, "https://x.example/evil.example/");
+	conf_put(c);
+}
+
 int
 main(void)
 {
@@ -381,6 +604,12 @@ main(void)
 		cmocka_unit_test(test_route__allow_from_v4_mapped),
 		cmocka_unit_test(
 		    test_route__allow_from_empty_and_other_families),
+		cmocka_unit_test(test_route__host_lines_built_at_load),
+		cmocka_unit_test(test_route__host_valid),
+		cmocka_unit_test(test_route__query_matcher),
+		cmocka_unit_test(test_route__methods_and_origins),
+		cmocka_unit_test(test_route__redirect_expansion),
+		cmocka_unit_test(test_route__redirect_captures_cannot_inject),
 	};
 
 	return (cmocka_run_group_tests_name("route", tests, group_setup,

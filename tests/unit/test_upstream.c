@@ -168,9 +168,9 @@ test_upstream__changed_set_retires_the_addresses_that_left(void **state)
 	add(s, gone);
 	upstream_eps_set(&eps[0], s);
 	tried = 0;
-	pk = upstream_pick(&uw, eps, bs, 1, 0, &tried, 0, &lim);
+	pk = upstream_pick(&uw, eps, bs, 1, 0, &tried, 0, &lim, NULL);
 	tried = 0;
-	pg = upstream_pick(&uw, eps, bs, 1, 1, &tried, 0, &lim);
+	pg = upstream_pick(&uw, eps, bs, 1, 1, &tried, 0, &lim, NULL);
 	assert_non_null(pk);
 	assert_non_null(pg);
 	assert_ptr_not_equal(pk, pg);
@@ -209,7 +209,7 @@ test_upstream__changed_set_retires_the_addresses_that_left(void **state)
 	for (int i = 0; i < 4; i++) {
 		tried = 0;
 		p = upstream_pick(&uw, eps, bs, 1, (unsigned)i, &tried, 0,
-		    &lim);
+		    &lim, NULL);
 		assert_ptr_equal(p, pk);
 	}
 	/* It comes back: in service again (same pool, by address). */
@@ -219,7 +219,7 @@ test_upstream__changed_set_retires_the_addresses_that_left(void **state)
 	upstream_eps_set(&eps[0], s);
 	upstream_retire_unused(&uw, eps, 1);
 	tried = 0;
-	p = upstream_pick(&uw, eps, bs, 1, 1, &tried, 0, &lim);
+	p = upstream_pick(&uw, eps, bs, 1, 1, &tried, 0, &lim, NULL);
 	assert_ptr_equal(p, pg);
 	assert_false(pg->retired);
 
@@ -256,7 +256,7 @@ test_upstream__round_robin_over_healthy_addresses(void **state)
 	/* Three addresses over two backends, each in turn. */
 	for (i = 0; i < 6; i++) {
 		tried = 0;
-		seen[i] = upstream_pick(&uw, eps, bs, 2, i, &tried, 0, &lim);
+		seen[i] = upstream_pick(&uw, eps, bs, 2, i, &tried, 0, &lim, NULL);
 		assert_non_null(seen[i]);
 		assert_int_equal(tried, 1u << (i % 3));
 	}
@@ -273,7 +273,7 @@ test_upstream__round_robin_over_healthy_addresses(void **state)
 	memset(hits, 0, sizeof(hits));
 	for (i = 0; i < 30; i++) {
 		tried = 0;
-		p = upstream_pick(&uw, eps, bs, 2, i, &tried, 2000, &lim);
+		p = upstream_pick(&uw, eps, bs, 2, i, &tried, 2000, &lim, NULL);
 		assert_ptr_not_equal(p, down);
 		for (k = 0; k < 3; k++)
 			if (p == seen[k])
@@ -284,15 +284,15 @@ test_upstream__round_robin_over_healthy_addresses(void **state)
 	/* After its down time it is back in turn. */
 	tried = 0;
 	assert_ptr_equal(upstream_pick(&uw, eps, bs, 2, 1, &tried, 20000,
-	    &lim), down);
+	    &lim, NULL), down);
 
 	/* A retry skips what was tried; nothing left gives NULL. */
 	tried = 0;
-	p = upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim);
+	p = upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim, NULL);
 	assert_ptr_equal(p, seen[0]);
-	p = upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim);
+	p = upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim, NULL);
 	assert_ptr_equal(p, seen[2]);
-	assert_null(upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim));
+	assert_null(upstream_pick(&uw, eps, bs, 2, 0, &tried, 2000, &lim, NULL));
 
 	upstream_eps_set(&eps[0], NULL);
 	upstream_eps_set(&eps[1], NULL);
