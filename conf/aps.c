@@ -32,16 +32,6 @@
 #include "base/lit.h"
 #include "conf/aps.h"
 
-/*
- * routes.host_header comes with issue 13's Host-header work (branch
- * h13-host).  Until it is in this build the importer writes it as a
- * comment; set this to 1 once `gridfront --list-keys` shows
- * routes.host_header.
- */
-#ifndef APS_HOST_HEADER_LIVE
-#define APS_HOST_HEADER_LIVE	0
-#endif
-
 /* Characters that are special in POSIX extended regular expressions. */
 static const char ere_special[] = ".[]()*+?{}|^$\\";
 
@@ -549,8 +539,7 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		/* APS sends the service URL's host as Host; name-based
 		 * ingresses behind it route on that name. */
 		if (!url_host_is_ip(surl))
-			fprintf(m, "  %shost_header: backend\n",
-			    APS_HOST_HEADER_LIVE ? "" : "# ");
+			fprintf(m, "  host_header: backend\n");
 		fclose(m);
 		if (bad) {
 			fprintf(out, "  # TODO: service_url is not "

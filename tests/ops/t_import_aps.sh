@@ -25,18 +25,14 @@ FX=$ROOT/tests/fixtures/aps/aps-doc-example.json
 python3 -c 'import yaml' 2>/dev/null || die "python3-yaml is not installed"
 command -v jq >/dev/null || die "jq is not installed"
 
-HOST_HEADER_LIVE=0
-timeout 10 "$GF" --list-keys 2>/dev/null | grep -q '^routes\.host_header	' &&
-    HOST_HEADER_LIVE=1
-
 imp() { timeout 10 "$GF" --import-aps "$1" >"$2" 2>"$WORK/imp.err"; }
 
 # ------------------------------------------------------------ the doc example
 imp "$FX" "$WORK/doc.yaml"
 assert_eq "--import-aps on the docs/aps.md example exits 0" 0 "$?"
-out=$(python3 - "$WORK/doc.yaml" "$FX" "$HOST_HEADER_LIVE" <<'EOF' 2>&1
+out=$(python3 - "$WORK/doc.yaml" "$FX" <<'EOF' 2>&1
 import json, re, sys, yaml
-path, fx, live = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+path, fx = sys.argv[1], sys.argv[2]
 text = open(path).read()
 d = yaml.safe_load(text)
 aps = json.load(open(fx))
@@ -60,11 +56,7 @@ for i, ing in enumerate(aps["ingress"]):
     check("ingress[%d] path" % i, r[i]["path"], "^" + ing["path"])
     check("ingress[%d] service_url -> backends" % i, r[i]["backends"], [ing["service_url"]])
     check("ingress[%d] auth" % i, r[i]["auth"], "cert")
-    if live:
-        check("ingress[%d] host_header" % i, r[i].get("host_header"), "backend")
-    else:
-        check("ingress[%d] host_header (commented until the key exists)" % i,
-              len(re.findall(r"(?m)^  # ingress\[%d\].*\n  - path: .*\n(?:    .*\n)*?    # host_header: backend" % i, text)), 1)
+    check("ingress[%d] host_header" % i, r[i].get("host_header"), "backend")
 # Every top-level key: mapped above, or named by a TODO.
 mapped = {"port", "server_cert", "server_key", "hmac", "cric_file", "rootCAs",
           "metrics_port", "verbose", "ingress", "cms_headers", "base"}
