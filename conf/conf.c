@@ -25,6 +25,7 @@
 #include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
+#include "conf/keys_route.h"
 #include "conf/keys_token.h"
 #include "conf/yaml.h"
 
@@ -59,6 +60,7 @@ conf_free(struct conf *c)
 			free(r->require_fqan[j]);
 		free(r->require_fqan);
 		free(r->allow_from);
+		free(r->tls_server_name);
 	}
 	free(c->routes);
 	c->routes = NULL;
@@ -67,10 +69,14 @@ conf_free(struct conf *c)
 		free(c->backends[i].url);
 		free(c->backends[i].host);
 		free(c->backends[i].port);
+		free(c->backends[i].tls_name);
 	}
 	free(c->backends);
 	c->backends = NULL;
 
+	free(c->upstream.tls.ca);
+	free(c->upstream.tls.certificate);
+	free(c->upstream.tls.key);
 	free(c->auth.ca_path);
 	free(c->auth.vomsdir);
 	free(c->auth.users);
@@ -361,6 +367,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 	check_auth(&ctx, doc->root);
 	check_tokens(&ctx, doc->root);
 	check_limits(&ctx, doc->root);
+	keys_route_check_tls(&ctx, doc->root);
 
 	if (errs->n > n0)
 		goto done;

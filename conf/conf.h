@@ -100,6 +100,13 @@ struct conf_backend {
 	char		*port;		/* port part, as text */
 	struct sockaddr_storage addr;	/* resolved at load time */
 	socklen_t	 addrlen;
+	/* https:// backends (issue 13) */
+	int		 tls;
+	char		*tls_name;	/* name verified and sent as SNI:
+					 * the route's tls_server_name or
+					 * the URL host (no brackets) */
+	int		 line;		/* where the URL was first written */
+	int		 col;
 };
 
 struct conf_route {
@@ -132,6 +139,7 @@ struct conf_route {
 	size_t		 nrequire_scope;
 	char		**require_group; /* wlcg.groups; any one suffices */
 	size_t		 nrequire_group;
+	char		*tls_server_name; /* https backends: name to verify */
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */
@@ -183,11 +191,23 @@ struct conf_limits {
 	size_t		 max_token;
 };
 
+/* upstream.tls: trust and client identity for https:// backends. */
+struct conf_upstream_tls {
+	char		*ca;			/* PEM file or hashed dir */
+	char		*certificate;		/* client chain; NULL: none */
+	char		*key;
+	/* where each was written (0: not), for the loader's errors */
+	int		 ca_line, ca_col;
+	int		 cert_line, cert_col;
+	int		 key_line, key_col;
+};
+
 struct conf_upstream {
 	unsigned	 pool_max_idle;		/* per worker per backend */
 	unsigned	 pool_idle_timeout;	/* ms */
 	/* ms a failed backend stays down */
 	unsigned	 down_time;
+	struct conf_upstream_tls tls;
 };
 
 struct conf_auth {

@@ -65,6 +65,9 @@ static void	body_send(struct xchg *);
 static const char fwd_err_no_backend[] = "no backend available";
 static const char fwd_err_connect[] = "backend connect failed";
 static const char fwd_err_connect_timeout[] = "backend connect timeout";
+static const char fwd_err_tls_verify[] = "backend certificate verification "
+	"failed";
+static const char fwd_err_tls[] = "backend TLS handshake failed";
 static const char fwd_err_closed[] = "backend closed the connection "
 	"before responding";
 static const char fwd_err_timeout[] = "backend response timeout";
@@ -513,9 +516,11 @@ route_pool(struct xchg *x, size_t i)
 	const struct conf_backend *b = x->route->backends[i];
 	struct wgen		*wg = x->wg;
 
-	if (wg->pools[b->id] == NULL)
+	if (wg->pools[b->id] == NULL) {
 		wg->pools[b->id] = upstream_pool_lookup(x->fw->up, b,
 		    cf->upstream.pool_max_idle, cf->upstream.pool_idle_timeout);
+		upstream_pool_set_tls(wg->pools[b->id], wg->gen->uptls);
+	}
 	return (wg->pools[b->id]);
 }
 
@@ -565,7 +570,8 @@ up_write_direct(struct upconn *u, const char *data, size_t len)
 	struct evbuffer	*out = u->io.out;
 	ssize_t		 n = 0;
 
-	if (evbuffer_get_length(out) == 0) {
+	/* TLS output must go through cio, which encrypts it. */
+	if (evbuffer_get_length(out) == 0 && u->io.ssl == NULL) {
 		n = send(u->io.fd, data, len,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0)
@@ -1194,17 +1200,30 @@ up_event_cb(struct cio *io, short what, void *arg)
 
 	xchg_hold(x, &ref);
 	if (what & BEV_EVENT_CONNECTED) {
+		upstream_connected(u);
 		forward_send(x);
 		goto done;
 	}
 	if (!u->connected) {
-		/* Connect failed or timed out: nothing was sent. */
+		char	 why[512];
+		int	 tf;
+
+		/* Connect (or TLS handshake) failed or timed out: nothing
+		 * was sent. */
 		x->pool->st.connect_errors++;
 		upstream_pool_mark_down(x->pool, clock_now_us(),
 		    cf->upstream.down_time);
 		x->error = (what & BEV_EVENT_TIMEOUT) ?
 		    fwd_err_connect_timeout : fwd_err_connect;
-		log_warn("backend %s: %s", x->pool->name, x->error);
+		tf = (what & BEV_EVENT_TIMEOUT) ? 0 :
+		    upstream_tls_failure(u, why, sizeof(why));
+		if (tf != 0) {
+			/* Never retried unverified: a 502 with the reason. */
+			x->error = tf == 1 ? fwd_err_tls_verify : fwd_err_tls;
+			log_warn("backend %s: %s: %s", x->pool->name,
+			    x->error, why);
+		} else
+			log_warn("backend %s: %s", x->pool->name, x->error);
 		upstream_free(u);
 		x->up = NULL;
 		forward_connect(x);

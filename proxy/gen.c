@@ -22,6 +22,7 @@
 #include "proxy/gen.h"
 #include "proxy/log.h"
 #include "proxy/tls.h"
+#include "proxy/uptls.h"
 #include "proxy/util.h"
 
 static pthread_mutex_t	 gen_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +62,7 @@ gen_put(struct gen *g)
 	for (i = 0; i < g->conf->nlisteners; i++)
 		SSL_CTX_free(g->sslctx[i]);
 	free(g->sslctx);
+	uptls_put(g->uptls);
 	authref_put(g->auth);
 	conf_put(g->conf);
 	free(g);
@@ -139,6 +141,9 @@ gen_new(struct conf *cf, struct authref *share, char *err,
 		if (g->sslctx[i] == NULL)
 			goto fail;
 	}
+	if (uptls_needed(cf) &&
+	    (g->uptls = uptls_new(cf, err, errlen)) == NULL)
+		goto fail;
 	g->conf = cf;
 	g->id = __atomic_add_fetch(&gen_seq, 1, __ATOMIC_ACQ_REL);
 	return (g);

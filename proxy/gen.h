@@ -26,6 +26,7 @@ struct conf;
 struct auth_ctx;
 struct worker;
 struct pool;
+struct uptls;
 
 /* A shared, refcounted holder for an auth context: several generations
  * (a cert-only reload, say) may share one. */
@@ -40,6 +41,7 @@ struct gen {
 	struct conf	*conf;		/* one reference */
 	struct authref	*auth;		/* NULL when no route needs auth */
 	SSL_CTX		**sslctx;	/* per conf listener; NULL if plain */
+	struct uptls	*uptls;		/* https backends; NULL: none */
 };
 
 /* Per-worker, per-generation state: pools indexed by backend id and the
@@ -54,7 +56,8 @@ struct wgen {
 
 /*
  * Build a generation from conf: the auth context (unless share is given,
- * which is then referenced) and every listener's SSL_CTX.  Returns NULL
+ * which is then referenced), every listener's SSL_CTX and the client
+ * context of https backends (upstream.tls).  Returns NULL
  * with a reason in err.  conf's reference passes to the generation on
  * success only.  (Was server_gen_new.)
  */

@@ -87,9 +87,13 @@ cert_stamps_take(const struct conf *cf)
 	size_t	 i;
 
 	free(cert_stamps);
-	ncert_stamps = cf->nlisteners * 2;
-	cert_stamps = xcalloc(ncert_stamps ? ncert_stamps : 1,
-	    sizeof(*cert_stamps));
+	/* Two per listener, then upstream.tls's ca, certificate and key. */
+	ncert_stamps = cf->nlisteners * 2 + 3;
+	cert_stamps = xcalloc(ncert_stamps, sizeof(*cert_stamps));
+	stamp_file(cf->upstream.tls.ca, &cert_stamps[ncert_stamps - 3]);
+	stamp_file(cf->upstream.tls.certificate,
+	    &cert_stamps[ncert_stamps - 2]);
+	stamp_file(cf->upstream.tls.key, &cert_stamps[ncert_stamps - 1]);
 	for (i = 0; i < cf->nlisteners; i++) {
 		if (!cf->listeners[i].tls)
 			continue;
@@ -98,10 +102,13 @@ cert_stamps_take(const struct conf *cf)
 	}
 }
 
+/* 1 when a listener's certificate or key changed, 2 when an upstream.tls
+ * file did (a CA directory: an entry added, removed or renamed), else 0. */
 static int
 cert_stamps_changed(const struct conf *cf)
 {
 	struct filestamp now;
+	const char	*up[3];
 	size_t		 i, k;
 
 	for (i = 0; i < cf->nlisteners; i++) {
@@ -114,6 +121,15 @@ cert_stamps_changed(const struct conf *cf)
 			    sizeof(now)) != 0)
 				return (1);
 		}
+	}
+	up[0] = cf->upstream.tls.ca;
+	up[1] = cf->upstream.tls.certificate;
+	up[2] = cf->upstream.tls.key;
+	for (k = 0; k < 3; k++) {
+		stamp_file(up[k], &now);
+		if (memcmp(&now, &cert_stamps[ncert_stamps - 3 + k],
+		    sizeof(now)) != 0)
+			return (2);
 	}
 	return (0);
 }
@@ -201,7 +217,7 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gen	*g, *ng;
 	char		 logbuf[2048] = "", err[512] = "";
-	int		 bits = 0;
+	int		 bits = 0, changed;
 
 	if (stopping || (g = gen_current()) == NULL)
 		return;
@@ -235,19 +251,25 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 					    0x7fffffffL);
 		}
 	}
-	if (cert_stamps_changed(g->conf)) {
+	if ((changed = cert_stamps_changed(g->conf)) != 0) {
+		const char *file = changed == 2 ? "upstream_tls" :
+		    "host_certificate";
+
 		ng = gen_new(conf_get(g->conf), g->auth, err,
 		    sizeof(err));
 		if (ng == NULL) {
 			conf_put(g->conf);
-			log_error("host certificate reload refused, old one "
-			    "kept: %s", err);
-			metrics_file_reload("host_certificate", 0);
+			log_error("%s reload refused, old one%s kept: %s",
+			    changed == 2 ? "upstream.tls" : "host certificate",
+			    changed == 2 ? "s" : "", err);
+			metrics_file_reload(file, 0);
 			/* log once per change */
 			cert_stamps_take(g->conf);
 		} else {
-			log_info("host certificate or key reloaded");
-			metrics_file_reload("host_certificate", 1);
+			log_info(changed == 2 ? "upstream.tls CA, certificate "
+			    "or key reloaded" : "host certificate or key "
+			    "reloaded");
+			metrics_file_reload(file, 1);
 			publish_and_tell(ng);
 		}
 	}

@@ -23,6 +23,8 @@
 
 struct event_base;
 struct conf_backend;
+struct uptls;
+struct uptls_peer;
 struct xchg;
 
 struct upconn {
@@ -34,6 +36,7 @@ struct upconn {
 	int			 connected;
 	unsigned		 nreq;		/* requests carried so far */
 	uint64_t		 idle_since;	/* clock_now_us() when pooled */
+	uint64_t		 tls_id;	/* https: its context's id */
 	TAILQ_ENTRY(upconn)	 entry;		/* idle list */
 };
 TAILQ_HEAD(upconn_list, upconn);
@@ -45,6 +48,11 @@ struct pool_stats {
 	uint64_t		 retries;
 	uint64_t		 errors;	/* failed exchanges */
 	uint64_t		 requests;
+	/* https backends */
+	uint64_t		 tls_handshakes;	/* completed */
+	uint64_t		 tls_resumed;		/* of which resumed */
+	uint64_t		 tls_verify_failures;	/* cert refused */
+	uint64_t		 tls_errors;		/* other failures */
 };
 
 struct pool {
@@ -59,6 +67,7 @@ struct pool {
 	unsigned		 idle_timeout;	/* ms */
 	uint64_t		 down_until;	/* clock_now_us() deadline */
 	struct pool_stats	 st;
+	struct uptls_peer	*tls;		/* https; NULL: plain */
 	struct pool		*next;		/* worker's list of pools */
 };
 
@@ -77,6 +86,27 @@ struct upstream_worker {
 struct pool	*upstream_pool_lookup(struct upstream_worker *uw,
 		    const struct conf_backend *b, unsigned max_idle,
 		    unsigned idle_timeout);
+
+/*
+ * https pools: make t the TLS context of p's new connections (the newest
+ * generation's, like the limits).  Pooled connections made under another
+ * context are not reused, and sessions from it are not resumed.  No-op
+ * on a plain pool.
+ */
+void		 upstream_pool_set_tls(struct pool *p, struct uptls *t);
+
+/*
+ * The connection's (TLS) handshake is done: counts it, and whether it
+ * was resumed.  Plain connections: no-op.
+ */
+void		 upstream_connected(struct upconn *u);
+
+/*
+ * A connection that never got BEV_EVENT_CONNECTED failed: 1 (and the
+ * reason in buf) when its backend's certificate was refused, 2 for
+ * another TLS failure, 0 otherwise; counted in p->st.
+ */
+int		 upstream_tls_failure(struct upconn *u, char *buf, size_t len);
 
 /* 1 when the backend is marked down at time now (clock_now_us()). */
 int		 upstream_pool_is_down(const struct pool *p, uint64_t now);

@@ -224,7 +224,7 @@ test_conf__collects_every_error(void **state)
 	    "timeouts: {handshake: 0s, keepalive: 10x}\n"	/* 4 */
 	    "routes:\n"						/* 5 */
 	    "  - path: dbs\n"					/* 6 */
-	    "    backends: [https://a:1]\n"			/* 7 */
+	    "    backends: [ftp://a:1]\n"			/* 7 */
 	    "  - path: /ok/\n"					/* 8 */
 	    "    bakends: [http://127.0.0.1:1]\n"		/* 9 */
 	    "    allow_from: [10.0.0.1/8]\n"			/* 10 */
@@ -242,7 +242,7 @@ test_conf__collects_every_error(void **state)
 	assert_true(has_err(&errs, 6, 11, "routes[0].path: 'dbs' must start "
 	    "with '/'"));
 	assert_true(has_err(&errs, 7, 16, "routes[0].backends[0]: "
-	    "'https://a:1': only http:// backends"));
+	    "'ftp://a:1' is not an http://host:port or https://"));
 	assert_true(has_err(&errs, 9, 5, "routes[1]: unknown key 'bakends'"));
 	assert_true(has_err(&errs, 8, 5, "routes[1]: missing required key "
 	    "'backends'"));
