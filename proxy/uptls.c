@@ -84,16 +84,14 @@ check_file(const struct conf *cf, const char *key, const char *path,
 	int		 fd;
 
 	*isdir = 0;
-	if (stat(path, &sb) == -1)
-		why = strerror(errno);
-	else if (S_ISDIR(sb.st_mode)) {
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		*isdir = 1;
 		if (!dir_ok)
 			why = "is a directory, not a PEM file";
 		else if (access(path, R_OK | X_OK) == -1)
 			why = strerror(errno);
 	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		why = strerror(errno);
+		why = strerror(errno);	/* also what stat() found */
 	else
 		close(fd);
 	if (why == NULL)
@@ -129,7 +127,8 @@ new_session_cb(SSL *ssl, SSL_SESSION *sess)
 
 	/* Only sessions of the context in force: a reload's new trust
 	 * must not resume a session verified under the old. */
-	if (p == NULL || p->cur == NULL || SSL_get_SSL_CTX(ssl) != p->cur->ctx ||
+	if (p == NULL || p->cur == NULL ||
+	    SSL_get_SSL_CTX(ssl) != p->cur->ctx ||
 	    !SSL_SESSION_is_resumable(sess))
 		return (0);
 	if ((copy = SSL_SESSION_dup(sess)) == NULL)
