@@ -1190,6 +1190,20 @@ stale_retry(struct xchg *x)
 	return (0);
 }
 
+/* A TLS backend connection failed or ended after its handshake: when
+ * OpenSSL says why (an alert such as "certificate required" from an mTLS
+ * backend, which also reads as an EOF), log it, count it, and leave the
+ * thread's error queue empty. */
+static void
+up_tls_note(struct xchg *x, struct upconn *u, short what)
+{
+	char	 why[512];
+
+	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) && u->io.ssl != NULL &&
+	    upstream_tls_failure(u, why, sizeof(why)) != 0)
+		log_warn("backend %s: TLS: %s", x->pool->name, why);
+}
+
 static void
 up_event_cb(struct cio *io, short what, void *arg)
 {
@@ -1248,6 +1262,7 @@ up_event_cb(struct cio *io, short what, void *arg)
 		goto done;
 	}
 	if (!x->resp_head_sent) {
+		up_tls_note(x, u, what);
 		if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
 		    stale_retry(x) == 0)
 			goto done;
@@ -1262,6 +1277,7 @@ up_event_cb(struct cio *io, short what, void *arg)
 	 * truncated body is never mistaken for a whole one. */
 	x->error = fwd_err_mid_resp;
 	x->pool->st.errors++;
+	up_tls_note(x, u, what);
 	forward_abort(x);
 	xchg_abort(x, fwd_err_mid_resp);
 done:

@@ -53,6 +53,7 @@ tlsbe mtls be --tls-client-ca "$UP/upca.pem"
 tlsbe once be --max-requests 1
 tlsbe pool be
 start_backend plain
+start_backend hang --mode hang
 
 # tbe NAME PATH: ask a TLS backend directly (these connections count in
 # its TLS numbers: one handshake, with a client certificate and SNI).
@@ -89,7 +90,8 @@ $(hroute /override "https://127.0.0.1:$(P tls2)" "tls_server_name: backend.test"
 $(hroute /mtls "https://localhost:$(P mtls)")
 $(hroute /once "https://localhost:$(P once)")
 $(hroute /pool "https://localhost:$(P pool)")
-$(hroute /plain "$(be_url plain)")"
+$(hroute /plain "$(be_url plain)")
+$(hroute /hang "https://localhost:$(P hang)")"
 std_conf "$WORK/a.yaml" "$routes" "upstream:
   down_time: 100ms
   tls:
@@ -169,10 +171,27 @@ stop_proxy
 std_conf "$WORK/b.yaml" "$routes" "upstream:
   down_time: 100ms
   tls: {ca: $UP/upca.pem}
+timeouts:
+  upstream_connect: 1s
 admin: {address: 127.0.0.1:$ADMIN_PORT}"
 start_proxy "$WORK/b.yaml"
 assert_status "mTLS backend, no client certificate: 502" 502 "$U/mtls/x"
+assert_true "the backend's alert is logged" \
+    grep -q "backend https://localhost:$(P mtls): TLS: .*alert" "$PX_LOG"
 assert_status "the other backends are unaffected" 200 "$U/ok/x"
+assert_ge "the alert is counted as a TLS error" \
+    "$(metric gridfront_upstream_tls_errors_total)" 1
+# The handshake is bounded by the connect timeout: a backend that takes
+# the connection and never answers the ClientHello.
+t0=$(now_ms)
+assert_status "a backend that never completes the handshake: 504" 504 \
+    "$U/hang/x"
+t1=$(now_ms)
+assert_le "after upstream_connect (1s), not upstream_response" \
+    $((t1 - t0)) 4000
+assert_true "logged as a connect timeout" \
+    grep -q "backend https://localhost:$(P hang): backend connect timeout" \
+    "$PX_LOG"
 stop_proxy
 
 # --- wrong CA, then the CA file is replaced (and replaced back) ----------
