@@ -286,8 +286,9 @@ read_update(struct cio *io)
 		event_del(&io->rev);
 		io->st &= ~CIO_S_RADDED;
 	}
-	/* A client handshake runs under the timer cio_connected() set. */
-	if ((io->st & (CIO_S_CLIENT | CIO_S_HANDSHAKE)) ==
+	/* A client handshake runs under the timer cio_connected() set
+	 * (until it fails: then the timer goes as below). */
+	if ((io->st & (CIO_S_CLIENT | CIO_S_HANDSHAKE | CIO_S_DEAD)) ==
 	    (CIO_S_CLIENT | CIO_S_HANDSHAKE))
 		return;
 	/* The read timeout runs only while the user wants data. */
