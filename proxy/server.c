@@ -37,6 +37,7 @@
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
+#include "proxy/uptls.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
 
@@ -102,13 +103,33 @@ cert_stamps_take(const struct conf *cf)
 	}
 }
 
+/* 1 when an upstream.tls file of cf changed since the last stamps (a CA
+ * directory: an entry added, removed or renamed). */
+static int
+uptls_stamps_changed(const struct conf *cf)
+{
+	struct filestamp now;
+	const char	*up[3];
+	size_t		 k;
+
+	up[0] = cf->upstream.tls.ca;
+	up[1] = cf->upstream.tls.certificate;
+	up[2] = cf->upstream.tls.key;
+	for (k = 0; k < 3; k++) {
+		stamp_file(up[k], &now);
+		if (memcmp(&now, &cert_stamps[ncert_stamps - 3 + k],
+		    sizeof(now)) != 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* 1 when a listener's certificate or key changed, 2 when an upstream.tls
- * file did (a CA directory: an entry added, removed or renamed), else 0. */
+ * file did, else 0. */
 static int
 cert_stamps_changed(const struct conf *cf)
 {
 	struct filestamp now;
-	const char	*up[3];
 	size_t		 i, k;
 
 	for (i = 0; i < cf->nlisteners; i++) {
@@ -122,16 +143,7 @@ cert_stamps_changed(const struct conf *cf)
 				return (1);
 		}
 	}
-	up[0] = cf->upstream.tls.ca;
-	up[1] = cf->upstream.tls.certificate;
-	up[2] = cf->upstream.tls.key;
-	for (k = 0; k < 3; k++) {
-		stamp_file(up[k], &now);
-		if (memcmp(&now, &cert_stamps[ncert_stamps - 3 + k],
-		    sizeof(now)) != 0)
-			return (2);
-	}
-	return (0);
+	return (uptls_stamps_changed(cf) ? 2 : 0);
 }
 
 static void
@@ -167,6 +179,26 @@ conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
 	    a->verify_cache_bytes == b->verify_cache_bytes &&
 	    a->max_cert_list == b->max_cert_list &&
 	    conf_tokens_equal(&a->tokens, &b->tokens));
+}
+
+/*
+ * The new generation ng names the same upstream.tls files as old, and
+ * they did not change: keep old's client context, so that pooled backend
+ * connections and sessions survive the reload (a new context would retire
+ * them all: a full handshake per pooled connection).
+ */
+static void
+uptls_keep(struct gen *ng, const struct gen *old)
+{
+	const struct conf_upstream_tls *a = &old->conf->upstream.tls;
+	const struct conf_upstream_tls *b = &ng->conf->upstream.tls;
+
+	if (ng->uptls == NULL || old->uptls == NULL ||
+	    !streq(a->ca, b->ca) || !streq(a->certificate, b->certificate) ||
+	    !streq(a->key, b->key) || uptls_stamps_changed(old->conf))
+		return;
+	uptls_put(ng->uptls);
+	ng->uptls = uptls_get(old->uptls);
 }
 
 /* SIGHUP: load, validate, build, swap; the old one stays on failure. */
@@ -205,6 +237,7 @@ server_reload(void)
 	if (log_init(cf->log.error_log, cf->log.access_log, cf->log.level) ==
 	    -1)
 		log_error("cannot reopen log files: %s", strerror(errno));
+	uptls_keep(g, old);
 	publish_and_tell(g);
 	log_info("configuration generation %llu in force",
 	    (unsigned long long)g->id);
@@ -266,6 +299,7 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 			/* log once per change */
 			cert_stamps_take(g->conf);
 		} else {
+			uptls_keep(ng, g);
 			log_info(changed == 2 ? "upstream.tls CA, certificate "
 			    "or key reloaded" : "host certificate or key "
 			    "reloaded");

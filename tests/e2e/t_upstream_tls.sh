@@ -165,6 +165,19 @@ assert_ge "the backend resumed at least five of them" \
     "$(tstat once tls_resumed)" 5
 assert_ge "the proxy counts them as resumed" \
     "$(metric gridfront_upstream_tls_resumed_total)" $((r0 + 5))
+
+# --- a reload that leaves upstream.tls alone keeps the pooled connections
+gens() { grep -c "configuration generation .* in force" "$PX_LOG"; }
+g0=$(gens)
+kill -HUP "$PX_PID"
+reloaded() { [ "$(gens)" -gt "$g0" ]; }
+wait_until 10 reloaded && pass "SIGHUP reloads" || fail "SIGHUP reloads"
+for i in 1 2 3; do
+	gcurl -o /dev/null "$U/pool/after-hup-$i" || break
+done
+assert_eq "the pooled backend connection survived the reload" 1 \
+    "$(tstat pool conns)"
+assert_eq "23 requests on it" 23 "$(tstat pool requests)"
 stop_proxy
 
 # --- mTLS backend without a client certificate: 502 ----------------------
