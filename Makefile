@@ -118,6 +118,9 @@ $(BUILD)/tests/%: tests/e2e/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LDFLAGS) $(LIBS)
 
+# The test and bench origins can serve https (TLS to backends).
+$(BUILD)/tests/backend $(BUILD)/bench/origin: LIBS += -levent_openssl
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LDFLAGS) $(LIBS) -lm

@@ -17,7 +17,9 @@
  * in an X-Echo-Token response header, which is how loadgen --check-token
  * tells that every h2 stream got its own answer (--echo-stale echoes the
  * previous request's token instead: a mixed-up proxy, to prove that the
- * check catches one).  Not part of gridfront;
+ * check catches one).  With --tls-cert/--tls-key it serves TLS instead (the
+ * ka-50-tls-upstream scenario's https origin; sessions and tickets on, the
+ * response head and a small body in one record).  Not part of gridfront;
  * tests/e2e/backend is the test backend.
  */
 
@@ -40,10 +42,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "bench/hdrscan.h"
 
 #define OBUF_SIZE	(16 * 1024)	/* per connection: request heads */
-#define SCRATCH_SIZE	(256 * 1024)	/* body bytes discarded per recv(2) */
+#define SCRATCH_SIZE	(256 * 1024)	/* body bytes discarded per read */
 #define BODY_CHUNK	(256 * 1024)	/* static response body source */
 #define MAX_EVENTS	256
 #define ECHO_MAX	32		/* echo= token length */
@@ -61,6 +66,7 @@ enum ostate {
 
 struct oconn {
 	int		 fd;
+	SSL		*ssl;		/* --tls-cert: NULL until accepted */
 	enum ostate	 st;
 	int		 close_after;
 	int		 out;		/* registered for EPOLLOUT */
@@ -81,6 +87,7 @@ struct oconn {
 	char		 buf[OBUF_SIZE];
 };
 
+static char		 scratch[SCRATCH_SIZE];	/* TLS bodies decrypt here */
 static char		 body_src[BODY_CHUNK];
 static uint64_t		 default_size = 100;
 static const char	*require_header;
@@ -90,6 +97,73 @@ static size_t		 require_len;
 static volatile sig_atomic_t stop;
 static int		 epfd;
 static uint64_t		 n_accepted, n_requests, n_bad;
+static SSL_CTX		*tls_ctx;
+
+/* The socket calls, through TLS when it is on.  Errors come back as the
+ * plain calls' (-1 and errno; EAGAIN for a TLS want). */
+static ssize_t
+tls_result(struct oconn *c, int r)
+{
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return (-1);
+	case SSL_ERROR_ZERO_RETURN:
+		return (0);
+	default:
+		ERR_clear_error();
+		errno = EPIPE;
+		return (-1);
+	}
+}
+
+static ssize_t
+o_read(struct oconn *c, void *buf, size_t n)
+{
+	int	 r;
+
+	if (c->ssl == NULL)
+		return (read(c->fd, buf, n));
+	if ((r = SSL_read(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n))) > 0)
+		return (r);
+	return (tls_result(c, r));
+}
+
+/* More to read without a readiness event: bytes OpenSSL holds. */
+static int
+o_pending(struct oconn *c)
+{
+	return (c->ssl != NULL && SSL_pending(c->ssl) > 0);
+}
+
+static ssize_t
+o_writev(struct oconn *c, const struct iovec *iov, int niov)
+{
+	char	 one[16384];
+	size_t	 tot = 0;
+	int	 i, r;
+
+	if (c->ssl == NULL)
+		return (writev(c->fd, iov, niov));
+	/* A small response goes out as one record. */
+	for (i = 0; i < niov; i++)
+		tot += iov[i].iov_len;
+	if (niov > 1 && tot <= sizeof(one)) {
+		for (tot = 0, i = 0; i < niov; i++) {
+			memcpy(one + tot, iov[i].iov_base, iov[i].iov_len);
+			tot += iov[i].iov_len;
+		}
+		if ((r = SSL_write(c->ssl, one, (int)tot)) > 0)
+			return (r);
+		return (tls_result(c, r));
+	}
+	r = SSL_write(c->ssl, iov[0].iov_base, (int)(iov[0].iov_len >
+	    INT32_MAX ? INT32_MAX : iov[0].iov_len));
+	if (r > 0)
+		return (r);
+	return (tls_result(c, r));
+}
 
 static void
 on_signal(int sig)
@@ -111,6 +185,7 @@ ep_mod(struct oconn *c, uint32_t events)
 static void
 oconn_close(struct oconn *c)
 {
+	SSL_free(c->ssl);
 	close(c->fd);	/* also removes it from the epoll set */
 	free(c);
 }
@@ -394,7 +469,7 @@ write_response(struct oconn *c)
 		}
 		if (niov == 0)
 			return (1);
-		n = writev(c->fd, iov, niov);
+		n = o_writev(c, iov, niov);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return (0);
@@ -460,8 +535,9 @@ oconn_run(struct oconn *c, int readable)
 				c->pos = hend;
 				if (expect100 && c->remain > 0 &&
 				    c->len == c->pos)
-					(void)write(c->fd,
-					    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+					(void)o_writev(c, &(struct iovec){
+					    "HTTP/1.1 100 Continue\r\n\r\n",
+					    25 }, 1);
 				/* Fall into body handling below. */
 			} else {
 				if (c->pos > 0) {
@@ -474,7 +550,7 @@ oconn_run(struct oconn *c, int readable)
 					goto close;	/* head too big */
 				if (!readable)
 					return (0);
-				n = read(c->fd, c->buf + c->len,
+				n = o_read(c, c->buf + c->len,
 				    sizeof(c->buf) - c->len);
 				if (n == 0)
 					goto close;
@@ -485,7 +561,7 @@ oconn_run(struct oconn *c, int readable)
 				}
 				c->len += (size_t)n;
 				readable = (size_t)n == sizeof(c->buf) -
-				    (c->len - (size_t)n);
+				    (c->len - (size_t)n) || o_pending(c);
 				continue;
 			}
 		}
@@ -512,7 +588,12 @@ oconn_run(struct oconn *c, int readable)
 			size_t want = c->remain < SCRATCH_SIZE ?
 			    (size_t)c->remain : SCRATCH_SIZE;
 
-			n = recv(c->fd, NULL, want, MSG_TRUNC);
+			/* Plain: discarded in the kernel (TCP's
+			 * MSG_TRUNC); TLS must decrypt into scratch. */
+			if (c->ssl == NULL)
+				n = recv(c->fd, NULL, want, MSG_TRUNC);
+			else
+				n = o_read(c, scratch, want);
 			if (n == 0)
 				goto close;
 			if (n == -1) {
@@ -521,7 +602,7 @@ oconn_run(struct oconn *c, int readable)
 				goto close;
 			}
 			c->remain -= (uint64_t)n;
-			readable = (size_t)n == want;
+			readable = (size_t)n == want || o_pending(c);
 			if (c->remain == 0 && c->st == OS_CHUNK_DATA)
 				c->st = OS_CHUNK_CRLF;
 			else if (c->remain == 0) {
@@ -529,7 +610,7 @@ oconn_run(struct oconn *c, int readable)
 			}
 			continue;
 		}
-		n = read(c->fd, c->buf, sizeof(c->buf));
+		n = o_read(c, c->buf, sizeof(c->buf));
 		if (n == 0)
 			goto close;
 		if (n == -1) {
@@ -538,7 +619,7 @@ oconn_run(struct oconn *c, int readable)
 			goto close;
 		}
 		c->len = (size_t)n;
-		readable = (size_t)n == sizeof(c->buf);
+		readable = (size_t)n == sizeof(c->buf) || o_pending(c);
 	}
 close:
 	oconn_close(c);
@@ -549,7 +630,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: origin [-a ADDR] [-p PORT] [--size N] "
-	    "[--require-header NAME] [--echo-stale]\n");
+	    "[--require-header NAME] [--echo-stale]\n"
+	    "              [--tls-cert PEM --tls-key PEM]\n");
 	exit(2);
 }
 
@@ -562,8 +644,11 @@ main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "require-header", required_argument, NULL, 'r' },
 		{ "echo-stale", no_argument, NULL, 'E' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *tls_cert = NULL, *tls_key = NULL;
 	struct epoll_event evs[MAX_EVENTS], ev;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
@@ -584,11 +669,27 @@ main(int argc, char **argv)
 			require_len = strlen(optarg);
 			break;
 		case 'E': echo_stale = 1; break;
+		case 'T': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (tls_cert == NULL) != (tls_key == NULL))
 		usage();
+	if (tls_cert != NULL) {
+		if ((tls_ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+		    SSL_CTX_use_certificate_chain_file(tls_ctx, tls_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(tls_ctx, tls_key,
+		    SSL_FILETYPE_PEM) != 1) {
+			ERR_print_errors_fp(stderr);
+			return (1);
+		}
+		SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_session_id_context(tls_ctx,
+		    (const unsigned char *)"origin", 6);
+		SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
 	memset(body_src, 'o', sizeof(body_src));
 
 	memset(&sa, 0, sizeof(sa));
@@ -648,6 +749,14 @@ main(int argc, char **argv)
 					    TCP_NODELAY, &one, sizeof(one));
 					c->fd = fd;
 					c->cached_size = UINT64_MAX;
+					if (tls_ctx != NULL && ((c->ssl =
+					    SSL_new(tls_ctx)) == NULL ||
+					    SSL_set_fd(c->ssl, fd) != 1)) {
+						oconn_close(c);
+						continue;
+					}
+					if (c->ssl != NULL)
+						SSL_set_accept_state(c->ssl);
 					n_accepted++;
 					ev.events = EPOLLIN;
 					ev.data.ptr = c;

@@ -67,7 +67,7 @@ else
 	    ka-50-token ka-200 ka-16k post-16k hs-user-ecdsa hs-user-rsa
 	    hs-voms-ecdsa hs-voms-rsa
 	    hs-user-ecdsa-new hs-voms-ecdsa-new idle upload download
-	    h2-ka-10x10 h2-ka-16k h2-idle"
+	    h2-ka-10x10 h2-ka-16k h2-idle ka-50-tls-upstream"
 	TOTAL_TIMEOUT=${BENCH_TIMEOUT:-1800}
 fi
 PEERS=${BENCH_PEERS:-gridfront nginx haproxy}
@@ -88,6 +88,8 @@ WATCHDOG=
 TMP=
 ORIGIN_PID=
 ORIGIN_PORT=
+TLS_ORIGIN_PID=
+TLS_ORIGIN_PORT=
 PEER_PID=
 PEER_PIDS=
 PEER_PORT=
@@ -248,9 +250,27 @@ start_origin() {
 		die "origin did not start: $(cat "$TMP/origin.log")"
 }
 
+# The https origin of ka-50-tls-upstream (TLS on both legs): a second
+# origin process, with the EC host certificate (name localhost).
+start_tls_origin() {
+	TLS_ORIGIN_PORT=$(free_port)
+	taskset -c "$CPU_LOAD" "$ORIGIN" -p "$TLS_ORIGIN_PORT" \
+	    --require-header X-Forwarded-For --tls-cert "$PKI/server-ec.pem" \
+	    --tls-key "$PKI/server-ec.key" >"$TMP/tls-origin.log" 2>&1 &
+	TLS_ORIGIN_PID=$!
+	PIDS+=("$TLS_ORIGIN_PID")
+	wait_port "$TLS_ORIGIN_PORT" "$TLS_ORIGIN_PID" 5 ||
+		die "TLS origin did not start: $(cat "$TMP/tls-origin.log")"
+}
+
 origin_accepted() {
 	local s
-	s=$(curl -s --max-time 2 "http://127.0.0.1:$ORIGIN_PORT/__stats")
+	if [ "${S_TLSUP:-0}" = 1 ]; then
+		s=$(curl -s --max-time 2 --cacert "$PKI/ca-bundle.pem" \
+		    "https://localhost:$TLS_ORIGIN_PORT/__stats")
+	else
+		s=$(curl -s --max-time 2 "http://127.0.0.1:$ORIGIN_PORT/__stats")
+	fi
 	if [[ $s =~ \"accepted\":([0-9]+) ]]; then
 		echo "${BASH_REMATCH[1]}"
 	else
@@ -321,7 +341,8 @@ start_peer() {
 		fill "$BENCH_DIR/peers/gridfront.yaml.in" "$dir/gridfront.yaml" \
 		    PORT="$PEER_PORT" ORIGIN_PORT="$ORIGIN_PORT" CERT="$cert" \
 		    KEY="$keyf" PKI="$PKI" VERIFY_CACHE="$vcache" \
-		    ACCESS_LOG="$alog_gf" JWKS="$TMP/jwks.json"
+		    ACCESS_LOG="$alog_gf" JWKS="$TMP/jwks.json" \
+		    TLS_ORIGIN_PORT="$TLS_ORIGIN_PORT"
 		if ! "$GRIDFRONT" -t -c "$dir/gridfront.yaml" >"$PEER_LOG" 2>&1
 		then
 			PEER_PID=
@@ -339,7 +360,9 @@ start_peer() {
 		    VERIFY="${NGINX_VERIFY:-on}" CAFILE="$TMP/ca.pem" \
 		    CRLFILE="$TMP/crl.pem" LOCAL_BODY="$LOCAL_BODY" \
 		    NOFILE="$NOFILE" REQBUF="$reqbuf_nginx" \
-		    ACCESS_LOG="$alog_nginx" HTTP2="$http2_nginx"
+		    ACCESS_LOG="$alog_nginx" HTTP2="$http2_nginx" \
+		    TLS_ORIGIN_PORT="$TLS_ORIGIN_PORT" \
+		    UPCAFILE="$PKI/ca-bundle.pem"
 		taskset -c "$CPU_PROXY" nginx -p "$dir/" -e "$dir/error.log" \
 		    -c "$dir/nginx.conf" -g 'daemon off;' >"$PEER_LOG" 2>&1 &
 		PEER_PID=$!
@@ -352,7 +375,8 @@ start_peer() {
 		    CAFILE="$TMP/ca.pem" CRLFILE="$TMP/crl.pem" \
 		    LOCAL_BODY="$LOCAL_BODY" MAXCONN=$(( (NOFILE - 100) / 2 )) \
 		    REQBUF="$reqbuf_haproxy" ACCESS_LOG="$alog_haproxy" \
-		    HTTPLOG="$httplog"
+		    HTTPLOG="$httplog" TLS_ORIGIN_PORT="$TLS_ORIGIN_PORT" \
+		    UPCAFILE="$PKI/ca-bundle.pem"
 		if [ "${S_LOG:-0}" = 1 ]; then
 			# stdout is the access log; stderr the peer log.
 			taskset -c "$CPU_PROXY" haproxy -f "$dir/haproxy.cfg" \
@@ -438,6 +462,7 @@ scenario() {
 	S_REQBUF=0
 	S_LOG=0
 	S_H2=0
+	S_TLSUP=0
 	case $1 in
 	ceiling-origin)
 		S_PEERS=origin
@@ -457,6 +482,15 @@ scenario() {
 		S_LOG=1
 		S_REF=ka-50-logged
 		S_WHAT="keep-alive, 50 conns, 100 B response, user cert (mTLS), every peer writing an access log line per request to a file (gridfront's text log, nginx's combined format with buffer=64k flush=1s, HAProxy's httplog to stdout redirected to a file): the production setting"
+		;;
+	ka-50-tls-upstream)
+		# Issue 13: the origin hop is TLS too (the /tlsup/ routes):
+		# verified backend certificate, pooled keep-alive connections,
+		# sessions resumed (nginx proxy_ssl_session_reuse, HAProxy
+		# server ssl verify required with http-reuse).
+		S_TLSUP=1
+		S_PATH=/tlsup$pp/100
+		S_WHAT="keep-alive, 50 conns, 100 B response, user cert (mTLS), TLS 1.3 to the origin as well (verified, pooled keep-alive)"
 		;;
 	ka-50-token)
 		# Issue 14: a bearer token instead of the certificate; the
@@ -583,6 +617,8 @@ run_one() {
 		fi
 		url=https://127.0.0.1:$PEER_PORT$S_PATH
 		watch=(--watch "proxy=$PEER_PIDS" --watch "origin=$ORIGIN_PID")
+		[ "$S_TLSUP" = 1 ] &&
+		    watch=(--watch "proxy=$PEER_PIDS" --watch "origin=$TLS_ORIGIN_PID")
 	fi
 	# nginx cannot verify RFC 3820 proxy chains (OpenSSL 3 offers it no
 	# switch): it finishes the handshake, verification included, and
@@ -847,6 +883,12 @@ if g and k and b and kb and g["req_per_cpu_s"] and k["req_per_cpu_s"]:
     rl, rk = g["req_per_cpu_s"] / b, k["req_per_cpu_s"] / kb
     target("ka-50-logged: req per proxy CPU-s ratio >= ka-50's - 0.05",
            rl >= rk - 0.05, "%.2fx logged vs %.2fx ka-50" % (rl, rk))
+g, k = byk.get(("ka-50-tls-upstream", "gridfront")), byk.get(("ka-50", "gridfront"))
+b, kb = best("ka-50-tls-upstream", "req_per_cpu_s"), best("ka-50", "req_per_cpu_s")
+if g and k and b and kb and g["req_per_cpu_s"] and k["req_per_cpu_s"]:
+    rt, rk = g["req_per_cpu_s"] / b, k["req_per_cpu_s"] / kb
+    target("ka-50-tls-upstream: req per proxy CPU-s ratio >= ka-50's - 0.05",
+           rt >= rk - 0.05, "%.2fx TLS upstream vs %.2fx ka-50" % (rt, rk))
 g = byk.get(("post-16k", "gridfront"))
 b = best("post-16k", "value")
 if g and b and g["value"]:
@@ -966,6 +1008,7 @@ loadgen_check() {
 	command -v wrk >/dev/null || die "wrk is required for --loadgen-check"
 	NGINX_VERIFY=off
 	ORIGIN_PORT=$(free_port)	# unused: /local/ never proxies
+	TLS_ORIGIN_PORT=$(free_port)	# unused too
 	start_peer nginx ec 0 || die "nginx did not start: $(cat "$PEER_LOG")"
 	log "nginx on CPU $CPU_PROXY (pids $PEER_PIDS), clients on CPU" \
 	    "$CPU_LOAD, $REPEAT rep(s) x ${DURATION}s, 50 connections"
@@ -1175,6 +1218,7 @@ main() {
 	fi
 	bench_token
 	start_origin
+	start_tls_origin
 	log "origin on 127.0.0.1:$ORIGIN_PORT (CPU $CPU_LOAD);" \
 	    "proxies on CPU $CPU_PROXY; $REPEAT rep(s) x ${DURATION}s"
 

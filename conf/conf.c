@@ -25,6 +25,7 @@
 #include "base/xalloc.h"
 #include "conf/conf.h"
 #include "conf/keys.h"
+#include "conf/keys_route.h"
 #include "conf/keys_token.h"
 #include "conf/yaml.h"
 
@@ -73,6 +74,7 @@ conf_free(struct conf *c)
 			free(r->allowed_origins[j]);
 		free(r->allowed_origins);
 		free(r->redirect_to);
+		free(r->tls_server_name);
 	}
 	free(c->routes);
 	c->routes = NULL;
@@ -82,6 +84,7 @@ conf_free(struct conf *c)
 		free(c->backends[i].host);
 		free(c->backends[i].port);
 		free(c->backends[i].host_line);
+		free(c->backends[i].tls_name);
 	}
 	free(c->backends);
 	c->backends = NULL;
@@ -90,6 +93,9 @@ conf_free(struct conf *c)
 	free(c->upstream.resolvers);
 	c->upstream.resolvers = NULL;
 
+	free(c->upstream.tls.ca);
+	free(c->upstream.tls.certificate);
+	free(c->upstream.tls.key);
 	free(c->auth.ca_path);
 	free(c->auth.vomsdir);
 	free(c->auth.users);
@@ -404,6 +410,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 	check_tokens(&ctx, doc->root);
 	check_hosts(&ctx, doc->root);
 	check_limits(&ctx, doc->root);
+	keys_route_check_tls(&ctx, doc->root);
 
 	if (errs->n > n0)
 		goto done;

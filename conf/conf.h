@@ -110,7 +110,12 @@ struct conf_backend {
 	 * AAAA records, again in the background); 1: an IP literal in
 	 * addr, no DNS at all. */
 	int		 literal;
-	int		 line;		/* where the URL is written */
+	/* https:// backends (issue 13) */
+	int		 tls;
+	char		*tls_name;	/* name verified and sent as SNI:
+					 * the route's tls_server_name or
+					 * the URL host (no brackets) */
+	int		 line;		/* where the URL was first written */
 	int		 col;
 };
 
@@ -177,6 +182,7 @@ struct conf_route {
 	char		*redirect_to;	/* redirect.to TEMPLATE */
 	unsigned	 redirect_status; /* 301, 302, 303, 307 or 308 */
 	int		 redirect_keep_query;
+	char		*tls_server_name; /* https backends: name to verify */
 	char		 name[64];	/* the path, cut to fit with "...",
 					 * for logs/metrics */
 	int		 line;		/* where it was defined */
@@ -228,6 +234,17 @@ struct conf_limits {
 	size_t		 max_token;
 };
 
+/* upstream.tls: trust and client identity for https:// backends. */
+struct conf_upstream_tls {
+	char		*ca;			/* PEM file or hashed dir */
+	char		*certificate;		/* client chain; NULL: none */
+	char		*key;
+	/* where each was written (0: not), for the loader's errors */
+	int		 ca_line, ca_col;
+	int		 cert_line, cert_col;
+	int		 key_line, key_col;
+};
+
 struct conf_upstream {
 	unsigned	 pool_max_idle;		/* per worker per backend */
 	unsigned	 pool_idle_timeout;	/* ms */
@@ -237,6 +254,7 @@ struct conf_upstream {
 	char		**resolvers;		/* "host:port"; empty: the
 						 * system's resolv.conf */
 	size_t		 nresolvers;
+	struct conf_upstream_tls tls;
 };
 
 struct conf_auth {

@@ -86,6 +86,7 @@ static const char *const scope_names[] = {
 	[KEYS_SCOPE_TOKEN_ISSUER] = "auth.tokens.issuers",
 	[KEYS_SCOPE_TOKEN_IDENTITY] = "auth.tokens.issuers.identity",
 	[KEYS_SCOPE_ROUTE_REDIRECT] = "routes.redirect",
+	[KEYS_SCOPE_UPSTREAM_TLS] = "upstream.tls",
 };
 
 /* Choice lists; the index of a name is the value stored. */
@@ -283,6 +284,12 @@ static const struct keys_row keys_table[] = {
 	  .expect = "a list of groups such as /cms/production",
 	  .desc = "A token's wlcg.groups must hold one of these (or a "
 	  "subgroup)." },
+	{ .name = "tls_server_name", .scope = KEYS_SCOPE_ROUTE,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_FN,
+	  .fn = keys_route_tls_server_name, .type = "host name",
+	  .expect = "a host name such as backend.example.org",
+	  .desc = "https backends: the name their certificate must carry "
+	  "and SNI sends, instead of the URL host." },
 
 	/* Issue 13: upstream Host, matchers and actions. */
 	{ .name = "host_header", .scope = KEYS_SCOPE_ROUTE,
@@ -414,6 +421,20 @@ static const struct keys_row keys_table[] = {
 	  .node = YAML_KIND_SEQ, .kind = KEYS_K_FN, .fn = fn_resolvers,
 	  .desc = "DNS servers (IP:port) for backend host names; absent: "
 	  "those of /etc/resolv.conf." },
+	{ .name = "tls", .scope = KEYS_SCOPE_UPSTREAM, .node = YAML_KIND_MAP,
+	  .kind = KEYS_K_MAP, SLOT(struct conf_upstream, tls),
+	  .sub = KEYS_SCOPE_UPSTREAM_TLS,
+	  .desc = "Trust and client certificate for https:// backends." },
+
+	/* upstream.tls: {...} */
+	R_PATH(KEYS_SCOPE_UPSTREAM_TLS, struct conf_upstream_tls, ca, 0,
+	    "PEM CA file or hashed CA directory that backend certificates "
+	    "must chain to; watched and reloaded."),
+	R_PATH(KEYS_SCOPE_UPSTREAM_TLS, struct conf_upstream_tls, certificate,
+	    0, "PEM client certificate (and chain) for backends that "
+	    "require mTLS."),
+	R_PATH(KEYS_SCOPE_UPSTREAM_TLS, struct conf_upstream_tls, key, 0,
+	    "PEM private key of upstream.tls.certificate."),
 
 	/* auth: {...} */
 	R_PATH(KEYS_SCOPE_AUTH, struct conf_auth, ca_path, 0,

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
+
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,9 +196,11 @@ keys_route_rewrite(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	return (ret);
 }
 
-/* Parse one backend URL; returns the shared backend or NULL (reported). */
+/* Parse one backend URL; returns the shared backend or NULL (reported).
+ * name is the route's tls_server_name (NULL: none); https backends with
+ * different names are different backends (pools, sessions). */
 static struct conf_backend *
-backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
+backend_get(struct keys_ctx *ctx, const struct yaml_node *n, const char *name)
 {
 	struct conf		*c = ctx->conf;
 	struct conf_backend	*b;
@@ -204,31 +208,23 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	unsigned char		 tmp[16];
 	const char		*s = keys_scalar_text(n), *hp;
 	size_t			 i, hl;
-	int			 v6;
+	int			 v6, tls;
 
 	if (s == NULL) {
 		keys_err_expected(ctx, n, "an http://host:port URL");
 		return (NULL);
 	}
-	/* Identical URLs share one backend (and so one pool and one
-	 * health state). */
-	for (i = 0; i < c->nbackends; i++)
-		if (strcmp(c->backends[i].url, s) == 0)
-			return (&c->backends[i]);
-
-	if (strncasecmp(s, "https://", 8) == 0) {
-		keys_err(ctx, n, "'%.80s': only http:// backends are "
-		    "supported", s);
+	tls = strncmp(s, "https://", 8) == 0;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		keys_err(ctx, n, "'%.80s' is not an http://host:port or "
+		    "https://host:port URL", s);
 		return (NULL);
 	}
-	if (strncmp(s, "http://", 7) != 0) {
-		keys_err(ctx, n, "'%.80s' is not an http://host:port URL", s);
-		return (NULL);
-	}
-	hp = s + 7;
+	hp = s + (tls ? 8 : 7);
 	if (strpbrk(hp, "/?#@") != NULL) {
 		keys_err(ctx, n, "'%.80s': a backend URL has no path, query "
-		    "or user part; write http://host:port", s);
+		    "or user part; write %s://host:port", s,
+		    tls ? "https" : "http");
 		return (NULL);
 	}
 	if (keys_split_hostport(hp, host, sizeof(host), port, sizeof(port), &v6,
@@ -236,6 +232,14 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 		keys_err(ctx, n, "'%.80s': %s", s, why);
 		return (NULL);
 	}
+	if (name == NULL)
+		name = host;
+	/* Identical URLs (verified under the same name) share one backend,
+	 * and so one pool and one health state. */
+	for (i = 0; i < c->nbackends; i++)
+		if (strcmp(c->backends[i].url, s) == 0 && (!tls ||
+		    strcmp(c->backends[i].tls_name, name) == 0))
+			return (&c->backends[i]);
 
 	/* keys_route_list() sized the array for every URL in the file, so the
 	 * pointers routes keep into it never move. */
@@ -269,6 +273,9 @@ backend_get(struct keys_ctx *ctx, const struct yaml_node *n)
 	b->host_line_len = LIT_LEN("Host: \r\n") + strlen(hp);
 	b->host_line = xcalloc(1, b->host_line_len + 1);
 	snprintf(b->host_line, b->host_line_len + 1, "Host: %s\r\n", hp);
+	b->tls = tls;
+	if (tls)
+		b->tls_name = xstrdup(name);
 	c->nbackends++;
 	return (b);
 }
@@ -290,7 +297,7 @@ keys_route_backends(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	r->backends = xcalloc(n->n, sizeof(struct conf_backend *));
 	for (i = 0; i < n->n; i++) {
 		saved = keys_where_index(ctx, i);
-		b = backend_get(ctx, n->items[i]);
+		b = backend_get(ctx, n->items[i], r->tls_server_name);
 		for (j = 0; b != NULL && j < r->nbackends; j++)
 			if (r->backends[j] == b)
 				break;
@@ -771,6 +778,11 @@ keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 			keys_where_pop(ctx, saved);
 			continue;
 		}
+		/* backends: reads the route's tls_server_name, wherever the
+		 * route writes it; its handler checks it again. */
+		v = yaml_map_get(item, "tls_server_name");
+		if (v != NULL && keys_scalar_text(v) != NULL)
+			r->tls_server_name = xstrdup(keys_scalar_text(v));
 		if (ctx->apply(ctx, KEYS_SCOPE_ROUTE, item, r) == -1)
 			ret = -1;
 		if (route_pairs_issue13(ctx, item, r) == -1)
@@ -811,4 +823,112 @@ keys_route_list(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 		keys_where_pop(ctx, saved);
 	}
 	return (ret);
+}
+
+/* routes[].tls_server_name: NAME.  See keys_route.h. */
+int
+keys_route_tls_server_name(struct keys_ctx *ctx, const struct yaml_node *n,
+    void *base)
+{
+	struct conf_route	*r = base;
+	char			*s;
+	size_t			 i;
+
+	if (keys_get_string(ctx, n, &s) == -1)
+		return (-1);
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(".-_:", s[i]) ==
+		    NULL)
+			break;
+	if (s[0] == '\0' || s[i] != '\0' || i > 253) {
+		keys_err(ctx, n, "'%.80s' is not a host name or address",
+		    s);
+		free(s);
+		return (-1);
+	}
+	keys_set_string(&r->tls_server_name, s);
+	return (0);
+}
+
+/* The node of upstream.tls.KEY in root, or NULL. */
+static const struct yaml_node *
+uptls_node(const struct yaml_node *root, const char *key)
+{
+	const struct yaml_node *n = yaml_map_get(root, "upstream");
+
+	if (n == NULL || n->kind != YAML_KIND_MAP)
+		return (NULL);
+	n = yaml_map_get(n, "tls");
+	if (n == NULL || n->kind != YAML_KIND_MAP)
+		return (NULL);
+	return (key != NULL ? yaml_map_get(n, key) : n);
+}
+
+/* Remember where upstream.tls.key was written, for the loader of the
+ * files (proxy/uptls.c), whose errors name file:line:col too. */
+static void
+uptls_where(const struct yaml_node *root, const char *key, int *line,
+    int *col)
+{
+	const struct yaml_node *n = uptls_node(root, key);
+
+	*line = n != NULL ? n->line : 0;
+	*col = n != NULL ? n->col : 0;
+}
+
+/* TLS to backends, across keys.  See keys_route.h. */
+void
+keys_route_check_tls(struct keys_ctx *ctx, const struct yaml_node *root)
+{
+	const struct conf	*c = ctx->conf;
+	const struct conf_upstream_tls *t = &c->upstream.tls;
+	const struct conf_route	*r;
+	const struct yaml_node	*n;
+	size_t			 i, j, saved;
+	int			 any, reported = 0;
+
+	for (i = 0; i < c->nroutes; i++) {
+		r = &c->routes[i];
+		for (any = 0, j = 0; j < r->nbackends; j++)
+			any |= r->backends[j]->tls;
+		saved = keys_where_key(ctx, "routes");
+		keys_where_index(ctx, i);
+		if (any && t->ca == NULL && !reported) {
+			/* Once, at the first https URL: never unverified. */
+			for (j = 0; !r->backends[j]->tls; j++)
+				;
+			n = yaml_map_get(root, "routes");
+			n = n != NULL && n->kind == YAML_KIND_SEQ && i < n->n ?
+			    yaml_map_get(n->items[i], "backends") : NULL;
+			n = n != NULL && n->kind == YAML_KIND_SEQ && j < n->n ?
+			    n->items[j] : NULL;
+			keys_where_key(ctx, "backends");
+			keys_where_index(ctx, j);
+			keys_err(ctx, n, "'%.80s' is an https backend: set "
+			    "upstream.tls.ca to the CA its certificate is "
+			    "verified against", r->backends[j]->url);
+			reported = 1;
+		} else if (!any && r->tls_server_name != NULL) {
+			n = yaml_map_get(root, "routes");
+			n = n != NULL && n->kind == YAML_KIND_SEQ && i < n->n ?
+			    n->items[i] : NULL;
+			if (n != NULL)
+				keys_err_at_key(ctx, n, "tls_server_name",
+				    "has no effect without an https:// "
+				    "backend on this route");
+		}
+		keys_where_pop(ctx, saved);
+	}
+	uptls_where(root, "ca", &ctx->conf->upstream.tls.ca_line,
+	    &ctx->conf->upstream.tls.ca_col);
+	uptls_where(root, "certificate", &ctx->conf->upstream.tls.cert_line,
+	    &ctx->conf->upstream.tls.cert_col);
+	uptls_where(root, "key", &ctx->conf->upstream.tls.key_line,
+	    &ctx->conf->upstream.tls.key_col);
+	if ((t->certificate == NULL) != (t->key == NULL)) {
+		saved = keys_where_key(ctx, "upstream.tls");
+		keys_err(ctx, uptls_node(root, NULL), "certificate and key "
+		    "go together: set both or neither");
+		keys_where_pop(ctx, saved);
+	}
 }

@@ -72,4 +72,20 @@ int	 keys_route_allowed_origins(struct keys_ctx *ctx,
 int	 keys_route_redirect(struct keys_ctx *ctx, const struct yaml_node *n,
 	    void *base);
 
+/* routes[].tls_server_name: the name https backends of the route must
+ * carry in their certificate (and get as SNI); base is a struct
+ * conf_route. */
+int	 keys_route_tls_server_name(struct keys_ctx *ctx,
+	    const struct yaml_node *n, void *base);
+
+/*
+ * Semantic checks of TLS to backends, after the whole file was applied:
+ * https:// backends need upstream.tls.ca; the client certificate and key
+ * come as a pair; tls_server_name needs an https backend on its route.
+ * Errors go to ctx, located at root's nodes.  Also records where the
+ * upstream.tls files were written (their loader reads them).
+ */
+void	 keys_route_check_tls(struct keys_ctx *ctx,
+	    const struct yaml_node *root);
+
 #endif /* CONF_KEYS_ROUTE_H */

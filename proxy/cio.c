@@ -42,6 +42,7 @@
 #define CIO_S_CONNECTING 0x0800	/* non-blocking connect in progress */
 #define CIO_S_BULK	0x1000	/* reads fill whole buffers: read in place */
 #define CIO_S_TICKET	0x2000	/* TLS 1.3 tickets wait for the output */
+#define CIO_S_CLIENT	0x4000	/* TLS client: handshake after connect */
 
 /* Notices for the user, in delivery order. */
 #define N_CONNECTED	0x01
@@ -261,13 +262,19 @@ cio_setcb(struct cio *io, cio_data_cb readcb, cio_data_cb writecb,
 /* ------------------------------------------------------------------ */
 
 static void
-rtimer_arm(struct cio *io)
+rtimer_arm_ms(struct cio *io, unsigned ms)
 {
 	struct timeval	 tv;
 
-	util_ms_tv(io->rto_ms, &tv);
+	util_ms_tv(ms, &tv);
 	evtimer_add(&io->rtimer, &tv);
 	io->st |= CIO_S_RTIMER;
+}
+
+static void
+rtimer_arm(struct cio *io)
+{
+	rtimer_arm_ms(io, io->rto_ms);
 }
 
 /* Register or drop the read event to match what is wanted now.  A
@@ -280,7 +287,7 @@ read_update(struct cio *io)
 	want = ((io->enabled & EV_READ) && !(io->st & (CIO_S_EOF |
 	    CIO_S_DEAD | CIO_S_FULL | CIO_S_CONNECTING))) ||
 	    ((io->st & (CIO_S_HANDSHAKE | CIO_S_WWANTR)) &&
-	    !(io->st & CIO_S_DEAD));
+	    !(io->st & (CIO_S_DEAD | CIO_S_CONNECTING)));
 	if (want && !(io->st & CIO_S_RADDED)) {
 		event_add(&io->rev, NULL);
 		io->st |= CIO_S_RADDED;
@@ -288,6 +295,11 @@ read_update(struct cio *io)
 		event_del(&io->rev);
 		io->st &= ~CIO_S_RADDED;
 	}
+	/* A client handshake runs under the timer cio_connected() set
+	 * (until it fails: then the timer goes as below). */
+	if ((io->st & (CIO_S_CLIENT | CIO_S_HANDSHAKE | CIO_S_DEAD)) ==
+	    (CIO_S_CLIENT | CIO_S_HANDSHAKE))
+		return;
 	/* The read timeout runs only while the user wants data. */
 	want = want && io->rto_ms != 0 && (io->enabled & EV_READ) &&
 	    !(io->st & (CIO_S_HANDSHAKE | CIO_S_EOF | CIO_S_FULL |
@@ -677,6 +689,11 @@ do_handshake(struct cio *io, short *ev)
 	if ((r = SSL_do_handshake(io->ssl)) == 1) {
 		io->st &= ~CIO_S_HANDSHAKE;
 		io->st &= ~CIO_S_RWANTW;
+		if ((io->st & (CIO_S_CLIENT | CIO_S_RTIMER)) ==
+		    (CIO_S_CLIENT | CIO_S_RTIMER)) {
+			evtimer_del(&io->rtimer);
+			io->st &= ~CIO_S_RTIMER;
+		}
 		if (evbuffer_get_length(io->out) == 0)
 			write_unblock(io);
 		read_update(io);
@@ -685,6 +702,7 @@ do_handshake(struct cio *io, short *ev)
 	switch (SSL_get_error(io->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 		write_unblock(io);
+		read_update(io);
 		return (0);
 	case SSL_ERROR_WANT_WRITE:
 		write_block(io);
@@ -756,6 +774,16 @@ cio_connected(struct cio *io)
 		write_unblock(io);
 		read_update(io);
 		deliver(io, N_EVENT, BEV_EVENT_ERROR);
+		return;
+	}
+	if (io->st & CIO_S_HANDSHAKE) {
+		/* TLS client: the handshake gets the connect timeout again,
+		 * on the read timer; its end is the BEV_EVENT_CONNECTED the
+		 * user waits for. */
+		write_unblock(io);
+		if (io->wto_ms != 0)
+			rtimer_arm_ms(io, io->wto_ms);
+		cio_run(io, EV_WRITE);
 		return;
 	}
 	/* Anything queued before the connect finished goes out now. */
@@ -917,6 +945,13 @@ int
 cio_connect(struct cio *io, const struct sockaddr *sa, socklen_t salen)
 {
 	if (connect(io->fd, sa, salen) == 0) {
+		if (io->st & CIO_S_HANDSHAKE) {
+			/* TLS: the handshake starts from the loop, once
+			 * the socket shows writable (at once). */
+			io->st |= CIO_S_CONNECTING;
+			write_block(io);
+			return (0);
+		}
 		/* Loopback may connect at once; report it from the loop. */
 		io->pend |= N_CONNECTED;
 		defer_kick(io);
@@ -963,4 +998,14 @@ cio_set_watermarks(struct cio *io, size_t rhigh, size_t wlow)
 		io->st &= ~CIO_S_FULL;
 		read_resume(io);
 	}
+}
+
+int
+cio_tls_client(struct cio *io)
+{
+	if (io->ssl == NULL)
+		return (-1);
+	SSL_set_connect_state(io->ssl);
+	io->st |= CIO_S_CLIENT;
+	return (0);
 }

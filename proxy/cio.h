@@ -71,9 +71,10 @@ struct cio {
 };
 
 /*
- * Set up io on a connected socket fd and, for TLS, a fresh server-side
- * ssl.  On success io owns both (cio_free closes fd and frees ssl) and
- * returns 0; on failure returns -1 and the caller still owns them.
+ * Set up io on a socket fd and, for TLS, a fresh ssl (server side unless
+ * cio_tls_client() follows).  On success io owns both (cio_free closes fd
+ * and frees ssl) and returns 0; on failure returns -1 and the caller
+ * still owns them.
  * Nothing is enabled yet.
  */
 int	 cio_init(struct cio *io, struct event_base *base, evutil_socket_t fd,
@@ -117,6 +118,16 @@ size_t	 cio_pending(const struct cio *io);
  * are part of the handshake).
  */
 void	 cio_ticket_with_response(struct cio *io);
+
+/*
+ * Make io's TLS the client side (io was set up with an SSL by cio_init):
+ * after cio_connect() succeeds the handshake runs, bounded by the write
+ * timeout set for the connect, and BEV_EVENT_CONNECTED means connected
+ * and handshaken; a failed handshake is BEV_EVENT_ERROR (OpenSSL's error
+ * queue and verify result left for the user), its timeout
+ * BEV_EVENT_TIMEOUT|BEV_EVENT_READING.  Returns -1 on a plain io.
+ */
+int	 cio_tls_client(struct cio *io);
 
 /* Reading pauses once the input holds rhigh bytes (0: no limit) and
  * resumes when it drains below; writecb runs when a write leaves the

@@ -66,6 +66,9 @@ static void	body_send(struct xchg *);
 static const char fwd_err_no_backend[] = "no backend available";
 static const char fwd_err_connect[] = "backend connect failed";
 static const char fwd_err_connect_timeout[] = "backend connect timeout";
+static const char fwd_err_tls_verify[] = "backend certificate verification "
+	"failed";
+static const char fwd_err_tls[] = "backend TLS handshake failed";
 static const char fwd_err_closed[] = "backend closed the connection "
 	"before responding";
 static const char fwd_err_timeout[] = "backend response timeout";
@@ -566,7 +569,8 @@ up_write_direct(struct upconn *u, const char *data, size_t len)
 	struct evbuffer	*out = u->io.out;
 	ssize_t		 n = 0;
 
-	if (evbuffer_get_length(out) == 0) {
+	/* TLS output must go through cio, which encrypts it. */
+	if (evbuffer_get_length(out) == 0 && u->io.ssl == NULL) {
 		n = send(u->io.fd, data, len,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0)
@@ -654,7 +658,7 @@ forward_connect(struct xchg *x)
 	unsigned		 start, before;
 	size_t			 bi = 0;
 	struct upstream_limits	 lim = { cf->upstream.pool_max_idle,
-	    cf->upstream.pool_idle_timeout };
+	    cf->upstream.pool_idle_timeout, x->wg->gen->uptls };
 
 	/* Round-robin over every address of every backend of the route
 	 * (resolve.c), skipping those tried or marked down. */
@@ -1219,6 +1223,20 @@ stale_retry(struct xchg *x)
 	return (0);
 }
 
+/* A TLS backend connection failed or ended after its handshake: when
+ * OpenSSL says why (an alert such as "certificate required" from an mTLS
+ * backend, which also reads as an EOF), log it, count it, and leave the
+ * thread's error queue empty. */
+static void
+up_tls_note(struct xchg *x, struct upconn *u, short what)
+{
+	char	 why[512];
+
+	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) && u->io.ssl != NULL &&
+	    upstream_tls_failure(u, why, sizeof(why)) != 0)
+		log_warn("backend %s: TLS: %s", x->pool->name, why);
+}
+
 static void
 up_event_cb(struct cio *io, short what, void *arg)
 {
@@ -1229,17 +1247,30 @@ up_event_cb(struct cio *io, short what, void *arg)
 
 	xchg_hold(x, &ref);
 	if (what & BEV_EVENT_CONNECTED) {
+		upstream_connected(u);
 		forward_send(x);
 		goto done;
 	}
 	if (!u->connected) {
-		/* Connect failed or timed out: nothing was sent. */
+		char	 why[512];
+		int	 tf;
+
+		/* Connect (or TLS handshake) failed or timed out: nothing
+		 * was sent. */
 		x->pool->st.connect_errors++;
 		upstream_pool_mark_down(x->pool, clock_now_us(),
 		    cf->upstream.down_time);
 		x->error = (what & BEV_EVENT_TIMEOUT) ?
 		    fwd_err_connect_timeout : fwd_err_connect;
-		log_warn("backend %s: %s", x->pool->name, x->error);
+		tf = (what & BEV_EVENT_TIMEOUT) ? 0 :
+		    upstream_tls_failure(u, why, sizeof(why));
+		if (tf != 0) {
+			/* Never retried unverified: a 502 with the reason. */
+			x->error = tf == 1 ? fwd_err_tls_verify : fwd_err_tls;
+			log_warn("backend %s: %s: %s", x->pool->name,
+			    x->error, why);
+		} else
+			log_warn("backend %s: %s", x->pool->name, x->error);
 		upstream_free(u);
 		x->up = NULL;
 		forward_connect(x);
@@ -1264,6 +1295,7 @@ up_event_cb(struct cio *io, short what, void *arg)
 		goto done;
 	}
 	if (!x->resp_head_sent) {
+		up_tls_note(x, u, what);
 		if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
 		    stale_retry(x) == 0)
 			goto done;
@@ -1278,6 +1310,7 @@ up_event_cb(struct cio *io, short what, void *arg)
 	 * truncated body is never mistaken for a whole one. */
 	x->error = fwd_err_mid_resp;
 	x->pool->st.errors++;
+	up_tls_note(x, u, what);
 	forward_abort(x);
 	xchg_abort(x, fwd_err_mid_resp);
 done:

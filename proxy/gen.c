@@ -24,6 +24,7 @@
 #include "proxy/resolve.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
+#include "proxy/uptls.h"
 #include "proxy/util.h"
 
 static pthread_mutex_t	 gen_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -63,6 +64,7 @@ gen_put(struct gen *g)
 	for (i = 0; i < g->conf->nlisteners; i++)
 		SSL_CTX_free(g->sslctx[i]);
 	free(g->sslctx);
+	uptls_put(g->uptls);
 	authref_put(g->auth);
 	resolve_put(g->resolve);
 	conf_put(g->conf);
@@ -148,6 +150,9 @@ gen_new(struct conf *cf, struct authref *share, char *err,
 	gen_put(cur);
 	if (g->resolve == NULL)
 		goto fail;
+	if (uptls_needed(cf) &&
+	    (g->uptls = uptls_new(cf, err, errlen)) == NULL)
+		goto fail;
 	g->conf = cf;
 	g->id = __atomic_add_fetch(&gen_seq, 1, __ATOMIC_ACQ_REL);
 	return (g);
@@ -155,6 +160,8 @@ fail:
 	for (i = 0; i < cf->nlisteners; i++)
 		SSL_CTX_free(g->sslctx[i]);
 	free(g->sslctx);
+	uptls_put(g->uptls);
+	resolve_put(g->resolve);
 	authref_put(g->auth);
 	free(g);
 	return (NULL);

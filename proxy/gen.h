@@ -28,6 +28,7 @@ struct worker;
 struct pool;
 struct resolve;
 struct upstream_eps;
+struct uptls;
 
 /* A shared, refcounted holder for an auth context: several generations
  * (a cert-only reload, say) may share one. */
@@ -43,6 +44,7 @@ struct gen {
 	struct authref	*auth;		/* NULL when no route needs auth */
 	SSL_CTX		**sslctx;	/* per conf listener; NULL if plain */
 	struct resolve	*resolve;	/* backends' address sets */
+	struct uptls	*uptls;		/* https backends; NULL: none */
 };
 
 /* Per-worker, per-generation state: each backend's address snapshot and
@@ -58,10 +60,11 @@ struct wgen {
 
 /*
  * Build a generation from conf: the auth context (unless share is given,
- * which is then referenced), every listener's SSL_CTX and the backends'
- * addresses (resolve_new(), looking names up again; a name that fails
- * keeps the current generation's addresses).  Returns NULL with a reason
- * in err.  conf's reference passes to the generation on
+ * which is then referenced), every listener's SSL_CTX, the client
+ * context of https backends (upstream.tls) and the backends' addresses
+ * (resolve_new(), looking names up again; a name that fails keeps the
+ * current generation's addresses).  Returns NULL with a reason in err.
+ * conf's reference passes to the generation on
  * success only.  (Was server_gen_new.)
  */
 struct gen *gen_new(struct conf *conf, struct authref *share,

@@ -333,11 +333,13 @@ main(int argc, char *argv[])
 		/* Also load what the config points at: certificates, keys,
 		 * the CA directory, the users file and the HMAC key. */
 		if ((g = gen_new(cf, NULL, err, sizeof(err))) == NULL) {
-			/* A backend name's error is located already. */
-			fprintf(stderr, "%s%s%s\n", strncmp(err, path,
-			    strlen(path)) == 0 ? "" : path,
-			    strncmp(err, path, strlen(path)) == 0 ? "" : ": ",
-			    err);
+			/* An error that names its own file:line:col
+			 * (upstream.tls files) is printed as it is. */
+			if (strncmp(err, cf->path, strlen(cf->path)) == 0 &&
+			    err[strlen(cf->path)] == ':')
+				fprintf(stderr, "%s\n", err);
+			else
+				fprintf(stderr, "%s: %s\n", path, err);
 			conf_put(cf);
 			return (1);
 		}

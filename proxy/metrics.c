@@ -641,6 +641,19 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	    "Backend failures (connect errors and failed exchanges).",
 	    offsetof(struct pool_stats, errors),
 	    offsetof(struct pool_stats, connect_errors));
+	/* https backends (zero for plain ones). */
+	pool_series(out, ws, n, "gridfront_upstream_tls_handshakes_total",
+	    "TLS handshakes completed with backends.",
+	    offsetof(struct pool_stats, tls_handshakes), SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_tls_resumed_total",
+	    "Backend TLS handshakes that resumed a session.",
+	    offsetof(struct pool_stats, tls_resumed), SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_tls_verify_failures_total",
+	    "Backend certificates refused (chain or name): 502.",
+	    offsetof(struct pool_stats, tls_verify_failures), SIZE_MAX);
+	pool_series(out, ws, n, "gridfront_upstream_tls_errors_total",
+	    "Other backend TLS handshake failures: 502.",
+	    offsetof(struct pool_stats, tls_errors), SIZE_MAX);
 	evbuffer_add_printf(out,
 	    "# HELP gridfront_upstream_up Backend state as this worker sees "
 	    "it (1 up, 0 marked down).\n"

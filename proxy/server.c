@@ -38,6 +38,7 @@
 #include "proxy/metrics.h"
 #include "proxy/resolve.h"
 #include "proxy/server.h"
+#include "proxy/uptls.h"
 #include "proxy/util.h"
 #include "proxy/worker.h"
 
@@ -88,9 +89,13 @@ cert_stamps_take(const struct conf *cf)
 	size_t	 i;
 
 	free(cert_stamps);
-	ncert_stamps = cf->nlisteners * 2;
-	cert_stamps = xcalloc(ncert_stamps ? ncert_stamps : 1,
-	    sizeof(*cert_stamps));
+	/* Two per listener, then upstream.tls's ca, certificate and key. */
+	ncert_stamps = cf->nlisteners * 2 + 3;
+	cert_stamps = xcalloc(ncert_stamps, sizeof(*cert_stamps));
+	stamp_file(cf->upstream.tls.ca, &cert_stamps[ncert_stamps - 3]);
+	stamp_file(cf->upstream.tls.certificate,
+	    &cert_stamps[ncert_stamps - 2]);
+	stamp_file(cf->upstream.tls.key, &cert_stamps[ncert_stamps - 1]);
 	for (i = 0; i < cf->nlisteners; i++) {
 		if (!cf->listeners[i].tls)
 			continue;
@@ -99,6 +104,29 @@ cert_stamps_take(const struct conf *cf)
 	}
 }
 
+/* 1 when an upstream.tls file of cf changed since the last stamps (a CA
+ * directory: an entry added, removed or renamed). */
+static int
+uptls_stamps_changed(const struct conf *cf)
+{
+	struct filestamp now;
+	const char	*up[3];
+	size_t		 k;
+
+	up[0] = cf->upstream.tls.ca;
+	up[1] = cf->upstream.tls.certificate;
+	up[2] = cf->upstream.tls.key;
+	for (k = 0; k < 3; k++) {
+		stamp_file(up[k], &now);
+		if (memcmp(&now, &cert_stamps[ncert_stamps - 3 + k],
+		    sizeof(now)) != 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* 1 when a listener's certificate or key changed, 2 when an upstream.tls
+ * file did, else 0. */
 static int
 cert_stamps_changed(const struct conf *cf)
 {
@@ -116,7 +144,7 @@ cert_stamps_changed(const struct conf *cf)
 				return (1);
 		}
 	}
-	return (0);
+	return (uptls_stamps_changed(cf) ? 2 : 0);
 }
 
 /* resolve.c's view of the generation in force: its address sets. */
@@ -176,6 +204,26 @@ conf_auth_equal(const struct conf_auth *a, const struct conf_auth *b)
 	    conf_tokens_equal(&a->tokens, &b->tokens));
 }
 
+/*
+ * The new generation ng names the same upstream.tls files as old, and
+ * they did not change: keep old's client context, so that pooled backend
+ * connections and sessions survive the reload (a new context would retire
+ * them all: a full handshake per pooled connection).
+ */
+static void
+uptls_keep(struct gen *ng, const struct gen *old)
+{
+	const struct conf_upstream_tls *a = &old->conf->upstream.tls;
+	const struct conf_upstream_tls *b = &ng->conf->upstream.tls;
+
+	if (ng->uptls == NULL || old->uptls == NULL ||
+	    !streq(a->ca, b->ca) || !streq(a->certificate, b->certificate) ||
+	    !streq(a->key, b->key) || uptls_stamps_changed(old->conf))
+		return;
+	uptls_put(ng->uptls);
+	ng->uptls = uptls_get(old->uptls);
+}
+
 /* SIGHUP: load, validate, build, swap; the old one stays on failure. */
 static void
 server_reload(void)
@@ -212,6 +260,7 @@ server_reload(void)
 	if (log_init(cf->log.error_log, cf->log.access_log, cf->log.level) ==
 	    -1)
 		log_error("cannot reopen log files: %s", strerror(errno));
+	uptls_keep(g, old);
 	publish_and_tell(g);
 	log_info("configuration generation %llu in force",
 	    (unsigned long long)g->id);
@@ -224,7 +273,7 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gen	*g, *ng;
 	char		 logbuf[2048] = "", err[512] = "";
-	int		 bits = 0;
+	int		 bits = 0, changed;
 
 	if (stopping || (g = gen_current()) == NULL)
 		return;
@@ -259,19 +308,26 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 					    0x7fffffffL);
 		}
 	}
-	if (cert_stamps_changed(g->conf)) {
+	if ((changed = cert_stamps_changed(g->conf)) != 0) {
+		const char *file = changed == 2 ? "upstream_tls" :
+		    "host_certificate";
+
 		ng = gen_new(conf_get(g->conf), g->auth, err,
 		    sizeof(err));
 		if (ng == NULL) {
 			conf_put(g->conf);
-			log_error("host certificate reload refused, old one "
-			    "kept: %s", err);
-			metrics_file_reload("host_certificate", 0);
+			log_error("%s reload refused, old one%s kept: %s",
+			    changed == 2 ? "upstream.tls" : "host certificate",
+			    changed == 2 ? "s" : "", err);
+			metrics_file_reload(file, 0);
 			/* log once per change */
 			cert_stamps_take(g->conf);
 		} else {
-			log_info("host certificate or key reloaded");
-			metrics_file_reload("host_certificate", 1);
+			uptls_keep(ng, g);
+			log_info(changed == 2 ? "upstream.tls CA, certificate "
+			    "or key reloaded" : "host certificate or key "
+			    "reloaded");
+			metrics_file_reload(file, 1);
 			publish_and_tell(ng);
 		}
 	}

@@ -6,8 +6,10 @@
  * their read side enabled, so a backend that closes an idle connection is
  * noticed and the socket freed at once; before reuse a non-blocking
  * MSG_PEEK confirms the socket is still open and silent.  Connections are
- * plain TCP on loopback or the cluster network (TCP_NODELAY).  Nothing here
- * parses HTTP; forward.c decides when a connection is clean.
+ * TCP on loopback or the cluster network (TCP_NODELAY), with TLS through
+ * cio's client mode for https backends (uptls.c holds the contexts and
+ * sessions).  Nothing here parses HTTP; forward.c decides when a
+ * connection is clean.
  */
 
 #include <sys/types.h>
@@ -29,6 +31,7 @@
 #include "conf/conf.h"
 #include "proxy/resolve.h"
 #include "proxy/upstream.h"
+#include "proxy/uptls.h"
 #include "proxy/util.h"
 
 static void	idle_read_cb(struct cio *, void *);
@@ -46,7 +49,9 @@ upstream_pool_lookup(struct upstream_worker *uw,
 
 	for (p = uw->allpools; p != NULL; p = p->next) {
 		if (p->addrlen == sslen &&
-		    memcmp(&p->addr, ss, sslen) == 0)
+		    memcmp(&p->addr, ss, sslen) == 0 &&
+		    (p->tls != NULL) == (b->tls != 0) && (p->tls == NULL ||
+		    strcmp(p->tls->name, b->tls_name) == 0))
 			break;
 	}
 	if (p == NULL) {
@@ -55,6 +60,8 @@ upstream_pool_lookup(struct upstream_worker *uw,
 		memcpy(&p->addr, ss, sslen);
 		p->addrlen = sslen;
 		TAILQ_INIT(&p->idle);
+		if (b->tls)
+			p->tls = uptls_peer_new(b->tls_name);
 		p->next = uw->allpools;
 		uw->allpools = p;
 	}
@@ -118,10 +125,12 @@ upstream_pick(struct upstream_worker *uw, struct upstream_eps *eps,
 		for (i = 0, j = c; j >= eps[bs[i]->id].set->n; i++)
 			j -= eps[bs[i]->id].set->n;
 		e = &eps[bs[i]->id];
-		if ((p = e->pools[j]) == NULL)
+		if ((p = e->pools[j]) == NULL) {
 			p = e->pools[j] = upstream_pool_lookup(uw, bs[i],
 			    &e->set->addr[j], e->set->len[j], lim->max_idle,
 			    lim->idle_timeout);
+			upstream_pool_set_tls(p, lim->tls);
+		}
 		if (upstream_pool_is_down(p, now))
 			continue;
 		*tried |= bit;
@@ -156,6 +165,38 @@ upstream_retire_unused(struct upstream_worker *uw,
 			idle_drop(u);
 		}
 	}
+}
+
+void
+upstream_pool_set_tls(struct pool *p, struct uptls *t)
+{
+	if (p->tls != NULL)
+		uptls_peer_set(p->tls, t);
+}
+
+void
+upstream_connected(struct upconn *u)
+{
+	if (u->io.ssl == NULL)
+		return;
+	u->pool->st.tls_handshakes++;
+	if (SSL_session_reused(u->io.ssl))
+		u->pool->st.tls_resumed++;
+}
+
+int
+upstream_tls_failure(struct upconn *u, char *buf, size_t len)
+{
+	int	 r;
+
+	if (u->io.ssl == NULL)
+		return (0);
+	r = uptls_failure(u->io.ssl, buf, len);
+	if (r == 1)
+		u->pool->st.tls_verify_failures++;
+	else if (r == 2)
+		u->pool->st.tls_errors++;
+	return (r);
 }
 
 int
@@ -197,6 +238,10 @@ upconn_alive(struct upconn *u)
 
 	if (evbuffer_get_length(u->io.in) != 0)
 		return (0);
+	/* Verified under a trust store that has since been replaced. */
+	if (u->io.ssl != NULL && (u->pool->tls->cur == NULL ||
+	    u->tls_id != u->pool->tls->cur->id))
+		return (0);
 	if (clock_now_us() - u->idle_since < UPCONN_PEEK_AFTER_US)
 		return (1);
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -232,20 +277,32 @@ upstream_connect(struct pool *p, unsigned timeout_ms)
 {
 	struct upconn		*u;
 	evutil_socket_t		 fd;
+	SSL			*ssl = NULL;
 	int			 one = 1;
 
 	p->st.connects++;
+	if (p->tls != NULL && (ssl = uptls_ssl_new(p->tls)) == NULL) {
+		p->st.connect_errors++;
+		return (NULL);
+	}
 	fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (fd == -1)
+	if (fd == -1) {
+		SSL_free(ssl);
 		return (NULL);
+	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	u = xcalloc(1, sizeof(*u));
 	u->pool = p;
-	if (cio_init(&u->io, p->uw->base, fd, NULL) == -1) {
+	if (cio_init(&u->io, p->uw->base, fd, ssl) == -1) {
+		SSL_free(ssl);
 		close(fd);
 		free(u);
 		return (NULL);
+	}
+	if (ssl != NULL) {
+		(void)cio_tls_client(&u->io);
+		u->tls_id = p->tls->cur->id;
 	}
 	/* The write timeout is the connect timeout until connected. */
 	cio_set_timeouts(&u->io, 0, timeout_ms);
@@ -341,6 +398,7 @@ upstream_pools_free(struct upstream_worker *uw)
 	upstream_close_idle(uw);
 	for (p = uw->allpools; p != NULL; p = next) {
 		next = p->next;
+		uptls_peer_free(p->tls);
 		free(p);
 	}
 	uw->allpools = NULL;

@@ -26,6 +26,8 @@
 struct event_base;
 struct conf_backend;
 struct resolve_set;
+struct uptls;
+struct uptls_peer;
 struct xchg;
 
 struct upconn {
@@ -37,6 +39,7 @@ struct upconn {
 	int			 connected;
 	unsigned		 nreq;		/* requests carried so far */
 	uint64_t		 idle_since;	/* clock_now_us() when pooled */
+	uint64_t		 tls_id;	/* https: its context's id */
 	TAILQ_ENTRY(upconn)	 entry;		/* idle list */
 };
 TAILQ_HEAD(upconn_list, upconn);
@@ -48,6 +51,11 @@ struct pool_stats {
 	uint64_t		 retries;
 	uint64_t		 errors;	/* failed exchanges */
 	uint64_t		 requests;
+	/* https backends */
+	uint64_t		 tls_handshakes;	/* completed */
+	uint64_t		 tls_resumed;		/* of which resumed */
+	uint64_t		 tls_verify_failures;	/* cert refused */
+	uint64_t		 tls_errors;		/* other failures */
 };
 
 struct pool {
@@ -68,6 +76,7 @@ struct pool {
 						 * named by host name, for
 						 * metrics; "" for literals */
 	struct pool_stats	 st;
+	struct uptls_peer	*tls;		/* https; NULL: plain */
 	struct pool		*next;		/* worker's list of pools */
 };
 
@@ -105,10 +114,11 @@ struct upstream_eps {
 void		 upstream_eps_set(struct upstream_eps *e,
 		    struct resolve_set *s);
 
-/* Limits new pools get in upstream_pick(). */
+/* What pools get from the generation in upstream_pick(). */
 struct upstream_limits {
 	unsigned	 max_idle;
 	unsigned	 idle_timeout;	/* ms */
+	struct uptls	*tls;		/* https backends' context, or NULL */
 };
 
 /*
@@ -133,6 +143,27 @@ struct pool	*upstream_pick(struct upstream_worker *uw,
  */
 void		 upstream_retire_unused(struct upstream_worker *uw,
 		    const struct upstream_eps *eps, size_t n);
+
+/*
+ * https pools: make t the TLS context of p's new connections (the newest
+ * generation's, like the limits).  Pooled connections made under another
+ * context are not reused, and sessions from it are not resumed.  No-op
+ * on a plain pool.
+ */
+void		 upstream_pool_set_tls(struct pool *p, struct uptls *t);
+
+/*
+ * The connection's (TLS) handshake is done: counts it, and whether it
+ * was resumed.  Plain connections: no-op.
+ */
+void		 upstream_connected(struct upconn *u);
+
+/*
+ * A connection that never got BEV_EVENT_CONNECTED failed: 1 (and the
+ * reason in buf) when its backend's certificate was refused, 2 for
+ * another TLS failure, 0 otherwise; counted in p->st.
+ */
+int		 upstream_tls_failure(struct upconn *u, char *buf, size_t len);
 
 /* 1 when the backend is marked down at time now (clock_now_us()). */
 int		 upstream_pool_is_down(const struct pool *p, uint64_t now);

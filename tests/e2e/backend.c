@@ -11,7 +11,9 @@
  * bodiless responses, and --mode (or a /fault/<mode> path) turns it into a
  * faulty origin: refusing, hanging, closing, resetting mid-body, sending
  * garbage, an over-long status line, an endless chunked body or answering
- * one byte at a time.  An X-Backend-Rate: <bytes/s> request header makes
+ * one byte at a time.  With --tls-cert/--tls-key it speaks TLS (an https
+ * backend), optionally requiring a client certificate (--tls-client-ca),
+ * and counts handshakes and resumed ones in /__stats.  An X-Backend-Rate: <bytes/s> request header makes
  * it a slow peer for that request, reading and writing at that rate.  It
  * deliberately parses leniently so that whatever the proxy forwards,
  * however wrong, shows up in the report.  It is a test
@@ -41,10 +43,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #define MAX_HEAD	(1024 * 1024)	/* a head longer than this gets 431 */
 #define MAX_HEADERS	1000
@@ -193,6 +198,12 @@ static unsigned n_completed;		/* requests whose body fully arrived */
 static unsigned n_open;
 static struct bconn_list conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned n_errors;
+static SSL_CTX *tls_ctx;		/* --tls-cert: serve https */
+static unsigned n_tls_hs;		/* TLS handshakes completed */
+static unsigned n_tls_resumed;		/* of which resumed a session */
+static unsigned n_tls_client_certs;	/* with a client certificate */
+static unsigned n_tls_sni;		/* with a server name (SNI) */
+static char last_sni[256];		/* the last one sent */
 static uint64_t n_bytes;
 
 static void conn_free(struct bconn *);
@@ -961,21 +972,26 @@ busy_count(const struct bconn *self)
 static void
 resp_stats(struct bconn *c, int reset)
 {
-	char body[512];
+	char body[1024];
 	int n;
 
 	if (reset) {
 		n_accepted = n_stats_conns = n_requests = n_errors = 0;
 		n_completed = 0;
 		n_bytes = 0;
+		n_tls_hs = n_tls_resumed = n_tls_client_certs = 0;
+		n_tls_sni = 0;
+		last_sni[0] = '\0';
 	}
 	n = snprintf(body, sizeof(body), "{\"id\":\"%s\",\"mode\":\"%s\","
 	    "\"conns\":%u,\"requests\":%u,\"completed\":%u,\"open\":%u,"
 	    "\"busy\":%u,\"bytes\":%" PRIu64 ",\"errors\":%u,"
-	    "\"accepted\":%u}\n",
+	    "\"accepted\":%u,\"tls_handshakes\":%u,\"tls_resumed\":%u,"
+	    "\"tls_client_certs\":%u,\"tls_sni\":%u,\"last_sni\":\"%s\"}\n",
 	    backend_id, mode_names[mode], n_accepted - n_stats_conns,
 	    n_requests, n_completed, n_open - (c->is_stats_conn ? 1 : 0),
-	    busy_count(c), n_bytes, n_errors, n_accepted);
+	    busy_count(c), n_bytes, n_errors, n_accepted, n_tls_hs,
+	    n_tls_resumed, n_tls_client_certs, n_tls_sni, last_sni);
 	resp_simple(c, 200, "application/json", body, (size_t)n);
 }
 
@@ -1575,7 +1591,30 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct bconn *c = arg;
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS: the handshake is done. */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		X509 *peer;
+		const char *sni;
+
+		n_tls_hs++;
+		if (ssl != NULL && (sni = SSL_get_servername(ssl,
+		    TLSEXT_NAMETYPE_host_name)) != NULL) {
+			/* Test names only: letters, digits, '.', '-'. */
+			n_tls_sni++;
+			snprintf(last_sni, sizeof(last_sni), "%.*s",
+			    (int)strspn(sni, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"), sni);
+		}
+		if (ssl != NULL && SSL_session_reused(ssl))
+			n_tls_resumed++;
+		if (ssl != NULL && (peer = SSL_get_peer_certificate(ssl)) !=
+		    NULL) {
+			n_tls_client_certs++;
+			X509_free(peer);
+		}
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		vlog("conn %u: %s", c->id, (what & BEV_EVENT_EOF) ? "eof" :
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -1684,7 +1723,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	else
 		snprintf(c->peer, sizeof(c->peer), "?");
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls_ctx != NULL) {
+		SSL *ssl = SSL_new(tls_ctx);
+
+		if (ssl == NULL)
+			abort();
+		c->bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		c->bev = bufferevent_socket_new(base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(base, conn_timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL)
 		abort();
@@ -1718,6 +1766,8 @@ usage(void)
 	    " [--id NAME] [--max-requests N]\n"
 	    "               [--silent-close] [--idle-close-ms MS] "
 	    "[--slow-ms MS] [-v]\n"
+	    "               [--tls-cert PEM --tls-key PEM "
+	    "[--tls-client-ca PEM]]\n"
 	    "       backend --gen N | --gen-sha256 N\n"
 	    "modes: echo refuse hang close reset_mid_body garbage "
 	    "long_status\n       endless_chunked slow\n");
@@ -1787,8 +1837,12 @@ main(int argc, char **argv)
 		{ "gen-sha256", required_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-client-ca", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *tls_cert = NULL, *tls_key = NULL, *tls_cca = NULL;
 	struct sockaddr_in sin;
 	struct in_addr bind_addr = { htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sin);
@@ -1837,9 +1891,41 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'T':
+			tls_cert = optarg;
+			break;
+		case 'K':
+			tls_key = optarg;
+			break;
+		case 'C':
+			tls_cca = optarg;
+			break;
 		default:
 			usage();
 		}
+	}
+	if (tls_cert != NULL) {
+		if (tls_key == NULL)
+			usage();
+		if ((tls_ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+		    SSL_CTX_use_certificate_chain_file(tls_ctx, tls_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(tls_ctx, tls_key,
+		    SSL_FILETYPE_PEM) != 1) {
+			ERR_print_errors_fp(stderr);
+			return (1);
+		}
+		if (tls_cca != NULL) {
+			if (SSL_CTX_load_verify_locations(tls_ctx, tls_cca,
+			    NULL) != 1) {
+				ERR_print_errors_fp(stderr);
+				return (1);
+			}
+			SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER |
+			    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		}
+		/* Stateful resumption checks need a session id context. */
+		SSL_CTX_set_session_id_context(tls_ctx,
+		    (const unsigned char *)"backend", 7);
 	}
 	if (optind != argc || port < 0 || port > 65535)
 		usage();

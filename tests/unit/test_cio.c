@@ -817,6 +817,104 @@ test_cio__tls_pending_after_pause(void **state)
 	UNTIL(t, evbuffer_get_length(t->io.in) == 8192);
 }
 
+/*
+ * Client mode (TLS to backends): a cio that connects over TCP and then
+ * runs the client handshake; the write timeout set for the connect
+ * bounds the handshake too.  The server end is an SSL driven by hand.
+ */
+static void
+tls_client(struct t *t, const struct sockaddr_in *sin, unsigned timeout_ms)
+{
+	SSL	*ssl;
+	int	 fd;
+
+	t->sctx = tls_server_ctx();
+	assert_non_null(t->cctx = SSL_CTX_new(TLS_client_method()));
+	SSL_CTX_set_verify(t->cctx, SSL_VERIFY_NONE, NULL);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_not_equal(fd, -1);
+	assert_non_null(ssl = SSL_new(t->cctx));
+	assert_int_equal(cio_init(&t->io, t->base, fd, ssl), 0);
+	t->iop = &t->io;
+	assert_int_equal(cio_tls_client(&t->io), 0);
+	cio_setcb(&t->io, readcb, writecb, eventcb, t);
+	cio_set_timeouts(&t->io, 0, timeout_ms);
+	assert_int_equal(cio_connect(&t->io, (const struct sockaddr *)sin,
+	    sizeof(*sin)), 0);
+	cio_enable(&t->io, EV_READ | EV_WRITE);
+}
+
+/* CONNECTED comes once the handshake is done, not at the TCP connect;
+ * then data goes both ways encrypted. */
+static void
+test_cio__tls_client(void **state)
+{
+	struct t		*t = *state;
+	struct sockaddr_in	 sin;
+	char			 buf[8];
+	size_t			 got = 0;
+	int			 lfd, r, done = 0;
+
+	lfd = tcp_listener(&sin, 1);
+	tls_client(t, &sin, 1000);
+	while (t->peer == -1 && now_ms() < t->deadline)
+		if ((t->peer = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) == -1)
+			pump(t, 1);
+	assert_int_not_equal(t->peer, -1);
+	pump(t, 3);
+	assert_int_equal(t->nlog, 0);		/* TCP only: not yet */
+	assert_non_null(t->cl = SSL_new(t->sctx));
+	assert_int_equal(SSL_set_fd(t->cl, t->peer), 1);
+	SSL_set_accept_state(t->cl);
+	while ((!done || t->nlog == 0) && now_ms() < t->deadline) {
+		if (!done && (r = SSL_do_handshake(t->cl)) != 1)
+			assert_int_equal(SSL_get_error(t->cl, r),
+			    SSL_ERROR_WANT_READ);
+		else
+			done = 1;
+		pump(t, 1);
+	}
+	assert_string_equal(t->log, "E");
+	assert_int_equal(t->ev[0], BEV_EVENT_CONNECTED);
+	assert_int_equal(evbuffer_add(t->io.out, "ping", 4), 0);
+	while (got < 4 && now_ms() < t->deadline) {
+		pump(t, 1);
+		if ((r = SSL_read(t->cl, buf + got, (int)(4 - got))) > 0)
+			got += (size_t)r;
+		else
+			assert_int_equal(SSL_get_error(t->cl, r),
+			    SSL_ERROR_WANT_READ);
+	}
+	assert_int_equal(got, 4);
+	assert_memory_equal(buf, "ping", 4);
+	assert_int_equal(SSL_write(t->cl, "pong", 4), 4);
+	UNTIL(t, evbuffer_get_length(t->io.in) == 4);
+	assert_int_equal(evbuffer_remove(t->io.in, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "pong", 4);
+	close(lfd);
+}
+
+/* A peer that takes the connection and never answers the ClientHello:
+ * the connect timeout ends the handshake (TIMEOUT|READING), once. */
+static void
+test_cio__tls_client_handshake_timeout(void **state)
+{
+	struct t		*t = *state;
+	struct sockaddr_in	 sin;
+	uint64_t		 t0 = now_ms();
+	int			 lfd;
+
+	lfd = tcp_listener(&sin, 1);	/* the kernel accepts for us */
+	tls_client(t, &sin, 300);
+	UNTIL(t, t->nlog == 1);
+	assert_string_equal(t->log, "E");
+	assert_int_equal(t->ev[0], BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	assert_true(t->ev_ms - t0 >= 280);
+	pump(t, 3);
+	assert_int_equal(t->nlog, 1);
+	close(lfd);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -838,6 +936,8 @@ main(void)
 		T(test_cio__connect_unix),
 		T(test_cio__tls),
 		T(test_cio__tls_pending_after_pause),
+		T(test_cio__tls_client),
+		T(test_cio__tls_client_handshake_timeout),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

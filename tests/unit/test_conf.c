@@ -224,7 +224,7 @@ test_conf__collects_every_error(void **state)
 	    "timeouts: {handshake: 0s, keepalive: 10x}\n"	/* 4 */
 	    "routes:\n"						/* 5 */
 	    "  - path: dbs\n"					/* 6 */
-	    "    backends: [https://a:1]\n"			/* 7 */
+	    "    backends: [ftp://a:1]\n"			/* 7 */
 	    "  - path: /ok/\n"					/* 8 */
 	    "    bakends: [http://127.0.0.1:1]\n"		/* 9 */
 	    "    allow_from: [10.0.0.1/8]\n"			/* 10 */
@@ -242,7 +242,7 @@ test_conf__collects_every_error(void **state)
 	assert_true(has_err(&errs, 6, 11, "routes[0].path: 'dbs' must start "
 	    "with '/'"));
 	assert_true(has_err(&errs, 7, 16, "routes[0].backends[0]: "
-	    "'https://a:1': only http:// backends"));
+	    "'ftp://a:1' is not an http://host:port or https://"));
 	assert_true(has_err(&errs, 9, 5, "routes[1]: unknown key 'bakends'"));
 	assert_true(has_err(&errs, 8, 5, "routes[1]: missing required key "
 	    "'backends'"));
@@ -896,6 +896,77 @@ test_conf__keys_documented_in_readme(void **state)
 	free(block);
 }
 
+/* https backends (issue 13): the verified name is the URL host or the
+ * route's tls_server_name, and one URL under two names is two backends;
+ * the semantic pass wants upstream.tls.ca and a certificate with its key,
+ * and refuses tls_server_name without an https backend. */
+static void
+test_conf__https_backends(void **state)
+{
+	struct conf_errs	 errs = { 0 };
+	struct conf		*c = NULL;
+
+	(void)state;
+	assert_int_equal(load_text(
+	    "listen:\n"
+	    "  - address: 127.0.0.1:8443\n"
+	    "routes:\n"
+	    "  - path: /a/\n"
+	    "    auth: none\n"
+	    "    backends: [https://127.0.0.1:9001, http://127.0.0.1:9002]\n"
+	    "  - path: /b/\n"
+	    "    auth: none\n"
+	    "    backends: [https://127.0.0.1:9001]\n"
+	    "    tls_server_name: srv.example\n"
+	    "  - path: /c/\n"
+	    "    auth: none\n"
+	    "    backends: [https://127.0.0.1:9001]\n"
+	    "upstream:\n"
+	    "  tls: {ca: /ca.pem, certificate: c.pem, key: /k.pem}\n",
+	    &c, &errs), 0);
+	assert_non_null(c);
+	assert_int_equal(c->nbackends, 3);
+	assert_int_equal(c->routes[0].backends[0]->tls, 1);
+	assert_string_equal(c->routes[0].backends[0]->tls_name, "127.0.0.1");
+	assert_int_equal(c->routes[0].backends[1]->tls, 0);
+	assert_null(c->routes[0].backends[1]->tls_name);
+	assert_string_equal(c->routes[1].backends[0]->tls_name,
+	    "srv.example");
+	assert_ptr_not_equal(c->routes[1].backends[0],
+	    c->routes[0].backends[0]);
+	assert_ptr_equal(c->routes[2].backends[0], c->routes[0].backends[0]);
+	assert_string_equal(c->upstream.tls.ca, "/ca.pem");
+	assert_true(c->upstream.tls.certificate[0] == '/');
+	assert_int_equal(c->upstream.tls.ca_line, 15);
+	assert_int_equal(c->upstream.tls.key_line, 15);
+	conf_put(c);
+	c = NULL;
+
+	assert_int_equal(load_text(
+	    "listen:\n"						/* 1 */
+	    "  - address: 127.0.0.1:8443\n"			/* 2 */
+	    "routes:\n"						/* 3 */
+	    "  - path: /a/\n"					/* 4 */
+	    "    auth: none\n"					/* 5 */
+	    "    backends: [http://127.0.0.1:9002, https://127.0.0.1:9001]\n"
+	    "  - path: /b/\n"					/* 7 */
+	    "    auth: none\n"					/* 8 */
+	    "    backends: [http://127.0.0.1:9002]\n"		/* 9 */
+	    "    tls_server_name: srv.example\n"			/* 10 */
+	    "upstream:\n"					/* 11 */
+	    "  tls: {certificate: /c.pem}\n",			/* 12 */
+	    &c, &errs), -1);
+	assert_null(c);
+	assert_true(has_err(&errs, 6, 39, "routes[0].backends[1]: "
+	    "'https://127.0.0.1:9001' is an https backend: set "
+	    "upstream.tls.ca"));
+	assert_true(has_err(&errs, 10, 22, "routes[1].tls_server_name: has "
+	    "no effect without an https:// backend"));
+	assert_true(has_err(&errs, 12, 8, "upstream.tls: certificate and "
+	    "key go together"));
+	conf_errs_free(&errs);
+}
+
 int
 main(void)
 {
@@ -917,6 +988,7 @@ main(void)
 		cmocka_unit_test(test_conf__refcount),
 		cmocka_unit_test(test_conf__missing_and_empty_file),
 		cmocka_unit_test(test_conf__errs_print_format),
+		cmocka_unit_test(test_conf__https_backends),
 		cmocka_unit_test(test_conf__examples_load),
 		cmocka_unit_test(test_conf__production_example_uses_every_key),
 		cmocka_unit_test(test_conf__keys_documented_in_readme),

@@ -151,7 +151,7 @@ test_upstream__changed_set_retires_the_addresses_that_left(void **state)
 	struct upstream_worker	 uw = { .base = base };
 	struct conf_backend	 b = { .id = 0, .url = (char *)"http://x:1" };
 	const struct conf_backend *bs[1] = { &b };
-	struct upstream_limits	 lim = { 8, 30000 };
+	struct upstream_limits	 lim = { 8, 30000, NULL };
 	struct upstream_eps	 eps[1] = { { NULL, NULL } };
 	struct resolve_set	*s = resolve_set_new();
 	struct sockaddr_storage	 keep, gone;
@@ -237,7 +237,7 @@ test_upstream__round_robin_over_healthy_addresses(void **state)
 	struct conf_backend	 b1 = { .id = 1, .url = (char *)"http://10.9.9.9:80",
 	    .literal = 1 };
 	const struct conf_backend *bs[2] = { &b0, &b1 };
-	struct upstream_limits	 lim = { 8, 30000 };
+	struct upstream_limits	 lim = { 8, 30000, NULL };
 	struct upstream_eps	 eps[2] = { { NULL, NULL }, { NULL, NULL } };
 	struct resolve_set	*s;
 	struct pool		*seen[6], *p, *down;
