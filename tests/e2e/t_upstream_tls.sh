@@ -91,7 +91,7 @@ $(hroute /mtls "https://localhost:$(P mtls)")
 $(hroute /once "https://localhost:$(P once)")
 $(hroute /pool "https://localhost:$(P pool)")
 $(hroute /plain "$(be_url plain)")
-$(hroute /hang "https://localhost:$(P hang)")"
+$(hroute /hang "https://127.0.0.1:$(P hang)")"
 std_conf "$WORK/a.yaml" "$routes" "upstream:
   down_time: 100ms
   tls:
@@ -203,7 +203,7 @@ t1=$(now_ms)
 assert_le "after upstream_connect (1s), not upstream_response" \
     $((t1 - t0)) 4000
 assert_true "logged as a connect timeout" \
-    grep -q "backend https://localhost:$(P hang): backend connect timeout" \
+    grep -q "backend https://127.0.0.1:$(P hang): backend connect timeout" \
     "$PX_LOG"
 stop_proxy
 
