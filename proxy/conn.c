@@ -245,6 +245,8 @@ conn_free(struct conn *c)
 	event_del(&c->timer);
 	auth_ident_put(c->ident);
 	c->ident = NULL;
+	auth_token_memo_free(c->tokmemo);
+	c->tokmemo = NULL;
 	/*
 	 * Say goodbye properly (RFC 8446 6.1): a close_notify lets the client
 	 * tell a complete close-delimited answer from a cut one.  The alert
@@ -995,7 +997,8 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				evbuffer_drain(in, head_len);
 				return;
 			}
-			auth_token_decide(actx, tok, toklen, c->ident, route,
+			auth_token_decide_memo(actx, &c->tokmemo, tok,
+			    toklen, c->ident, route,
 			    (const struct sockaddr *)&c->peer, &x->ad);
 		} else
 			auth_decide(actx, c->ident, route,

@@ -59,6 +59,8 @@ struct conn {
 	SSL			*ssl;		/* borrowed from io */
 	/* one reference, after handshake */
 	struct auth_ident	*ident;
+	/* the last bearer token and its identity (auth owns the inside) */
+	struct auth_tokmemo	*tokmemo;
 	struct sockaddr_storage	 peer;
 	char			 peerstr[48];
 	int			 peerport;
