@@ -79,6 +79,8 @@ static const char conn_err_tls[] = "TLS handshake failed";
 static const char conn_err_write_timeout[] = "client write timeout";
 static const char conn_err_done[] = "done";
 static const char conn_err_lingered[] = "done (after lingering close)";
+static const char conn_err_plain_token[] =
+    "bearer token over plain HTTP refused; use https";
 
 /* Lingering close: how long, and how much, we read and discard. */
 #define CONN_LINGER_MS		2000
@@ -157,6 +159,8 @@ conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
 	c->https_port = cl->https_port;
 	if (cl->allow_path_params)
 		c->flags |= CONN_F_PATH_PARAMS;
+	if (cl->allow_plain_tokens)
+		c->flags |= CONN_F_PLAIN_TOKENS;
 	if ((size_t)salen > sizeof(c->peer))
 		salen = sizeof(c->peer);
 	memcpy(&c->peer, sa, salen);
@@ -994,6 +998,16 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				 * after it, as conn_redirect() does. */
 				conn_bearer_deny(c, x, 400, "invalid_request",
 				    bad, NULL);
+				evbuffer_drain(in, head_len);
+				return;
+			}
+			/* RFC 6750 5.3: a bearer token must not travel in
+			 * cleartext; refuse it (the client should stop) unless
+			 * the listener says TLS ended just before it. */
+			if (tok != NULL && !(c->flags & (CONN_F_TLS |
+			    CONN_F_PLAIN_TOKENS))) {
+				conn_bearer_deny(c, x, 403, "invalid_request",
+				    conn_err_plain_token, NULL);
 				evbuffer_drain(in, head_len);
 				return;
 			}

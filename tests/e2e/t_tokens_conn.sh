@@ -143,4 +143,65 @@ assert_eq "a users-map change reaches an open connection" \
 200 bob sub-b" "$(cat "$OUT")"
 
 stop_proxy
+
+# ------------------------------------------------------------ plain HTTP
+
+# RFC 6750 5.3: a token over cleartext is refused on a plain listener,
+# unless the listener says TLS ended in front of it (allow_plain_tokens).
+cp "$PKI/users.json" "$WORK/users.json"
+$MINT jwks "$WORK/iam.json" r1="$WORK/r1.pem" r2="$WORK/r2.pem"
+PLAIN=$(free_port)
+OPTIN=$(free_port)
+cat >"$WORK/plain.yaml" <<EOF
+workers: 1
+listen:
+  - address: 127.0.0.1:$PX_PORT
+    tls: {certificate: $PKI/server.pem, key: $PKI/server.key}
+  - address: 127.0.0.1:$PLAIN
+  - address: 127.0.0.1:$OPTIN
+    allow_plain_tokens: true
+routes:
+  - path: /tok
+    auth: token
+    backends: [$BE]
+  - path: /either
+    auth: cert_or_token
+    backends: [$BE]
+  - path: /none
+    auth: none
+    backends: [$BE]
+auth:
+  ca_path: $PKI/certificates
+  users: $WORK/users.json
+  hmac_key: $WORK/hmac.key
+  tokens:
+    issuers:
+      - issuer: $IAM
+        jwks: $WORK/iam.json
+        audiences: [cmsweb]
+EOF
+start_proxy "$WORK/plain.yaml"
+n0=$(be_stats echo requests)
+out=$(timeout 60 $KA --plain 127.0.0.1 "$PLAIN" /tok 0:"$TA" 0:- 2>&1)
+assert_eq "plain listener: token refused 403, no token 401" "403 - -
+401 - -" "$out"
+assert_eq "plain listener: the backend got nothing" "$n0" \
+    "$(be_stats echo requests)"
+R=$(curl -s -D - -o "$WORK/p.body" -H "Authorization: Bearer $TA" \
+    "http://127.0.0.1:$PLAIN/either" | tr -d '\r')
+assert_contains "plain listener: says why" "$R" \
+    'error="invalid_request", error_description="bearer token over plain HTTP refused; use https"'
+assert_contains "plain listener: body says why" "$(cat "$WORK/p.body")" \
+    "use https"
+assert_not_contains "plain listener: token not echoed" \
+    "$R$(cat "$WORK/p.body")" "${TA:0:40}"
+out=$(timeout 60 $KA --plain 127.0.0.1 "$PLAIN" /none 0:"$TA" 2>&1)
+assert_eq "plain listener: a route that reads no token is untouched" \
+    "200 - -" "$out"
+out=$(timeout 60 $KA --plain 127.0.0.1 "$OPTIN" /tok 0:"$TA" 0:"$TA" 2>&1)
+assert_eq "allow_plain_tokens: accepted" "200 alice sub-a
+200 alice sub-a" "$out"
+out=$(ka 0:"$TA")
+assert_eq "TLS listener of the same config: accepted" "200 alice sub-a" "$out"
+stop_proxy
 finish
