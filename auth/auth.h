@@ -257,6 +257,10 @@ enum auth_result auth_token_decide_memo(struct auth_ctx *ctx,
 		    struct auth_ident *id, const struct conf_route *route,
 		    const struct sockaddr *peer, struct auth_decision *out);
 void	 auth_token_memo_free(struct auth_tokmemo *m);
+/* 1 when m (may be NULL) remembers a verified token of exactly these
+ * len bytes, else 0; says nothing about whether it is still valid. */
+int	 auth_token_memo_same(const struct auth_tokmemo *m, const char *tok,
+	    size_t len);
 
 /* Token counters for metrics (all zero without auth.tokens). */
 struct auth_token_stats {

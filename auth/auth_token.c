@@ -938,6 +938,14 @@ tok_memo_set(struct auth_tokmemo *m, const struct auth_tokstate *ts,
 	m->blk = b;
 }
 
+int
+auth_token_memo_same(const struct auth_tokmemo *m, const char *tok,
+    size_t len)
+{
+	return (m != NULL && m->ent != NULL && m->len == len &&
+	    memcmp(m->tok, tok, len) == 0);
+}
+
 void
 auth_token_memo_free(struct auth_tokmemo *m)
 {
