@@ -81,9 +81,9 @@ assert_eq "a bad token after a good one is refused, not remembered" \
 
 # ------------------------------------------------------------ expiry
 
-# exp two seconds ahead, leeway 1s: good now, refused once it passed.
-TX=$(tok r1 alice sub-x +2)
-out=$(ka 0:"$TX" 4:"$TX" 0:"$TA")
+# exp five seconds ahead, leeway 1s: good now, refused once it passed.
+TX=$(tok r1 alice sub-x +5)
+out=$(ka 0:"$TX" 7:"$TX" 0:"$TA")
 assert_eq "a token expiring mid-connection is refused on the next request" \
     "200 alice sub-x
 401 - -
