@@ -246,6 +246,28 @@ enum auth_result auth_token_decide(struct auth_ctx *ctx, const char *tok,
 		    const struct conf_route *route, const struct sockaddr *peer,
 		    struct auth_decision *out);
 
+/*
+ * A connection's memo of the last bearer token it presented (opaque).
+ * auth_token_decide_memo() is auth_token_decide() with one: *memo starts
+ * NULL and is allocated on first use; the same token bytes on the next
+ * request reuse the verified identity and signed block without hashing,
+ * parsing or rebuilding, as long as exp (with the leeway), the issuer's
+ * key set, the users map, the ban list, the HMAC key and ctx itself (a
+ * reload) are unchanged; other bytes are verified and replace the memo.
+ * The memo is owned by the caller: auth_token_memo_free() (NULL is a
+ * no-op) when the connection goes; it may outlive ctx.
+ */
+struct auth_tokmemo;
+enum auth_result auth_token_decide_memo(struct auth_ctx *ctx,
+		    struct auth_tokmemo **memo, const char *tok, size_t toklen,
+		    struct auth_ident *id, const struct conf_route *route,
+		    const struct sockaddr *peer, struct auth_decision *out);
+void	 auth_token_memo_free(struct auth_tokmemo *m);
+/* 1 when m (may be NULL) remembers a verified token of exactly these
+ * len bytes, else 0; says nothing about whether it is still valid. */
+int	 auth_token_memo_same(const struct auth_tokmemo *m, const char *tok,
+	    size_t len);
+
 /* Token counters for metrics (all zero without auth.tokens). */
 struct auth_token_stats {
 	uint64_t	 issuers;

@@ -11,7 +11,13 @@
  * tokens: verification (token.c), the CRIC account the token names, the
  * ban list, require_scope/require_group, and the signed header block with
  * the cms-authn-token-* facts.  Answers carry what the proxy needs for
- * WWW-Authenticate; no description ever holds token bytes.
+ * WWW-Authenticate; no description ever holds token bytes.  A connection
+ * may keep a memo (struct auth_tokmemo) of the last token it presented:
+ * the same bytes again, compared with memcmp, reuse the verified entry and
+ * its signed block without hashing, locking or rebuilding anything, as
+ * long as exp, the issuer's key set, the users map, the ban list, the
+ * HMAC key and the auth context (a reload) are still those it was made
+ * under.
  */
 
 #include <sys/stat.h>
@@ -124,6 +130,7 @@ struct tok_ent {
 
 struct auth_tokstate {
 	pthread_mutex_t	 lock;
+	uint64_t	 id;		/* unique per process; memos name it */
 	struct tok_iss	*iss;
 	size_t		 niss;
 	long		 leeway;	/* seconds */
@@ -131,6 +138,23 @@ struct auth_tokstate {
 	size_t		 nslots;
 	uint64_t	 hits, misses, ok, failed;
 };
+
+/*
+ * A connection's memo of its last good token: the bytes, the verified
+ * entry and its signed block (one reference each), and the token state
+ * they belong to.  Owned by the connection (auth_token_memo_free()).
+ */
+struct auth_tokmemo {
+	uint64_t	 tsid;
+	char		*tok;
+	size_t		 len, cap;
+	struct tok_ent	*ent;
+	struct tok_blk	*blk;
+	int		 mode;		/* the sign mode of blk */
+};
+
+/* Ids of token states, so that a memo never outlives a reload unseen. */
+static uint64_t tok_state_ids;
 
 /* Per-decision state handed out in auth_decision.tpriv. */
 struct tok_out {
@@ -349,6 +373,7 @@ auth_token_init(struct auth_ctx *ctx, const struct conf_tokens *t,
 		return (-1);
 	}
 	pthread_mutex_init(&ts->lock, NULL);
+	ts->id = __atomic_add_fetch(&tok_state_ids, 1, __ATOMIC_RELAXED);
 	ctx->tok = ts;
 	ts->niss = t->nissuers;
 	ts->leeway = (long)(t->leeway / 1000);
@@ -739,6 +764,24 @@ fail:
 }
 
 /*
+ * 1 when block b (of entry e) was built under the users map, ban list,
+ * HMAC key and subject map in force, in signing mode mode.  Reads only
+ * generations (atomic loads) and b's immutable fields: no lock.
+ */
+static int
+tok_blk_fresh(struct auth_ctx *ctx, const struct auth_tokstate *ts,
+    const struct tok_ent *e, const struct tok_blk *b, enum sign_mode mode)
+{
+	uint64_t	 mg = __atomic_load_n(&ts->iss[e->iss].map_gen,
+			    __ATOMIC_ACQUIRE);
+
+	return (b->users_gen == auth_load64(&ctx->users_gen) &&
+	    b->ban_gen == auth_load64(&ctx->ban_gen) &&
+	    b->key_gen == auth_load64(&ctx->key_gen) + (mg << 32) &&
+	    b->mode == (int)mode);
+}
+
+/*
  * The user-side outcome for e in signing mode: from e's slot when it was
  * built under the users map, ban list, key and subject map in force, else
  * built now (CRIC lookup, ban check, HMAC) and published.  Returns a new
@@ -827,18 +870,117 @@ tok_deny(struct auth_decision *out, int status, const char *reason,
 
 static const char tok_hdr_none[] = "cms-auth-status: NONE\r\n";
 
+/*
+ * 1 when memo m holds exactly tok (len bytes) verified under ts, not
+ * expired at now, under the issuer's key set in force, with a block still
+ * fresh for mode; then new references to its entry and block are taken
+ * for the caller.  Else 0 and nothing is taken.
+ */
+static int
+tok_memo_hit(struct auth_ctx *ctx, struct auth_tokstate *ts,
+    const struct auth_tokmemo *m, const char *tok, size_t len, time_t now,
+    enum sign_mode mode)
+{
+	struct tok_ent	*e = m->ent;
+
+	/* Cheap mismatches first; the byte comparison is the real key. */
+	if (e == NULL || m->blk == NULL || m->tsid != ts->id ||
+	    m->len != len || m->mode != (int)mode ||
+	    memcmp(m->tok, tok, len) != 0)
+		return (0);
+	if (e->keys_gen != __atomic_load_n(&ts->iss[e->iss].keys_gen,
+	    __ATOMIC_ACQUIRE) || (int64_t)now - ts->leeway >= e->exp ||
+	    !tok_blk_fresh(ctx, ts, e, m->blk, mode))
+		return (0);
+	__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&m->blk->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ts->hits, 1, __ATOMIC_RELAXED);
+	return (1);
+}
+
+/* Drop what m remembers (the bytes are wiped: they are a credential). */
+static void
+tok_memo_clear(struct auth_tokmemo *m)
+{
+	tok_blk_put(m->blk);
+	tok_ent_put(m->ent);
+	m->blk = NULL;
+	m->ent = NULL;
+	if (m->tok != NULL)
+		OPENSSL_cleanse(m->tok, m->len);
+	m->len = 0;
+}
+
+/* Remember tok with its entry e and block b (new references) in m; on
+ * OOM m is left empty, which only costs the next request a lookup. */
+static void
+tok_memo_set(struct auth_tokmemo *m, const struct auth_tokstate *ts,
+    const char *tok, size_t len, struct tok_ent *e, struct tok_blk *b,
+    enum sign_mode mode)
+{
+	char		*n;
+
+	tok_memo_clear(m);
+	if (len > m->cap) {
+		if ((n = malloc(len)) == NULL)
+			return;
+		free(m->tok);
+		m->tok = n;
+		m->cap = len;
+	}
+	memcpy(m->tok, tok, len);
+	m->len = len;
+	m->tsid = ts->id;
+	m->mode = (int)mode;
+	__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	m->ent = e;
+	m->blk = b;
+}
+
+int
+auth_token_memo_same(const struct auth_tokmemo *m, const char *tok,
+    size_t len)
+{
+	return (m != NULL && m->ent != NULL && m->len == len &&
+	    memcmp(m->tok, tok, len) == 0);
+}
+
+void
+auth_token_memo_free(struct auth_tokmemo *m)
+{
+	if (m == NULL)
+		return;
+	tok_memo_clear(m);
+	free(m->tok);
+	free(m);
+}
+
 enum auth_result
 auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
     struct auth_ident *id, const struct conf_route *route,
     const struct sockaddr *peer, struct auth_decision *out)
 {
+	return (auth_token_decide_memo(ctx, NULL, tok, toklen, id, route,
+	    peer, out));
+}
+
+enum auth_result
+auth_token_decide_memo(struct auth_ctx *ctx, struct auth_tokmemo **memo,
+    const char *tok, size_t toklen, struct auth_ident *id,
+    const struct conf_route *route, const struct sockaddr *peer,
+    struct auth_decision *out)
+{
 	struct auth_tokstate *ts = ctx->tok;
+	struct auth_tokmemo *m = NULL;
 	struct auth_snap *bn;
-	struct tok_blk	*b;
+	struct tok_blk	*b = NULL;
 	struct tok_out	*to;
 	struct tok_ent	*e;
 	const char	*why = NULL;
 	enum conf_auth_mode mode = route != NULL ? route->auth : CONF_AUTH_CERT;
+	enum sign_mode	 smode;
+	time_t		 now;
 	int		 banned;
 
 	/* Routes that do not read tokens, and requests without one. */
@@ -856,9 +998,19 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 	if (ts == NULL)
 		return (tok_deny(out, 401, "unknown issuer",
 		    "invalid_token"));
-	if ((e = tok_verify(ts, tok, toklen, time(NULL), &why)) == NULL)
+	smode = route->sign_as == CONF_SIGN_PY3_LATIN1 ? SIGN_PY3_LATIN1 :
+	    SIGN_BYTES;
+	now = time(NULL);
+	if (memo != NULL && *memo == NULL)
+		*memo = calloc(1, sizeof(**memo));	/* NULL: no memo */
+	if (memo != NULL)
+		m = *memo;
+	if (m != NULL && tok_memo_hit(ctx, ts, m, tok, toklen, now, smode))
+		e = m->ent, b = m->blk;
+	else if ((e = tok_verify(ts, tok, toklen, now, &why)) == NULL)
 		return (tok_deny(out, 401, why, "invalid_token"));
 	if ((to = calloc(1, sizeof(*to))) == NULL) {
+		tok_blk_put(b);
 		tok_ent_put(e);
 		return (tok_deny(out, 500, tok_err_headers, NULL));
 	}
@@ -868,10 +1020,14 @@ auth_token_decide(struct auth_ctx *ctx, const char *tok, size_t toklen,
 	out->token_iss = to->iss;
 	out->token_sub = e->sub;
 
-	if ((b = tok_blk_get(ctx, ts, e,
-	    route->sign_as == CONF_SIGN_PY3_LATIN1 ? SIGN_PY3_LATIN1 :
-	    SIGN_BYTES)) == NULL)
-		return (tok_deny(out, 500, tok_err_headers, NULL));
+	if (b == NULL) {
+		if ((b = tok_blk_get(ctx, ts, e, smode)) == NULL)
+			return (tok_deny(out, 500, tok_err_headers, NULL));
+		/* A different token (or a stale memo) replaces the memo,
+		 * so one connection never reuses another token's identity. */
+		if (m != NULL)
+			tok_memo_set(m, ts, tok, toklen, e, b, smode);
+	}
 	to->blk = b;
 	out->login = b->login;
 	out->dn = b->dn;

@@ -23,6 +23,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "auth/jwks.h"
 #include "auth/token.h"
@@ -37,6 +38,7 @@ jwks_free(struct jwks *s)
 	for (i = 0; i < s->nkeys; i++) {
 		free(s->keys[i].kid);
 		free(s->keys[i].alg);
+		EVP_PKEY_CTX_free(s->keys[i].vctx);
 		EVP_PKEY_free(s->keys[i].pkey);
 	}
 	free(s->keys);
@@ -83,6 +85,26 @@ jwks_fromdata(const char *type, OSSL_PARAM_BLD *bld)
 	EVP_PKEY_CTX_free(pc);
 	OSSL_PARAM_free(params);
 	return (pk);
+}
+
+/*
+ * The verify context of jwks_key.vctx for pk, or NULL when OpenSSL cannot
+ * make one (the verifier then sets one up per token).
+ */
+static EVP_PKEY_CTX *
+jwks_vctx(EVP_PKEY *pk, enum jwks_kty kty)
+{
+	EVP_PKEY_CTX	*c;
+
+	if ((c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+		return (NULL);
+	if (EVP_PKEY_verify_init(c) != 1 || (kty == JWKS_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1) ||
+	    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) != 1) {
+		EVP_PKEY_CTX_free(c);
+		return (NULL);
+	}
+	return (c);
 }
 
 static EVP_PKEY *
@@ -227,6 +249,7 @@ jwks_parse(const char *buf, size_t len, char *err, size_t errlen)
 		    jwks_ec(k, &why);
 		if (o->pkey == NULL)
 			goto fail;
+		o->vctx = jwks_vctx(o->pkey, o->kty);
 	}
 	json_decref(root);
 	return (s);

@@ -31,6 +31,14 @@ struct jwks_key {
 	enum jwks_kty	 kty;
 	char		*alg;		/* the JWK's alg, or NULL */
 	EVP_PKEY	*pkey;
+	/*
+	 * A verify context for pkey, initialised once at load (RS256: PKCS#1
+	 * v1.5 padding and SHA-256; ES256: SHA-256), or NULL.  Never used
+	 * directly: verifiers take an EVP_PKEY_CTX_dup() of it, which costs
+	 * far less than setting a context up per token and leaves this one
+	 * untouched, so threads share it.
+	 */
+	EVP_PKEY_CTX	*vctx;
 };
 
 struct jwks {

@@ -199,6 +199,7 @@ struct conf_listener {
 	int		 redirect_https; /* plain listener: 301 to https */
 	int		 https_port;	/* port used in redirects, 0 = 443 */
 	int		 allow_path_params; /* ';' in paths: pass, not 400 */
+	int		 allow_plain_tokens; /* plain: accept bearer tokens */
 	int		 line;
 	int		 col;
 };

@@ -208,6 +208,9 @@ static const struct keys_row keys_table[] = {
 	R_BOOL(KEYS_SCOPE_LISTEN, struct conf_listener, allow_path_params,
 	    "Pass ';' path parameters on; routes match the path without "
 	    "them (off: 400)."),
+	R_BOOL(KEYS_SCOPE_LISTEN, struct conf_listener, allow_plain_tokens,
+	    "Plain listener only: accept bearer tokens over cleartext (off: "
+	    "403), e.g. behind a TLS-terminating balancer on loopback."),
 
 	/* listen[].tls: {...} */
 	R_PATH(KEYS_SCOPE_LISTEN_TLS, struct conf_listener, certificate, 1,
@@ -661,6 +664,12 @@ fn_listen(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 			keys_err_at_key(ctx, item, "redirect_https", "only a "
 			    "plain-HTTP listener can redirect to https; this "
 			    "one has tls:");
+			ret = -1;
+		}
+		if (l->tls && l->allow_plain_tokens) {
+			keys_err_at_key(ctx, item, "allow_plain_tokens",
+			    "only a plain-HTTP listener takes it; this one "
+			    "has tls:");
 			ret = -1;
 		}
 		if (!l->redirect_https &&

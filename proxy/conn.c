@@ -79,6 +79,8 @@ static const char conn_err_tls[] = "TLS handshake failed";
 static const char conn_err_write_timeout[] = "client write timeout";
 static const char conn_err_done[] = "done";
 static const char conn_err_lingered[] = "done (after lingering close)";
+static const char conn_err_plain_token[] =
+    "bearer token over plain HTTP refused; use https";
 
 /* Lingering close: how long, and how much, we read and discard. */
 #define CONN_LINGER_MS		2000
@@ -157,6 +159,8 @@ conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
 	c->https_port = cl->https_port;
 	if (cl->allow_path_params)
 		c->flags |= CONN_F_PATH_PARAMS;
+	if (cl->allow_plain_tokens)
+		c->flags |= CONN_F_PLAIN_TOKENS;
 	if ((size_t)salen > sizeof(c->peer))
 		salen = sizeof(c->peer);
 	memcpy(&c->peer, sa, salen);
@@ -245,6 +249,8 @@ conn_free(struct conn *c)
 	event_del(&c->timer);
 	auth_ident_put(c->ident);
 	c->ident = NULL;
+	auth_token_memo_free(c->tokmemo);
+	c->tokmemo = NULL;
 	/*
 	 * Say goodbye properly (RFC 8446 6.1): a close_notify lets the client
 	 * tell a complete close-delimited answer from a cut one.  The alert
@@ -487,7 +493,8 @@ conn_redirect(struct conn *c, struct xchg *x)
 	conn_respond_lit(c, 301, hdr, NULL, "Moved to https\n", 0);
 }
 
-static const char *conn_bearer(const struct xchg *, size_t, const char **,
+static const char *conn_bearer(const struct xchg *, size_t,
+		    const struct auth_tokmemo *, const char **,
 		    size_t *);
 
 static void
@@ -516,7 +523,8 @@ conn_trouble(struct conn *c, struct xchg *x)
 	}
 	/* A presented bearer token is shown too (its header and claims);
 	 * a malformed Authorization header is simply not shown. */
-	if (conn_bearer(x, c->gen->conf->limits.max_token, &tok, &toklen) !=
+	if (conn_bearer(x, c->gen->conf->limits.max_token, NULL, &tok,
+	    &toklen) !=
 	    NULL)
 		tok = NULL;
 	if ((page = auth_trouble_render_token(actx, c->ident, tok, toklen,
@@ -595,13 +603,20 @@ conn_bearer_deny(struct conn *c, struct xchg *x, int status,
  * credential that is not one b64token (RFC 6750 2.1), or a token over
  * limits.max_token.  Other schemes are not a bearer token.
  */
+/* RFC 6750 2.1 b64token characters, '=' (trailing padding) apart; a
+ * table because every request on a token route scans the whole token. */
+static const unsigned char conn_b64tok[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
 static const char *
-conn_bearer(const struct xchg *x, size_t max, const char **tok, size_t *len)
+conn_bearer(const struct xchg *x, size_t max, const struct auth_tokmemo *memo,
+    const char **tok, size_t *len)
 {
 	const struct http_hdr *h = NULL;
+	const unsigned char *v;
 	size_t		 i;
-	unsigned char	 ch;
-	int		 pad = 0;
 
 	*tok = NULL;
 	*len = 0;
@@ -617,15 +632,18 @@ conn_bearer(const struct xchg *x, size_t max, const char **tok, size_t *len)
 		return (NULL);
 	if (h->valuelen < 8)
 		return ("malformed Authorization header");
-	for (i = 7; i < h->valuelen; i++) {
-		ch = (unsigned char)h->value[i];
-		if (ch == '=' && i > 7)
-			pad = 1;
-		else if (pad || !((ch >= 'a' && ch <= 'z') ||
-		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
-		    ch == '+' || ch == '/'))
+	/* 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=";
+	 * the same bytes as this connection's last good token passed it
+	 * already, and comparing them is cheaper than walking them. */
+	v = (const unsigned char *)h->value;
+	if (!auth_token_memo_same(memo, h->value + 7, h->valuelen - 7)) {
+		for (i = 7; i < h->valuelen && conn_b64tok[v[i]]; i++)
+			continue;
+		if (i == 7)
 			return ("malformed Authorization header");
+		for (; i < h->valuelen; i++)
+			if (v[i] != '=')
+				return ("malformed Authorization header");
 	}
 	if (h->valuelen - 7 > max)
 		return ("token too large");
@@ -1083,7 +1101,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			size_t		 toklen;
 
 			bad = conn_bearer(x, c->gen->conf->limits.max_token,
-			    &tok, &toklen);
+			    c->tokmemo, &tok, &toklen);
 			if (bad != NULL) {
 				/* The answer reads the head (Host): drain
 				 * after it, as conn_redirect() does. */
@@ -1092,7 +1110,18 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				evbuffer_drain(in, head_len);
 				return;
 			}
-			auth_token_decide(actx, tok, toklen, c->ident, route,
+			/* RFC 6750 5.3: a bearer token must not travel in
+			 * cleartext; refuse it (the client should stop) unless
+			 * the listener says TLS ended just before it. */
+			if (tok != NULL && !(c->flags & (CONN_F_TLS |
+			    CONN_F_PLAIN_TOKENS))) {
+				conn_bearer_deny(c, x, 403, "invalid_request",
+				    conn_err_plain_token, NULL);
+				evbuffer_drain(in, head_len);
+				return;
+			}
+			auth_token_decide_memo(actx, &c->tokmemo, tok,
+			    toklen, c->ident, route,
 			    (const struct sockaddr *)&c->peer, &x->ad);
 		} else
 			auth_decide(actx, c->ident, route,

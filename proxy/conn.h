@@ -48,6 +48,7 @@ struct metrics_worker;
 #define CONN_F_PARSING		0x0100	/* inside conn_parse(): no re-entry */
 #define CONN_F_LINGER		0x0200	/* closed our side; draining input */
 #define CONN_F_PATH_PARAMS	0x4000	/* listener: allow_path_params */
+#define CONN_F_PLAIN_TOKENS	0x8000	/* listener: allow_plain_tokens */
 
 struct conn {
 	struct conn_worker	*w;		/* the worker it lives on */
@@ -59,6 +60,8 @@ struct conn {
 	SSL			*ssl;		/* borrowed from io */
 	/* one reference, after handshake */
 	struct auth_ident	*ident;
+	/* the last bearer token and its identity (auth owns the inside) */
+	struct auth_tokmemo	*tokmemo;
 	struct sockaddr_storage	 peer;
 	char			 peerstr[48];
 	int			 peerport;

@@ -15,7 +15,8 @@
 #           policy to service account SERVICE in NAMESPACE
 # With -p TARGET the role also gets <NAMESPACE>-<SERVICE>-patch-<TARGET>:
 # "patch" (write some keys, read none) on <TARGET>-secrets.  The CRIC
-# CronJob uses it to publish users.json into gridfront's secret.
+# CronJob uses it to publish users.json into gridfront's secret, the JWKS
+# CronJob the issuers' key sets (its DIR is empty: it stores nothing).
 #
 # It is idempotent: it reads what exists, writes only what differs and
 # prints each thing it created, updated or left alone.  -n prints the same
@@ -113,7 +114,9 @@ for path in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
 	    die "$path: not UTF-8 text (store binary data base64-encoded)"
 	files+=("$name")
 done
-[ ${#files[@]} -gt 0 ] || die "$dir: no files to store"
+# A job that only publishes into TARGET (the JWKS CronJob) has nothing of
+# its own to store: with -p, DIR may be empty, and only its role is made.
+[ ${#files[@]} -gt 0 ] || [ -n "$target" ] || die "$dir: no files to store"
 
 secret="$ns/$svc-secrets"
 data_path="$kv_mount/data/$secret"

@@ -110,6 +110,15 @@ def cric_cronjob(objs):
     return find(objs, "CronJob", "gridfront-cric")
 
 
+def jwks_cronjob(objs):
+    return find(objs, "CronJob", "gridfront-jwks")
+
+
+def jobs(objs):
+    """The CronJobs: CRIC (users.json) and JWKS (token key sets)."""
+    return (cric_cronjob(objs), jwks_cronjob(objs))
+
+
 def gridfront_container(dep):
     cs = [c for c in dep["spec"]["template"]["spec"]["containers"]
           if c["name"] == "gridfront"]
@@ -437,7 +446,7 @@ def t_placeholders():
 def t_pod_security():
     for overlay in OVERLAYS:
         objs = rendered(overlay)
-        for w in (gridfront_deployment(objs), cric_cronjob(objs)):
+        for w in (gridfront_deployment(objs),) + jobs(objs):
             pod = gk.pod_from(w, "ns")
             spec = pod["spec"]
             psc = spec.get("securityContext") or {}
@@ -491,7 +500,7 @@ def t_probes():
 def t_resources():
     for overlay in OVERLAYS:
         objs = rendered(overlay)
-        for w in (gridfront_deployment(objs), cric_cronjob(objs)):
+        for w in (gridfront_deployment(objs),) + jobs(objs):
             for c in gk.containers(w):
                 res = c.get("resources") or {}
                 for r, parse in (("cpu", gk.cpu_cores),
@@ -737,7 +746,7 @@ def t_vault_names():
         objs = rendered(overlay)
         with tempfile.TemporaryDirectory() as tmp:
             made = {}
-            for w in (gridfront_deployment(objs), cric_cronjob(objs)):
+            for w in (gridfront_deployment(objs),) + jobs(objs):
                 tmpl = (w["spec"]["template"] if w["kind"] == "Deployment"
                         else w["spec"]["jobTemplate"]["spec"]["template"])
                 ns = w["metadata"]["namespace"]
@@ -756,7 +765,7 @@ def t_vault_names():
                                 sas="%s/%s" % (ns, sa))
                 check(r.returncode == 0, "deploy-secrets.sh %s: %s"
                       % (args, r.stderr))
-                made[w["kind"]] = (w, tmpl, ns, sa, files)
+                made[w["metadata"]["name"]] = (w, tmpl, ns, sa, files)
             st = vault_state(tmp)
             for kind, (w, tmpl, ns, sa, files) in made.items():
                 ann = tmpl["metadata"]["annotations"]
@@ -785,21 +794,31 @@ def t_vault_names():
                           "key %s not stored" % name)
                     check('path "%s"' % vpath in pol, "role %s cannot read "
                           "%s" % (role, vpath))
-            # The CronJob publishes into the secret gridfront renders.
-            ctmpl = made["CronJob"][1]
-            env = {e["name"]: e.get("value")
-                   for e in ctmpl["spec"]["containers"][0]["env"]}
-            gpaths = {v[1] for v in made["Deployment"][4].values()}
-            check(gpaths == {env["VAULT_SECRET"]}, "CronJob writes %s, "
-                  "gridfront reads %s" % (env["VAULT_SECRET"], gpaths))
-            crole = st["roles"]["auth/kubernetes/role/"
-                                + ctmpl["metadata"]["annotations"][
-                                    VAULT + "role"]]
-            cpol = "".join(st["policies"][p] for p in crole["token_policies"])
-            check(re.search(r'path "%s" \{\n  capabilities = \["patch"\]'
-                            % re.escape(env["VAULT_SECRET"]), cpol),
-                  "the CronJob's role cannot patch %s" % env["VAULT_SECRET"])
-            users = [p for p in made["Deployment"][4]
+            # Each CronJob publishes into the secret gridfront renders,
+            # with a role of its own that may patch it and nothing more.
+            gpaths = {v[1] for v in made["gridfront"][4].values()}
+            for cj in ("gridfront-cric", "gridfront-jwks"):
+                ctmpl = made[cj][1]
+                env = {e["name"]: e.get("value")
+                       for e in ctmpl["spec"]["containers"][0]["env"]}
+                check(gpaths == {env["VAULT_SECRET"]}, "%s writes %s, "
+                      "gridfront reads %s" % (cj, env["VAULT_SECRET"],
+                                              gpaths))
+                crole = st["roles"]["auth/kubernetes/role/"
+                                    + ctmpl["metadata"]["annotations"][
+                                        VAULT + "role"]]
+                cpol = "".join(st["policies"][p]
+                               for p in crole["token_policies"])
+                check(re.search(r'path "%s" \{\n  capabilities = '
+                                r'\["patch"\]'
+                                % re.escape(env["VAULT_SECRET"]), cpol),
+                      "%s's role cannot patch %s" % (cj, env["VAULT_SECRET"]))
+                if cj == "gridfront-jwks":
+                    check("gridfront-cric-secrets" not in cpol,
+                          "the JWKS job may read the CRIC robot key")
+            check(made["gridfront-cric"][3] != made["gridfront-jwks"][3],
+                  "the two CronJobs share a service account")
+            users = [p for p in made["gridfront"][4]
                      if p.endswith("users.json")]
             check(users, "gridfront renders no users.json")
 
@@ -822,7 +841,9 @@ def t_netpol_selectors():
         dep, cj = gridfront_deployment(objs), cric_cronjob(objs)
         pods = {"gridfront": dep["spec"]["template"]["metadata"]["labels"],
                 "cric": cj["spec"]["jobTemplate"]["spec"]["template"]
-                ["metadata"]["labels"]}
+                ["metadata"]["labels"],
+                "jwks": jwks_cronjob(objs)["spec"]["jobTemplate"]["spec"][
+                    "template"]["metadata"]["labels"]}
         for p in find(objs, "NetworkPolicy"):
             sel = p["spec"]["podSelector"]
             hits = [n for n, lab in pods.items()
@@ -834,7 +855,7 @@ def t_netpol_selectors():
                      if p["spec"]["podSelector"]
                      for t in p["spec"]["policyTypes"]}
             check(types == {"Ingress", "Egress"} or
-                  (name == "cric" and "Egress" in types),
+                  (name in ("cric", "jwks") and "Egress" in types),
                   "%s: %s pods lack their own policies (%s)"
                   % (overlay, name, types))
             check(any(p["spec"]["podSelector"] == {} and
@@ -920,24 +941,91 @@ def t_netpol_egress():
               % sorted(kinds))
 
 
-@test("NetworkPolicy for the CRIC job: no ingress, HTTPS/DNS/Vault out")
+@test("NetworkPolicy for the CRIC and JWKS jobs: no ingress, HTTPS/DNS/"
+      "Vault out")
 def t_netpol_cric():
     for overlay in OVERLAYS:
         objs = rendered(overlay)
-        cj = cric_cronjob(objs)
-        labels = cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"][
-            "labels"]
-        ps = policies_for(objs, labels)
-        check(not any(p["spec"].get("ingress") for p in ps),
-              "something may connect to the CRIC job")
-        ports = {(x.get("protocol", "TCP"), x["port"])
-                 for p in ps for rule in p["spec"].get("egress") or []
-                 for x in rule["ports"]}
-        check(ports == {("TCP", 443), ("UDP", 53), ("TCP", 53),
-                        ("TCP", 8200)}, "CRIC job egress ports %s" % ports)
-        check(not any(is_internet(peer) for p in ps
-                      for rule in p["spec"].get("egress") or []
-                      for peer in rule["to"]), "CRIC job reaches anywhere")
+        for cj in jobs(objs):
+            name = cj["metadata"]["name"]
+            labels = cj["spec"]["jobTemplate"]["spec"]["template"][
+                "metadata"]["labels"]
+            ps = policies_for(objs, labels)
+            check(not any(p["spec"].get("ingress") for p in ps),
+                  "something may connect to %s" % name)
+            ports = {(x.get("protocol", "TCP"), x["port"])
+                     for p in ps for rule in p["spec"].get("egress") or []
+                     for x in rule["ports"]}
+            check(ports == {("TCP", 443), ("UDP", 53), ("TCP", 53),
+                            ("TCP", 8200)}, "%s egress ports %s"
+                  % (name, ports))
+            check(not any(is_internet(peer) for p in ps
+                          for rule in p["spec"].get("egress") or []
+                          for peer in rule["to"]), "%s reaches anywhere"
+                  % name)
+            # HTTPS only to CERN's blocks (where CRIC and the issuers are).
+            for p in ps:
+                for rule in p["spec"].get("egress") or []:
+                    if {x["port"] for x in rule["ports"]} != {443}:
+                        continue
+                    for peer in rule["to"]:
+                        cidr = (peer.get("ipBlock") or {}).get("cidr")
+                        check(cidr in CERN_BLOCKS, "%s: HTTPS to %s, not "
+                              "a CERN block" % (name, peer))
+
+
+CERN_BLOCKS = {"188.184.0.0/15", "137.138.0.0/16", "128.141.0.0/16",
+               "128.142.0.0/16", "2001:1458::/32"}
+
+
+@test("JWKS job: gridfront-jwks per issuer, its image, writable TMPDIR")
+def t_jwks_job():
+    with open(os.path.join(DEPLOY, "jwks", "Dockerfile")) as f:
+        docker = f.read()
+    m = re.search(r"^COPY dist/gridfront-jwks (\S+)$", docker, re.M)
+    check(m, "deploy/jwks/Dockerfile does not copy dist/gridfront-jwks")
+    installed = m.group(1)
+    check(os.path.exists(os.path.join(ROOT, "dist", "gridfront-jwks")),
+          "dist/gridfront-jwks is missing")
+    for overlay in OVERLAYS:
+        objs = rendered(overlay)
+        cj = jwks_cronjob(objs)
+        spec = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        c = spec["containers"][0]
+        check(c["image"].startswith("registry.cern.ch/cmsweb/gridfront-"
+                                    "jwks:"), "%s: image %s is not the "
+              "JWKS image" % (overlay, c["image"]))
+        check(spec["serviceAccountName"] == "gridfront-jwks",
+              "%s: runs as %s" % (overlay, spec["serviceAccountName"]))
+        find(objs, "ServiceAccount", "gridfront-jwks")
+        script = c["command"][-1]
+        r = subprocess.run(["sh", "-n", "-c", script], capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 0, "command is not valid sh: %s" % r.stderr)
+        runs = re.findall(r"^\s*gridfront-jwks (\S+) (\S+)\s*$", script,
+                          re.M)
+        check(runs, "%s: the command runs no gridfront-jwks" % overlay)
+        check(os.path.basename(installed) == "gridfront-jwks" and
+              os.path.dirname(installed) in ("/usr/local/bin", "/usr/bin"),
+              "the image installs it as %s, not on PATH" % installed)
+        issuers = [i for i, _ in runs]
+        check(set(issuers) == {"https://cms-auth.cern.ch/",
+                               "https://cms-auth.web.cern.ch/",
+                               "https://auth.cern.ch/auth/realms/cern"},
+              "%s: issuers fetched %s" % (overlay, issuers))
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        mounts = {m["mountPath"]: m for m in c.get("volumeMounts") or []}
+        outs = [o for _, o in runs] + [env.get("TMPDIR", "/tmp") + "/x"]
+        for out in outs:
+            mp = [p for p in mounts if out.startswith(p.rstrip("/") + "/")
+                  and not mounts[p].get("readOnly")]
+            check(mp, "%s: %s is on no writable volume (the root is "
+                  "read-only)" % (overlay, out))
+        names = [os.path.basename(o) for _, o in runs]
+        check(len(set(names)) == len(names), "two issuers publish the "
+              "same Vault key")
+        check(env.get("VAULT_SECRET"), "%s: VAULT_SECRET unset: nothing "
+              "would be published" % overlay)
 
 
 @test("example backend policy admits only ingress-controller pods")
@@ -1067,10 +1155,12 @@ def gridfront_objects(overlay):
     HPA, and the Pods their controllers create after the Vault Agent
     injector has added its containers."""
     objs = rendered(overlay)
-    dep, cj = gridfront_deployment(objs), cric_cronjob(objs)
+    dep, cj, jj = gridfront_deployment(objs), cric_cronjob(objs), \
+        jwks_cronjob(objs)
     ns = dep["metadata"]["namespace"]
-    pods = [gk.inject_vault_agent(gk.pod_from(w, ns)) for w in (dep, cj)]
-    return objs, [dep, cj, find(objs, "HorizontalPodAutoscaler",
+    pods = [gk.inject_vault_agent(gk.pod_from(w, ns))
+            for w in (dep, cj, jj)]
+    return objs, [dep, cj, jj, find(objs, "HorizontalPodAutoscaler",
                                 "gridfront")] + pods + [
         o for o in objs if o["kind"] in ("RoleBinding", "ClusterRoleBinding")]
 
