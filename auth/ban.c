@@ -9,18 +9,16 @@
  * reloading and swapping; this file does not log.
  */
 
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "auth/ban.h"
+#include "auth/linefile.h"
 #include "base/lit.h"
 
 /* A sorted set of strings. */
@@ -191,9 +189,10 @@ ban_normalise(const char *dn)
  * -1 with "path:lineno: reason" in err.
  */
 static int
-ban_line(struct ban *b, char *line, const char *path, size_t lineno,
+ban_line(void *arg, char *line, const char *path, size_t lineno,
     char *err, size_t errlen)
 {
+	struct ban	*b = arg;
 	struct ban_set	*set;
 	const char	*what;
 	char		*p = line, *end, *norm;
@@ -261,68 +260,18 @@ ban_line(struct ban *b, char *line, const char *path, size_t lineno,
 struct ban *
 ban_load(const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
-	struct ban	*b = NULL;
-	FILE		*fp = NULL;
-	char		*line = NULL;
-	size_t		 cap = 0, lineno = 0;
-	ssize_t		 n;
-	int		 fd, ok = 0;
+	struct ban	*b;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		snprintf(err, errlen, "ban list %s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "ban list %s: %s", path, strerror(errno));
-		close(fd);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "ban list %s is not a regular file",
-		    path);
-		close(fd);
-		goto done;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		snprintf(err, errlen, "ban list %s: %s", path, strerror(errno));
-		close(fd);
-		goto done;
-	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		snprintf(err, errlen, "ban list %s: out of memory", path);
-		goto done;
+		return (NULL);
 	}
-	errno = 0;
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (strlen(line) != (size_t)n) {
-			snprintf(err, errlen, "%s:%zu: NUL byte in line", path,
-			    lineno);
-			goto done;
-		}
-		if (ban_line(b, line, path, lineno, err, errlen) == -1)
-			goto done;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "ban list %s: %s", path,
-		    strerror(errno ? errno : EIO));
-		goto done;
+	if (linefile_read(path, "ban list", ban_line, b, err, errlen) == -1) {
+		ban_free(b);
+		return (NULL);
 	}
 	ban_sort(&b->dns);
 	ban_sort(&b->logins);
-	ok = 1;
-done:
-	free(line);
-	if (fp != NULL)
-		fclose(fp);
-	if (!ok) {
-		ban_free(b);
-		b = NULL;
-	}
 	return (b);
 }
 

@@ -11,19 +11,17 @@
  */
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "auth/hosts.h"
+#include "auth/linefile.h"
 
 #define HOSTS_NAME_MAX	253	/* RFC 1035 2.3.4, as text */
 
@@ -94,9 +92,10 @@ hosts_parse_addr(const char *s, struct hosts_entry *e)
  * -1 with "path:lineno: reason" in err.
  */
 static int
-hosts_line(struct hosts *h, char *line, const char *path, size_t lineno,
+hosts_line(void *arg, char *line, const char *path, size_t lineno,
     char *err, size_t errlen)
 {
+	struct hosts	*h = arg;
 	struct hosts_entry e, *nv;
 	char		*ip, *name, *rest, txt[INET6_ADDRSTRLEN];
 	size_t		 ncap;
@@ -193,64 +192,16 @@ hosts_sort(struct hosts *h, const char *path, char *err, size_t errlen)
 struct hosts *
 hosts_load(const char *path, char *err, size_t errlen)
 {
-	struct stat	 st;
-	struct hosts	*h = NULL;
-	FILE		*fp = NULL;
-	char		*line = NULL;
-	size_t		 cap = 0, lineno = 0;
-	ssize_t		 n;
-	int		 fd, ok = 0;
+	struct hosts	*h;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		snprintf(err, errlen, "host list %s: %s", path,
-		    strerror(errno));
-		goto done;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "host list %s is not a regular file",
-		    path);
-		close(fd);
-		goto done;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		snprintf(err, errlen, "host list %s: %s", path,
-		    strerror(errno));
-		close(fd);
-		goto done;
-	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		snprintf(err, errlen, "host list %s: out of memory", path);
-		goto done;
+		return (NULL);
 	}
-	errno = 0;
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (strlen(line) != (size_t)n) {
-			snprintf(err, errlen, "%s:%zu: NUL byte in line", path,
-			    lineno);
-			goto done;
-		}
-		if (hosts_line(h, line, path, lineno, err, errlen) == -1)
-			goto done;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "host list %s: %s", path,
-		    strerror(errno ? errno : EIO));
-		goto done;
-	}
-	if (hosts_sort(h, path, err, errlen) == -1)
-		goto done;
-	ok = 1;
-done:
-	free(line);
-	if (fp != NULL)
-		fclose(fp);
-	if (!ok) {
+	if (linefile_read(path, "host list", hosts_line, h, err,
+	    errlen) == -1 || hosts_sort(h, path, err, errlen) == -1) {
 		hosts_free(h);
-		h = NULL;
+		return (NULL);
 	}
 	return (h);
 }
