@@ -101,7 +101,7 @@ emit_backend(FILE *out, const char *url, size_t len, int first, int *tls)
 {
 	char		 buf[512];
 	char		*hostport, *slash;
-	const char	*scheme, *port;
+	const char	*scheme, *port, *q;
 
 	if (len == 0 || len >= sizeof(buf))
 		return (-1);
@@ -132,7 +132,10 @@ emit_backend(FILE *out, const char *url, size_t len, int first, int *tls)
 	if (hostport[0] == '[' ? strstr(hostport, "]:") != NULL :
 	    strchr(hostport, ':') != NULL)
 		port = "";
-	fprintf(out, "%s%s://%s%s", first ? "" : ", ", scheme, hostport, port);
+	/* "[" would start a YAML flow sequence: quote an IPv6 URL. */
+	q = hostport[0] == '[' ? "\"" : "";
+	fprintf(out, "%s%s%s://%s%s%s", first ? "" : ", ", q, scheme,
+	    hostport, port, q);
 	return (0);
 }
 
@@ -196,6 +199,9 @@ static const struct {
 	{ "monit_producer", "MONIT log shipping; use log.access_format: json "
 	  "and a log shipper" },
 	{ "base", "a base path prefix; write it into each route's path" },
+	{ "insecureSkipVerify", "a TLS option of APS's own listener, not of "
+	  "its backend connections; gridfront checks client certificates per "
+	  "route auth and always verifies backend certificates" },
 };
 
 /* Keys aps_import() maps, or that need nothing when empty. */
