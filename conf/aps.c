@@ -12,7 +12,10 @@
  * after the rule.  Every rule becomes a gridfront regex route written to
  * match exactly that.  old_path/new_path (Go: replace the first occurrence)
  * becomes an unanchored rewrite, which route_rewrite() applies to the first
- * match in the same way.  What cannot be translated exactly is written as
+ * match in the same way.  A service URL is an http:// or https:// backend;
+ * an https one also brings upstream.tls.ca and a TODO (APS checked such
+ * backends against the system CA store; gridfront needs a CA named).
+ * What cannot be translated exactly is written as
  * a "# TODO" comment next to the rule.  The top-level keys are mapped
  * where gridfront has a meaning for them (hmac, cric_file, rootCAs,
  * metrics_port, iam_url/providers, verbose...); every other key gets a
@@ -443,8 +446,9 @@ aps_top(json_t *root, const char *path, FILE *out, FILE *todo,
 static void
 aps_upstream_tls(json_t *root, const char *which, FILE *out, size_t *ntodo)
 {
-	const char	*ca = json_string_value(json_object_get(root, "rootCAs"));
+	const char	*ca;
 
+	ca = json_string_value(json_object_get(root, "rootCAs"));
 	fprintf(out, "upstream:\n  # for the https service URLs of %s\n"
 	    "  tls:\n    ca: ", which);
 	if (ca != NULL && *ca != '\0') {
