@@ -12,7 +12,10 @@
  * after the rule.  Every rule becomes a gridfront regex route written to
  * match exactly that.  old_path/new_path (Go: replace the first occurrence)
  * becomes an unanchored rewrite, which route_rewrite() applies to the first
- * match in the same way.  What cannot be translated exactly is written as
+ * match in the same way.  A service URL is an http:// or https:// backend;
+ * an https one also brings upstream.tls.ca and a TODO (APS checked such
+ * backends against the system CA store; gridfront needs a CA named).
+ * What cannot be translated exactly is written as
  * a "# TODO" comment next to the rule.  The top-level keys are mapped
  * where gridfront has a meaning for them (hmac, cric_file, rootCAs,
  * metrics_port, iam_url/providers, verbose...); every other key gets a
@@ -93,12 +96,15 @@ re2_only(const char *re)
 	return (NULL);
 }
 
-/* One backend URL from service_url, normalised to http://host:port. */
+/* One backend URL from service_url, normalised to http://host:port or
+ * https://host:port (the scheme's default port when none is written);
+ * *tls is set when it is https.  Returns -1 for anything else. */
 static int
-emit_backend(FILE *out, const char *url, size_t len, int first)
+emit_backend(FILE *out, const char *url, size_t len, int first, int *tls)
 {
-	char	 buf[512];
-	char	*hostport, *slash;
+	char		 buf[512];
+	char		*hostport, *slash;
+	const char	*scheme, *port, *q;
 
 	if (len == 0 || len >= sizeof(buf))
 		return (-1);
@@ -109,20 +115,34 @@ emit_backend(FILE *out, const char *url, size_t len, int first)
 	hostport = buf;
 	while (*hostport == ' ')
 		hostport++;
-	if (strncmp(hostport, "http://", LIT_LEN("http://")) != 0)
+	if (strncmp(hostport, "http://", LIT_LEN("http://")) == 0) {
+		scheme = "http";
+		port = ":80";
+		hostport += LIT_LEN("http://");
+	} else if (strncmp(hostport, "https://", LIT_LEN("https://")) == 0) {
+		scheme = "https";
+		port = ":443";
+		hostport += LIT_LEN("https://");
+		*tls = 1;
+	} else
 		return (-1);
-	hostport += LIT_LEN("http://");
 	if ((slash = strchr(hostport, '/')) != NULL) {
 		if (slash[1] != '\0')
 			return (-1);	/* a path on the backend URL */
 		*slash = '\0';
 	}
-	fprintf(out, "%shttp://%s%s", first ? "" : ", ", hostport,
-	    strchr(hostport, ':') ? "" : ":80");
+	/* A port is written after the host, or after "]" of an IPv6 one. */
+	if (hostport[0] == '[' ? strstr(hostport, "]:") != NULL :
+	    strchr(hostport, ':') != NULL)
+		port = "";
+	/* "[" would start a YAML flow sequence: quote an IPv6 URL. */
+	q = hostport[0] == '[' ? "\"" : "";
+	fprintf(out, "%s%s%s://%s%s%s", first ? "" : ", ", q, scheme,
+	    hostport, port, q);
 	return (0);
 }
 
-/* Is the host of an http:// URL an IP literal (no name to send)? */
+/* Is the host of an http(s):// URL an IP literal (no name to send)? */
 static int
 url_host_is_ip(const char *url)
 {
@@ -133,6 +153,8 @@ url_host_is_ip(const char *url)
 		h++;
 	if (strncmp(h, "http://", LIT_LEN("http://")) == 0)
 		h += LIT_LEN("http://");
+	else if (strncmp(h, "https://", LIT_LEN("https://")) == 0)
+		h += LIT_LEN("https://");
 	if (*h == '[')
 		return (1);
 	e = h + strcspn(h, ":/,");
@@ -180,6 +202,9 @@ static const struct {
 	{ "monit_producer", "MONIT log shipping; use log.access_format: json "
 	  "and a log shipper" },
 	{ "base", "a base path prefix; write it into each route's path" },
+	{ "insecureSkipVerify", "a TLS option of APS's own listener, not of "
+	  "its backend connections; gridfront checks client certificates per "
+	  "route auth and always verifies backend certificates" },
 };
 
 /* Keys aps_import() maps, or that need nothing when empty. */
@@ -408,6 +433,38 @@ aps_top(json_t *root, const char *path, FILE *out, FILE *todo,
 	return (nissuers);
 }
 
+/*
+ * The upstream: block once a route has an https backend.  APS proxies
+ * with Go's default transport (redirect.go reverseProxy: no
+ * TLSClientConfig, also with keepAlive): backend certificates are checked
+ * against the host's system roots, not rootCAs, and no client certificate
+ * is presented.  gridfront has no "system roots" default and never skips
+ * verification, so upstream.tls.ca is written from rootCAs (what
+ * auth.ca_path got) or the grid CA directory, with a TODO to check it;
+ * no certificate/key, as APS presents none.
+ */
+static void
+aps_upstream_tls(json_t *root, const char *which, FILE *out, size_t *ntodo)
+{
+	const char	*ca;
+
+	ca = json_string_value(json_object_get(root, "rootCAs"));
+	fprintf(out, "upstream:\n  # for the https service URLs of %s\n"
+	    "  tls:\n    ca: ", which);
+	if (ca != NULL && *ca != '\0') {
+		yaml_quoted(out, ca);
+		fputs("    # from rootCAs\n", out);
+	} else
+		fputs("/etc/grid-security/certificates\n", out);
+	fputs("  # TODO: https backends: APS verified their certificates "
+	    "against the system CA store (not rootCAs) and sent no client "
+	    "certificate; gridfront always verifies them against "
+	    "upstream.tls.ca: check that they chain to this CA (or point it "
+	    "at the system CA bundle), and set upstream.tls.certificate/key "
+	    "for a backend that requires a client certificate\n", out);
+	(*ntodo)++;
+}
+
 /* Translate the APS config at path into YAML on out; the caller owns out
  * and err.  See aps.h. */
 int
@@ -415,9 +472,10 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 {
 	json_t		*root, *ingress, *rule;
 	json_error_t	 jerr;
-	size_t		 i, nroutes = 0, ntodo = 0, todolen = 0;
-	char		*todo_txt = NULL;
-	FILE		*todo;
+	size_t		 i, nroutes = 0, ntodo = 0, todolen = 0, tlslen = 0;
+	size_t		 ntls = 0;
+	char		*todo_txt = NULL, *tls_txt = NULL;
+	FILE		*todo, *tlsidx;
 
 	if ((root = json_load_file(path, 0, &jerr)) == NULL) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
@@ -441,6 +499,12 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		fprintf(out, "# APS keys gridfront does not translate:\n%s",
 		    todo_txt);
 	free(todo_txt);
+	/* The ingress rules with an https backend, for upstream.tls. */
+	if ((tlsidx = open_memstream(&tls_txt, &tlslen)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		json_decref(root);
+		return (-1);
+	}
 	fputs("routes:\n", out);
 
 	json_array_foreach(ingress, i, rule) {
@@ -457,7 +521,7 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		char *re = NULL, *from = NULL, *to = NULL, *rule_txt = NULL;
 		size_t relen, fromlen, tolen, rulelen, plen;
 		FILE *m;
-		int first = 1, bad = 0;
+		int first = 1, bad = 0, tls = 0;
 
 		if (rpath == NULL || surl == NULL || *rpath == '\0') {
 			fprintf(out, "  # TODO: ingress[%zu] has no path or "
@@ -529,7 +593,7 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		for (p = surl; ; p = comma + 1) {
 			comma = strchr(p, ',');
 			if (emit_backend(m, p, comma ? (size_t)(comma - p) :
-			    strlen(p), first) == -1)
+			    strlen(p), first, &tls) == -1)
 				bad = 1;
 			first = 0;
 			if (comma == NULL)
@@ -543,8 +607,7 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		fclose(m);
 		if (bad) {
 			fprintf(out, "  # TODO: service_url is not "
-			    "http://host[:port][/] (gridfront speaks plain "
-			    "HTTP to backends); rule left out:\n");
+			    "http(s)://host[:port][/]; rule left out:\n");
 			ntodo++;
 		}
 		/* Indent the rule; comment it out when it cannot be used. */
@@ -555,11 +618,18 @@ aps_import(const char *path, FILE *out, char *err, size_t errlen)
 		}
 		if (!bad)
 			nroutes++;
+		if (!bad && tls)
+			fprintf(tlsidx, "%singress[%zu]", ntls++ > 0 ? ", " :
+			    "", i);
 		free(re);
 		free(from);
 		free(to);
 		free(rule_txt);
 	}
+	fclose(tlsidx);
+	if (ntls > 0)
+		aps_upstream_tls(root, tls_txt, out, &ntodo);
+	free(tls_txt);
 	fprintf(out, "# %zu route(s) imported, %zu TODO(s)\n", nroutes, ntodo);
 	json_decref(root);
 	return (0);

@@ -14,8 +14,10 @@
 # "# TODO", and the closing "N TODO(s)" equals the TODO lines written.  A
 # variant with real issuer URLs maps iam_url/providers to
 # auth.tokens.issuers (each once), a rootCAs list and an unknown key become
-# TODOs, a key name with a newline cannot inject YAML, and the output,
-# with the files this test provides, passes `gridfront -t`.
+# TODOs, a key name with a newline cannot inject YAML, https service URLs
+# become https backends (443 by default, host_header only for a name) with
+# upstream.tls.ca from rootCAs (else the grid CA directory) and one TODO,
+# and the output, with the files this test provides, passes `gridfront -t`.
 
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/opslib.sh"
@@ -91,7 +93,12 @@ jq --arg pki "$PKI" --arg port "$(free_port)" --arg mport "$(free_port)" \
     .server_cert = "server.pem" | .server_key = "server.key" |
     .port = ($port | tonumber) | .metrics_port = ($mport | tonumber) |
     .ingress = [{"path": "/httpgo", "service_url": $be},
-                {"path": "/ip", "service_url": "http://127.0.0.1:\($be | split(":") | last)"}] |
+                {"path": "/ip", "service_url": "http://127.0.0.1:\($be | split(":") | last)"},
+                {"path": "/tls", "service_url": "https://localhost:\($be | split(":") | last)/"},
+                {"path": "/tls443", "service_url": "https://127.0.0.1"},
+                {"path": "/tls6", "service_url": "https://[::1]"},
+                {"path": "/tlspath", "service_url": "https://localhost:8443/x"}] |
+    .insecureSkipVerify = true |
     .frobnicate = 1 | .["evil\nworkers: 7"] = "x"' "$FX" >"$WORK/real.json" ||
     die "jq failed"
 mkdir -p "$WORK/t"
@@ -100,7 +107,7 @@ cp -r "$PKI/certificates" "$PKI/users.json" "$PKI/server.pem" \
 cp "$PKI/hmac.key" "$WORK/t/hmac.key" && chmod 0600 "$WORK/t/hmac.key"
 imp "$WORK/real.json" "$WORK/t/real.yaml"
 assert_eq "--import-aps on the variant exits 0" 0 "$?"
-out=$(python3 - "$WORK/t/real.yaml" <<'EOF' 2>&1
+out=$(python3 - "$WORK/t/real.yaml" "$BE_P" <<'EOF' 2>&1
 import re, sys, yaml
 text = open(sys.argv[1]).read()
 d = yaml.safe_load(text)
@@ -128,10 +135,31 @@ check("... and injects nothing", d.get("workers"), "auto")
 check("tokens: a TODO to choose token routes",
       len(re.findall(r"(?m)^# TODO: routes are written auth: cert", text)), 1)
 check("no host_header for an IP-literal service URL",
-      re.search(r"(?ms)ingress\[1\].*host_header", text) is None, True)
+      [r.get("host_header") for r in d["routes"][:2]], ["backend", None])
+r = {x["path"]: x for x in d["routes"]}
+check("https service URL -> https backend (trailing / dropped)",
+      r.get("^/tls", {}).get("backends"), ["https://localhost:%s" % sys.argv[2]])
+check("https service URL with a host name: host_header",
+      r.get("^/tls", {}).get("host_header"), "backend")
+check("https service URL without a port: 443",
+      r.get("^/tls443", {}).get("backends"), ["https://127.0.0.1:443"])
+check("https IP-literal service URL: no host_header",
+      "host_header" in r.get("^/tls443", {"host_header": 1}), False)
+check("https IPv6 service URL without a port: 443",
+      r.get("^/tls6", {}).get("backends"), ["https://[::1]:443"])
+check("https service URL with a path: left out with a TODO",
+      re.findall(r"(?m)^  # TODO: service_url is not http\(s\)://.*$", text),
+      ["  # TODO: service_url is not http(s)://host[:port][/]; rule left out:"])
+check("https backends -> upstream.tls.ca from rootCAs",
+      (d.get("upstream") or {}).get("tls"), {"ca": "certificates"})
+check("upstream.tls: one TODO on the CA and client certificate",
+      len(re.findall(r"(?m)^  # TODO: https backends: .*upstream\.tls\.ca", text)), 1)
+check("insecureSkipVerify: a TODO saying what it was",
+      len(re.findall(r"(?m)^# TODO: insecureSkipVerify: a TLS option of APS's own listener", text)), 1)
 n = len(re.findall(r"(?m)^\s*# TODO", text))
 m = re.search(r"(?m)^# (\d+) route\(s\) imported, (\d+) TODO\(s\)$", text)
 check("the TODO count is honest", int(m.group(2)) if m else -1, n)
+check("5 of the 6 rules imported", int(m.group(1)) if m else -1, 5)
 EOF
 )
 while IFS= read -r line; do
@@ -162,4 +190,12 @@ assert_match "rootCAs list: a TODO asking for a hashed directory" \
     "$(cat "$WORK/list.yaml")" "# TODO: rootCAs is a list of CA files"
 assert_match "rootCAs list: ca_path keeps the default directory" \
     "$(cat "$WORK/list.yaml")" "ca_path: /etc/grid-security/certificates"
+# ... and so does upstream.tls.ca for an https service URL.
+jq '.rootCAs = ["/path/CA.crt"] | .ingress += [{"path": "/tls", "service_url": "https://tls.example:8443"}]' \
+    "$FX" >"$WORK/list-tls.json"
+imp "$WORK/list-tls.json" "$WORK/list-tls.yaml"
+assert_eq "rootCAs list, https backend: upstream.tls.ca is the default directory" \
+    "/etc/grid-security/certificates" \
+    "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["upstream"]["tls"]["ca"])' \
+    "$WORK/list-tls.yaml" 2>&1)"
 finish

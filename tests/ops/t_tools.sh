@@ -10,9 +10,11 @@
 #    for paths with a query string or dot segments;
 #  - --import-aps on tests/fixtures/aps/cmsweb.json: the output parses,
 #    passes `gridfront -t` once host names and file paths are replaced,
-#    marks the https service with a TODO, and --test-route on it gives the
-#    route and rewrite the Go auth-proxy-server would (its PathMatched and
-#    redirect logic, modelled independently below) for a table of paths;
+#    imports the https service as an https backend with upstream.tls.ca
+#    and a TODO, serves it through a loopback TLS backend, and
+#    --test-route on it gives the route and rewrite the Go
+#    auth-proxy-server would (its PathMatched and redirect logic, modelled
+#    independently below) for a table of paths;
 #  - a missing or empty hmac_key file: `-t` fails with a clear message and
 #    the proxy refuses to start;
 #  - `make install DESTDIR=... PREFIX=...` installs the binary, the unit,
@@ -111,18 +113,52 @@ assert_eq "--import-aps exits 0" 0 "$?"
 python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert isinstance(d["routes"], list)' \
     "$WORK/aps.yaml" 2>"$WORK/aps.parse"
 assert_eq "--import-aps output parses as YAML with routes" "" "$(cat "$WORK/aps.parse")"
-assert_match "--import-aps: the https service is left out with a TODO" \
-    "$(grep -A3 'ingress\[7\]' "$WORK/aps.yaml")" '# TODO.*(https|http://)'
-assert_eq "--import-aps: no live rule sends to https" "" \
-    "$(grep -v '^ *#' "$WORK/aps.yaml" | grep -E 'https://|exitcodes')"
-assert_eq "--import-aps: 8 of the 9 rules imported" 8 \
-    "$(python3 -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["routes"]))' "$WORK/aps.yaml")"
-# Host names are resolved at load: map each to a loopback address, and
+out=$(python3 - "$WORK/aps.yaml" <<'EOF' 2>&1
+import re, sys, yaml
+text = open(sys.argv[1]).read()
+d = yaml.safe_load(text)
+def check(desc, got, want):
+    print("%s %s%s" % ("ok" if got == want else "FAIL", desc,
+          "" if got == want else ": got %r, want %r" % (got, want)))
+r = d["routes"]
+check("9 of the 9 rules imported", len(r), 9)
+check("ingress[7] (https) is a live route", r[7]["path"] if len(r) > 7 else None,
+      "^/exitcodes")
+check("ingress[7] keeps its https backend",
+      r[7]["backends"] if len(r) > 7 else None, ["https://exitcodes.monitoring:9201"])
+check("ingress[7] sends the service host", r[7].get("host_header") if len(r) > 7 else None,
+      "backend")
+check("upstream.tls.ca written (no rootCAs: the grid CA directory)",
+      (d.get("upstream") or {}).get("tls"), {"ca": "/etc/grid-security/certificates"})
+check("a TODO says to check the backend CA and client certificate",
+      len(re.findall(r"(?m)^  # TODO: https backends: .*upstream\.tls\.ca.*"
+                     r"upstream\.tls\.certificate/key", text)), 1)
+check("no rule left out", re.search(r"left out", text), None)
+m = re.search(r"(?m)^# (\d+) route\(s\) imported, (\d+) TODO\(s\)$", text)
+check("closing line: 9 routes, 1 TODO (the upstream.tls one)",
+      m.groups() if m else None, ("9", "1"))
+check("the TODO count is honest", len(re.findall(r"(?m)^\s*# TODO", text)), 1)
+EOF
+)
+while IFS= read -r line; do
+	case $line in
+	ok\ *) pass "--import-aps: ${line#ok }" ;;
+	*) fail "--import-aps: ${line#FAIL }" ;;
+	esac
+done <<<"$out"
+# Host names are resolved at load: map each to a loopback address, the
+# https one to a TLS backend with the test PKI's server certificate
+# (127.0.0.1 in its names, signed by the CA upstream.tls.ca becomes), and
 # point the files at the test PKI.
-python3 - "$WORK/aps.yaml" "$WORK/aps-local.yaml" "$PKI" "$(free_port)" <<'EOF'
+start_backend X --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key"
+APS_PORT=$(free_port)
+python3 - "$WORK/aps.yaml" "$WORK/aps-local.yaml" "$PKI" "$APS_PORT" \
+    "${BE_PORT[X]}" <<'EOF'
 import re, sys
-src, dst, pki, port = sys.argv[1:5]
+src, dst, pki, port, tport = sys.argv[1:6]
 t = open(src).read()
+t = re.sub(r"https://[A-Za-z0-9.-]+:[0-9]+", "https://127.0.0.1:" + tport, t)
+t = t.replace("workers: auto", "workers: 1")
 hosts = {}
 def sub(m):
     h = m.group(1)
@@ -144,6 +180,14 @@ out=$(timeout 20 "$GF" -t -c "$WORK/aps-local.yaml" 2>&1)
 rc=$?
 assert_eq "--import-aps output (hosts and files replaced) passes gridfront -t" 0 "$rc"
 [ "$rc" = 0 ] || note "$out"
+# ... and serves the https ingress through the TLS backend, verified.
+PX_PORT=$APS_PORT
+start_proxy "$WORK/aps-local.yaml"
+hdrs=$(gcurl --cert "$PKI/creds/alice.pem" -o /dev/null -D - "$(px_url)/exitcodes/summary")
+assert_match "--import-aps: the https ingress is served (200)" "$hdrs" '^HTTP/1\.1 200'
+assert_eq "--import-aps: ... by the TLS backend" X \
+    "$(awk -F': *' 'tolower($1) == "x-backend-id" { sub(/\r$/, "", $2); print $2 }' <<<"$hdrs")"
+stop_proxy
 
 # The APS semantics table: what the Go frontend does, modelled here from
 # its documented behaviour (rules in order, first match; a path with any
@@ -163,7 +207,8 @@ paths = ["/dbs/prod/global/DBSReader/datasets", "/dbs/prod/global/DBSReaderX",
          "/reqmgr2", "/reqmgr2/", "/reqmgr2/data", "/reqmgr2/data/request",
          "/crabserver/prod/info", "/api/crabserver/dev/info",
          "/crabserver/prod/info/x", "/t0_reqmon/data/123",
-         "/das/services", "/dasgoclient", "/unknown"]
+         "/das/services", "/dasgoclient", "/exitcodes", "/exitcodes/summary",
+         "/unknown"]
 def route(path):
     for i, r in enumerate(rules):
         p = r["path"]
@@ -184,8 +229,6 @@ def route(path):
                 continue
         elif not hit and u != p:
             continue
-        if r["service_url"].startswith("https://"):
-            return "-", "-"          # not imported (TODO): gridfront 404
         up = path
         if r.get("old_path"):
             up = up.replace(r["old_path"], r.get("new_path", ""), 1) or "/"
