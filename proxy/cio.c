@@ -57,15 +57,6 @@
 /* Per readable event at most this much, so one busy client cannot starve
  * the others on the worker. */
 #define CIO_READ_MAX	(4 * (size_t)CIO_RECORD)
-/*
- * OpenSSL's read-ahead buffer for a TLS cio in bulk mode: room for the
- * records of one CIO_READ_MAX pass (with their headers and tags), so an
- * upload costs one read(2) per pass instead of one per record.  Outside
- * bulk mode the default (one record) is kept; with
- * SSL_MODE_RELEASE_BUFFERS the buffer is freed whenever it drains, so an
- * idle connection holds none of it.
- */
-#define CIO_BULK_RBUF	(CIO_READ_MAX + 4 * (size_t)(5 + 256))
 
 static void	cio_read_ev(evutil_socket_t, short, void *);
 static void	cio_write_ev(evutil_socket_t, short, void *);
@@ -524,16 +515,10 @@ do_read(struct cio *io, short *ev)
 		} else if (evbuffer_add(io->in, cio_scratch, (size_t)r) == -1)
 			goto nomem;
 		got += (size_t)r;
-		if ((size_t)r == want && !bulk) {
+		if ((size_t)r == want)
 			io->st |= CIO_S_BULK;
-			if (io->ssl != NULL)
-				SSL_set_default_read_buffer_len(io->ssl,
-				    CIO_BULK_RBUF);
-		} else if ((size_t)r < want / 2 && bulk) {
+		else if ((size_t)r < want / 2)
 			io->st &= ~CIO_S_BULK;
-			if (io->ssl != NULL)
-				SSL_set_default_read_buffer_len(io->ssl, 0);
-		}
 		if (io->ssl != NULL) {
 			/* Nothing buffered in OpenSSL: the socket is drained
 			 * as far as one read could tell; level-triggered
