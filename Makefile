@@ -12,7 +12,7 @@ BUILD	?= build
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
 
-PKGS	 = openssl libevent libevent_pthreads yaml-0.1 jansson
+PKGS	 = openssl libevent libevent_pthreads yaml-0.1 jansson libnghttp2
 WARN	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
 	   -Wcast-qual -Wno-unused-parameter

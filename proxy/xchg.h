@@ -92,6 +92,13 @@ struct xchg_ops {
 	/* Bytes the session holds for x now: its input not yet taken and
 	 * its output (TLS records included) not yet sent. */
 	size_t	(*buffered)(struct xchg *x);
+	/* Relay a 103 (Early Hints) head from x->resp, or NULL: every 1xx
+	 * is dropped.  Called while x->resp's pointers are valid. */
+	void	(*interim)(struct xchg *x);
+	/* 1 when the session frames the response body itself (HTTP/2 DATA
+	 * frames): no chunked re-encoding, and no close needed to delimit a
+	 * body; 0 for HTTP/1.1. */
+	int	 frames_body;
 };
 
 /* A hold on the session behind an exchange, valid after x is recycled. */

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 the gridfront authors
+#
+# HTTP/2 to clients (issue 15), end to end with client certificates: ALPN
+# offers h2 (and only http/1.1 with tls.http2: false); curl --http2 and
+# nghttp get the same identity headers, routing and answers as HTTP/1.1;
+# the same requests sent both ways reach the backend as the same HTTP/1.1
+# request (header names lower-cased, cookie crumbs joined with "; ");
+# many concurrent streams share one connection; 100-continue, a large
+# upload and a large download (chunked and sized) work; requests that
+# break RFC 9113 8 (authority/host disagreement, CONNECT) reach no
+# backend; the access log says HTTP/2.0.
+
+. "$(dirname "$0")/lib.sh"
+
+command -v nghttp >/dev/null || die "nghttp is not installed (nghttp2-client)"
+
+start_backend echo
+cp "$PKI/hmac.key" "$WORK/hmac.key"
+chmod 0600 "$WORK/hmac.key"
+BE=$(be_url echo)
+H1_PORT=$(free_port)
+routes="  - path: /cert/
+    backends: [$BE]
+  - path: /none/
+    auth: none
+    backends: [$BE]
+$(route /size/ echo)
+$(route /chunked/ echo)
+$(route /close/ echo)"
+extra="auth:
+  ca_path: $PKI/certificates
+  vomsdir: $PKI/vomsdir
+  users: $PKI/users.json
+  hmac_key: $WORK/hmac.key
+log:
+  access: $WORK/access.log"
+std_conf "$WORK/h2.yaml" "$routes" "$extra"
+# A second listener with HTTP/2 off.
+python3 - "$WORK/h2.yaml" "$H1_PORT" "$PKI" <<'EOF'
+import sys
+p, port, pki = sys.argv[1:]
+s = open(p).read()
+s = s.replace("routes:\n", "  - address: 127.0.0.1:%s\n    tls: {certificate: %s/server.pem, key: %s/server.key, http2: false}\nroutes:\n" % (port, pki, pki), 1)
+open(p, "w").write(s)
+EOF
+start_proxy "$WORK/h2.yaml"
+U=$(px_url)
+ALICE=$PKI/creds/alice.pem
+
+# ------------------------------------------------------------------ ALPN
+v=$(gcurl --http2 -o /dev/null -w '%{http_version}' --cert "$ALICE" "$U/none/a")
+assert_eq "ALPN: curl --http2 gets HTTP/2" 2 "$v"
+v=$(gcurl -o /dev/null -w '%{http_version}' --cert "$ALICE" "$U/none/a")
+assert_eq "ALPN: curl --http1.1 still gets HTTP/1.1" 1.1 "$v"
+v=$(gcurl --http2 -o /dev/null -w '%{http_version}' \
+    "https://127.0.0.1:$H1_PORT/none/a")
+assert_eq "tls.http2: false: ALPN gives http/1.1 to an h2 client" 1.1 "$v"
+alpn=$(timeout 10 openssl s_client -connect "127.0.0.1:$PX_PORT" -alpn h2,http/1.1 \
+    -CAfile "$PKI/ca-bundle.pem" </dev/null 2>/dev/null | grep -a '^ALPN protocol')
+assert_eq "openssl s_client: server selects h2" "ALPN protocol: h2" "$alpn"
+
+# ------------------------------------------------------------------ basics
+j=$(gcurl --http2 --cert "$ALICE" "$U/cert/x?q=1")
+assert_eq "h2 GET with a certificate reaches the backend" "/cert/x?q=1" \
+    "$(jq -r .target <<<"$j")"
+assert_eq "h2 GET: backend speaks HTTP/1.1" "HTTP/1.1" "$(jq -r .version <<<"$j")"
+assert_eq "h2 GET: identity from the connection's certificate" alice \
+    "$(json_headers "$j" cms-authn-login)"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' "$U/cert/x")
+assert_eq "h2 GET without a certificate on a cert route: 403" 403 "$code"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --cert "$ALICE" "$U/nowhere")
+assert_eq "h2 GET with no route: 404" 404 "$code"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --cert "$ALICE" \
+    "$U/cert/a;jsessionid=1/b")
+assert_eq "h2 path parameters refused as on HTTP/1.1: 400" 400 "$code"
+h=$(gcurl --http2 -D - -o /dev/null --cert "$ALICE" "$U/none/chunked/1000")
+assert_not_contains "h2 response: no transfer-encoding" "$h" "transfer-encoding"
+assert_not_contains "h2 response: no connection header" "$h" "connection:"
+printf 'hello, backend\n%.0s' $(seq 1 1000) >"$WORK/post.txt"
+exp=$(sha256sum "$WORK/post.txt" | cut -c1-64)
+j=$(gcurl --http2 --cert "$ALICE" --data-binary @"$WORK/post.txt" "$U/cert/up")
+assert_eq "h2 POST body arrives whole" "$exp" "$(jq -r .body_sha256 <<<"$j")"
+
+# ------------------------------------------------- same request both ways
+# What the backend recorded, minus what differs per connection, with
+# header names lower-cased.
+norm() {
+	jq -S -c 'del(.conn, .req, .peer) |
+	    .headers |= map([(.[0] | ascii_downcase), .[1]])'
+}
+both() {
+	local desc=$1; shift
+	local a b
+	a=$(gcurl --http1.1 --cert "$ALICE" "$@" | norm)
+	b=$(gcurl --http2 --cert "$ALICE" "$@" | norm)
+	if [ -n "$a" ] && [ "$a" == "$b" ]; then pass "both ways: $desc"
+	else fail "both ways: $desc" "h1: $a" "h2: $b"; fi
+}
+both "GET with headers and query" -H 'X-Custom: Some Value' \
+    -H 'Accept-Language: en' "$U/cert/same?x=1&y=%41"
+both "GET with a cookie" -b 'a=1; b=2' "$U/cert/cookie"
+both "POST with a body" --data-binary @"$WORK/post.txt" \
+    -H 'Content-Type: text/plain' "$U/cert/post"
+both "PUT, auth: none" -X PUT --data-binary 'x=1' "$U/none/put"
+both "identity headers from the client are stripped" \
+    -H 'cms-authn-login: mallory' -H 'X-Forwarded-For: 1.2.3.4' "$U/cert/strip"
+# Cookie crumbs (RFC 9113 8.2.3): nghttp sends two cookie fields.
+a=$(gcurl --http1.1 --cert "$ALICE" -H 'Cookie: a=1; b=2' "$U/cert/crumbs" | norm)
+b=$(timeout "$T_STEP" nghttp --cert "$ALICE" --key "$ALICE" \
+    -H 'cookie: a=1' -H 'cookie: b=2' -H 'user-agent: curl/7.88.1' \
+    -H 'accept: */*' "$U/cert/crumbs" 2>/dev/null | norm)
+assert_eq "cookie crumbs joined with '; ' as one cookie header" \
+    "$(jq -c '[.headers[] | select(.[0] == "cookie")]' <<<"$a")" \
+    "$(jq -c '[.headers[] | select(.[0] == "cookie")]' <<<"$b")"
+
+# ------------------------------------------------- many streams, one conn
+n0=$(be_stats echo requests)
+out=$(timeout "$T_STEP" nghttp -n -s -m 60 --cert "$ALICE" --key "$ALICE" \
+    "$U/cert/many" 2>&1)
+n1=$(be_stats echo requests)
+assert_eq "nghttp: 60 concurrent streams on one connection, all 200" 60 \
+    "$(grep -c ' 200 ' <<<"$out")"
+assert_eq "nghttp: the backend saw 60 requests" 60 $((n1 - n0))
+
+# ------------------------------------------------ 100-continue, big bodies
+head -c 3000000 /dev/urandom >"$WORK/big.bin"
+exp=$(sha256sum "$WORK/big.bin" | cut -c1-64)
+j=$(gcurl --http2 --cert "$ALICE" -H 'Expect: 100-continue' \
+    --data-binary @"$WORK/big.bin" "$U/cert/big")
+assert_eq "h2 3 MB upload with Expect: 100-continue arrives whole" "$exp" \
+    "$(jq -r .body_sha256 <<<"$j")"
+j=$(timeout "$T_STEP" nghttp --expect-continue -d "$WORK/post.txt" \
+    --cert "$ALICE" --key "$ALICE" "$U/cert/continue" 2>/dev/null)
+assert_eq "nghttp --expect-continue: body arrives" \
+    "$(stat -c %s "$WORK/post.txt")" "$(jq -r .body_length <<<"$j")"
+for kind in size chunked close; do
+	a=$(gcurl --http1.1 "$U/$kind/5000000" | sha256sum)
+	b=$(gcurl --http2 "$U/$kind/5000000" | sha256sum)
+	l=$(gcurl --http2 -o /dev/null -w '%{size_download}' "$U/$kind/5000000")
+	assert_eq "h2 5 MB $kind download: complete" 5000000 "$l"
+	assert_eq "h2 5 MB $kind download: same bytes as HTTP/1.1" "$a" "$b"
+done
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' -I "$U/size/100")
+assert_eq "h2 HEAD: 200" 200 "$code"
+
+# ------------------------------------------------ strictness (RFC 9113 8)
+n0=$(be_stats echo requests)
+timeout "$T_STEP" nghttp -v -H 'host: other.example' --cert "$ALICE" --key "$ALICE" \
+    "$U/none/hostmix" >"$WORK/ng.out" 2>&1
+timeout "$T_STEP" nghttp -v -H ':method: CONNECT' --cert "$ALICE" --key "$ALICE" \
+    "$U/none/connect" >>"$WORK/ng.out" 2>&1
+n1=$(be_stats echo requests)
+assert_eq "host vs :authority, CONNECT: nothing reaches the backend" 0 $((n1 - n0))
+assert_contains "host vs :authority: stream reset" "$(cat "$WORK/ng.out")" \
+    "PROTOCOL_ERROR"
+
+# ------------------------------------------------------------ access log
+wait_until 5 grep -q '"GET /cert/many HTTP/2.0" 200' "$WORK/access.log"
+assert_contains "access log: HTTP/2.0 for h2 streams" \
+    "$(cat "$WORK/access.log")" '"GET /cert/many HTTP/2.0" 200'
+assert_contains "access log: HTTP/1.1 still for HTTP/1.1" \
+    "$(cat "$WORK/access.log")" '"GET /none/a HTTP/1.1" 200'
+assert_true "proxy survived the HTTP/2 run" kill -0 "$PX_PID"
+finish
