@@ -327,10 +327,19 @@ conn_linger(struct conn *c)
 static void
 conn_flush_close(struct conn *c)
 {
+	if (c->flags & CONN_F_CLOSE_AFTER && c->h2 != NULL)
+		return;		/* an HTTP/2 session asks once */
 	c->flags |= CONN_F_CLOSE_AFTER;
 	cio_disable(&c->io, EV_READ);
 	if (cio_pending(&c->io) == 0)
 		conn_linger(c);
+}
+
+/* See conn.h. */
+void
+conn_close_flushed(struct conn *c)
+{
+	conn_flush_close(c);
 }
 
 /*
@@ -1080,9 +1089,13 @@ conn_stream_decide(struct conn *c, struct xchg *x)
 	struct evbuffer	*in = xchg_req_in(x);
 
 	if (conn_path_params(c, x) == -1) {
-		evbuffer_drain(in, x->req.head_len);
+		/* The answer ends x: note what the log shows first, then
+		 * drop the head (x->req points into it). */
+		size_t	 head_len = x->req.head_len;
+
 		xchg_note_request(x);
 		conn_error_x(c, x, 400, "parameters (';') in path");
+		evbuffer_drain(in, head_len);
 		return (0);
 	}
 	return (conn_decide(c, x, in));
@@ -1185,7 +1198,7 @@ conn_read_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->h2 != NULL)
+	if (c->h2 != NULL && !(c->flags & CONN_F_LINGER))
 		h2_read(c);
 	else if (c->flags & CONN_F_LINGER) {
 		struct evbuffer *in = io->in;
@@ -1208,7 +1221,7 @@ conn_write_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->h2 != NULL)
+	if (c->h2 != NULL && !(c->flags & CONN_F_CLOSE_AFTER))
 		h2_drained(c);
 	else if (c->x != NULL && c->x->state == X_ST_FORWARD)
 		forward_client_drained(c->x);

@@ -115,6 +115,14 @@ void	 conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
  */
 void	 conn_close(struct conn *c, const char *reason);
 
+/*
+ * Close c once everything queued for it is written, with a lingering
+ * close (its input is read and discarded for a while, so unread client
+ * bytes do not turn into a reset that destroys the last answer).  For an
+ * HTTP/2 session that has said GOAWAY.  Frees c later, never now.
+ */
+void	 conn_close_flushed(struct conn *c);
+
 /* Close c if idle, or mark it to close after its current exchange
  * (SIGTERM drain). */
 void	 conn_drain(struct conn *c);

@@ -94,6 +94,7 @@ struct h2_sess {
 	struct event		 ev_send;	/* deferred write */
 	int			 send_armed;
 	int			 goaway;	/* GOAWAY queued */
+	int			 calm;		/* ended for a flood */
 	struct h2_stream	*streams;	/* open streams */
 	unsigned		 nstreams;
 	unsigned		 nwake;
@@ -106,7 +107,6 @@ struct h2_sess {
 };
 
 static const char h2_err_session[] = "HTTP/2 session error";
-static const char h2_err_done[] = "done";
 static const char h2_err_idle[] = "keep-alive idle timeout";
 static const char h2_err_stall[] = "HTTP/2 stream stalled (body_idle)";
 
@@ -595,6 +595,9 @@ h2_flood(struct h2_sess *s, unsigned *count, unsigned max, const char *what)
 	}
 	if (++*count <= max)
 		return (0);
+	if (s->calm)
+		return (1);
+	s->calm = 1;
 	log_warn("%s:%d: HTTP/2 %s flood: GOAWAY ENHANCE_YOUR_CALM",
 	    c->peerstr, c->peerport, what);
 	metrics_h2_flood(c->w->m);
@@ -617,18 +620,21 @@ h2_on_frame_recv_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	case NGHTTP2_PING:
 	case NGHTTP2_PRIORITY:
 	case NGHTTP2_WINDOW_UPDATE:
-		(void)h2_flood(s, &s->nctl, hc->max_control_frames_per_second,
-		    "control frame");
+		/* Over the budget: stop reading at once (h2_read()). */
+		if (h2_flood(s, &s->nctl, hc->max_control_frames_per_second,
+		    "control frame"))
+			return (NGHTTP2_ERR_CALLBACK_FAILURE);
 		return (0);
 	case NGHTTP2_RST_STREAM:
-		(void)h2_flood(s, &s->nrst, hc->max_resets_per_second,
-		    "stream reset");
+		if (h2_flood(s, &s->nrst, hc->max_resets_per_second,
+		    "stream reset"))
+			return (NGHTTP2_ERR_CALLBACK_FAILURE);
 		return (0);
 	case NGHTTP2_DATA:
 		if (f->hd.length == 0 && !end &&
 		    h2_flood(s, &s->nctl, hc->max_control_frames_per_second,
 		    "empty DATA"))
-			return (0);
+			return (NGHTTP2_ERR_CALLBACK_FAILURE);
 		break;
 	case NGHTTP2_HEADERS:
 		break;
@@ -855,9 +861,12 @@ h2_flush(struct h2_sess *s)
 	}
 	if (s->nwake > 0)
 		h2_wake(s);
+	/* Nothing left to read or write (GOAWAY both ways, or sent and no
+	 * stream left): close once the output is on the wire. */
 	if (!nghttp2_session_want_read(s->ng) &&
-	    !nghttp2_session_want_write(s->ng) && cio_pending(&c->io) == 0)
-		conn_close(c, s->goaway ? h2_err_done : h2_err_session);
+	    !nghttp2_session_want_write(s->ng)) {
+		conn_close_flushed(c);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1275,6 +1284,10 @@ h2_start(struct conn *c)
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_max_deflate_dynamic_table_size(opt,
 	    hc->header_table_size);
+	/* nghttp2's own rapid-reset bucket, behind ours (h2_flood()). */
+	nghttp2_option_set_stream_reset_rate_limit(opt,
+	    (uint64_t)hc->max_resets_per_second * 4,
+	    hc->max_resets_per_second);
 	/* Closed streams are not kept for priority: less memory. */
 	nghttp2_option_set_no_closed_streams(opt, 1);
 	if (nghttp2_session_server_new2(&s->ng, cb, s, opt) != 0)
@@ -1314,13 +1327,25 @@ h2_read(struct conn *c)
 			break;
 		n = nghttp2_session_mem_recv(s->ng, v.iov_base, v.iov_len);
 		if (n < 0) {
+			int calm = (n == NGHTTP2_ERR_FLOODED ||
+			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ||
+			    n == NGHTTP2_ERR_TOO_MANY_SETTINGS);
+
+			evbuffer_drain(in, evbuffer_get_length(in));
+			cio_disable(&c->io, EV_READ);
+			if (s->calm)
+				break;	/* h2_flood() said it all */
 			log_info("%s:%d: HTTP/2: %s", c->peerstr, c->peerport,
 			    nghttp2_strerror((int)n));
-			evbuffer_drain(in, evbuffer_get_length(in));
-			/* Say why (GOAWAY) if nghttp2 queued it. */
-			(void)nghttp2_session_terminate_session(s->ng,
-			    NGHTTP2_PROTOCOL_ERROR);
-			cio_disable(&c->io, EV_READ);
+			if (calm)
+				metrics_h2_flood(c->w->m);
+			/* Say why with a GOAWAY (unless nghttp2 queued one):
+			 * a flood of acks, CONTINUATIONs or SETTINGS entries
+			 * is ENHANCE_YOUR_CALM, anything else a protocol
+			 * error. */
+			s->goaway = 1;
+			(void)nghttp2_session_terminate_session(s->ng, calm ?
+			    NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
 			break;
 		}
 		evbuffer_drain(in, v.iov_len);

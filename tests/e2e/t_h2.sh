@@ -21,6 +21,7 @@ cp "$PKI/hmac.key" "$WORK/hmac.key"
 chmod 0600 "$WORK/hmac.key"
 BE=$(be_url echo)
 H1_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
 routes="  - path: /cert/
     backends: [$BE]
   - path: /none/
@@ -35,7 +36,9 @@ extra="auth:
   users: $PKI/users.json
   hmac_key: $WORK/hmac.key
 log:
-  access: $WORK/access.log"
+  access: $WORK/access.log
+admin:
+  address: 127.0.0.1:$ADMIN_PORT"
 std_conf "$WORK/h2.yaml" "$routes" "$extra"
 # A second listener with HTTP/2 off.
 python3 - "$WORK/h2.yaml" "$H1_PORT" "$PKI" <<'EOF'
@@ -155,6 +158,21 @@ n1=$(be_stats echo requests)
 assert_eq "host vs :authority, CONNECT: nothing reaches the backend" 0 $((n1 - n0))
 assert_contains "host vs :authority: stream reset" "$(cat "$WORK/ng.out")" \
     "PROTOCOL_ERROR"
+
+# ------------------------------------------------------------------ floods
+# Each flood ends its connection with GOAWAY ENHANCE_YOUR_CALM (0xb) and
+# the next client is served.
+F="python3 $E2E_DIR/h2flood.py 127.0.0.1 $PX_PORT $PKI/ca-bundle.pem"
+for m in "rapid-reset 500" "ping 3000" "settings 3000" "priority 3000" \
+    "empty-data 3000" "continuation 100"; do
+	assert_eq "flood ${m% *}: GOAWAY ENHANCE_YOUR_CALM" "GOAWAY 11" \
+	    "$(timeout "$T_STEP" $F $m 2>&1)"
+done
+assert_eq "after the floods, 50 streams on a new connection are served" \
+    "OK 50" "$(timeout "$T_STEP" $F ok 50 2>&1)"
+fl=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '$1 == "gridfront_h2_floods_total" { print $2 }')
+assert_eq "metrics: gridfront_h2_floods_total counts the floods" 6 "$fl"
 
 # ------------------------------------------------------------ access log
 wait_until 5 grep -q '"GET /cert/many HTTP/2.0" 200' "$WORK/access.log"
