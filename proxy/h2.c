@@ -924,14 +924,13 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
     size_t max, char *status)
 {
 	const struct http_resp	*rp = &x->resp;
-	size_t			 i, n = 0, offs[HTTP_MAX_HDRS];
-	size_t			 idx[HTTP_MAX_HDRS], k = 0;
+	size_t			 i, n = 0;
 
 	snprintf(status, 4, "%03u", (unsigned)rp->status % 1000u);
 	H2_NV(nv[n], ":status", status, 3);
 	n++;
 	s->scratch.len = 0;
-	for (i = 0; i < rp->nhdrs && k < HTTP_MAX_HDRS && n + k < max; i++) {
+	for (i = 0; i < rp->nhdrs && n < max; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
 		switch (h->kind) {
@@ -946,20 +945,19 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 		default:
 			break;
 		}
-		offs[k] = h2_lower(s, h->name, h->namelen);
-		idx[k++] = i;
-	}
-	/* The scratch buffer is complete: its pointers are stable now. */
-	for (i = 0; i < k; i++) {
-		const struct http_hdr *h = &rp->hdrs[idx[i]];
-
-		nv[n].name = (uint8_t *)s->scratch.p + offs[i];
+		/* The name's offset in scratch for now: scratch may still
+		 * move while it grows. */
+		nv[n].name = (uint8_t *)(uintptr_t)h2_lower(s, h->name,
+		    h->namelen);
 		nv[n].namelen = h->namelen;
 		nv[n].value = (uint8_t *)(uintptr_t)h->value;
 		nv[n].valuelen = h->valuelen;
 		nv[n].flags = NGHTTP2_NV_FLAG_NONE;
 		n++;
 	}
+	/* The scratch buffer is complete: its pointers are stable now. */
+	for (i = 1; i < n; i++)
+		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
 	return (n);
 }
 
@@ -1070,8 +1068,7 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 	nghttp2_data_provider	 prd;
 	char			 stx[4], clen[24];
 	const char		*p, *e, *colon, *v;
-	size_t			 n = 0, offs[16], nlen[16], voff[16], vlen[16];
-	size_t			 k = 0, i;
+	size_t			 n = 0, first, i;
 	int			 head_only = x->head_method;
 
 	(void)close;
@@ -1114,7 +1111,9 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 	n++;
 	/* Extra "Name: value\r\n" lines, names lower-cased. */
 	s->scratch.len = 0;
-	for (p = hdrs; p != NULL && *p != '\0' && k < 16; p = e + 2) {
+	first = n;
+	for (p = hdrs; p != NULL && *p != '\0' && n < sizeof(nv) /
+	    sizeof(nv[0]); p = e + 2) {
 		if ((e = strstr(p, "\r\n")) == NULL)
 			break;
 		if ((colon = memchr(p, ':', (size_t)(e - p))) == NULL)
@@ -1122,20 +1121,17 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 		v = colon + 1;
 		while (v < e && *v == ' ')
 			v++;
-		nlen[k] = (size_t)(colon - p);
-		offs[k] = h2_lower(s, p, nlen[k]);
-		voff[k] = (size_t)(v - hdrs);
-		vlen[k] = (size_t)(e - v);
-		k++;
-	}
-	for (i = 0; i < k; i++) {
-		nv[n].name = (uint8_t *)s->scratch.p + offs[i];
-		nv[n].namelen = nlen[i];
-		nv[n].value = (uint8_t *)(uintptr_t)(hdrs + voff[i]);
-		nv[n].valuelen = vlen[i];
+		/* The name's offset in scratch until scratch stops moving. */
+		nv[n].namelen = (size_t)(colon - p);
+		nv[n].name = (uint8_t *)(uintptr_t)h2_lower(s, p,
+		    nv[n].namelen);
+		nv[n].value = (uint8_t *)(uintptr_t)v;
+		nv[n].valuelen = (size_t)(e - v);
 		nv[n].flags = NGHTTP2_NV_FLAG_NONE;
 		n++;
 	}
+	for (i = first; i < n; i++)
+		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
 	prd.source.ptr = st;
 	prd.read_callback = h2_data_cb;
 	st->flags |= ST_HEAD_SENT;
@@ -1396,9 +1392,9 @@ h2_timer(struct conn *c)
 		if ((st->flags & ST_HEAD_SENT) &&
 		    evbuffer_get_length(st->out) > 0)
 			h2_abort(st->x, h2_err_stall);
-		else if (!(st->flags & ST_REQ_END) &&
-		    (st->x->state == X_ST_BODY || st->x->state == X_ST_FORWARD) &&
-		    !st->x->req_done) {
+		else if (!(st->flags & ST_REQ_END) && !st->x->req_done &&
+		    (st->x->state == X_ST_BODY ||
+		    st->x->state == X_ST_FORWARD)) {
 			st->x->error = "client body timeout";
 			forward_abort(st->x);
 			if (st->flags & ST_HEAD_SENT)
@@ -1432,12 +1428,13 @@ void
 h2_free(struct conn *c)
 {
 	struct h2_sess	 *s = c->h2;
-	struct h2_stream *st;
+	struct h2_stream *st, *next;
 	struct xchg	 *x;
 
 	if (s == NULL)
 		return;
-	while ((st = s->streams) != NULL) {
+	for (st = s->streams; st != NULL; st = next) {
+		next = st->next;
 		if ((x = st->x) != NULL) {
 			forward_abort(x);
 			if (x->status == 0)
