@@ -13,7 +13,9 @@ MODE: rapid-reset (HEADERS then RST_STREAM CANCEL, COUNT streams),
 ping, settings, priority (COUNT frames), empty-data (one open stream,
 COUNT empty DATA frames), continuation (HEADERS without END_HEADERS, then
 COUNT CONTINUATION frames of one small header each), ok (COUNT ordinary
-GET streams: prints "OK <responses>" when all were answered).
+GET streams: prints "OK <responses>" when all were answered), stall
+(announces a zero stream window and asks for AUTHORITY's /size/COUNT:
+prints "RST <error code>" when the server resets the stream).
 """
 
 import socket
@@ -53,7 +55,11 @@ def main():
     raw = socket.create_connection((host, int(port)), timeout=10)
     s = ctx.wrap_socket(raw, server_hostname=host)
     out = [PREFACE, frame(SETTINGS, 0, 0)]
-    if mode == "rapid-reset":
+    if mode == "stall":
+        # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no DATA may come.
+        out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),
+               frame(HEADERS, 0x5, 1, request(auth, "/size/%d" % count))]
+    elif mode == "rapid-reset":
         for i in range(count):
             sid = 2 * i + 1
             out.append(frame(HEADERS, 0x5, sid, request(auth, "/none/rr")))
@@ -84,7 +90,7 @@ def main():
         pass
     buf = b""
     answered = set()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
             chunk = s.recv(65536)
@@ -104,6 +110,9 @@ def main():
             sid = int.from_bytes(buf[5:9], "big") & 0x7fffffff
             payload = buf[9:9 + n]
             buf = buf[9 + n:]
+            if ftype == RST and mode == "stall":
+                print("RST %d" % int.from_bytes(payload[0:4], "big"))
+                return
             if ftype == GOAWAY:
                 print("GOAWAY %d" % int.from_bytes(payload[4:8], "big"))
                 return

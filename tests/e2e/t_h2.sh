@@ -29,7 +29,8 @@ routes="  - path: /cert/
     backends: [$BE]
 $(route /size/ echo)
 $(route /chunked/ echo)
-$(route /close/ echo)"
+$(route /close/ echo)
+$(route /slow/ echo)"
 extra="auth:
   ca_path: $PKI/certificates
   vomsdir: $PKI/vomsdir
@@ -38,7 +39,10 @@ extra="auth:
 log:
   access: $WORK/access.log
 admin:
-  address: 127.0.0.1:$ADMIN_PORT"
+  address: 127.0.0.1:$ADMIN_PORT
+timeouts:
+  body_idle: 3s
+  shutdown_grace: 10s"
 std_conf "$WORK/h2.yaml" "$routes" "$extra"
 # A second listener with HTTP/2 off.
 python3 - "$WORK/h2.yaml" "$H1_PORT" "$PKI" <<'EOF'
@@ -159,6 +163,23 @@ assert_eq "host vs :authority, CONNECT: nothing reaches the backend" 0 $((n1 - n
 assert_contains "host vs :authority: stream reset" "$(cat "$WORK/ng.out")" \
     "PROTOCOL_ERROR"
 
+# ------------------------------------------------------------ limits
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' \
+    -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" "$U/none/big")
+assert_eq "h2 header over limits.max_header_field: 431 (the HTTP/1.1 limit)" \
+    431 "$code"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' \
+    $(for i in $(seq 1 8); do printf -- "-H X-Big$i:%s " \
+    "$(head -c 6000 /dev/zero | tr '\0' a)"; done) "$U/none/big")
+assert_eq "h2 header list over the HTTP/1.1 head limit: 431" 431 "$code"
+t0=$(now_ms)
+r=$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 "$PX_PORT" \
+    "$PKI/ca-bundle.pem" stall 1000000 2>&1)
+t=$(($(now_ms) - t0))
+assert_eq "window-zero stall: stream reset (INTERNAL_ERROR) after body_idle" \
+    "RST 2" "$r"
+assert_ge "window-zero stall: not before body_idle (${t} ms)" "$t" 2900
+
 # ------------------------------------------------------------------ floods
 # Each flood ends its connection with GOAWAY ENHANCE_YOUR_CALM (0xb) and
 # the next client is served.
@@ -181,4 +202,26 @@ assert_contains "access log: HTTP/2.0 for h2 streams" \
 assert_contains "access log: HTTP/1.1 still for HTTP/1.1" \
     "$(cat "$WORK/access.log")" '"GET /none/a HTTP/1.1" 200'
 assert_true "proxy survived the HTTP/2 run" kill -0 "$PX_PID"
+
+# ------------------------------------------------------------ SIGTERM drain
+# An in-flight stream finishes; the client is told GOAWAY with the last
+# stream id; the proxy exits once it is done.
+timeout "$T_STEP" nghttp -v --cert "$ALICE" --key "$ALICE" "$U/slow/1500" \
+    >"$WORK/drain.out" 2>&1 &
+cpid=$!
+sleep 0.5
+pid=$PX_PID
+kill -TERM "$pid"
+wait_until 15 bash -c "! kill -0 $pid 2>/dev/null"
+wait "$pid" 2>/dev/null
+rc=$?
+PX_PID=
+wait "$cpid"
+d=$(cat "$WORK/drain.out")
+assert_contains "SIGTERM: GOAWAY with the last stream id" "$d" \
+    "last_stream_id=13, error_code=NO_ERROR"
+assert_contains "SIGTERM: the in-flight stream completed with 200" "$d" \
+    "(stream_id=13) :status: 200"
+assert_contains "SIGTERM: its body is whole" "$d" '"target":"/slow/1500"'
+assert_eq "SIGTERM: exit status 0" 0 "$rc"
 finish
