@@ -15,7 +15,9 @@ COUNT empty DATA frames), continuation (HEADERS without END_HEADERS, then
 COUNT CONTINUATION frames of one small header each), ok (COUNT ordinary
 GET streams: prints "OK <responses>" when all were answered), stall
 (announces a zero stream window and asks for AUTHORITY's /size/COUNT:
-prints "RST <error code>" when the server resets the stream).
+prints "RST <error code>" when the server resets the stream), bad-CASE
+(one malformed request on stream 1, see BAD below: prints "RST <code>"
+for a reset, "HEADERS" for an answer).
 """
 
 import socket
@@ -46,6 +48,55 @@ def request(authority, path, post=False):
         lit(1, authority)
 
 
+def newlit(name, val):
+    """Literal header field without indexing, new (literal) name."""
+    n, v = name.encode(), val.encode()
+    return bytes([0, len(n)]) + n + bytes([len(v)]) + v
+
+
+# Malformed requests (RFC 9113 8): name -> frames after the preface.
+def bad(case, auth):
+    post = request(auth, "/none/bad", post=True)
+    get = request(auth, "/none/bad")
+    if case == "te":
+        return [frame(HEADERS, 5, 1, get + newlit("te", "gzip"))]
+    if case == "connection":
+        return [frame(HEADERS, 5, 1, get + newlit("connection", "close"))]
+    if case == "upper":
+        return [frame(HEADERS, 5, 1, get + newlit("X-Upper", "1"))]
+    if case == "colon":
+        return [frame(HEADERS, 5, 1, get + newlit("x:a", "1"))]
+    if case == "ws":
+        return [frame(HEADERS, 5, 1, get + newlit("x-a", " b"))]
+    if case == "nul":
+        return [frame(HEADERS, 5, 1, get + newlit("x-a", "b\0c"))]
+    if case == "absolute":
+        return [frame(HEADERS, 5, 1, b"\x82\x87" + lit(4, "https://x/y") +
+                      lit(1, auth))]
+    if case == "pseudo-after":
+        return [frame(HEADERS, 5, 1, b"\x82\x87" + newlit("x-a", "b") +
+                      lit(4, "/none/bad") + lit(1, auth))]
+    if case == "no-path":
+        return [frame(HEADERS, 5, 1, b"\x82\x87" + lit(1, auth))]
+    if case == "dup-path":
+        return [frame(HEADERS, 5, 1, get + lit(4, "/none/other"))]
+    if case == "protocol":
+        return [frame(HEADERS, 5, 1, get + newlit(":protocol", "websocket"))]
+    if case == "cl-more":
+        return [frame(HEADERS, 4, 1, post + lit(13, "3")),
+                frame(DATA, 1, 1, b"hello")]
+    if case == "cl-less":
+        return [frame(HEADERS, 4, 1, post + lit(13, "10")),
+                frame(DATA, 1, 1, b"hi")]
+    if case == "trailer-identity":
+        return [frame(HEADERS, 4, 1, post), frame(DATA, 0, 1, b"abc"),
+                frame(HEADERS, 5, 1, newlit("cms-authn-dn", "/CN=x"))]
+    if case == "trailer-ok":
+        return [frame(HEADERS, 4, 1, post), frame(DATA, 0, 1, b"abc"),
+                frame(HEADERS, 5, 1, newlit("x-checksum", "1"))]
+    sys.exit("unknown case " + case)
+
+
 def main():
     host, port, cafile, mode, count = sys.argv[1:6]
     count = int(count)
@@ -59,6 +110,8 @@ def main():
         # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no DATA may come.
         out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),
                frame(HEADERS, 0x5, 1, request(auth, "/size/%d" % count))]
+    elif mode.startswith("bad-"):
+        out += bad(mode[4:], auth)
     elif mode == "rapid-reset":
         for i in range(count):
             sid = 2 * i + 1
@@ -110,7 +163,7 @@ def main():
             sid = int.from_bytes(buf[5:9], "big") & 0x7fffffff
             payload = buf[9:9 + n]
             buf = buf[9 + n:]
-            if ftype == RST and mode == "stall":
+            if ftype == RST and (mode == "stall" or mode.startswith("bad-")):
                 print("RST %d" % int.from_bytes(payload[0:4], "big"))
                 return
             if ftype == GOAWAY:
@@ -122,6 +175,9 @@ def main():
                 except OSError:
                     pass
             if ftype == HEADERS and sid:
+                if mode.startswith("bad-"):
+                    print("HEADERS")
+                    return
                 answered.add(sid)
                 if mode == "ok" and len(answered) == count:
                     print("OK %d" % count)

@@ -163,6 +163,21 @@ assert_eq "host vs :authority, CONNECT: nothing reaches the backend" 0 $((n1 - n
 assert_contains "host vs :authority: stream reset" "$(cat "$WORK/ng.out")" \
     "PROTOCOL_ERROR"
 
+# Frame by frame: each malformed request is reset with PROTOCOL_ERROR (1)
+# and reaches no backend; trailers without identity headers are fine.
+n0=$(be_stats echo requests)
+for c in te connection upper colon ws nul absolute pseudo-after no-path \
+    dup-path protocol cl-more cl-less trailer-identity; do
+	assert_eq "malformed ($c): RST_STREAM PROTOCOL_ERROR" "RST 1" \
+	    "$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 \
+	    "$PX_PORT" "$PKI/ca-bundle.pem" "bad-$c" 0 2>&1)"
+done
+n1=$(be_stats echo requests)
+assert_eq "malformed requests: nothing reached the backend" 0 $((n1 - n0))
+assert_eq "harmless trailers: answered" "HEADERS" \
+    "$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 \
+    "$PX_PORT" "$PKI/ca-bundle.pem" bad-trailer-ok 0 2>&1)"
+
 # ------------------------------------------------------------ limits
 code=$(gcurl --http2 -o /dev/null -w '%{http_code}' \
     -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" "$U/none/big")
