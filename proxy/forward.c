@@ -407,6 +407,10 @@ body_fill(struct xchg *x)
 	size_t			 room, n, before, step;
 	int			 r;
 
+	/* A session carrying several exchanges shares one cap among them
+	 * (HTTP/2: the streams of a connection). */
+	if (x->ops->body_cap != NULL)
+		cap = x->ops->body_cap(x, cap);
 	/* The budget x->body may take: the body, up to cap. */
 	want = cap;
 	if (x->reqbody == XB_LENGTH && (uint64_t)x->req.content_length < cap)

@@ -1217,6 +1217,21 @@ h2_buffered(struct xchg *x)
 	    cio_pending(&st->s->c->io));
 }
 
+/* The streams of one connection share one limits.body_buffer. */
+static size_t
+h2_body_cap(struct xchg *x, size_t cap)
+{
+	struct h2_stream *st = x->sess, *o;
+	size_t		  used = 0;
+
+	for (o = st->s->streams; o != NULL; o = o->next)
+		if (o != st && o->x != NULL)
+			used += o->x->body_res;
+	if (used >= cap)
+		return (x->body_res);
+	return (cap - used > x->body_res ? cap - used : x->body_res);
+}
+
 static const struct xchg_ops h2_xchg_ops = {
 	.req_in = h2_req_in,
 	.resp_out = h2_resp_out,
@@ -1236,6 +1251,7 @@ static const struct xchg_ops h2_xchg_ops = {
 	.closing = h2_closing,
 	.buffered = h2_buffered,
 	.interim = h2_interim,
+	.body_cap = h2_body_cap,
 	.frames_body = 1,
 };
 

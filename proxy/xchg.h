@@ -95,6 +95,10 @@ struct xchg_ops {
 	/* Relay a 103 (Early Hints) head from x->resp, or NULL: every 1xx
 	 * is dropped.  Called while x->resp's pointers are valid. */
 	void	(*interim)(struct xchg *x);
+	/* The part of cap (limits.body_buffer) x's body may hold buffered,
+	 * when the session shares one cap among its exchanges; NULL: all of
+	 * it.  Never less than what x holds already (x->body_res). */
+	size_t	(*body_cap)(struct xchg *x, size_t cap);
 	/* 1 when the session frames the response body itself (HTTP/2 DATA
 	 * frames): no chunked re-encoding, and no close needed to delimit a
 	 * body; 0 for HTTP/1.1. */
