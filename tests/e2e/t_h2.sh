@@ -152,6 +152,27 @@ done
 code=$(gcurl --http2 -o /dev/null -w '%{http_code}' -I "$U/size/100")
 assert_eq "h2 HEAD: 200" 200 "$code"
 
+# ------------------------------------------------------------ backpressure
+# A fast h2 uploader to a slow backend and a slow h2 reader of a fast
+# download: flow control holds them back, nothing is buffered whole.
+SLOW=$((8 * 1024 * 1024))
+head -c "$SLOW" /dev/urandom >"$WORK/slow.bin"
+slow_sha=$(sha256sum "$WORK/slow.bin" | cut -c1-64)
+gcurl --http2 --data-binary @"$WORK/slow.bin" -H 'X-Backend-Rate: 4000000' \
+    "$U/none/slowbe" >"$WORK/sb.json" &
+p1=$!
+gcurl --http2 --limit-rate 4M "$U/size/$SLOW" -o "$WORK/sr.bin" &
+p2=$!
+wait "$p1" "$p2"
+assert_eq "h2 8 MiB upload to a slow backend intact" "$slow_sha" \
+    "$(jq -r .body_sha256 "$WORK/sb.json")"
+assert_eq "h2 8 MiB download to a slow reader intact" \
+    "$("$BACKEND" --gen-sha256 "$SLOW")" "$(sha256sum <"$WORK/sr.bin" | cut -c1-64)"
+peak=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '$1 == "gridfront_exchange_buffered_peak_bytes" { print $2 }')
+assert_le "h2: most bytes one exchange held buffered < 2 MiB (${peak})" \
+    "${peak:-99999999}" $((2 * 1024 * 1024))
+
 # ------------------------------------------------ strictness (RFC 9113 8)
 n0=$(be_stats echo requests)
 timeout "$T_STEP" nghttp -v -H 'host: other.example' --cert "$ALICE" --key "$ALICE" \
