@@ -239,6 +239,26 @@ assert_contains "access log: HTTP/1.1 still for HTTP/1.1" \
     "$(cat "$WORK/access.log")" '"GET /none/a HTTP/1.1" 200'
 assert_true "proxy survived the HTTP/2 run" kill -0 "$PX_PID"
 
+# ------------------------------------------------------------ SIGHUP reload
+# A stream in flight finishes on its generation; new streams see the new
+# configuration.
+timeout "$T_STEP" nghttp --cert "$ALICE" --key "$ALICE" "$U/slow/1500" \
+    >"$WORK/reload.out" 2>&1 &
+cpid=$!
+sleep 0.5
+sed -i "s|^routes:|routes:\n  - path: /new/\n    auth: none\n    backends: [$BE]|" \
+    "$WORK/h2.yaml"
+kill -HUP "$PX_PID"
+gen() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '$1 == "gridfront_config_generation" { print $2 }'; }
+wait_until 10 bash -c "[ \"\$(curl -s --max-time 2 http://127.0.0.1:$ADMIN_PORT/metrics | awk '\$1 == \"gridfront_config_generation\" { print \$2 }')\" = 2 ]"
+assert_eq "SIGHUP: generation 2 in force" 2 "$(gen)"
+wait "$cpid"
+assert_contains "SIGHUP: the stream in flight finished" \
+    "$(cat "$WORK/reload.out")" '"target":"/slow/1500"'
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' "$U/new/x")
+assert_eq "SIGHUP: a new h2 stream sees the new route" 200 "$code"
+
 # ------------------------------------------------------------ SIGTERM drain
 # An in-flight stream finishes; the client is told GOAWAY with the last
 # stream id; the proxy exits once it is done.
