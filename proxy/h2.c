@@ -749,28 +749,33 @@ h2_on_stream_close_cb(nghttp2_session *ng, int32_t id, uint32_t code,
 	return (0);
 }
 
-/* Response body for DATA frames, from st->out. */
+/*
+ * Response body for DATA frames, from st->out: how much the next frame
+ * carries.  The bytes stay in st->out until h2_send_data_cb() moves them
+ * to the TLS output without copying (NGHTTP2_DATA_FLAG_NO_COPY).
+ */
 static ssize_t
 h2_data_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
     uint32_t *dflags, nghttp2_data_source *src, void *arg)
 {
 	struct h2_stream *st = src->ptr;
 	struct h2_sess	 *s = arg;
-	size_t		  left;
-	int		  n;
+	size_t		  avail, n, left;
 
 	(void)ng;
 	(void)id;
-	n = evbuffer_remove(st->out, buf, len);
-	if (n < 0)
-		n = 0;
-	left = evbuffer_get_length(st->out);
+	(void)buf;
+	avail = evbuffer_get_length(st->out);
+	n = avail < len ? avail : len;
+	left = avail - n;
 	if (n == 0 && !(st->flags & ST_RESP_EOF)) {
 		st->flags |= ST_DEFERRED;
 		return (NGHTTP2_ERR_DEFERRED);
 	}
-	if (n > 0)
+	if (n > 0) {
+		*dflags |= NGHTTP2_DATA_FLAG_NO_COPY;
 		st->t_io = clock_now_us();
+	}
 	if (left == 0 && (st->flags & ST_RESP_EOF))
 		*dflags |= NGHTTP2_DATA_FLAG_EOF;
 	/* The backend was paused for this stream's output: wake it once
@@ -780,7 +785,42 @@ h2_data_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
 		st->flags |= ST_WAKE;
 		s->nwake++;
 	}
-	return (n);
+	return ((ssize_t)n);
+}
+
+/* A DATA frame's header, then its payload moved from the stream's
+ * output (no copy: evbuffer chains change hands). */
+static int
+h2_send_data_cb(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *hd,
+    size_t len, nghttp2_data_source *src, void *arg)
+{
+	struct h2_stream *st = src->ptr;
+	struct h2_sess	 *s = arg;
+	struct evbuffer	 *out = s->c->io.out;
+
+	(void)ng;
+	(void)f;
+	if (cio_pending(&s->c->io) >= s->out_high)
+		return (NGHTTP2_ERR_WOULDBLOCK);
+	evbuffer_add(out, hd, 9);
+	if (len > 0 && evbuffer_remove_buffer(st->out, out, len) != (int)len)
+		return (NGHTTP2_ERR_CALLBACK_FAILURE);
+	return (0);
+}
+
+/* Other frames: to the TLS output, while it is below out_high. */
+static ssize_t
+h2_send_frame_cb(nghttp2_session *ng, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct h2_sess	*s = arg;
+
+	(void)ng;
+	(void)flags;
+	if (cio_pending(&s->c->io) >= s->out_high)
+		return (NGHTTP2_ERR_WOULDBLOCK);
+	evbuffer_add(s->c->io.out, data, len);
+	return ((ssize_t)len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -846,18 +886,11 @@ static void
 h2_flush(struct h2_sess *s)
 {
 	struct conn	*c = s->c;
-	const uint8_t	*p;
-	ssize_t		 n;
 
-	while (cio_pending(&c->io) < s->out_high) {
-		n = nghttp2_session_mem_send(s->ng, &p);
-		if (n < 0) {
-			conn_close(c, h2_err_session);
-			return;
-		}
-		if (n == 0)
-			break;
-		evbuffer_add(c->io.out, p, (size_t)n);
+	/* Stops by itself when the callbacks say WOULDBLOCK. */
+	if (nghttp2_session_send(s->ng) != 0) {
+		conn_close(c, h2_err_session);
+		return;
 	}
 	if (s->nwake > 0)
 		h2_wake(s);
@@ -1292,6 +1325,9 @@ h2_start(struct conn *c)
 	    h2_on_frame_send_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb,
 	    h2_on_stream_close_cb);
+	nghttp2_session_callbacks_set_send_callback(cb, h2_send_frame_cb);
+	nghttp2_session_callbacks_set_send_data_callback(cb,
+	    h2_send_data_cb);
 	/* Windows open only for what forward.c took (h2_in_cb). */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_max_deflate_dynamic_table_size(opt,
