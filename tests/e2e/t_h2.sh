@@ -30,7 +30,8 @@ routes="  - path: /cert/
 $(route /size/ echo)
 $(route /chunked/ echo)
 $(route /close/ echo)
-$(route /slow/ echo)"
+$(route /slow/ echo)
+$(route /early/ echo)"
 extra="auth:
   ca_path: $PKI/certificates
   vomsdir: $PKI/vomsdir
@@ -130,6 +131,15 @@ n1=$(be_stats echo requests)
 assert_eq "nghttp: 60 concurrent streams on one connection, all 200" 60 \
     "$(grep -c ' 200 ' <<<"$out")"
 assert_eq "nghttp: the backend saw 60 requests" 60 $((n1 - n0))
+
+# ------------------------------------------------------------ 1xx relay
+h=$(gcurl --http2 -D - -o /dev/null "$U/early/x" | tr -d '\r')
+assert_contains "h2: a backend's 103 Early Hints is relayed" "$h" "HTTP/2 103"
+assert_contains "h2: with its Link header" "$h" "link: </style.css>; rel=preload"
+assert_not_contains "h2: a backend's 100 is dropped" "$h" "HTTP/2 100"
+assert_contains "h2: then the final answer" "$h" "HTTP/2 200"
+h=$(gcurl --http1.1 -D - -o /dev/null "$U/early/x" | tr -d '\r')
+assert_not_contains "HTTP/1.1: 1xx from the backend still dropped" "$h" "HTTP/1.1 103"
 
 # ------------------------------------------------ 100-continue, big bodies
 head -c 3000000 /dev/urandom >"$WORK/big.bin"
