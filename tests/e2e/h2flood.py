@@ -91,6 +91,9 @@ def bad(case, auth):
     if case == "trailer-identity":
         return [frame(HEADERS, 4, 1, post), frame(DATA, 0, 1, b"abc"),
                 frame(HEADERS, 5, 1, newlit("cms-authn-dn", "/CN=x"))]
+    if case == "hpack-size":
+        # A dynamic table size update to 65536, over our 4096.
+        return [frame(HEADERS, 5, 1, b"\x3f\xe1\xff\x03" + get)]
     if case == "trailer-ok":
         return [frame(HEADERS, 4, 1, post), frame(DATA, 0, 1, b"abc"),
                 frame(HEADERS, 5, 1, newlit("x-checksum", "1"))]
@@ -131,6 +134,10 @@ def main():
     elif mode == "continuation":
         out.append(frame(HEADERS, 0x0, 1, request(auth, "/none/cont")))
         out += [frame(CONT, 0, 1, lit(14, "x%d" % i)) for i in range(count)]
+    elif mode == "streams":
+        for i in range(count):
+            out.append(frame(HEADERS, 0x5, 2 * i + 1,
+                             request(auth, "/slow/300")))
     elif mode == "ok":
         for i in range(count):
             out.append(frame(HEADERS, 0x5, 2 * i + 1,
@@ -143,6 +150,7 @@ def main():
         pass
     buf = b""
     answered = set()
+    refused = 0
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
@@ -163,6 +171,12 @@ def main():
             sid = int.from_bytes(buf[5:9], "big") & 0x7fffffff
             payload = buf[9:9 + n]
             buf = buf[9 + n:]
+            if ftype == RST and mode == "streams":
+                if int.from_bytes(payload[0:4], "big") == 7:
+                    refused += 1
+            if mode == "streams" and len(answered) + refused == count:
+                print("ANSWERED %d REFUSED %d" % (len(answered), refused))
+                return
             if ftype == RST and (mode == "stall" or mode.startswith("bad-")):
                 print("RST %d" % int.from_bytes(payload[0:4], "big"))
                 return
@@ -179,6 +193,9 @@ def main():
                     print("HEADERS")
                     return
                 answered.add(sid)
+                if mode == "streams" and len(answered) + refused == count:
+                    print("ANSWERED %d REFUSED %d" % (len(answered), refused))
+                    return
                 if mode == "ok" and len(answered) == count:
                     print("OK %d" % count)
                     return

@@ -205,6 +205,14 @@ for c in te connection upper colon ws nul absolute pseudo-after no-path \
 done
 n1=$(be_stats echo requests)
 assert_eq "malformed requests: nothing reached the backend" 0 $((n1 - n0))
+assert_eq "HPACK table size update over ours: GOAWAY COMPRESSION_ERROR" \
+    "GOAWAY 9" "$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 \
+    "$PX_PORT" "$PKI/ca-bundle.pem" bad-hpack-size 0 2>&1)"
+# 120 streams at once against max_concurrent_streams 100: 20 are refused
+# (RFC 9113 5.1.2), the others answered.
+assert_eq "streams over max_concurrent_streams: REFUSED_STREAM" \
+    "ANSWERED 100 REFUSED 20" "$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" \
+    127.0.0.1 "$PX_PORT" "$PKI/ca-bundle.pem" streams 120 2>&1)"
 assert_eq "harmless trailers: answered" "HEADERS" \
     "$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 \
     "$PX_PORT" "$PKI/ca-bundle.pem" bad-trailer-ok 0 2>&1)"
