@@ -526,6 +526,16 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	    "Client connections that chose HTTP/2 by ALPN.", "counter", h2c);
 	counter(out, "gridfront_h2_streams_total",
 	    "Requests carried on HTTP/2 streams.", "counter", h2s);
+	/* Every request by protocol: the h2 ones are counted as they end,
+	 * just before the request itself, so h1 never goes below 0 by more
+	 * than a race of one (clamped). */
+	evbuffer_add_printf(out, "# HELP gridfront_requests_by_protocol_total "
+	    "Requests by client protocol.\n"
+	    "# TYPE gridfront_requests_by_protocol_total counter\n"
+	    "gridfront_requests_by_protocol_total{protocol=\"http/1.1\"} "
+	    "%llu\ngridfront_requests_by_protocol_total{protocol=\"h2\"} "
+	    "%llu\n", (unsigned long long)(reqs > h2s ? reqs - h2s : 0),
+	    (unsigned long long)h2s);
 	counter(out, "gridfront_h2_floods_total",
 	    "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM.",
 	    "counter", h2f);

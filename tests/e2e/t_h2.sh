@@ -248,6 +248,9 @@ assert_eq "after the floods, 50 streams on a new connection are served" \
 fl=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
     awk '$1 == "gridfront_h2_floods_total" { print $2 }')
 assert_eq "metrics: gridfront_h2_floods_total counts the floods" 6 "$fl"
+h2n=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '$1 == "gridfront_requests_by_protocol_total{protocol=\"h2\"}" { print $2 }')
+assert_ge "metrics: requests by protocol count h2 streams (${h2n})" "${h2n:-0}" 100
 
 # ------------------------------------------------------------ access log
 wait_until 5 grep -q '"GET /cert/many HTTP/2.0" 200' "$WORK/access.log"
