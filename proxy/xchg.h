@@ -5,8 +5,8 @@
  * The exchange: one request/response pair, and the seam between the
  * client session that carries it and forward.c, which works on it.
  * (HAProxy's mux/stream split and relayd's relay/relay_http split are the
- * models.)  The session (today's HTTP/1.1 conn.c; an HTTP/2 session
- * later, one per stream) parses and authorises a request into a struct
+ * models.)  The session (HTTP/1.1: conn.c; HTTP/2: h2.c, one exchange
+ * per stream) parses and authorises a request into a struct
  * xchg, fills in the seam fields (ops, sess, wg, fw, peer, tls) and calls
  * forward_start().  From then on forward.c reaches the client only
  * through the operations table below (xchg_ops) and the accessors, never
