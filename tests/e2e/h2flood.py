@@ -113,6 +113,15 @@ def main():
         # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no DATA may come.
         out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),
                frame(HEADERS, 0x5, 1, request(auth, "/size/%d" % count))]
+    elif mode == "stall-many":
+        # As stall, on 100 streams of COUNT bytes each, held for 3 s.
+        out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0))]
+        out += [frame(HEADERS, 0x5, 2 * i + 1,
+                      request(auth, "/size/%d" % count)) for i in range(100)]
+        s.sendall(b"".join(out))
+        time.sleep(3)
+        print("HELD")
+        return
     elif mode.startswith("bad-"):
         out += bad(mode[4:], auth)
     elif mode == "rapid-reset":

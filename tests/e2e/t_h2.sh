@@ -234,6 +234,23 @@ assert_eq "window-zero stall: stream reset (INTERNAL_ERROR) after body_idle" \
     "RST 2" "$r"
 assert_ge "window-zero stall: not before body_idle (${t} ms)" "$t" 2900
 
+# The memory bound (README "HTTP/2"): 100 streams of 10 MB downloads to a
+# client whose windows are zero.  RSS grows by the buffers, not the bodies.
+rss0=$(px_rss_kb)
+timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 "$PX_PORT" \
+    "$PKI/ca-bundle.pem" stall-many 10000000 >"$WORK/held.out" 2>&1 &
+hpid=$!
+sleep 2
+rss1=$(px_rss_kb)
+wait "$hpid"
+note "measure: 100 stalled h2 streams of 10 MB: RSS ${rss0} -> ${rss1} kB"
+if sanitized; then
+	note "RSS bound not checked under ASan"
+else
+	assert_le "100 stalled 10 MB streams: RSS grew < 32 MiB (${rss0} -> ${rss1} kB)" \
+	    $((rss1 - rss0)) $((32 * 1024))
+fi
+
 # ------------------------------------------------------------------ floods
 # Each flood ends its connection with GOAWAY ENHANCE_YOUR_CALM (0xb) and
 # the next client is served.
