@@ -60,6 +60,17 @@
 #define ST_TOOBIG	0x0400	/* header list over the limit */
 #define ST_HAS_HOST	0x0800	/* a host header came */
 #define ST_HAS_CL	0x1000	/* a content-length header came */
+#define ST_END_SENT	0x2000	/* our END_STREAM is on its way */
+#define ST_RST_SENT	0x4000	/* we asked the client to stop */
+
+/*
+ * After a complete response, what a client still sends for its request
+ * is read and dropped, up to this much (HTTP/1.1's lingering close reads
+ * as much): then RST_STREAM NO_ERROR asks it to stop (RFC 9113 8.1).
+ * Resetting at once would make clients that treat that reset as an error
+ * (curl 7.88) lose the answer to an upload they had no right to make.
+ */
+#define H2_DISCARD_MAX	((size_t)1024 * 1024)
 
 struct h2_sess;
 
@@ -75,6 +86,7 @@ struct h2_stream {
 	size_t			 head_left;	/* head bytes still in in */
 	size_t			 unconsumed;	/* DATA bytes not yet taken */
 	size_t			 hsize;		/* header list bytes so far */
+	size_t			 discarded;	/* body bytes dropped */
 	uint64_t		 t_io;		/* last progress, clock us */
 	/* The request head being built: regular header lines, then the
 	 * pseudo-header values and host, at offsets into ps. */
@@ -113,6 +125,7 @@ static const char h2_err_stall[] = "HTTP/2 stream stalled (body_idle)";
 static void	h2_want_send(struct h2_sess *);
 static void	h2_flush(struct h2_sess *);
 static void	h2_stream_free(struct h2_stream *);
+static void	h2_stop_body(struct h2_stream *);
 static const struct xchg_ops h2_xchg_ops;
 
 /* ------------------------------------------------------------------ */
@@ -674,12 +687,15 @@ h2_on_data_chunk_recv_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
 	(void)flags;
 	(void)arg;
 	st = nghttp2_session_get_stream_user_data(ng, id);
+	if (st != NULL)
+		st->t_io = clock_now_us();
 	if (st == NULL || st->x == NULL || (st->flags & ST_BAD)) {
 		/* Nobody wants it: open the window again at once. */
 		(void)nghttp2_session_consume(ng, id, len);
+		if (st != NULL && (st->discarded += len) > H2_DISCARD_MAX)
+			h2_stop_body(st);
 		return (0);
 	}
-	st->t_io = clock_now_us();
 	if (st->flags & ST_CHUNKED) {
 		/* Chunk framing is ours: it does not count as DATA. */
 		n = http_chunk_header(hdr, len);
@@ -694,8 +710,22 @@ h2_on_data_chunk_recv_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
 	return (0);
 }
 
-/* The last frame of our response left with END_STREAM while the client
- * is still sending: stop it (RFC 9113 8.1). */
+/* Our response is complete and sent: ask a client that is still sending
+ * its body to stop (RFC 9113 8.1), once H2_DISCARD_MAX was dropped or it
+ * went quiet for body_idle. */
+static void
+h2_stop_body(struct h2_stream *st)
+{
+	if ((st->flags & (ST_END_SENT | ST_REQ_END | ST_RST_SENT)) !=
+	    ST_END_SENT)
+		return;
+	st->flags |= ST_RST_SENT;
+	(void)nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
+	    NGHTTP2_NO_ERROR);
+	h2_want_send(st->s);
+}
+
+/* The last frame of our response left with END_STREAM. */
 static int
 h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 {
@@ -706,9 +736,11 @@ h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return (0);
 	st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
-	if (st != NULL && !(st->flags & ST_REQ_END))
-		(void)nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE,
-		    f->hd.stream_id, NGHTTP2_NO_ERROR);
+	if (st != NULL) {
+		st->flags |= ST_END_SENT;
+		if (st->discarded > H2_DISCARD_MAX)
+			h2_stop_body(st);
+	}
 	return (0);
 }
 
@@ -1439,8 +1471,12 @@ h2_timer(struct conn *c)
 	 * zero), or whose body stopped coming, for body_idle: reset it. */
 	for (st = s->streams; st != NULL; st = next) {
 		next = st->next;
-		if (st->x == NULL || now - st->t_io < idle)
+		if (now - st->t_io < idle)
 			continue;
+		if (st->x == NULL) {
+			h2_stop_body(st);	/* answered, body still due */
+			continue;
+		}
 		if ((st->flags & ST_HEAD_SENT) &&
 		    evbuffer_get_length(st->out) > 0)
 			h2_abort(st->x, h2_err_stall);

@@ -78,6 +78,16 @@ assert_eq "h2 GET: identity from the connection's certificate" alice \
     "$(json_headers "$j" cms-authn-login)"
 code=$(gcurl --http2 -o /dev/null -w '%{http_code}' "$U/cert/x")
 assert_eq "h2 GET without a certificate on a cert route: 403" 403 "$code"
+# A refused upload: the client gets its 403 whole, whatever it still
+# sends (dropped, then RST_STREAM NO_ERROR after 1 MiB).
+head -c 5000000 /dev/urandom >"$WORK/deny.bin"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --data-binary @"$WORK/deny.bin" \
+    "$U/cert/x")
+assert_eq "h2 5 MB upload without a certificate: 403, curl exits 0 ($?)" 403 "$code"
+head -c 500000 "$WORK/deny.bin" >"$WORK/deny2.bin"
+code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --data-binary @"$WORK/deny2.bin" \
+    "$U/cert/x")
+assert_eq "h2 500 kB upload without a certificate: 403, curl exits 0 ($?)" 403 "$code"
 code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --cert "$ALICE" "$U/nowhere")
 assert_eq "h2 GET with no route: 404" 404 "$code"
 code=$(gcurl --http2 -o /dev/null -w '%{http_code}' --cert "$ALICE" \
