@@ -1474,7 +1474,16 @@ h2_timer(struct conn *c)
 		if (now - st->t_io < idle)
 			continue;
 		if (st->x == NULL) {
-			h2_stop_body(st);	/* answered, body still due */
+			if (evbuffer_get_length(st->out) > 0 &&
+			    !(st->flags & ST_RST_SENT)) {
+				/* Answered, but the client takes none of
+				 * the rest (window zero): give up. */
+				st->flags |= ST_RST_SENT;
+				(void)nghttp2_submit_rst_stream(s->ng,
+				    NGHTTP2_FLAG_NONE, st->id,
+				    NGHTTP2_INTERNAL_ERROR);
+			} else
+				h2_stop_body(st); /* body still due */
 			continue;
 		}
 		if ((st->flags & ST_HEAD_SENT) &&

@@ -113,6 +113,10 @@ def main():
         # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no DATA may come.
         out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),
                frame(HEADERS, 0x5, 1, request(auth, "/size/%d" % count))]
+    elif mode == "stall-local":
+        # As stall, for a local answer (a 404 for a path no route has).
+        out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),
+               frame(HEADERS, 0x5, 1, request(auth, "/nowhere"))]
     elif mode == "stall-many":
         # As stall, on 100 streams of COUNT bytes each, held for 3 s.
         out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0))]
@@ -186,7 +190,8 @@ def main():
             if mode == "streams" and len(answered) + refused == count:
                 print("ANSWERED %d REFUSED %d" % (len(answered), refused))
                 return
-            if ftype == RST and (mode == "stall" or mode.startswith("bad-")):
+            if ftype == RST and (mode.startswith("stall") or
+                                 mode.startswith("bad-")):
                 print("RST %d" % int.from_bytes(payload[0:4], "big"))
                 return
             if ftype == GOAWAY:

@@ -243,6 +243,10 @@ t=$(($(now_ms) - t0))
 assert_eq "window-zero stall: stream reset (INTERNAL_ERROR) after body_idle" \
     "RST 2" "$r"
 assert_ge "window-zero stall: not before body_idle (${t} ms)" "$t" 2900
+r=$(timeout "$T_STEP" python3 "$E2E_DIR/h2flood.py" 127.0.0.1 "$PX_PORT" \
+    "$PKI/ca-bundle.pem" stall-local 0 2>&1)
+assert_eq "window-zero stall of a local answer: stream reset after body_idle" \
+    "RST 2" "$r"
 
 # The memory bound (README "HTTP/2"): 100 streams of 10 MB downloads to a
 # client whose windows are zero.  RSS grows by the buffers, not the bodies.
