@@ -18,7 +18,7 @@ deb)	pkgs="$pkgs debhelper lintian dpkg-dev" ;;
 image)	pkgs="$pkgs buildah debootstrap" ;;
 browser) pkgs="$pkgs chromium libnss3-tools python3-websocket" ;;
 build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
-	libjansson-dev node-llhttp" ;;
+	libjansson-dev node-llhttp libnghttp2-dev" ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -34,8 +34,9 @@ enum keys_scope {
 	KEYS_SCOPE_TOKENS,	/* struct conf_tokens, auth.tokens */
 	KEYS_SCOPE_TOKEN_ISSUER, /* struct conf_token_issuer */
 	KEYS_SCOPE_TOKEN_IDENTITY, /* struct conf_token_issuer, identity: */
-	KEYS_SCOPE_ROUTE_REDIRECT /* struct conf_route, redirect: block */,
-	KEYS_SCOPE_UPSTREAM_TLS	/* struct conf_upstream_tls */
+	KEYS_SCOPE_ROUTE_REDIRECT, /* struct conf_route, redirect: block */
+	KEYS_SCOPE_UPSTREAM_TLS, /* struct conf_upstream_tls */
+	KEYS_SCOPE_HTTP2	/* struct conf_http2 */
 };
 
 /*

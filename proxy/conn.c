@@ -47,6 +47,7 @@
 #include "proxy/access.h"
 #include "proxy/conn.h"
 #include "proxy/forward.h"
+#include "proxy/h2.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -215,8 +216,8 @@ fail:
 	close(fd);
 }
 
-/* Queue x's access line, with what only the connection knows. */
-static void
+/* See conn.h. */
+void
 conn_access_log(struct conn *c, struct xchg *x)
 {
 	struct access_client	 cl;
@@ -226,6 +227,7 @@ conn_access_log(struct conn *c, struct xchg *x)
 	cl.peerport = c->peerport;
 	cl.ssl = c->ssl;
 	cl.ident = c->ident;
+	cl.h2 = c->h2 != NULL;
 	access_log(c->w->al, &cl, x);
 }
 
@@ -234,6 +236,8 @@ conn_free(struct conn *c)
 {
 	struct conn_worker *w = c->w;
 
+	if (c->h2 != NULL)
+		h2_free(c);	/* its streams' exchanges, then the session */
 	if (c->x != NULL) {
 		forward_abort(c->x);
 		if (c->x->state != X_ST_DONE && c->x->state != X_ST_HEAD) {
@@ -286,6 +290,10 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_drain(struct conn *c)
 {
+	if (c->h2 != NULL) {
+		h2_drain(c);
+		return;
+	}
 	if (c->x == NULL && !(c->flags & CONN_F_IN_HEAD)) {
 		conn_close(c, "shutting down");
 		return;
@@ -325,10 +333,19 @@ conn_linger(struct conn *c)
 static void
 conn_flush_close(struct conn *c)
 {
+	if (c->flags & CONN_F_CLOSE_AFTER && c->h2 != NULL)
+		return;		/* an HTTP/2 session asks once */
 	c->flags |= CONN_F_CLOSE_AFTER;
 	cio_disable(&c->io, EV_READ);
 	if (cio_pending(&c->io) == 0)
 		conn_linger(c);
+}
+
+/* See conn.h. */
+void
+conn_close_flushed(struct conn *c)
+{
+	conn_flush_close(c);
 }
 
 /*
@@ -424,6 +441,37 @@ conn_respond(struct conn *c, int status, const char *hdrs, const char *ctype,
 		conn_flush_close(c);
 }
 
+/*
+ * Answer x locally: on c itself for HTTP/1.1, through x's stream for
+ * HTTP/2 (whose x is not c->x).  Used by the answers of the decision
+ * path that both sessions share (conn_decide()).
+ */
+static void
+conn_answer(struct conn *c, struct xchg *x, int status, const char *hdrs,
+    const char *ctype, const char *body, size_t bodylen, int close)
+{
+	if (c->h2 != NULL)
+		xchg_respond(x, status, hdrs, ctype, body, bodylen, close);
+	else
+		conn_respond(c, status, hdrs, ctype, body, bodylen, close);
+}
+
+/* A short plain-text error page for x, always with Connection: close. */
+static void
+conn_error_x(struct conn *c, struct xchg *x, int status, const char *reason)
+{
+	char	 body[512];
+	int	 n;
+
+	if (x != NULL)
+		x->error = reason;
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_status_text(status), reason);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	conn_answer(c, x, status, NULL, NULL, body, (size_t)n, 1);
+}
+
 /* A short plain-text error page, always with Connection: close. */
 static void
 conn_error(struct conn *c, int status, const char *reason)
@@ -517,7 +565,7 @@ conn_trouble(struct conn *c, struct xchg *x)
 	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx == NULL) {
-		conn_error(c, 404, "certificate authentication is not "
+		conn_error_x(c, x, 404, "certificate authentication is not "
 		    "configured");
 		return;
 	}
@@ -529,10 +577,10 @@ conn_trouble(struct conn *c, struct xchg *x)
 		tok = NULL;
 	if ((page = auth_trouble_render_token(actx, c->ident, tok, toklen,
 	    json, &len)) == NULL) {
-		conn_error(c, 500, "cannot render the trouble page");
+		conn_error_x(c, x, 500, "cannot render the trouble page");
 		return;
 	}
-	conn_respond(c, 200, PAGE_HDRS, json ? "application/json" :
+	conn_answer(c, x, 200, PAGE_HDRS, json ? "application/json" :
 	    "text/html; charset=utf-8", page, len, 0);
 	free(page);
 }
@@ -554,7 +602,7 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w->m, reason);
-	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
+	conn_answer(c, x, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
 }
 
 /*
@@ -592,7 +640,7 @@ conn_bearer_deny(struct conn *c, struct xchg *x, int status,
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w->m, desc);
-	conn_respond(c, status, hdr, NULL, body, (size_t)n, 0);
+	conn_answer(c, x, status, hdr, NULL, body, (size_t)n, 0);
 }
 
 /*
@@ -964,8 +1012,9 @@ conn_route_rules(struct conn *c, struct xchg *x,
 	if (!route_method_allowed(route, x->req.method, x->req.methodlen)) {
 		x->error = "method not allowed on this route";
 		metrics_route_refusal(c->w->m, 0);
-		conn_respond_lit(c, 405, route->allow_line, NULL,
-		    "405 Method Not Allowed on this route\n", 0);
+		conn_answer(c, x, 405, route->allow_line, NULL,
+		    "405 Method Not Allowed on this route\n",
+		    LIT_LEN("405 Method Not Allowed on this route\n"), 0);
 		return (-1);
 	}
 	if (!(route->flags & CONF_ROUTE_F_ORIGIN) || m == HTTP_GET ||
@@ -994,9 +1043,11 @@ refuse:
 	    origin->value, route->name);
 	x->error = why;
 	metrics_route_refusal(c->w->m, 1);
-	conn_respond_lit(c, 403, PAGE_HDRS, NULL, "403 Forbidden: cross-site "
+	conn_answer(c, x, 403, PAGE_HDRS, NULL, "403 Forbidden: cross-site "
 	    "request refused: its Origin is not allowed on this route "
-	    "(origin_check).\n", 0);
+	    "(origin_check).\n", LIT_LEN("403 Forbidden: cross-site "
+	    "request refused: its Origin is not allowed on this route "
+	    "(origin_check).\n"), 0);
 	return (-1);
 }
 
@@ -1016,26 +1067,26 @@ conn_route_redirect(struct conn *c, struct xchg *x,
 	case ROUTE_REDIRECT_OK:
 		break;
 	case ROUTE_REDIRECT_BAD_HOST:
-		conn_error(c, 400, "invalid Host header for redirect");
+		conn_error_x(c, x, 400, "invalid Host header for redirect");
 		return;
 	default:
-		conn_error(c, 414, "redirect target too long");
+		conn_error_x(c, x, 414, "redirect target too long");
 		return;
 	}
 	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", loc);
-	conn_respond_lit(c, (int)route->redirect_status, hdr, NULL,
-	    "Redirecting\n", 0);
+	conn_answer(c, x, (int)route->redirect_status, hdr, NULL,
+	    "Redirecting\n", LIT_LEN("Redirecting\n"), 0);
 }
 
 /*
  * Decide what to do with a parsed head: redirect, trouble page, route,
- * auth, then forward.  The head bytes are still at the front of the input
- * buffer (x->req points into them) and are drained here or by forward.
+ * auth.  The head bytes are still at the front of in (x->req points
+ * into them) and are drained here on a local answer, or later by
+ * forward.  Returns 1 when x is to be forwarded, 0 when it was answered.
  */
-static void
-conn_dispatch(struct conn *c, struct xchg *x)
+static int
+conn_decide(struct conn *c, struct xchg *x, struct evbuffer *in)
 {
-	struct evbuffer		*in = c->io.in;
 	const struct conf_route	*route;
 	struct auth_ctx		*actx;
 	size_t			 head_len = x->req.head_len;
@@ -1054,13 +1105,13 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	if (c->flags & CONN_F_REDIRECT) {
 		conn_redirect(c, x);
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
 	/* x->mpath was set by conn_path_params() in conn_parse(). */
 	if ((c->flags & CONN_F_TLS) && strcmp(x->mpath, TROUBLE_PATH) == 0) {
 		conn_trouble(c, x);
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
 	/* uppath is free until forward_start(): scratch for a query:
 	 * matcher (a query is shorter than the request line). */
@@ -1070,15 +1121,16 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	    x->pathcap)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
-		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "
-		    "for this path\n", 0);
-		return;
+		conn_answer(c, x, 404, NULL, NULL, "404 Not Found: no route "
+		    "for this path\n", LIT_LEN("404 Not Found: no route "
+		    "for this path\n"), 0);
+		return (0);
 	}
 	x->route = route;
 	if ((route->flags & (CONF_ROUTE_F_METHODS | CONF_ROUTE_F_ORIGIN)) &&
 	    conn_route_rules(c, x, route) == -1) {
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx != NULL) {
@@ -1108,7 +1160,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				conn_bearer_deny(c, x, 400, "invalid_request",
 				    bad, NULL);
 				evbuffer_drain(in, head_len);
-				return;
+				return (0);
 			}
 			/* RFC 6750 5.3: a bearer token must not travel in
 			 * cleartext; refuse it (the client should stop) unless
@@ -1118,7 +1170,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				conn_bearer_deny(c, x, 403, "invalid_request",
 				    conn_err_plain_token, NULL);
 				evbuffer_drain(in, head_len);
-				return;
+				return (0);
 			}
 			auth_token_decide_memo(actx, &c->tokmemo, tok,
 			    toklen, c->ident, route,
@@ -1132,27 +1184,55 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			    x->ad.bearer_error, x->ad.reason != NULL ?
 			    x->ad.reason : "access denied", x->ad.bearer_scope);
 			evbuffer_drain(in, head_len);
-			return;
+			return (0);
 		}
 		if (x->ad.result == AUTH_DENY) {
 			evbuffer_drain(in, head_len);
 			conn_deny(c, x, x->ad.reason ? x->ad.reason :
 			    "access denied");
-			return;
+			return (0);
 		}
 	} else if (!route_addr_allowed(route,
 	    (const struct sockaddr *)&c->peer)) {
 		evbuffer_drain(in, head_len);
 		conn_deny(c, x, "address not allowed");
-		return;
+		return (0);
 	}
 	if (route->flags & CONF_ROUTE_F_REDIRECT) {
 		conn_route_redirect(c, x, route);
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
-	conn_xchg_bind(c, x);
-	forward_start(x);
+	return (1);
+}
+
+/* An HTTP/1.1 head: decide, then forward through the seam. */
+static void
+conn_dispatch(struct conn *c, struct xchg *x)
+{
+	if (conn_decide(c, x, c->io.in)) {
+		conn_xchg_bind(c, x);
+		forward_start(x);
+	}
+}
+
+/* See conn.h. */
+int
+conn_stream_decide(struct conn *c, struct xchg *x)
+{
+	struct evbuffer	*in = xchg_req_in(x);
+
+	if (conn_path_params(c, x) == -1) {
+		/* The answer ends x: note what the log shows first, then
+		 * drop the head (x->req points into it). */
+		size_t	 head_len = x->req.head_len;
+
+		xchg_note_request(x);
+		conn_error_x(c, x, 400, "parameters (';') in path");
+		evbuffer_drain(in, head_len);
+		return (0);
+	}
+	return (conn_decide(c, x, in));
 }
 
 /*
@@ -1252,7 +1332,9 @@ conn_read_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->flags & CONN_F_LINGER) {
+	if (c->h2 != NULL && !(c->flags & CONN_F_LINGER))
+		h2_read(c);
+	else if (c->flags & CONN_F_LINGER) {
 		struct evbuffer *in = io->in;
 
 		c->lingered += evbuffer_get_length(in);
@@ -1273,7 +1355,9 @@ conn_write_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->x != NULL && c->x->state == X_ST_FORWARD)
+	if (c->h2 != NULL && !(c->flags & CONN_F_CLOSE_AFTER))
+		h2_drained(c);
+	else if (c->x != NULL && c->x->state == X_ST_FORWARD)
 		forward_client_drained(c->x);
 	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
 	    !(c->flags & CONN_F_LINGER) &&
@@ -1295,6 +1379,9 @@ conn_handshake_done(struct conn *c)
 		auth_tls_shed(c->ssl);	/* the identity has what we need */
 	}
 	timer_arm(c, c->gen->conf->timeouts.keepalive);
+	/* ALPN chose h2: the HTTP/2 session takes over c's I/O. */
+	if (tls_is_h2(c->ssl))
+		h2_start(c);
 }
 
 static void
@@ -1312,8 +1399,17 @@ conn_event_cb(struct cio *io, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_handshake_done(c);
 		/* Data may have arrived with the handshake. */
-		if (evbuffer_get_length(io->in) > 0)
+		if (c->h2 != NULL) {
+			if (evbuffer_get_length(io->in) > 0)
+				h2_read(c);
+		} else if (evbuffer_get_length(io->in) > 0)
 			conn_parse(c);
+	} else if (c->h2 != NULL) {
+		/* HTTP/2: EOF, an error or a write timeout ends every
+		 * stream (h2_free() logs them). */
+		conn_close(c, (what & BEV_EVENT_EOF) ? conn_err_eof :
+		    (what & BEV_EVENT_TIMEOUT) ? conn_err_write_timeout :
+		    conn_err_io);
 	} else if (what & BEV_EVENT_EOF) {
 		/* A second EOF: the peer is gone. */
 		if (c->flags & CONN_F_EOF) {
@@ -1381,6 +1477,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_ref(c);
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
+	else if (c->h2 != NULL)
+		h2_timer(c);
 	else if (!(c->flags & CONN_F_READY)) {
 		metrics_handshake_fail(c->w->m, "timeout");
 		conn_close(c, conn_err_handshake_timeout);
