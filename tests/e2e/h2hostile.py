@@ -1,0 +1,1090 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 the gridfront authors
+"""Hostile HTTP/2 client for the end-to-end tests (tests/e2e/t_h2_hostile.sh).
+
+It opens TLS connections with a client certificate, insists on ALPN h2 and
+builds the frames itself (hyperframe for framing, the hpack module for
+header blocks, no h2 state machine in the way), so that it can send what a
+conforming client never would: every malformed request of RFC 9113 section
+8 that issue 15 lists, the floods (rapid reset, CONTINUATION, SETTINGS,
+PING, PRIORITY, empty DATA), the limits (concurrent streams, header list,
+HPACK table size) and a window-zero stall, plus a few well-formed requests
+as controls.  A conforming client (python3-h2's H2Connection) checks after
+every flood that the proxy still serves others.
+
+Each case prints one tab-separated line:
+  CASE name outcome expect-ERE backend-delta backend-expected after detail
+where outcome is status:NNN, rst:CODE, goaway:CODE, closed, timeout or a
+case-specific word; backend-delta is how many requests the backend counted
+(its /__stats, given with --backend) while the case ran, "?" without
+--backend; after is the outcome of the follow-up request ("-" when none).
+The script decides nothing about the outcome's meaning beyond printing the
+expectation next to it and "ok"/"FAIL" in its exit status; the shell test
+asserts every field.  --soak runs the stream-mixing mode instead (see
+soak()).  Exit status: 0 all cases as expected, 1 some not, 2 usage or
+set-up error, 3 the server did not negotiate h2 (printed as NO-H2).
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+import urllib.request
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
+import hpack
+from hyperframe.frame import (ContinuationFrame, DataFrame, Frame,
+                              GoAwayFrame, HeadersFrame, PingFrame,
+                              PriorityFrame, RstStreamFrame, SettingsFrame,
+                              WindowUpdateFrame)
+
+PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+S_HEADER_TABLE_SIZE = 0x1
+S_MAX_CONCURRENT_STREAMS = 0x3
+S_INITIAL_WINDOW_SIZE = 0x4
+S_MAX_HEADER_LIST_SIZE = 0x6
+S_ENABLE_CONNECT_PROTOCOL = 0x8
+
+# What RFC 9113 allows as the answer to each class of input.
+# Malformed request (8.1.1): a stream error PROTOCOL_ERROR, which 5.4.1
+# lets an endpoint widen to a connection error; issue 15 also allows 400.
+MALFORMED = r'^(rst:PROTOCOL_ERROR|goaway:PROTOCOL_ERROR|status:400)$'
+# Floods: issue 15 wants GOAWAY ENHANCE_YOUR_CALM.
+FLOOD = r'^goaway:ENHANCE_YOUR_CALM$'
+
+
+class NoH2(Exception):
+    """The server picked something other than h2 in ALPN."""
+
+
+def code_name(code):
+    try:
+        return h2.errors.ErrorCodes(code).name
+    except ValueError:
+        return '0x%x' % code
+
+
+class Raw:
+    """One TLS connection speaking raw HTTP/2 frames.
+
+    Incoming frames are parsed and recorded per stream; SETTINGS and PING
+    are acknowledged and received DATA is credited back (WINDOW_UPDATE)
+    unless the case turns that off.  Nothing checks what is sent."""
+
+    def __init__(self, opt, settings=None, preface=True):
+        self.opt = opt
+        tcp = socket.create_connection((opt.host, opt.port), timeout=5)
+        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.s = opt.tls.wrap_socket(tcp, server_hostname=opt.host)
+        alpn = self.s.selected_alpn_protocol()
+        if alpn != 'h2':
+            self.s.close()
+            raise NoH2(str(alpn))
+        self.s.settimeout(5)
+        self.t0 = time.monotonic()
+        self.enc = hpack.Encoder()
+        self.dec = hpack.Decoder()
+        self.inbuf = b''
+        self.out = b''
+        self.next_sid = 1
+        self.peer_settings = {}
+        self.got_settings = False
+        self.goaway = None		# (code name, last stream id, time)
+        self.closed = None		# 'eof' or 'reset', and when
+        self.streams = {}		# sid -> dict
+        self.hblock = None		# (sid, bytes) while headers continue
+        self.credit = True		# send WINDOW_UPDATE for DATA
+        self.hpack_error = None
+        self.nframes_in = 0
+        if preface:
+            self.send(PREFACE + SettingsFrame(0, settings or {}).serialize())
+
+    # ------------------------------------------------------------ output
+
+    def send(self, data):
+        """Send everything; a dead connection is recorded, not raised."""
+        if self.closed:
+            return False
+        try:
+            self.s.sendall(data)
+            return True
+        except socket.timeout:
+            self.closed = ('send-blocked', time.monotonic())
+        except (OSError, ssl.SSLError):
+            self.closed = ('reset', time.monotonic())
+        return False
+
+    def sid(self):
+        s = self.next_sid
+        self.next_sid += 2
+        return s
+
+    def block(self, headers):
+        """An HPACK block for headers, a list of (name, value) str/bytes."""
+        hs = []
+        for n, v in headers:
+            hs.append((n.encode('latin-1') if isinstance(n, str) else n,
+                       v.encode('latin-1') if isinstance(v, str) else v))
+        return self.enc.encode(hs, huffman=False)
+
+    def headers_frame(self, sid, headers, end_stream=True, end_headers=True):
+        f = HeadersFrame(sid, self.block(headers))
+        if end_stream:
+            f.flags.add('END_STREAM')
+        if end_headers:
+            f.flags.add('END_HEADERS')
+        return f.serialize()
+
+    def data_frame(self, sid, data, end_stream=False):
+        f = DataFrame(sid, data)
+        if end_stream:
+            f.flags.add('END_STREAM')
+        return f.serialize()
+
+    def st(self, sid):
+        return self.streams.setdefault(sid, {
+            'status': None, 'headers': None, 'trailers': None,
+            'body': b'', 'end': False, 'rst': None, 't_end': None})
+
+    # ------------------------------------------------------------- input
+
+    def _frame(self, f):
+        self.nframes_in += 1
+        now = time.monotonic()
+        if isinstance(f, SettingsFrame):
+            if 'ACK' not in f.flags:
+                self.peer_settings.update(f.settings)
+                self.got_settings = True
+                ack = SettingsFrame(0)
+                ack.flags.add('ACK')
+                self.out += ack.serialize()
+        elif isinstance(f, PingFrame):
+            if 'ACK' not in f.flags:
+                ack = PingFrame(0, f.opaque_data)
+                ack.flags.add('ACK')
+                self.out += ack.serialize()
+        elif isinstance(f, GoAwayFrame):
+            self.goaway = (code_name(f.error_code), f.last_stream_id, now,
+                           f.additional_data)
+        elif isinstance(f, RstStreamFrame):
+            s = self.st(f.stream_id)
+            if s['rst'] is None:
+                s['rst'] = code_name(f.error_code)
+                s['t_end'] = s['t_end'] or now
+        elif isinstance(f, (HeadersFrame, ContinuationFrame)):
+            if isinstance(f, HeadersFrame):
+                self.hblock = (f.stream_id, f.data,
+                               'END_STREAM' in f.flags)
+            elif self.hblock is not None:
+                self.hblock = (self.hblock[0], self.hblock[1] + f.data,
+                               self.hblock[2])
+            if 'END_HEADERS' in f.flags and self.hblock is not None:
+                sid, data, end = self.hblock
+                self.hblock = None
+                try:
+                    hs = self.dec.decode(data, raw=True)
+                except Exception as e:	# noqa: BLE001 (any hpack failure)
+                    self.hpack_error = repr(e)
+                    hs = []
+                s = self.st(sid)
+                d = dict(hs)
+                if s['headers'] is None or (
+                        s['status'] and s['status'].startswith('1')):
+                    s['headers'] = hs
+                    s['status'] = d.get(b':status', b'?').decode()
+                else:
+                    s['trailers'] = hs
+                if end:
+                    s['end'] = True
+                    s['t_end'] = s['t_end'] or now
+        elif isinstance(f, DataFrame):
+            s = self.st(f.stream_id)
+            s['body'] += f.data
+            if 'END_STREAM' in f.flags:
+                s['end'] = True
+                s['t_end'] = s['t_end'] or now
+            n = f.flow_controlled_length
+            if n and self.credit:
+                self.out += WindowUpdateFrame(0, n).serialize()
+                if not s['end']:
+                    self.out += WindowUpdateFrame(f.stream_id, n).serialize()
+
+    def _parse(self):
+        while len(self.inbuf) >= 9:
+            f, length = Frame.parse_frame_header(memoryview(self.inbuf[:9]))
+            if len(self.inbuf) < 9 + length:
+                break
+            body = self.inbuf[9:9 + length]
+            self.inbuf = self.inbuf[9 + length:]
+            try:
+                f.parse_body(memoryview(body))
+            except Exception:	# noqa: BLE001 (a frame we cannot parse)
+                continue
+            self._frame(f)
+
+    def pump(self, timeout):
+        """Read what arrives within timeout seconds (at least one read)."""
+        if self.closed and self.closed[0] != 'send-blocked':
+            return False
+        self.s.settimeout(max(timeout, 0.001))
+        try:
+            d = self.s.recv(65536)
+            if not d:
+                self.closed = ('eof', time.monotonic())
+            self.inbuf += d
+            # Whatever TLS already decrypted, without waiting.
+            self.s.settimeout(0)
+            while True:
+                d = self.s.recv(65536)
+                if not d:
+                    self.closed = ('eof', time.monotonic())
+                    break
+                self.inbuf += d
+        except (socket.timeout, ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except (OSError, ssl.SSLError):
+            self.closed = ('reset', time.monotonic())
+        self.s.settimeout(5)
+        self._parse()
+        if self.out and not self.closed:
+            o, self.out = self.out, b''
+            self.send(o)
+        return not self.closed
+
+    def wait(self, cond, secs):
+        """Pump until cond() holds, the connection dies or secs pass."""
+        end = time.monotonic() + secs
+        while not cond():
+            left = end - time.monotonic()
+            if left <= 0 or (self.closed and
+                             self.closed[0] != 'send-blocked'):
+                return cond()
+            self.pump(min(left, 0.2))
+        return True
+
+    def handshake(self, secs=5):
+        """Wait for the server's SETTINGS (and ack it)."""
+        return self.wait(lambda: self.got_settings or self.goaway, secs)
+
+    def fatal(self):
+        """A GOAWAY with an error code, or the connection gone."""
+        if self.goaway and self.goaway[0] != 'NO_ERROR':
+            return 'goaway:' + self.goaway[0]
+        if self.closed and self.closed[0] != 'send-blocked':
+            if self.goaway:
+                return 'goaway:' + self.goaway[0]
+            return 'closed'
+        return None
+
+    def outcome(self, sid, secs=None, full=True):
+        """How stream sid ended: status:N (once its END_STREAM came, or
+        with full=False as soon as the head came), rst:CODE, goaway:CODE,
+        closed or timeout."""
+        secs = self.opt.case_timeout if secs is None else secs
+        s = self.st(sid)
+
+        def done():
+            if s['rst'] and not s['status']:
+                return True
+            if s['status'] and (s['end'] or not full or s['rst']):
+                return True
+            return self.fatal() is not None
+        self.wait(done, secs)
+        if s['status'] and not s['status'].startswith('1'):
+            return 'status:' + s['status']
+        if s['rst']:
+            return 'rst:' + s['rst']
+        return self.fatal() or 'timeout'
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------ cases
+
+def base(opt, path, method='GET'):
+    return [(':method', method), (':scheme', 'https'), (':path', path),
+            (':authority', opt.authority)]
+
+
+def bad(name):
+    return '/h2h/bad/' + name
+
+
+def send_request(c, headers, body=None, trailers=None, end=True):
+    """Open a stream with headers (and body/trailers); returns its id."""
+    sid = c.sid()
+    no_more = end and body is None and trailers is None
+    out = c.headers_frame(sid, headers, end_stream=no_more)
+    if body is not None:
+        out += c.data_frame(sid, body, end_stream=end and trailers is None)
+    if trailers is not None:
+        out += c.headers_frame(sid, trailers, end_stream=end)
+    c.send(out)
+    return sid
+
+
+def one_request(opt, headers, body=None, trailers=None, settings=None):
+    c = Raw(opt, settings)
+    try:
+        c.handshake()
+        sid = send_request(c, headers, body, trailers)
+        return c.outcome(sid), c.st(sid)
+    finally:
+        c.close()
+
+
+def header_case(hdrs_fn, body=None, trailers_fn=None):
+    """A case that sends one request and reports how its stream ended."""
+    def run(opt, name):
+        trailers = trailers_fn(opt) if trailers_fn else None
+        o, _ = one_request(opt, hdrs_fn(opt, bad(name)), body, trailers)
+        return o, ''
+    return run
+
+
+def extra(*hs, method='GET', body=None):
+    """Base request headers plus hs (hostile ones)."""
+    def h(opt, path):
+        r = base(opt, path, method)
+        r.extend(hs)
+        return r
+    return header_case(h, body)
+
+
+def custom(fn, body=None):
+    """Request headers built by fn(opt, path): pseudo-header games."""
+    return header_case(fn, body)
+
+
+def drop(name):
+    return lambda opt, path: [h for h in base(opt, path) if h[0] != name]
+
+
+def dup(name, val=None):
+    def h(opt, path):
+        r = base(opt, path)
+        v = dict(r)[name] if val is None else val
+        i = [x[0] for x in r].index(name)
+        r.insert(i + 1, (name, v))
+        return r
+    return h
+
+
+def pseudo_after_regular(opt, path):
+    r = base(opt, path)
+    return [r[0], r[1], r[3], ('user-agent', 'h2hostile'), r[2]]
+
+
+def no_authority_no_host(opt, path):
+    return [h for h in base(opt, path) if h[0] != ':authority']
+
+
+def host_mismatch(opt, path):
+    return base(opt, path) + [('host', 'evil.example')]
+
+
+def path_is(p, method='GET'):
+    return lambda opt, path: base(opt, p(opt, path) if callable(p) else p,
+                                  method)
+
+
+def connect_plain(opt, path):
+    return [(':method', 'CONNECT'), (':authority', opt.authority)]
+
+
+def connect_extended(opt, path):
+    return base(opt, path, 'CONNECT') + [(':protocol', 'websocket')]
+
+
+def trailer(name, value):
+    return header_case(lambda opt, path: base(opt, path, 'POST'), b'hello',
+                       lambda opt: [(name, value)])
+
+
+def cl_mismatch(cl, data):
+    def run(opt, name):
+        hs = base(opt, bad(name), 'POST') + [('content-length', str(cl))]
+        o, _ = one_request(opt, hs, data)
+        return o, ''
+    return run
+
+
+def oversize_list(opt, name):
+    """Many fields, each under the one-field limit, together over the
+    header-list (head) limit.  Split into HEADERS + CONTINUATIONs by the
+    peer's frame size."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        sid = c.sid()
+        hs = base(opt, bad(name))
+        hs += [('x-big-%d' % i, 'v' * opt.field_size)
+               for i in range(opt.list_fields)]
+        blk = c.block(hs)
+        fmax = c.peer_settings.get(0x5, 16384)
+        chunks = [blk[i:i + fmax] for i in range(0, len(blk), fmax)]
+        out = b''
+        for i, ch in enumerate(chunks):
+            f = HeadersFrame(sid, ch) if i == 0 else ContinuationFrame(sid, ch)
+            if i == 0:
+                f.flags.add('END_STREAM')
+            if i == len(chunks) - 1:
+                f.flags.add('END_HEADERS')
+            out += f.serialize()
+        c.send(out)
+        return c.outcome(sid), '%d bytes in %d frames' % (len(blk),
+                                                        len(chunks))
+    finally:
+        c.close()
+
+
+def many_fields(opt, name):
+    return extra(*[('x-n-%d' % i, 'v') for i in range(opt.many_fields)])(
+        opt, name)
+
+
+def long_field(opt, name):
+    return extra(('x-long', 'v' * (opt.long_field)))(opt, name)
+
+
+def hpack_table_update(opt, name):
+    """A dynamic table size update above SETTINGS_HEADER_TABLE_SIZE."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        limit = c.peer_settings.get(S_HEADER_TABLE_SIZE, 4096)
+        c.enc.header_table_size = max(limit, 4096) * 16
+        sid = send_request(c, base(opt, bad(name)))
+        return c.outcome(sid), 'update to %d, limit %d' % (
+            c.enc.header_table_size, limit)
+    finally:
+        c.close()
+
+
+def flood(c, make, total, batch=100):
+    """Send total frames made by make(i) in batches, reading in between,
+    until the server ends the connection; the outcome is its GOAWAY."""
+    sent = 0
+    while sent < total and not c.goaway and not c.closed:
+        out = b''.join(make(i) for i in range(sent, min(total, sent + batch)))
+        if not c.send(out):
+            break
+        sent = min(total, sent + batch)
+        c.pump(0)
+    c.wait(lambda: c.goaway is not None, 3)
+    if c.goaway:
+        return 'goaway:' + c.goaway[0], 'after %d frames' % sent
+    return ('closed' if c.closed else 'none'), \
+        'after %d frames (%s)' % (sent, c.closed and c.closed[0])
+
+
+def rapid_reset(opt, name):
+    """CVE-2023-44487: open a stream, cancel it, repeat.  The requests
+    announce a body they never send, so none is complete."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+
+        def one(i):
+            sid = c.sid()
+            hs = base(opt, bad(name), 'POST') + [('content-length', '1')]
+            return c.headers_frame(sid, hs, end_stream=False) + \
+                RstStreamFrame(sid, 8).serialize()
+        return flood(c, one, opt.flood_n // 2, batch=50)
+    finally:
+        c.close()
+
+
+def continuation_flood(opt, name):
+    """CVE-2024-27316 family: a header block that never ends, one small
+    field per CONTINUATION frame."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        sid = c.sid()
+        c.send(c.headers_frame(sid, base(opt, bad(name)), end_headers=False))
+        # Literal without indexing, new name: x-c: 1 (no table state).
+        field = b'\x00\x03x-c\x011'
+        return flood(c, lambda i: ContinuationFrame(sid, field).serialize(),
+                     opt.flood_n)
+    finally:
+        c.close()
+
+
+def settings_flood(opt, name):
+    c = Raw(opt)
+    try:
+        c.handshake()
+        f = SettingsFrame(0, {S_INITIAL_WINDOW_SIZE: 65535}).serialize()
+        return flood(c, lambda i: f, opt.flood_n)
+    finally:
+        c.close()
+
+
+def ping_flood(opt, name):
+    c = Raw(opt)
+    try:
+        c.handshake()
+        return flood(c, lambda i: PingFrame(
+            0, i.to_bytes(8, 'big')).serialize(), opt.flood_n)
+    finally:
+        c.close()
+
+
+def priority_flood(opt, name):
+    """PRIORITY frames for ever new idle streams (each one a node in a
+    server's dependency tree, if it keeps one)."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        return flood(c, lambda i: PriorityFrame(
+            2 * i + 1, depends_on=0, stream_weight=15).serialize(),
+            opt.flood_n)
+    finally:
+        c.close()
+
+
+def empty_data_flood(opt, name):
+    """Empty DATA frames without END_STREAM on an open request: no
+    progress, no flow control cost, all work for the receiver."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        sid = c.sid()
+        hs = base(opt, bad(name), 'POST') + [('content-length', '100')]
+        c.send(c.headers_frame(sid, hs, end_stream=False))
+        f = DataFrame(sid, b'').serialize()
+        return flood(c, lambda i: f, opt.flood_n)
+    finally:
+        c.close()
+
+
+def too_many_streams(opt, name):
+    """Open SETTINGS_MAX_CONCURRENT_STREAMS requests (each waiting for a
+    body) and one more: that one is refused (RFC 9113 5.1.2)."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        c.wait(lambda: False, 0.2)	# let our ACK reach the server
+        limit = c.peer_settings.get(S_MAX_CONCURRENT_STREAMS)
+        if limit is None:
+            return 'no-limit-advertised', ''
+        if limit > opt.max_streams_probe:
+            return 'limit-too-high:%d' % limit, ''
+        sids = []
+        out = b''
+        for _ in range(limit):
+            sid = c.sid()
+            sids.append(sid)
+            hs = base(opt, bad(name), 'POST') + [('content-length', '10')]
+            out += c.headers_frame(sid, hs, end_stream=False)
+        c.send(out)
+        c.pump(0.2)
+        extra_sid = c.sid()
+        hs = base(opt, bad(name), 'POST') + [('content-length', '10')]
+        c.send(c.headers_frame(extra_sid, hs, end_stream=False))
+        o = c.outcome(extra_sid)
+        early = [s for s in sids if c.st(s)['rst'] or c.st(s)['status']]
+        if early and not o.startswith('goaway:'):
+            return 'early-end:%d' % len(early), 'limit %d' % limit
+        return o, 'limit %d' % limit
+    finally:
+        c.close()
+
+
+def window_stall(opt, name):
+    """A client that opens no window (SETTINGS_INITIAL_WINDOW_SIZE 0) for
+    a large response: timeouts.body_idle must end the stream."""
+    c = Raw(opt, settings={S_INITIAL_WINDOW_SIZE: 0})
+    c.credit = False
+    try:
+        c.handshake()
+        t0 = time.monotonic()
+        sid = send_request(c, base(opt, '/size/1000000?h2h=ok-stall'))
+        s = c.st(sid)
+        limit = opt.body_idle + 8
+        c.wait(lambda: s['rst'] or s['end'] or c.fatal(), limit)
+        took = time.monotonic() - t0
+        if s['rst']:
+            o = 'rst:' + s['rst']
+        elif s['end']:
+            o = 'ended:%d-bytes' % len(s['body'])
+        else:
+            o = c.fatal() or 'timeout'
+        # Too early is as wrong as never: it is the idle timer's job.
+        if o != 'timeout' and took < opt.body_idle * 0.8:
+            o = 'early:' + o
+        return o, 'status %s, %.1fs, %d body bytes' % (s['status'], took,
+                                                        len(s['body']))
+    finally:
+        c.close()
+
+
+def echo_of(st):
+    try:
+        return json.loads(st['body'].decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def be_headers(j, name):
+    return [h[1] for h in j.get('headers', []) if h[0].lower() == name]
+
+
+def ok_normal(opt, name):
+    path = '/h2h/ok/' + name
+    o, st = one_request(opt, base(opt, path) + [('user-agent', 'h2hostile')])
+    j = echo_of(st)
+    if o != 'status:200' or j is None:
+        return o, 'no echo'
+    why = []
+    if j.get('target') != path:
+        why.append('target %r' % j.get('target'))
+    if j.get('version') != 'HTTP/1.1':
+        why.append('version %r' % j.get('version'))
+    if not be_headers(j, 'host'):
+        why.append('no host')
+    if opt.expect_dn and be_headers(j, 'cms-authn-dn') != [opt.expect_dn]:
+        why.append('dn %r' % be_headers(j, 'cms-authn-dn'))
+    return (o if not why else 'bad-echo'), '; '.join(why)
+
+
+def ok_post(opt, name):
+    path = '/h2h/ok/' + name
+    o, st = one_request(opt, base(opt, path, 'POST') +
+                        [('content-length', '11')], b'hello world')
+    j = echo_of(st)
+    if o == 'status:200' and j and j.get('body_length') != 11:
+        return 'bad-echo', 'body_length %r' % j.get('body_length')
+    return o, ''
+
+
+def ok_te_trailers(opt, name):
+    o, _ = one_request(opt, base(opt, '/h2h/ok/' + name) +
+                       [('te', 'trailers')])
+    return o, ''
+
+
+def ok_cookies(opt, name):
+    """RFC 9113 8.2.3: cookie crumbs are joined with "; " for HTTP/1.1."""
+    o, st = one_request(opt, base(opt, '/h2h/ok/' + name) + [
+        ('cookie', 'a=1'), ('x-between', 'y'), ('cookie', 'b=2'),
+        ('cookie', 'c=3')])
+    j = echo_of(st)
+    if o != 'status:200' or j is None:
+        return o, ''
+    return 'cookie:' + '|'.join(be_headers(j, 'cookie')), ''
+
+
+def ok_options_asterisk(opt, name):
+    o, _ = one_request(opt, [(':method', 'OPTIONS'), (':scheme', 'https'),
+                             (':path', '*'), (':authority', opt.authority)])
+    return o, ''
+
+
+# name -> (run, expected outcome ERE, backend requests expected, flood?)
+# Order matters only for readability: each case has its own connection.
+CASES = [
+    # controls: a conforming request works, crumbs are joined
+    ('ok_normal', ok_normal, r'^status:200$', 1, False),
+    ('ok_post', ok_post, r'^status:200$', 1, False),
+    ('ok_te_trailers', ok_te_trailers, r'^status:200$', 1, False),
+    ('ok_split_cookies', ok_cookies, r'^cookie:a=1; b=2; c=3$', 1, False),
+    # 8.2.2 connection-specific fields
+    ('conn_connection', extra(('connection', 'keep-alive')), MALFORMED, 0,
+     False),
+    ('conn_keep_alive', extra(('keep-alive', 'timeout=5')), MALFORMED, 0,
+     False),
+    ('conn_proxy_connection', extra(('proxy-connection', 'keep-alive')),
+     MALFORMED, 0, False),
+    ('conn_transfer_encoding', extra(('transfer-encoding', 'chunked'),
+                                     method='POST', body=b'5\r\nhello\r\n0'
+                                     b'\r\n\r\n'), MALFORMED, 0, False),
+    ('conn_upgrade', extra(('upgrade', 'websocket')), MALFORMED, 0, False),
+    ('conn_upgrade_h2c', extra(('upgrade', 'h2c')), MALFORMED, 0, False),
+    ('te_gzip', extra(('te', 'gzip')), MALFORMED, 0, False),
+    ('te_trailers_gzip', extra(('te', 'trailers, gzip')), MALFORMED, 0,
+     False),
+    # 8.2 / 8.2.1 field names and values
+    ('name_uppercase', extra(('X-Upper', 'a')), MALFORMED, 0, False),
+    ('name_cr', extra(('x-a\rb', 'a')), MALFORMED, 0, False),
+    ('name_lf', extra(('x-a\nb', 'a')), MALFORMED, 0, False),
+    ('name_nul', extra(('x-a\0b', 'a')), MALFORMED, 0, False),
+    ('name_space', extra(('x-a b', 'a')), MALFORMED, 0, False),
+    ('name_colon', extra(('x-a:b', 'a')), MALFORMED, 0, False),
+    ('name_empty', extra(('', 'a')), MALFORMED, 0, False),
+    ('value_cr', extra(('x-v', 'a\rb')), MALFORMED, 0, False),
+    ('value_lf', extra(('x-v', 'a\nx-smuggled: 1')), MALFORMED, 0, False),
+    ('value_crlf', extra(('x-v', 'a\r\nx-smuggled: 1')), MALFORMED, 0,
+     False),
+    ('value_nul', extra(('x-v', 'a\0b')), MALFORMED, 0, False),
+    ('value_leading_space', extra(('x-v', ' a')), MALFORMED, 0, False),
+    ('value_trailing_space', extra(('x-v', 'a ')), MALFORMED, 0, False),
+    ('value_leading_tab', extra(('x-v', '\ta')), MALFORMED, 0, False),
+    ('value_trailing_tab', extra(('x-v', 'a\t')), MALFORMED, 0, False),
+    # 8.3 pseudo-header fields
+    ('pseudo_missing_method', custom(drop(':method')), MALFORMED, 0, False),
+    ('pseudo_missing_scheme', custom(drop(':scheme')), MALFORMED, 0, False),
+    ('pseudo_missing_path', custom(drop(':path')), MALFORMED, 0, False),
+    ('pseudo_missing_authority_and_host', custom(no_authority_no_host),
+     MALFORMED, 0, False),
+    ('pseudo_dup_method', custom(dup(':method', 'POST')), MALFORMED, 0,
+     False),
+    ('pseudo_dup_path', custom(dup(':path', '/h2h/bad/dup2')), MALFORMED, 0,
+     False),
+    ('pseudo_dup_scheme', custom(dup(':scheme')), MALFORMED, 0, False),
+    ('pseudo_dup_authority', custom(dup(':authority', 'evil.example')),
+     MALFORMED, 0, False),
+    ('pseudo_unknown', extra((':foo', 'bar')), MALFORMED, 0, False),
+    ('pseudo_status_in_request', extra((':status', '200')), MALFORMED, 0,
+     False),
+    ('pseudo_after_regular', custom(pseudo_after_regular), MALFORMED, 0,
+     False),
+    ('authority_host_mismatch', custom(host_mismatch), MALFORMED, 0, False),
+    # 8.3.1 :path must be origin-form (asterisk only for OPTIONS)
+    ('path_absolute_form', custom(path_is(
+        lambda opt, p: 'https://%s%s' % (opt.authority, p))), MALFORMED, 0,
+     False),
+    ('path_asterisk_get', custom(path_is('*')), MALFORMED, 0, False),
+    ('path_empty', custom(path_is('')), MALFORMED, 0, False),
+    ('path_relative', custom(path_is('h2h/bad/path_relative')), MALFORMED,
+     0, False),
+    # 8.5 CONNECT; RFC 8441 :protocol without SETTINGS_ENABLE_CONNECT_
+    # PROTOCOL is malformed.  A plain CONNECT is well-formed: refusing it
+    # as HTTP/1.1 does (405) is right too.
+    ('connect', custom(connect_plain),
+     r'^(rst:PROTOCOL_ERROR|goaway:PROTOCOL_ERROR|status:40[05])$', 0,
+     False),
+    ('connect_extended', custom(connect_extended), MALFORMED, 0, False),
+    # 8.1.1 content-length must match the DATA
+    ('content_length_more_data', cl_mismatch(5, b'0123456789'), MALFORMED,
+     0, False),
+    ('content_length_less_data', cl_mismatch(10, b'01234'), MALFORMED, 0,
+     False),
+    # 8.1 trailers must not carry what the proxy vouches for
+    ('trailer_cms_authn_dn', trailer('cms-authn-dn', '/CN=evil'),
+     MALFORMED, 0, False),
+    ('trailer_cms_auth_status', trailer('cms-auth-status', 'OK'),
+     MALFORMED, 0, False),
+    ('trailer_ssl_client_s_dn', trailer('ssl-client-s-dn', '/CN=evil'),
+     MALFORMED, 0, False),
+    ('trailer_ssl_client_verify', trailer('ssl-client-verify', 'SUCCESS'),
+     MALFORMED, 0, False),
+    # limits
+    ('oversize_header_list', oversize_list,
+     r'^(status:431|rst:PROTOCOL_ERROR|rst:ENHANCE_YOUR_CALM|'
+     r'goaway:ENHANCE_YOUR_CALM)$', 0, True),
+    ('too_many_header_fields', many_fields,
+     r'^(status:431|rst:PROTOCOL_ERROR|rst:ENHANCE_YOUR_CALM)$', 0, False),
+    ('header_field_too_long', long_field,
+     r'^(status:431|rst:PROTOCOL_ERROR|rst:ENHANCE_YOUR_CALM)$', 0, False),
+    ('hpack_table_size_update', hpack_table_update,
+     r'^goaway:COMPRESSION_ERROR$', 0, True),
+    ('too_many_streams', too_many_streams,
+     r'^(rst:REFUSED_STREAM|rst:PROTOCOL_ERROR|goaway:PROTOCOL_ERROR)$', 0,
+     True),
+    # floods
+    ('flood_rapid_reset', rapid_reset, FLOOD, 0, True),
+    ('flood_continuation', continuation_flood, FLOOD, 0, True),
+    ('flood_settings', settings_flood, FLOOD, 0, True),
+    ('flood_ping', ping_flood, FLOOD, 0, True),
+    ('flood_priority', priority_flood, FLOOD, 0, True),
+    ('flood_empty_data', empty_data_flood, FLOOD, 0, True),
+    # a reader that never opens its window
+    ('window_zero_stall', window_stall,
+     r'^(rst:[A-Z_]+|goaway:[A-Z_]+|closed)$', 1, True),
+]
+
+
+# ----------------------------------------------------- conforming client
+
+class Good:
+    """A conforming client (python3-h2's state machine): what another
+    user of the proxy looks like."""
+
+    def __init__(self, opt):
+        tcp = socket.create_connection((opt.host, opt.port), timeout=5)
+        self.s = opt.tls.wrap_socket(tcp, server_hostname=opt.host)
+        if self.s.selected_alpn_protocol() != 'h2':
+            self.s.close()
+            raise NoH2(str(self.s.selected_alpn_protocol()))
+        self.s.settimeout(5)
+        self.opt = opt
+        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding=None))
+        self.h2.initiate_connection()
+        self.s.sendall(self.h2.data_to_send())
+        self.resp = {}			# sid -> dict
+        self.dead = None
+
+    def request(self, path, method='GET', headers=(), body=None):
+        sid = self.h2.get_next_available_stream_id()
+        hs = [(':method', method), (':scheme', 'https'), (':path', path),
+              (':authority', self.opt.authority)] + list(headers)
+        self.h2.send_headers(sid, hs, end_stream=body is None)
+        if body is not None:
+            self.h2.send_data(sid, body, end_stream=True)
+        self.resp[sid] = {'status': None, 'body': b'', 'end': False,
+                          'reset': None, 'path': path}
+        self.flush()
+        return sid
+
+    def flush(self):
+        d = self.h2.data_to_send()
+        if d:
+            self.s.sendall(d)
+
+    def pump(self, timeout):
+        self.s.settimeout(timeout)
+        try:
+            d = self.s.recv(65536)
+        except socket.timeout:
+            return True
+        except (OSError, ssl.SSLError) as e:
+            self.dead = repr(e)
+            return False
+        if not d:
+            self.dead = 'eof'
+            return False
+        try:
+            events = self.h2.receive_data(d)
+        except h2.exceptions.ProtocolError as e:
+            self.dead = 'protocol: %r' % e
+            return False
+        for ev in events:
+            r = self.resp.get(getattr(ev, 'stream_id', None))
+            if isinstance(ev, h2.events.ResponseReceived):
+                r['status'] = dict(ev.headers)[b':status'].decode()
+            elif isinstance(ev, h2.events.DataReceived):
+                r['body'] += ev.data
+                self.h2.acknowledge_received_data(
+                    ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded):
+                r['end'] = True
+            elif isinstance(ev, h2.events.StreamReset):
+                if r is not None:
+                    r['reset'] = code_name(ev.error_code)
+                    r['end'] = True
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.dead = 'goaway:' + code_name(ev.error_code)
+        self.flush()
+        return True
+
+    def wait_all(self, secs):
+        end = time.monotonic() + secs
+        while any(not r['end'] for r in self.resp.values()):
+            left = end - time.monotonic()
+            if left <= 0 or self.dead:
+                break
+            self.pump(min(left, 0.5))
+
+    def close(self):
+        try:
+            self.h2.close_connection()
+            self.flush()
+        except Exception:	# noqa: BLE001 (already gone)
+            pass
+        self.s.close()
+
+
+def after_check(opt, name):
+    """Is another client still served?"""
+    try:
+        g = Good(opt)
+        sid = g.request('/h2h/ok/after-' + name)
+        g.wait_all(opt.case_timeout)
+        r = g.resp[sid]
+        g.close()
+        if r['status'] and r['end']:
+            return 'status:' + r['status']
+        return r['reset'] and 'rst:' + r['reset'] or g.dead or 'timeout'
+    except NoH2 as e:
+        return 'no-h2:' + str(e)
+    except (OSError, ssl.SSLError) as e:
+        return 'connect-failed:' + e.__class__.__name__
+
+
+# ------------------------------------------------------------------ soak
+
+def soak(opt):
+    """Interleaved streams on several connections, each path carrying a
+    unique token that the echo backend reports back as its target; every
+    response must come back on the stream that asked for it.  Prints one
+    line "SOAK requests=N ok=N wrong_stream=N failed=N conns=N" and exits
+    0 only when every response was delivered, to the right stream."""
+    deadline = time.monotonic() + opt.soak_secs
+    total = ok = wrong = failed = 0
+    rounds = 0
+    details = []
+    while time.monotonic() < deadline and (opt.soak_rounds == 0 or
+                                           rounds < opt.soak_rounds):
+        rounds += 1
+        conns = []
+        try:
+            for _ in range(opt.soak_conns):
+                conns.append(Good(opt))
+            for ci, g in enumerate(conns):
+                for k in range(opt.soak_streams):
+                    tok = 'r%dc%ds%d-%s' % (rounds, ci, k,
+                                            os.urandom(6).hex())
+                    if k % 3 == 2:
+                        body = tok.encode() * 50
+                        g.request('/h2h/soak/' + tok, 'POST', [
+                            ('content-length', str(len(body)))], body)
+                    else:
+                        g.request('/h2h/soak/' + tok)
+                # interleave: read a little between connections' batches
+                g.pump(0.01)
+            for g in conns:
+                g.wait_all(opt.case_timeout)
+            for g in conns:
+                for r in g.resp.values():
+                    total += 1
+                    j = echo_of({'body': r['body']})
+                    if r['status'] == '200' and r['end'] and j:
+                        if j.get('target') == r['path']:
+                            ok += 1
+                        else:
+                            wrong += 1
+                            details.append('%s got %s' % (r['path'],
+                                                          j.get('target')))
+                    else:
+                        failed += 1
+                        details.append('%s: status %s reset %s dead %s' % (
+                            r['path'], r['status'], r['reset'], g.dead))
+        except NoH2 as e:
+            print('NO-H2 %s' % e)
+            return 3
+        except (OSError, ssl.SSLError) as e:
+            failed += 1
+            details.append('connect: %r' % e)
+        finally:
+            for g in conns:
+                g.close()
+    for d in details[:20]:
+        print('# ' + d)
+    print('SOAK requests=%d ok=%d wrong_stream=%d failed=%d conns=%d' % (
+        total, ok, wrong, failed, rounds * opt.soak_conns))
+    return 0 if wrong == 0 and failed == 0 and total > 0 else 1
+
+
+# ------------------------------------------------------------------ main
+
+def be_requests(opt):
+    if not opt.backend:
+        return None
+    with urllib.request.urlopen(opt.backend.rstrip('/') + '/__stats',
+                                timeout=5) as r:
+        return json.load(r)['requests']
+
+
+def run_case(opt, name, fn, exp, want_be, check_after):
+    before = be_requests(opt)
+    t0 = time.monotonic()
+    try:
+        outcome, detail = fn(opt, name)
+    except NoH2:
+        raise
+    except (OSError, ssl.SSLError) as e:
+        outcome, detail = 'error', repr(e)
+    took = time.monotonic() - t0
+    delta = '?'
+    if before is not None:
+        # Give a wrongly forwarded request time to show up; a wanted
+        # one is waited for (bounded).
+        end = time.monotonic() + (2.0 if want_be else opt.settle)
+        while True:
+            delta = be_requests(opt) - before
+            if time.monotonic() >= end or (want_be and delta >= want_be):
+                break
+            time.sleep(0.05)
+    after = after_check(opt, name) if check_after else '-'
+    good = re.search(exp, outcome) is not None and \
+        (delta == '?' or delta == want_be) and \
+        (after in ('-', 'status:200'))
+    print('CASE\t%s\t%s\t%s\t%s\t%d\t%s\t%s (%.1fs)' % (
+        name, outcome, exp, delta, want_be, after, detail, took), flush=True)
+    return good
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--cert', help='client certificate PEM (with key)')
+    ap.add_argument('--key')
+    ap.add_argument('--ca', help='CA bundle to verify the server')
+    ap.add_argument('--insecure', action='store_true')
+    ap.add_argument('--backend', help='backend base URL, for /__stats')
+    ap.add_argument('--expect-dn', help='cms-authn-dn the backend must see')
+    ap.add_argument('--body-idle', type=float, default=2.0,
+                    help='the proxy\'s timeouts.body_idle, seconds')
+    ap.add_argument('--case', action='append', help='run only these')
+    ap.add_argument('--list', action='store_true')
+    ap.add_argument('--case-timeout', type=float, default=8.0)
+    ap.add_argument('--settle', type=float, default=0.3)
+    ap.add_argument('--flood-n', type=int, default=20000)
+    ap.add_argument('--max-streams-probe', type=int, default=1000)
+    ap.add_argument('--field-size', type=int, default=7000)
+    ap.add_argument('--list-fields', type=int, default=8)
+    ap.add_argument('--many-fields', type=int, default=150)
+    ap.add_argument('--long-field', type=int, default=9000)
+    ap.add_argument('--soak', action='store_true')
+    ap.add_argument('--soak-conns', type=int, default=4)
+    ap.add_argument('--soak-streams', type=int, default=30)
+    ap.add_argument('--soak-secs', type=float, default=10)
+    ap.add_argument('--soak-rounds', type=int, default=0)
+    opt = ap.parse_args()
+
+    if opt.list:
+        for c in CASES:
+            print(c[0])
+        return 0
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if opt.insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif opt.ca:
+        ctx.load_verify_locations(opt.ca)
+    if opt.cert:
+        ctx.load_cert_chain(opt.cert, opt.key)
+    ctx.set_alpn_protocols(['h2', 'http/1.1'])
+    opt.tls = ctx
+    opt.authority = '%s:%d' % (opt.host, opt.port)
+
+    if opt.soak:
+        return soak(opt)
+    names = [c[0] for c in CASES]
+    for n in opt.case or []:
+        if n not in names:
+            print('unknown case %s' % n, file=sys.stderr)
+            return 2
+    fails = 0
+    try:
+        for name, fn, exp, want_be, chk in CASES:
+            if opt.case and name not in opt.case:
+                continue
+            if not run_case(opt, name, fn, exp, want_be, chk):
+                fails += 1
+    except NoH2 as e:
+        print('NO-H2 %s' % e, flush=True)
+        return 3
+    return 1 if fails else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
