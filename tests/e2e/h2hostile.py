@@ -27,6 +27,7 @@ set-up error, 3 the server did not negotiate h2 (printed as NO-H2).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -812,6 +813,20 @@ CASES = [
 
 # ----------------------------------------------------- conforming client
 
+class Draining(h2.connection.H2ConnectionStateMachine):
+    """python3-h2 closes the whole connection on any GOAWAY; RFC 9113
+    6.8 lets the streams up to its last stream id finish.  After a GOAWAY
+    this machine accepts everything but new streams."""
+
+    def process_input(self, input_):
+        if self.state == h2.connection.ConnectionState.CLOSED and \
+                input_ not in (h2.connection.ConnectionInputs.SEND_HEADERS,
+                               h2.connection.ConnectionInputs.
+                               SEND_PUSH_PROMISE):
+            return []
+        return super().process_input(input_)
+
+
 class Good:
     """A conforming client (python3-h2's state machine): what another
     user of the proxy looks like."""
@@ -826,9 +841,12 @@ class Good:
         self.opt = opt
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(
             client_side=True, header_encoding=None))
+        self.h2.state_machine = Draining()
+        self.goaway = None		# (code, last stream id)
         self.h2.initiate_connection()
         self.s.sendall(self.h2.data_to_send())
         self.resp = {}			# sid -> dict
+        self.pending = {}		# sid -> request body bytes not sent
         self.dead = None
 
     def request(self, path, method='GET', headers=(), body=None):
@@ -837,13 +855,34 @@ class Good:
               (':authority', self.opt.authority)] + list(headers)
         self.h2.send_headers(sid, hs, end_stream=body is None)
         if body is not None:
-            self.h2.send_data(sid, body, end_stream=True)
+            self.pending[sid] = body
         self.resp[sid] = {'status': None, 'body': b'', 'end': False,
-                          'reset': None, 'path': path}
+                          'reset': None, 'path': path, 'headers': {},
+                          'unprocessed': False}
         self.flush()
         return sid
 
     def flush(self):
+        """Send request bodies as far as the windows allow, and all
+        that h2 has queued."""
+        for sid in list(self.pending):
+            body = self.pending[sid]
+            if self.resp[sid]['end']:
+                del self.pending[sid]
+                continue
+            while True:
+                n = min(len(body), self.h2.local_flow_control_window(sid),
+                        self.h2.max_outbound_frame_size)
+                if n <= 0 and body:
+                    break
+                self.h2.send_data(sid, body[:n], end_stream=n == len(body))
+                body = body[n:]
+                if not body:
+                    break
+            if body:
+                self.pending[sid] = body
+            else:
+                del self.pending[sid]
         d = self.h2.data_to_send()
         if d:
             self.s.sendall(d)
@@ -868,7 +907,8 @@ class Good:
         for ev in events:
             r = self.resp.get(getattr(ev, 'stream_id', None))
             if isinstance(ev, h2.events.ResponseReceived):
-                r['status'] = dict(ev.headers)[b':status'].decode()
+                r['headers'] = dict(ev.headers)
+                r['status'] = r['headers'][b':status'].decode()
             elif isinstance(ev, h2.events.DataReceived):
                 r['body'] += ev.data
                 self.h2.acknowledge_received_data(
@@ -876,12 +916,25 @@ class Good:
             elif isinstance(ev, h2.events.StreamEnded):
                 r['end'] = True
             elif isinstance(ev, h2.events.StreamReset):
+                self.pending.pop(ev.stream_id, None)
                 if r is not None:
                     r['reset'] = code_name(ev.error_code)
                     r['end'] = True
             elif isinstance(ev, h2.events.ConnectionTerminated):
-                self.dead = 'goaway:' + code_name(ev.error_code)
-        self.flush()
+                self.goaway = (code_name(ev.error_code), ev.last_stream_id)
+                if ev.error_code != 0:
+                    self.dead = 'goaway:' + code_name(ev.error_code)
+                # Streams the server never processed (6.8): retryable.
+                for sid, r in self.resp.items():
+                    if sid > (ev.last_stream_id or 0) and not r['end']:
+                        r['end'] = True
+                        r['unprocessed'] = True
+                        self.pending.pop(sid, None)
+        try:
+            self.flush()
+        except (OSError, ssl.SSLError, h2.exceptions.H2Error) as e:
+            self.dead = self.dead or repr(e)
+            return False
         return True
 
     def wait_all(self, secs):
@@ -920,66 +973,162 @@ def after_check(opt, name):
 
 # ------------------------------------------------------------------ soak
 
+def soak_check(opt, r, hdrs):
+    """Why the response r (a Good.resp entry) does not belong to the
+    request that opened its stream, or None."""
+    if hdrs.get(b'x-request-id', b'').decode('latin-1') != r['rid']:
+        return 'echoed X-Request-Id header %r differs' % hdrs.get(
+            b'x-request-id')
+    j = echo_of({'body': r['body']})
+    if j is None:
+        return 'response body is not the backend\'s JSON echo'
+    if j.get('target') != r['path']:
+        return 'echoed target %r differs' % j.get('target')
+    if be_headers(j, 'x-request-id') != [r['rid']]:
+        return 'X-Request-Id the backend received differs'
+    if opt.expect_login and be_headers(j, 'cms-authn-login') != [
+            opt.expect_login]:
+        return 'identity %r' % be_headers(j, 'cms-authn-login')
+    if r['sent'] is not None:
+        if j.get('body_length') != len(r['sent']):
+            return 'body length %r, sent %d' % (j.get('body_length'),
+                                                len(r['sent']))
+        if j.get('body_sha256') != hashlib.sha256(r['sent']).hexdigest():
+            return 'body SHA-256 differs'
+    return None
+
+
 def soak(opt):
-    """Interleaved streams on several connections, each path carrying a
-    unique token that the echo backend reports back as its target; every
-    response must come back on the stream that asked for it.  Prints one
-    line "SOAK requests=N ok=N wrong_stream=N failed=N conns=N" and exits
-    0 only when every response was delivered, to the right stream."""
-    deadline = time.monotonic() + opt.soak_secs
-    total = ok = wrong = failed = 0
-    rounds = 0
-    details = []
-    while time.monotonic() < deadline and (opt.soak_rounds == 0 or
-                                           rounds < opt.soak_rounds):
-        rounds += 1
-        conns = []
-        try:
-            for _ in range(opt.soak_conns):
-                conns.append(Good(opt))
-            for ci, g in enumerate(conns):
-                for k in range(opt.soak_streams):
-                    tok = 'r%dc%ds%d-%s' % (rounds, ci, k,
-                                            os.urandom(6).hex())
-                    if k % 3 == 2:
-                        body = tok.encode() * 50
-                        g.request('/h2h/soak/' + tok, 'POST', [
-                            ('content-length', str(len(body)))], body)
-                    else:
-                        g.request('/h2h/soak/' + tok)
-                # interleave: read a little between connections' batches
-                g.pump(0.01)
-            for g in conns:
+    """The soak mix: --soak-conns long-lived h2 connections, each carrying
+    rounds of --soak-streams concurrent streams, sent interleaved across
+    the connections (GETs and POSTs with bodies of varying size, on the
+    routes of --routes in turn).  Every request has a unique id in its
+    path and in X-Request-Id; every response is checked against the
+    stream that asked: the echoed X-Request-Id header, the target, the
+    X-Request-Id and (--expect-login) cms-authn-login the backend
+    received, a POST body's length and SHA-256.  A response that fails a
+    check is a mismatch (delivered to the wrong stream, or corrupted);
+    other failures (non-200, reset streams, dead connections, timeouts)
+    are errors, counted by kind; a dead connection is replaced.  With
+    --events, each error and mismatch is a JSON line (kind, error, route,
+    id, t, wall_ms), as tests/soak/soak_client.py writes them; with
+    --summary, the totals are a JSON object.  Prints "SOAK requests=N
+    ok=N mismatches=N errors=N conns=N" last; exit 0 unless there was a
+    mismatch, no request at all, or (without --events) any error."""
+    import random
+    rng = random.Random(opt.seed)
+    t0 = time.monotonic()
+    deadline = t0 + opt.soak_secs
+    routes = opt.routes.split(',')
+    ev = open(opt.events, 'w', buffering=1) if opt.events else None
+    st = {'requests': 0, 'ok': 0, 'mismatches': 0, 'errors': {},
+          'unprocessed': 0,
+          'connections': 0, 'rounds': 0, 'streams_per_conn_max': 0}
+
+    def event(**kw):
+        kw['t'] = round(time.monotonic() - t0, 3)
+        kw['wall_ms'] = int(time.time() * 1000)
+        if ev:
+            ev.write(json.dumps(kw, sort_keys=True) + '\n')
+
+    def error(kind, route, rid, detail=''):
+        st['errors'][kind] = st['errors'].get(kind, 0) + 1
+        event(kind='error', error=kind, route=route, id=rid,
+              detail=detail[:200])
+
+    conns = [None] * opt.soak_conns
+    seq = 0
+    try:
+        while time.monotonic() < deadline and (
+                opt.soak_rounds == 0 or st['rounds'] < opt.soak_rounds):
+            st['rounds'] += 1
+            for i in range(len(conns)):
+                if conns[i] is None or conns[i].dead or conns[i].goaway:
+                    if conns[i] is not None:
+                        conns[i].close()
+                    try:
+                        conns[i] = Good(opt)
+                        st['connections'] += 1
+                    except NoH2 as e:
+                        print('NO-H2 %s' % e)
+                        return 3
+                    except (OSError, ssl.SSLError) as e:
+                        conns[i] = None
+                        error('connect:' + type(e).__name__, '-', '-',
+                              str(e))
+            live = [g for g in conns if g is not None]
+            for g in live:
+                g.resp = {}
+            # Interleave: one stream on each connection in turn.
+            for k in range(opt.soak_streams):
+                for g in live:
+                    if g.dead or g.goaway:
+                        continue
+                    seq += 1
+                    route = routes[seq % len(routes)]
+                    rid = 'h2s%d-%08x' % (seq, rng.getrandbits(32))
+                    path = '/%s/%s?seq=%d' % (route, rid, seq)
+                    body = None
+                    hs = [('x-request-id', rid)]
+                    if rng.random() < opt.post_ratio:
+                        body = os.urandom(rng.choice(
+                            (0, 1, 100, 4096, 20000, rng.randrange(1, 70000))))
+                        hs.append(('content-length', str(len(body))))
+                    try:
+                        sid = g.request(path, 'POST' if body is not None
+                                        else 'GET', hs, body)
+                    except (OSError, ssl.SSLError,
+                            h2.exceptions.H2Error) as e:
+                        g.dead = g.dead or repr(e)
+                        error('send:' + type(e).__name__, route, rid, str(e))
+                        continue
+                    g.resp[sid].update(rid=rid, route=route, sent=body)
+                    if k % 8 == 7:
+                        g.pump(0.001)
+            for g in live:
                 g.wait_all(opt.case_timeout)
-            for g in conns:
-                for r in g.resp.values():
-                    total += 1
-                    j = echo_of({'body': r['body']})
-                    if r['status'] == '200' and r['end'] and j:
-                        if j.get('target') == r['path']:
-                            ok += 1
-                        else:
-                            wrong += 1
-                            details.append('%s got %s' % (r['path'],
-                                                          j.get('target')))
+            for g in live:
+                n = len(g.resp)
+                st['streams_per_conn_max'] = max(
+                    st['streams_per_conn_max'], n)
+                for sid, r in g.resp.items():
+                    if r['unprocessed']:
+                        st['unprocessed'] += 1
+                        continue
+                    st['requests'] += 1
+                    if not r['end']:
+                        error('timeout' if not g.dead else 'conn:' + str(
+                            g.dead), r['route'], r['rid'])
+                    elif r['reset']:
+                        error('reset:' + r['reset'], r['route'], r['rid'])
+                    elif r['status'] != '200':
+                        error('status:%s' % r['status'], r['route'],
+                              r['rid'], r['body'][:200].decode('latin-1'))
                     else:
-                        failed += 1
-                        details.append('%s: status %s reset %s dead %s' % (
-                            r['path'], r['status'], r['reset'], g.dead))
-        except NoH2 as e:
-            print('NO-H2 %s' % e)
-            return 3
-        except (OSError, ssl.SSLError) as e:
-            failed += 1
-            details.append('connect: %r' % e)
-        finally:
-            for g in conns:
+                        why = soak_check(opt, r, r['headers'])
+                        if why:
+                            st['mismatches'] += 1
+                            event(kind='mismatch', route=r['route'],
+                                  id=r['rid'], why=why,
+                                  body=r['body'][:300].decode('latin-1'))
+                        else:
+                            st['ok'] += 1
+    finally:
+        for g in conns:
+            if g is not None:
                 g.close()
-    for d in details[:20]:
-        print('# ' + d)
-    print('SOAK requests=%d ok=%d wrong_stream=%d failed=%d conns=%d' % (
-        total, ok, wrong, failed, rounds * opt.soak_conns))
-    return 0 if wrong == 0 and failed == 0 and total > 0 else 1
+        if ev:
+            ev.close()
+    st['seconds'] = round(time.monotonic() - t0, 1)
+    nerr = sum(st['errors'].values())
+    if opt.summary:
+        with open(opt.summary, 'w') as fp:
+            json.dump(st, fp, sort_keys=True)
+    print('SOAK requests=%d ok=%d mismatches=%d errors=%d conns=%d %s' % (
+        st['requests'], st['ok'], st['mismatches'], nerr,
+        st['connections'], json.dumps(st['errors'], sort_keys=True)))
+    bad_errors = nerr > 0 and not opt.events
+    return 1 if st['mismatches'] or not st['requests'] or bad_errors else 0
 
 
 # ------------------------------------------------------------------ main
@@ -1046,8 +1195,15 @@ def main():
     ap.add_argument('--soak', action='store_true')
     ap.add_argument('--soak-conns', type=int, default=4)
     ap.add_argument('--soak-streams', type=int, default=30)
-    ap.add_argument('--soak-secs', type=float, default=10)
+    ap.add_argument('--soak-secs', '--duration', type=float, default=10)
     ap.add_argument('--soak-rounds', type=int, default=0)
+    ap.add_argument('--routes', default='h2h/soak',
+                    help='soak: comma-separated path prefixes, in turn')
+    ap.add_argument('--post-ratio', type=float, default=0.3)
+    ap.add_argument('--expect-login', help='soak: cms-authn-login to see')
+    ap.add_argument('--events', help='soak: JSON lines of errors')
+    ap.add_argument('--summary', help='soak: JSON totals')
+    ap.add_argument('--seed', type=int, default=1)
     opt = ap.parse_args()
 
     if opt.list:
