@@ -103,7 +103,9 @@ while IFS= read -r name; do
 	fi
 	IFS=$'\t' read -r _ _ outcome exp delta want after detail <<<"$line"
 	assert_match "$name: outcome ($detail)" "$outcome" "$exp"
-	assert_eq "$name: requests the backend received" "$want" "$delta"
+	# "*": a case whose requests may legitimately arrive (see the driver).
+	[ "$want" = "*" ] ||
+	    assert_eq "$name: requests the backend received" "$want" "$delta"
 	[ "$after" = - ] ||
 	    assert_eq "$name: another client is served afterwards" \
 	    status:200 "$after"
