@@ -1068,7 +1068,7 @@ def soak(opt):
     routes = opt.routes.split(',')
     ev = open(opt.events, 'w', buffering=1) if opt.events else None
     st = {'requests': 0, 'ok': 0, 'mismatches': 0, 'errors': {},
-          'unprocessed': 0,
+          'unprocessed': 0, 'printed': 0,
           'connections': 0, 'rounds': 0, 'streams_per_conn_max': 0}
 
     def event(**kw):
@@ -1076,6 +1076,9 @@ def soak(opt):
         kw['wall_ms'] = int(time.time() * 1000)
         if ev:
             ev.write(json.dumps(kw, sort_keys=True) + '\n')
+        elif st['printed'] < 20:
+            st['printed'] += 1
+            print('# ' + json.dumps(kw, sort_keys=True), flush=True)
 
     def error(kind, route, rid, detail=''):
         st['errors'][kind] = st['errors'].get(kind, 0) + 1
@@ -1166,6 +1169,7 @@ def soak(opt):
         if ev:
             ev.close()
     st['seconds'] = round(time.monotonic() - t0, 1)
+    del st['printed']
     nerr = sum(st['errors'].values())
     if opt.summary:
         with open(opt.summary, 'w') as fp:

@@ -112,6 +112,20 @@ while IFS= read -r name; do
 done <<<"$cases"
 assert_eq "driver: every case as expected (exit status)" 0 "$rc"
 
+# ------------------------------------------------------------------ mix
+
+# Interleaved streams (GETs and POSTs) on 4 connections, 30 at a time on
+# each, 3 rounds: every response on the stream that asked for it.
+timeout 120 "$PY" "$H2H" --port "$PX_PORT" --cert "$PKI/creds/alice.pem" \
+    --ca "$PKI/ca-bundle.pem" --expect-login alice --soak --soak-rounds 3 \
+    --soak-conns 4 --soak-streams 30 --duration 60 \
+    >"$WORK/soak.out" 2>&1
+rc=$?
+soak=$(grep '^SOAK ' "$WORK/soak.out")
+assert_match "mix: 360 streams on 4 connections, all answered by their own stream (exit $rc)" \
+    "$soak" '^SOAK requests=360 ok=360 mismatches=0 errors=0 '
+[ "$rc" = 0 ] || grep '^#' "$WORK/soak.out" | head -n 5
+
 # ------------------------------------------------------------------ sweep
 
 # However late: nothing a hostile case sent ever reached the backend.
