@@ -830,6 +830,11 @@ CASES = [
      MALFORMED, 0, False),
     ('trailer_ssl_client_verify', trailer('ssl-client-verify', 'SUCCESS'),
      MALFORMED, 0, False),
+    # 8.1: no pseudo-header in trailers; 8.2.2 holds there too
+    ('trailer_pseudo_path', trailer(':path', '/h2h/bad/x'), MALFORMED, 0,
+     False),
+    ('trailer_transfer_encoding', trailer('transfer-encoding', 'chunked'),
+     MALFORMED, 0, False),
     # limits
     ('oversize_header_list', oversize_list,
      r'^(status:431|rst:PROTOCOL_ERROR|rst:ENHANCE_YOUR_CALM|'
