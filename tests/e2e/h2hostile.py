@@ -733,6 +733,65 @@ def ok_host_only(opt, name):
     return o, ''
 
 
+def host_twice(opt, path):
+    return no_authority_no_host(opt, path) + [('host', opt.authority),
+                                              ('host', 'evil.example')]
+
+
+def method_is(m):
+    return lambda opt, path: base(opt, path, m)
+
+
+def data_too_big(opt, name):
+    """A DATA frame one byte over the peer's SETTINGS_MAX_FRAME_SIZE."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        fmax = c.peer_settings.get(0x5, 16384)
+        sid = c.sid()
+        hs = base(opt, bad(name), 'POST') + [('content-length',
+                                              str(fmax + 1))]
+        c.send(c.headers_frame(sid, hs, end_stream=False) +
+               c.data_frame(sid, b'x' * (fmax + 1), end_stream=True))
+        return c.outcome(sid), 'max frame size %d' % fmax
+    finally:
+        c.close()
+
+
+def stream_id_even(opt, name):
+    """A client may only open odd streams (5.1.1)."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        c.send(c.headers_frame(2, base(opt, bad(name))))
+        return c.outcome(2), ''
+    finally:
+        c.close()
+
+
+def ok_forged_identity(opt, name):
+    """Identity and forwarding fields a client sends never reach the
+    backend; the connection's certificate speaks for the stream."""
+    o, st = one_request(opt, base(opt, '/h2h/ok/' + name) + [
+        ('cms-authn-dn', '/CN=evil'), ('cms-auth-status', 'OK'),
+        ('cms-authn-login', 'evil'), ('ssl-client-s-dn', '/CN=evil'),
+        ('ssl-client-verify', 'SUCCESS'), ('x-ssl-client-dn', '/CN=evil'),
+        ('x-forwarded-for', '192.0.2.66'), ('forwarded', 'for=192.0.2.66')])
+    j = echo_of(st)
+    if o != 'status:200' or j is None:
+        return o, ''
+    leaks = []
+    for n, v in j.get('headers', []):
+        if 'evil' in v or '192.0.2.66' in v or n.lower().startswith(
+                ('ssl-', 'x-ssl-')):
+            leaks.append('%s: %s' % (n, v))
+    if leaks:
+        return 'leaked', '; '.join(leaks)
+    if opt.expect_dn and be_headers(j, 'cms-authn-dn') != [opt.expect_dn]:
+        return 'bad-dn', repr(be_headers(j, 'cms-authn-dn'))
+    return o, ''
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -742,6 +801,8 @@ CASES = [
     ('ok_te_trailers', ok_te_trailers, r'^status:200$', 1, False),
     ('ok_split_cookies', ok_cookies, r'^cookie:a=1; b=2; c=3$', 1, False),
     ('ok_host_only', ok_host_only, r'^status:200$', 1, False),
+    ('ok_forged_identity_dropped', ok_forged_identity, r'^status:200$', 1,
+     False),
     # 8.2.2 connection-specific fields
     ('conn_connection', extra(('connection', 'keep-alive')), MALFORMED, 0,
      False),
@@ -764,6 +825,9 @@ CASES = [
     ('name_nul', extra(('x-a\0b', 'a')), MALFORMED, 0, False),
     ('name_space', extra(('x-a b', 'a')), MALFORMED, 0, False),
     ('name_colon', extra(('x-a:b', 'a')), MALFORMED, 0, False),
+    ('name_non_token', extra(('x-(a)', 'a')), MALFORMED, 0, False),
+    ('name_del', extra(('x-a\x7f', 'a')), MALFORMED, 0, False),
+    ('name_high_byte', extra(('x-\xe9', 'a')), MALFORMED, 0, False),
     # An empty name is malformed (RFC 9110 5.1: a token); a decoder that
     # refuses it as a HPACK error (COMPRESSION_ERROR) is also right.
     ('name_empty', extra(('', 'a')),
@@ -798,6 +862,9 @@ CASES = [
      False),
     ('authority_host_mismatch', custom(host_mismatch), MALFORMED, 0, False),
     ('authority_userinfo', custom(authority_userinfo), MALFORMED, 0, False),
+    ('host_twice', custom(host_twice), MALFORMED, 0, False),
+    ('method_with_space', custom(method_is('GET /h2h/bad/m')), MALFORMED, 0,
+     False),
     # 8.3.1 :path must be origin-form (asterisk only for OPTIONS)
     ('path_absolute_form', custom(path_is(
         lambda opt, p: 'https://%s%s' % (opt.authority, p))), MALFORMED, 0,
@@ -806,6 +873,14 @@ CASES = [
     ('path_empty', custom(path_is('')), MALFORMED, 0, False),
     ('path_relative', custom(path_is('h2h/bad/path_relative')), MALFORMED,
      0, False),
+    # request-line injection when the path is written out as HTTP/1.1
+    ('path_space', custom(path_is(lambda opt, p: p + ' HTTP/1.1')),
+     MALFORMED, 0, False),
+    ('path_crlf', custom(path_is(
+        lambda opt, p: p + ' HTTP/1.1\r\nx-smuggled: 1\r\n\r\nGET /x')),
+     MALFORMED, 0, False),
+    ('path_nul', custom(path_is(lambda opt, p: p + '\0')), MALFORMED, 0,
+     False),
     # 8.5 CONNECT; RFC 8441 :protocol without SETTINGS_ENABLE_CONNECT_
     # PROTOCOL is malformed.  A plain CONNECT is well-formed: refusing it
     # as HTTP/1.1 does (405) is right too.
@@ -848,6 +923,10 @@ CASES = [
     ('too_many_streams', too_many_streams,
      r'^(rst:REFUSED_STREAM|rst:PROTOCOL_ERROR|goaway:PROTOCOL_ERROR)$', 0,
      True),
+    # framing (4.2, 5.1.1)
+    ('data_frame_too_big', data_too_big,
+     r'^(rst|goaway):FRAME_SIZE_ERROR$', 0, True),
+    ('stream_id_even', stream_id_even, r'^goaway:PROTOCOL_ERROR$', 0, True),
     # floods
     ('flood_rapid_reset', rapid_reset, FLOOD, 0, True),
     ('flood_rapid_reset_get', rapid_reset_get, FLOOD, None, True),
