@@ -792,6 +792,88 @@ def ok_forged_identity(opt, name):
     return o, ''
 
 
+def follow_up(opt, g, tag):
+    """A normal request on connection g after a cancel: does its answer
+    belong to it?  Returns None or what went wrong."""
+    path = '/h2h/ok/%s' % tag
+    sid = g.request(path, headers=[('x-request-id', tag)])
+    g.wait_all(opt.case_timeout)
+    r = g.resp[sid]
+    j = echo_of(r)
+    if r['status'] != '200' or j is None:
+        return '%s: status %s reset %s dead %s' % (tag, r['status'],
+                                                   r['reset'], g.dead)
+    if j.get('target') != path:
+        return '%s: got the answer for %s' % (tag, j.get('target'))
+    return None
+
+
+def cancel_mid_response(opt, name):
+    """Cancel streams half way through large responses, each followed by
+    a normal request on the same connection: an upstream connection with
+    a half-read response must never serve the next request."""
+    g = Good(opt)
+    try:
+        for i in range(opt.cancel_rounds):
+            sid = g.request('/size/%d?h2h=ok-cancel-%d' % (400000 + i, i))
+            r = g.resp[sid]
+            end = time.monotonic() + opt.case_timeout
+            while len(r['body']) < 30000 and not r['end'] and \
+                    not g.dead and time.monotonic() < end:
+                g.pump(0.2)
+            if len(r['body']) < 30000:
+                return 'no-body', 'round %d: %d bytes' % (i, len(r['body']))
+            g.h2.reset_stream(sid, 8)
+            r['end'] = True
+            g.flush()
+            why = follow_up(opt, g, '%s-%d' % (name, i))
+            if why:
+                return 'wrong', why
+        return 'ok', '%d rounds' % opt.cancel_rounds
+    finally:
+        g.close()
+
+
+def cancel_mid_upload(opt, name):
+    """Cancel uploads larger than limits.body_buffer (so they stream to
+    the backend) half way, each followed by a normal request on the same
+    connection: the backend connection holding half a body must be
+    closed, never reused."""
+    g = Good(opt)
+    try:
+        total = opt.upload_size
+        for i in range(opt.upload_rounds):
+            sid = g.h2.get_next_available_stream_id()
+            g.h2.send_headers(sid, [
+                (':method', 'POST'), (':scheme', 'https'),
+                (':path', '/h2h/ok/upload-%d' % i),
+                (':authority', opt.authority),
+                ('content-length', str(total))])
+            g.resp[sid] = {'status': None, 'body': b'', 'end': False,
+                           'reset': None, 'path': '', 'headers': {},
+                           'unprocessed': False}
+            g.pending[sid] = b'u' * (total // 2)
+            g.flush()
+            end = time.monotonic() + opt.case_timeout
+            while sid in g.pending and not g.resp[sid]['end'] and \
+                    not g.dead and time.monotonic() < end:
+                g.pump(0.2)
+            if sid in g.pending:
+                return 'upload-stuck', 'round %d: %d bytes left' % (
+                    i, len(g.pending[sid]))
+            if not g.resp[sid]['end']:
+                g.h2.reset_stream(sid, 8)
+                g.resp[sid]['end'] = True
+                g.flush()
+            why = follow_up(opt, g, '%s-%d' % (name, i))
+            if why:
+                return 'wrong', why
+        return 'ok', '%d rounds of %d of %d bytes' % (
+            opt.upload_rounds, total // 2, total)
+    finally:
+        g.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -935,6 +1017,9 @@ CASES = [
     ('flood_ping', ping_flood, FLOOD, 0, True),
     ('flood_priority', priority_flood, FLOOD, 0, True),
     ('flood_empty_data', empty_data_flood, FLOOD, 0, True),
+    # cancels in the middle of a transfer; what follows is not confused
+    ('cancel_mid_response', cancel_mid_response, r'^ok$', None, True),
+    ('cancel_mid_upload', cancel_mid_upload, r'^ok$', None, True),
     # a reader that never opens its window
     ('window_zero_stall', window_stall,
      r'^(rst:[A-Z_]+|goaway:[A-Z_]+|closed)$', 1, True),
@@ -1329,6 +1414,10 @@ def main():
     ap.add_argument('--list-fields', type=int, default=8)
     ap.add_argument('--many-fields', type=int, default=150)
     ap.add_argument('--long-field', type=int, default=9000)
+    ap.add_argument('--cancel-rounds', type=int, default=10)
+    ap.add_argument('--upload-rounds', type=int, default=3)
+    ap.add_argument('--upload-size', type=int, default=3 * 1024 * 1024,
+                    help='more than the proxy\'s limits.body_buffer')
     ap.add_argument('--soak', action='store_true')
     ap.add_argument('--soak-conns', type=int, default=4)
     ap.add_argument('--soak-streams', type=int, default=30)
