@@ -1302,10 +1302,10 @@ def soak(opt):
             st['printed'] += 1
             print('# ' + json.dumps(kw, sort_keys=True), flush=True)
 
-    def error(kind, route, rid, detail=''):
+    def error(kind, route, rid, detail='', status=None):
         st['errors'][kind] = st['errors'].get(kind, 0) + 1
         event(kind='error', error=kind, route=route, id=rid,
-              detail=detail[:200])
+              detail=detail[:200], status=status)
 
     conns = [None] * opt.soak_conns
     seq = 0
@@ -1374,7 +1374,9 @@ def soak(opt):
                         error('reset:' + r['reset'], r['route'], r['rid'])
                     elif r['status'] != '200':
                         error('status:%s' % r['status'], r['route'],
-                              r['rid'], r['body'][:200].decode('latin-1'))
+                              r['rid'], r['body'][:200].decode('latin-1'),
+                              int(r['status']) if r['status'] and
+                              r['status'].isdigit() else None)
                     else:
                         why = soak_check(opt, r, r['headers'])
                         if why:
