@@ -16,8 +16,12 @@
 # the backend counted exactly the requests it should (none for a hostile
 # one), and after every limit and flood that a fresh client is still
 # served.  Controls: a normal GET and POST, "te: trailers", and cookie
-# crumbs joined with "; " as the backend sees them.  At the end, no
-# hostile path appears in the backend's log and the proxy exits cleanly.
+# crumbs joined with "; " as the backend sees them, forged identity fields
+# dropped.  Then a mix of interleaved streams on several connections
+# (h2hostile.py --soak): every response on the stream that asked, also
+# when timeouts.max_connection_age ends the connections with GOAWAY while
+# streams are in flight.  At the end, no hostile path appears in the
+# backend's log and the proxy exits cleanly.
 # When the proxy does not negotiate h2 at all, the file says so and skips;
 # once it does, every case counts.
 
@@ -137,5 +141,34 @@ assert_status "HTTP/1.1 still served after all cases" 200 \
     "$(px_url)/h2h/ok/h1" --http1.1 --cert "$PKI/creds/alice.pem"
 stop_proxy
 assert_eq "proxy exits cleanly" 0 "$?"
+
+# ------------------------------------------------------------------ GOAWAY
+
+# timeouts.max_connection_age 1s: every connection of the mix is ended by
+# a GOAWAY (NO_ERROR, last stream id) while streams are in flight.  Those
+# up to the last id finish, the rest were never processed and say so; no
+# stream gets a wrong or broken answer.
+std_conf "$WORK/h2-age.yaml" "$routes" "auth:
+  ca_path: $PKI/certificates
+  vomsdir: $PKI/vomsdir
+  users: $PKI/users.json
+  banned: $PKI/banned.txt
+  hmac_key: $WORK/hmac.key
+timeouts:
+  max_connection_age: 1s"
+start_proxy "$WORK/h2-age.yaml"
+timeout 120 "$PY" "$H2H" --port "$PX_PORT" --cert "$PKI/creds/alice.pem" \
+    --ca "$PKI/ca-bundle.pem" --expect-login alice --soak --duration 4 \
+    --soak-conns 3 --soak-streams 20 --summary "$WORK/age.json" \
+    >"$WORK/age.out" 2>&1
+rc=$?
+age=$(grep '^SOAK ' "$WORK/age.out")
+assert_match "GOAWAY mix: every finished stream answered by its own (exit $rc)" \
+    "$age" '^SOAK requests=([1-9][0-9]*) ok=\1 mismatches=0 errors=0 '
+[ "$rc" = 0 ] || grep '^#' "$WORK/age.out" | head -n 5
+assert_ge "GOAWAY mix: connections were ended and replaced" \
+    "$(jq -r .connections "$WORK/age.json" 2>/dev/null)" 6
+stop_proxy
+assert_eq "proxy exits cleanly after the GOAWAY mix" 0 "$?"
 
 finish
