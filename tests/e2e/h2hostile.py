@@ -926,6 +926,108 @@ def rst_closed_flood(opt, name):
         c.close()
 
 
+def rss_kb(opt):
+    try:
+        with open('/proc/%d/status' % opt.proxy_pid) as fp:
+            for line in fp:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+    except (OSError, TypeError):
+        pass
+    return None
+
+
+def shared_body_buffer(opt, name):
+    """Many uploads on one connection, none complete, each under
+    limits.body_buffer: the streams of a connection share one
+    body_buffer, so the proxy takes (opens windows for) at most that much
+    plus its stream windows, however many streams there are."""
+    g = Good(opt)
+    be0 = be_stat(opt, 'bytes')
+    try:
+        n, each = opt.upload_streams, opt.upload_each
+        sids = []
+        for i in range(n):
+            sid = g.h2.get_next_available_stream_id()
+            g.h2.send_headers(sid, [
+                (':method', 'POST'), (':scheme', 'https'),
+                (':path', '/h2h/ok/%s-%d' % (name, i)),
+                (':authority', opt.authority),
+                ('content-length', str(each + 1))])
+            g.resp[sid] = {'status': None, 'body': b'', 'end': False,
+                           'reset': None, 'path': '', 'headers': {},
+                           'unprocessed': False}
+            g.pending[sid] = b'p' * each	# one byte short: never done
+            g.open_ended.add(sid)
+            sids.append(sid)
+        g.flush()
+        # Send what the windows allow, until they stop opening.
+        last, still = -1, time.monotonic()
+        while time.monotonic() - still < 1.0 and not g.dead:
+            g.pump(0.1)
+            left = sum(len(g.pending.get(s, b'')) for s in sids)
+            if left != last:
+                last, still = left, time.monotonic()
+            if left == 0:
+                break
+        taken = n * each - last
+        # What went on to the backend is not held (heads count too:
+        # generous to the proxy).
+        passed = be_stat(opt, 'bytes') - be0 if be0 is not None else 0
+        held = taken - passed
+        ended = [s for s in sids if g.resp[s]['end']]
+        detail = '%d bytes taken of %d streams x %d, %d passed on, ' \
+            '%d held (bound %d); %d ended' % (taken, n, each, passed, held,
+                                             opt.body_bound, len(ended))
+        if ended:
+            how = {}
+            for s in ended:
+                r = g.resp[s]
+                k = 'rst:%s' % r['reset'] if r['reset'] else \
+                    'status:%s' % r['status']
+                how[k] = how.get(k, 0) + 1
+            return 'ended:%d' % len(ended), detail + ' ' + ', '.join(
+                '%s x%d' % kv for kv in sorted(how.items()))
+        return ('bounded' if held <= opt.body_bound else 'unbounded'), \
+            detail
+    finally:
+        g.close()
+
+
+def slow_reader(opt, name):
+    """Fill max_concurrent_streams with large downloads, open every
+    window wide and then read nothing: the proxy's memory stays within
+    its bound (README: about 13 MiB with the defaults)."""
+    c = Raw(opt, settings={S_INITIAL_WINDOW_SIZE: 2 ** 31 - 1})
+    c.credit = False
+    try:
+        c.handshake()
+        limit = min(c.peer_settings.get(S_MAX_CONCURRENT_STREAMS, 100), 100)
+        out = WindowUpdateFrame(0, 2 ** 31 - 1 - 65535).serialize()
+        for i in range(limit):
+            out += c.headers_frame(c.sid(), base(
+                opt, '/size/%d?h2h=ok-slow-%d' % (opt.slow_size, i)))
+        c.send(out)
+        before = rss_kb(opt)
+        peak = before
+        t_end = time.monotonic() + opt.slow_secs
+        while time.monotonic() < t_end:	# not reading: TCP fills up
+            time.sleep(0.1)
+            r = rss_kb(opt)
+            if r is not None and peak is not None:
+                peak = max(peak, r)
+        if opt.proxy_pid is None:	# ASan builds: RSS means nothing
+            return 'no-pid', '%d streams, RSS not watched' % limit
+        if before is None:
+            return 'rss-unreadable', 'pid %d' % opt.proxy_pid
+        grew = peak - before
+        return ('bounded' if grew <= opt.slow_bound_kb else 'unbounded'), \
+            'RSS %d -> peak %d kB (+%d) with %d streams' % (before, peak,
+                                                           grew, limit)
+    finally:
+        c.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1077,6 +1179,9 @@ CASES = [
     # cancels in the middle of a transfer; what follows is not confused
     ('cancel_mid_response', cancel_mid_response, r'^ok$', None, True),
     ('cancel_mid_upload', cancel_mid_upload, r'^ok$', None, True),
+    # memory: one connection cannot take more than its share
+    ('shared_body_buffer', shared_body_buffer, r'^bounded$', None, True),
+    ('slow_reader_memory', slow_reader, r'^(bounded|no-pid)$', None, True),
     # a reader that never opens its window
     ('window_zero_stall', window_stall,
      r'^(rst:[A-Z_]+|goaway:[A-Z_]+|closed)$', 1, True),
@@ -1119,6 +1224,7 @@ class Good:
         self.s.sendall(self.h2.data_to_send())
         self.resp = {}			# sid -> dict
         self.pending = {}		# sid -> request body bytes not sent
+        self.open_ended = set()		# sids whose body never ends
         self.dead = None
 
     def request(self, path, method='GET', headers=(), body=None):
@@ -1147,7 +1253,8 @@ class Good:
                         self.h2.max_outbound_frame_size)
                 if n <= 0 and body:
                     break
-                self.h2.send_data(sid, body[:n], end_stream=n == len(body))
+                self.h2.send_data(sid, body[:n], end_stream=(
+                    n == len(body) and sid not in self.open_ended))
                 body = body[n:]
                 if not body:
                     break
@@ -1411,12 +1518,17 @@ def soak(opt):
 
 # ------------------------------------------------------------------ main
 
-def be_requests(opt):
+def be_stat(opt, field):
+    """A counter of the backend's /__stats, None without --backend."""
     if not opt.backend:
         return None
     with urllib.request.urlopen(opt.backend.rstrip('/') + '/__stats',
                                 timeout=5) as r:
-        return json.load(r)['requests']
+        return json.load(r)[field]
+
+
+def be_requests(opt):
+    return be_stat(opt, 'requests')
 
 
 def run_case(opt, name, fn, exp, want_be, check_after):
@@ -1476,6 +1588,17 @@ def main():
     ap.add_argument('--many-fields', type=int, default=150)
     ap.add_argument('--long-field', type=int, default=9000)
     ap.add_argument('--bomb-refs', type=int, default=1000)
+    ap.add_argument('--upload-streams', type=int, default=20)
+    ap.add_argument('--upload-each', type=int, default=800000)
+    ap.add_argument('--body-bound', type=int,
+                    default=1024 * 1024 + 5 * 65536,
+                    help='limits.body_buffer + the connection window + '
+                    'a share')
+    ap.add_argument('--proxy-pid', type=int,
+                    help='the proxy, for RSS (leave out for ASan builds)')
+    ap.add_argument('--slow-size', type=int, default=20000000)
+    ap.add_argument('--slow-secs', type=float, default=1.5)
+    ap.add_argument('--slow-bound-kb', type=int, default=20 * 1024)
     ap.add_argument('--cancel-rounds', type=int, default=10)
     ap.add_argument('--upload-rounds', type=int, default=3)
     ap.add_argument('--upload-size', type=int, default=3 * 1024 * 1024,

@@ -64,8 +64,12 @@ ALICE_DN=$(awk -F'\t' '$1 == "alice" { print $2; exit }' "$PKI/dns.txt")
 [ -n "$ALICE_DN" ] || die "no DN for alice in $PKI/dns.txt"
 
 # h2h ARGS...: the driver against the proxy as alice; output in $WORK/h2h.out.
+# The proxy's pid lets it watch RSS, except under ASan (its quarantine
+# keeps freed memory resident).
 h2h() {
-	timeout 900 "$PY" "$H2H" --port "$PX_PORT" \
+	local pid=(--proxy-pid "$PX_PID")
+	sanitized && pid=()
+	timeout 900 "$PY" "$H2H" --port "$PX_PORT" "${pid[@]}" \
 	    --cert "$PKI/creds/alice.pem" --ca "$PKI/ca-bundle.pem" \
 	    --backend "$(be_url echo)" --expect-dn "$ALICE_DN" \
 	    --body-idle "$BODY_IDLE" "$@" >"$WORK/h2h.out" 2>"$WORK/h2h.err"
