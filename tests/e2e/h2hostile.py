@@ -1028,6 +1028,89 @@ def slow_reader(opt, name):
         c.close()
 
 
+def timed_end(c, sid, secs, tick=None, every=0.5):
+    """Wait up to secs for stream sid (or the connection, sid None) to be
+    ended by the server, calling tick() every `every` seconds meanwhile.
+    Returns (outcome, seconds)."""
+    t0 = time.monotonic()
+    nxt = t0 + every
+    s = c.st(sid) if sid else None
+
+    def ended():
+        if s is not None and (s['rst'] or s['end'] or s['status']):
+            return True
+        return c.fatal() is not None or (c.goaway is not None)
+    while not ended() and time.monotonic() - t0 < secs:
+        c.pump(0.1)
+        if tick and time.monotonic() >= nxt and not ended():
+            tick()
+            nxt += every
+    took = time.monotonic() - t0
+    if s is not None and s['status']:
+        return 'status:' + s['status'], took
+    if s is not None and s['rst']:
+        return 'rst:' + s['rst'], took
+    if c.goaway:
+        return 'goaway:' + c.goaway[0], took
+    return c.fatal() or 'timeout', took
+
+
+def timer_case(which, secs_attr):
+    """Outcome of a case that a proxy timer (opt.<secs_attr>) must end:
+    too early is as wrong as never."""
+    def run(opt, name):
+        limit = getattr(opt, secs_attr)
+        c = Raw(opt)
+        try:
+            c.handshake()
+            o, took = which(opt, c, name, limit + opt.timer_wait)
+            if o != 'timeout' and took < limit * 0.8:
+                o = 'early:' + o
+            elif o != 'timeout' and took > limit + opt.timer_slack:
+                o = 'late:' + o
+            return o, '%.1fs (timer %gs)' % (took, limit)
+        finally:
+            c.close()
+    return run
+
+
+def header_block_never_ends(opt, c, name, secs):
+    sid = c.sid()
+    c.send(c.headers_frame(sid, base(opt, bad(name)), end_headers=False))
+    return timed_end(c, sid, secs)
+
+
+def header_block_trickle(opt, c, name, secs):
+    """A header block that grows by one field a second."""
+    sid = c.sid()
+    c.send(c.headers_frame(sid, base(opt, bad(name)), end_headers=False))
+    n = [0]
+
+    def tick():
+        n[0] += 1
+        c.send(ContinuationFrame(sid, b'\x00\x03x-t\x011').serialize())
+    return timed_end(c, sid, secs, tick, every=1.0)
+
+
+def upload_never_ends(opt, c, name, secs):
+    sid = c.sid()
+    hs = base(opt, bad(name), 'POST') + [('content-length', '100')]
+    c.send(c.headers_frame(sid, hs, end_stream=False) +
+           c.data_frame(sid, b'0123456789'))
+    return timed_end(c, sid, secs)
+
+
+def pings_no_stream(opt, c, name, secs):
+    """No stream at all, a PING every half second: the connection is
+    idle and timeouts.keepalive ends it."""
+    i = [0]
+
+    def tick():
+        i[0] += 1
+        c.send(PingFrame(0, i[0].to_bytes(8, 'big')).serialize())
+    return timed_end(c, None, secs, tick)
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1182,6 +1265,17 @@ CASES = [
     # memory: one connection cannot take more than its share
     ('shared_body_buffer', shared_body_buffer, r'^bounded$', None, True),
     ('slow_reader_memory', slow_reader, r'^(bounded|no-pid)$', None, True),
+    # timers: slowloris in h2 clothing
+    ('slow_header_block_never_ends',
+     timer_case(header_block_never_ends, 'request_head'),
+     r'^(goaway:[A-Z_]+|closed|rst:[A-Z_]+|status:408)$', 0, True),
+    ('slow_header_block_trickle',
+     timer_case(header_block_trickle, 'request_head'),
+     r'^(goaway:[A-Z_]+|closed|rst:[A-Z_]+|status:408)$', 0, True),
+    ('slow_upload_stalls', timer_case(upload_never_ends, 'body_idle'),
+     r'^(goaway:[A-Z_]+|closed|rst:[A-Z_]+|status:408)$', 0, True),
+    ('idle_with_pings', timer_case(pings_no_stream, 'keepalive'),
+     r'^(goaway:[A-Z_]+|closed)$', 0, True),
     # a reader that never opens its window
     ('window_zero_stall', window_stall,
      r'^(rst:[A-Z_]+|goaway:[A-Z_]+|closed)$', 1, True),
@@ -1577,6 +1671,14 @@ def main():
     ap.add_argument('--expect-dn', help='cms-authn-dn the backend must see')
     ap.add_argument('--body-idle', type=float, default=2.0,
                     help='the proxy\'s timeouts.body_idle, seconds')
+    ap.add_argument('--request-head', type=float, default=2.0,
+                    help='the proxy\'s timeouts.request_head, seconds')
+    ap.add_argument('--keepalive', type=float, default=3.0,
+                    help='the proxy\'s timeouts.keepalive, seconds')
+    ap.add_argument('--timer-slack', type=float, default=3.0,
+                    help='how late past its timer a case may end')
+    ap.add_argument('--timer-wait', type=float, default=8.0,
+                    help='how long past its timer a case waits')
     ap.add_argument('--case', action='append', help='run only these')
     ap.add_argument('--list', action='store_true')
     ap.add_argument('--case-timeout', type=float, default=8.0)

@@ -11,7 +11,11 @@
 # identity fields in trailers (RST_STREAM PROTOCOL_ERROR or 400); the
 # limits (header list, HPACK table update, concurrent streams); the floods
 # (rapid reset, CONTINUATION, SETTINGS, PING, PRIORITY, empty DATA: GOAWAY
-# ENHANCE_YOUR_CALM) and a window-zero stall ended by timeouts.body_idle.
+# ENHANCE_YOUR_CALM), a window-zero stall and a stalled upload ended by
+# timeouts.body_idle, header blocks that never end or trickle ended by
+# timeouts.request_head, a connection kept busy by PINGs alone ended by
+# timeouts.keepalive, memory (one connection's uploads share one
+# body_buffer, a reader of 100 downloads that reads nothing).
 # For each case it checks the outcome against what RFC 9113 allows, that
 # the backend counted exactly the requests it should (none for a hostile
 # one), and after every limit and flood that a fresh client is still
@@ -48,6 +52,8 @@ cp "$PKI/hmac.key" "$WORK/hmac.key"
 chmod 0600 "$WORK/hmac.key"
 
 BODY_IDLE=2
+REQUEST_HEAD=2
+KEEPALIVE=3
 routes="  - path: /
     backends: [$(be_url echo)]"
 std_conf "$WORK/h2.yaml" "$routes" "auth:
@@ -57,7 +63,9 @@ std_conf "$WORK/h2.yaml" "$routes" "auth:
   banned: $PKI/banned.txt
   hmac_key: $WORK/hmac.key
 timeouts:
-  body_idle: ${BODY_IDLE}s"
+  body_idle: ${BODY_IDLE}s
+  request_head: ${REQUEST_HEAD}s
+  keepalive: ${KEEPALIVE}s"
 start_proxy "$WORK/h2.yaml"
 
 ALICE_DN=$(awk -F'\t' '$1 == "alice" { print $2; exit }' "$PKI/dns.txt")
@@ -72,7 +80,8 @@ h2h() {
 	timeout 900 "$PY" "$H2H" --port "$PX_PORT" "${pid[@]}" \
 	    --cert "$PKI/creds/alice.pem" --ca "$PKI/ca-bundle.pem" \
 	    --backend "$(be_url echo)" --expect-dn "$ALICE_DN" \
-	    --body-idle "$BODY_IDLE" "$@" >"$WORK/h2h.out" 2>"$WORK/h2h.err"
+	    --body-idle "$BODY_IDLE" --request-head "$REQUEST_HEAD" \
+	    --keepalive "$KEEPALIVE" "$@" >"$WORK/h2h.out" 2>"$WORK/h2h.err"
 }
 
 # ------------------------------------------------------------------ h2 at all?
