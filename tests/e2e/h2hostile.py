@@ -1111,6 +1111,49 @@ def pings_no_stream(opt, c, name, secs):
     return timed_end(c, None, secs, tick)
 
 
+def stream_slots_released(opt, name):
+    """Fill max_concurrent_streams with uploads, cancel them all (a burst
+    the rapid-reset limit allows), then fill it again with GETs: every
+    slot came back, every GET is answered."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        c.wait(lambda: False, 0.2)
+        limit = min(c.peer_settings.get(S_MAX_CONCURRENT_STREAMS, 100),
+                    opt.max_streams_probe)
+        out = b''
+        for _ in range(limit):
+            sid = c.sid()
+            hs = base(opt, '/h2h/ok/%s-up' % name, 'POST') + [
+                ('content-length', '10')]
+            out += c.headers_frame(sid, hs, end_stream=False)
+        c.send(out)
+        c.pump(0.2)
+        first = c.next_sid
+        c.send(b''.join(RstStreamFrame(s, 8).serialize()
+                        for s in range(1, first, 2)))
+        c.pump(0.3)
+        sids = []
+        out = b''
+        for i in range(limit):
+            sid = c.sid()
+            sids.append(sid)
+            out += c.headers_frame(sid, base(opt, '/h2h/ok/%s-%d' % (name,
+                                                                       i)))
+        c.send(out)
+        c.wait(lambda: all(c.st(s)['end'] or c.st(s)['rst'] for s in sids)
+               or c.fatal(), opt.case_timeout)
+        got = {}
+        for s in sids:
+            o = c.outcome(s, 0)
+            got[o] = got.get(o, 0) + 1
+        detail = ', '.join('%s x%d' % kv for kv in sorted(got.items()))
+        return ('ok' if got == {'status:200': limit} else 'lost'), \
+            '%d streams: %s' % (limit, detail)
+    finally:
+        c.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1245,6 +1288,7 @@ CASES = [
     ('too_many_streams', too_many_streams,
      r'^(rst:REFUSED_STREAM|rst:PROTOCOL_ERROR|goaway:PROTOCOL_ERROR)$', 0,
      True),
+    ('stream_slots_released', stream_slots_released, r'^ok$', 100, True),
     # framing (4.2, 5.1.1)
     ('data_frame_too_big', data_too_big,
      r'^(rst|goaway):FRAME_SIZE_ERROR$', 0, True),
