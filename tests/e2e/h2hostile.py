@@ -1243,6 +1243,9 @@ CASES = [
      MALFORMED, 0, False),
     ('path_nul', custom(path_is(lambda opt, p: p + '\0')), MALFORMED, 0,
      False),
+    # the same limit as the HTTP/1.1 request line (414 there)
+    ('path_too_long', custom(path_is(lambda opt, p: p + '/' + 'p' * 9000)),
+     r'^(status:414|status:431)$', 0, False),
     # 8.5 CONNECT; RFC 8441 :protocol without SETTINGS_ENABLE_CONNECT_
     # PROTOCOL is malformed.  A plain CONNECT is well-formed: refusing it
     # as HTTP/1.1 does (405) is right too.
