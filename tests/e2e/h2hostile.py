@@ -1222,6 +1222,10 @@ CASES = [
      False),
     ('pseudo_after_regular', custom(pseudo_after_regular), MALFORMED, 0,
      False),
+    # over TLS, :scheme http would tell the backend a lie (README: refused)
+    ('scheme_http', custom(lambda opt, path: [
+        (n, 'http' if n == ':scheme' else v) for n, v in base(opt, path)]),
+     MALFORMED, 0, False),
     ('authority_host_mismatch', custom(host_mismatch), MALFORMED, 0, False),
     ('authority_userinfo', custom(authority_userinfo), MALFORMED, 0, False),
     ('host_twice', custom(host_twice), MALFORMED, 0, False),
