@@ -12,7 +12,7 @@ BUILD	?= build
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
 
-PKGS	 = openssl libevent libevent_pthreads yaml-0.1 jansson
+PKGS	 = openssl libevent libevent_pthreads yaml-0.1 jansson libnghttp2
 WARN	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
 	   -Wcast-qual -Wno-unused-parameter
@@ -225,7 +225,7 @@ clean:
 #   make names-check  exported symbols start with their file's stem
 #                   (tests/lint/names.sh, allow-list names.allow)
 
-FUZZ_TARGETS	?= http_request chunked path_route conf dn cric voms token
+FUZZ_TARGETS	?= http_request chunked path_route conf dn cric voms token h2
 FUZZ_SECONDS	?= 60
 FUZZ_JOBS	?= 2
 FUZZ_REPLAY_TIMEOUT ?= 300
@@ -247,6 +247,8 @@ FUZZ_OBJ_dn           = $(BUILD)/auth/dn.o $(BUILD)/auth/sign.o $(BASE_OBJ)
 FUZZ_OBJ_cric         = $(BUILD)/auth/dnmap.o $(BUILD)/auth/sign.o $(BASE_OBJ)
 FUZZ_OBJ_voms         = $(BUILD)/auth/voms.o $(BUILD)/auth/dn.o $(BASE_OBJ)
 FUZZ_OBJ_token        = $(BUILD)/auth/token.o $(BUILD)/auth/jwks.o $(BASE_OBJ)
+FUZZ_OBJ_h2           = $(PROXY_OBJ) $(AUTH_OBJ) $(CONF_OBJ) $(BASE_OBJ) \
+			$(LLHTTP_OBJ)
 
 # fuzz_<t>: the target linked with libFuzzer (LDFLAGS has -fsanitize=fuzzer
 # in the build-fuzz sub-make); replay_<t>: the same target with replay.c's

@@ -7,7 +7,8 @@ libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl pyth
 python3-cryptography python3-jwt python3-h2 python3-hyperframe
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc
-python3-cherrypy3"
+python3-cherrypy3
+libnghttp2-dev nghttp2-client"
 # `deps.sh deb`: also what the Debian package test needs (make deb-test);
 # `deps.sh image`: also what make image / image-test need; `deps.sh
 # browser`: what make browser-test needs; `deps.sh build`:
@@ -17,7 +18,7 @@ deb)	pkgs="$pkgs debhelper lintian dpkg-dev" ;;
 image)	pkgs="$pkgs buildah debootstrap" ;;
 browser) pkgs="$pkgs chromium libnss3-tools python3-websocket" ;;
 build)	pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
-	libjansson-dev node-llhttp" ;;
+	libjansson-dev node-llhttp libnghttp2-dev" ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -148,6 +148,7 @@ struct conf_listener {
 	int		 redirect_https; /* plain listener: 301 to https */
 	int		 https_port;	/* port used in redirects, 0 = 443 */
 	int		 allow_path_params; /* ';' in paths: pass, not 400 */
+	int		 http2;		/* tls.http2: offer h2 by ALPN */
 	int		 line;
 	int		 col;
 };
@@ -228,6 +229,17 @@ struct conf_log {
 	int		 level;			/* 0 error .. 3 debug */
 };
 
+/* HTTP/2 sessions (proxy/h2.c); sizes in bytes. */
+struct conf_http2 {
+	unsigned	 max_concurrent_streams;
+	size_t		 header_table_size;	/* HPACK, both ways */
+	size_t		 max_header_list;	/* 0: the HTTP/1.1 head limit */
+	size_t		 stream_window;		/* per-stream receive window */
+	unsigned	 max_resets_per_second;	/* rapid reset: GOAWAY */
+	/* SETTINGS, PING, PRIORITY, empty DATA, WINDOW_UPDATE a second */
+	unsigned	 max_control_frames_per_second;
+};
+
 struct conf {
 	int		 refs;			/* atomic; conf_get/conf_put */
 	/* set by the loader of record */
@@ -248,6 +260,7 @@ struct conf {
 	struct conf_auth auth;
 	struct conf_admin admin;
 	struct conf_log	 log;
+	struct conf_http2 http2;
 };
 
 /*

@@ -82,6 +82,7 @@ static const char *const scope_names[] = {
 	[KEYS_SCOPE_TOKENS] = "auth.tokens",
 	[KEYS_SCOPE_TOKEN_ISSUER] = "auth.tokens.issuers",
 	[KEYS_SCOPE_TOKEN_IDENTITY] = "auth.tokens.issuers.identity",
+	[KEYS_SCOPE_HTTP2] = "http2",
 };
 
 /* Choice lists; the index of a name is the value stored. */
@@ -182,6 +183,8 @@ static const struct keys_row keys_table[] = {
 	    "Admin listener for /metrics, /healthz and /readyz."),
 	R_SECTION(log, KEYS_SCOPE_LOG,
 	    "Access and error logs."),
+	R_SECTION(http2, KEYS_SCOPE_HTTP2,
+	    "HTTP/2 client sessions: limits and flood thresholds."),
 
 	/* listen: [ {...} ] */
 	{ .name = "address", .scope = KEYS_SCOPE_LISTEN,
@@ -207,6 +210,30 @@ static const struct keys_row keys_table[] = {
 	    "PEM server certificate, followed by its intermediate CAs."),
 	R_PATH(KEYS_SCOPE_LISTEN_TLS, struct conf_listener, key, 1,
 	    "PEM private key of the certificate."),
+	{ .name = "http2", .scope = KEYS_SCOPE_LISTEN_TLS,
+	  .node = YAML_KIND_SCALAR, .kind = KEYS_K_BOOL,
+	  SLOT(struct conf_listener, http2), .def = "true",
+	  .desc = "Offer HTTP/2 (ALPN h2) besides HTTP/1.1." },
+
+	/* http2: {...} */
+	R_UINT(KEYS_SCOPE_HTTP2, struct conf_http2, max_concurrent_streams,
+	    1, 1000, "100", "Streams a client may have open on one "
+	    "connection; more are refused."),
+	R_SIZE(KEYS_SCOPE_HTTP2, struct conf_http2, header_table_size,
+	    0, 64 * KIB, "4k", "HPACK dynamic table size, both ways."),
+	R_SIZE(KEYS_SCOPE_HTTP2, struct conf_http2, max_header_list,
+	    0, 16 * MIB, "0", "Header list bytes per request; 0: the "
+	    "HTTP/1.1 head limit."),
+	R_SIZE(KEYS_SCOPE_HTTP2, struct conf_http2, stream_window,
+	    16 * KIB, 16 * MIB, "64k", "Request body bytes a stream may "
+	    "send before gridfront has forwarded them."),
+	R_UINT(KEYS_SCOPE_HTTP2, struct conf_http2, max_resets_per_second,
+	    1, 1000000, "100", "Stream resets a client may cause a second "
+	    "(rapid reset); more end the connection."),
+	R_UINT(KEYS_SCOPE_HTTP2, struct conf_http2,
+	    max_control_frames_per_second, 10, 1000000, "1000",
+	    "SETTINGS, PING, PRIORITY, WINDOW_UPDATE and empty DATA frames "
+	    "a second; more end the connection."),
 
 	/* routes: [ {...} ] */
 	{ .name = "path", .scope = KEYS_SCOPE_ROUTE,
@@ -597,7 +624,7 @@ fn_tls(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 	struct conf_listener *l = base;
 
 	l->tls = 1;
-	return (walk(ctx, KEYS_SCOPE_LISTEN_TLS, n, l));
+	return (keys_apply(ctx, KEYS_SCOPE_LISTEN_TLS, n, l));
 }
 
 

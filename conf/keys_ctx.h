@@ -33,7 +33,8 @@ enum keys_scope {
 	KEYS_SCOPE_LOG,		/* struct conf_log */
 	KEYS_SCOPE_TOKENS,	/* struct conf_tokens, auth.tokens */
 	KEYS_SCOPE_TOKEN_ISSUER, /* struct conf_token_issuer */
-	KEYS_SCOPE_TOKEN_IDENTITY /* struct conf_token_issuer, identity: */
+	KEYS_SCOPE_TOKEN_IDENTITY, /* struct conf_token_issuer, identity: */
+	KEYS_SCOPE_HTTP2	/* struct conf_http2 */
 };
 
 /*

@@ -99,6 +99,8 @@ access_log(struct access_worker *w, const struct access_client *cl,
 	const char	*route = x->route ? x->route->path : "-";
 	const char	*backend = x->pool ? x->pool->name : "-";
 	const char	*method = "-";
+	const char	*proto = cl->h2 ? "HTTP/2.0" :
+	    x->req.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
 	int		 n, json = (cf->log.access_format == CONF_LOG_JSON);
 
 	if (!log_access_enabled())
@@ -126,12 +128,12 @@ access_log(struct access_worker *w, const struct access_client *cl,
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		n = snprintf(p, room, "{\"time\":\"%s\",\"client\":\"%s\","
 		    "\"client_port\":%d,\"method\":\"%s\",\"uri\":\"%s\","
-		    "\"proto\":\"HTTP/1.%d\",\"status\":%d,\"bytes_in\":%llu,"
+		    "\"proto\":\"%s\",\"status\":%d,\"bytes_in\":%llu,"
 		    "\"bytes_out\":%llu,\"tls\":\"%s\",\"cipher\":\"%s\","
 		    "\"dn\":\"%s\",\"login\":\"%s\",\"auth\":\"%s\","
 		    "\"route\":\"%s\",\"backend\":\"%s\",\"time_us\":%lld,"
 		    "\"upstream_us\":%lld%s%s%s}\n", tbuf, cl->peer,
-		    cl->peerport, method, target, x->req.version_minor,
+		    cl->peerport, method, target, proto,
 		    x->status, (unsigned long long)x->bytes_in,
 		    (unsigned long long)x->bytes_out, tls_version(cl->ssl),
 		    tls_cipher(cl->ssl), dn, login, !x->have_ad ? "-" :
@@ -143,11 +145,11 @@ access_log(struct access_worker *w, const struct access_client *cl,
 	} else {
 		localtime_r(&now, &tm);
 		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
-		n = snprintf(p, room, "[%s] %s:%d \"%s %s HTTP/1.%d\" %d "
+		n = snprintf(p, room, "[%s] %s:%d \"%s %s %s\" %d "
 		    "[data: %llu in %llu out %lld us upstream %lld us] "
 		    "[auth: %s %s \"%s\" \"%s\" %s] [route: %s backend: %s]"
 		    "%s%s%s\n", tbuf, cl->peer, cl->peerport, method, target,
-		    x->req.version_minor, x->status,
+		    proto, x->status,
 		    (unsigned long long)x->bytes_in,
 		    (unsigned long long)x->bytes_out, total, upstream,
 		    tls_version(cl->ssl), tls_cipher(cl->ssl), dn, login,

@@ -33,6 +33,7 @@ struct access_client {
 	const SSL		*ssl;		/* NULL on a plain listener */
 	/* NULL without a TLS identity */
 	const struct auth_ident	*ident;
+	int			 h2;		/* HTTP/2 stream: "HTTP/2.0" */
 };
 
 /* Format and queue the line for x, from client cl, in w.  Never fails;

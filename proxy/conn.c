@@ -47,6 +47,7 @@
 #include "proxy/access.h"
 #include "proxy/conn.h"
 #include "proxy/forward.h"
+#include "proxy/h2.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -211,8 +212,8 @@ fail:
 	close(fd);
 }
 
-/* Queue x's access line, with what only the connection knows. */
-static void
+/* See conn.h. */
+void
 conn_access_log(struct conn *c, struct xchg *x)
 {
 	struct access_client	 cl;
@@ -222,6 +223,7 @@ conn_access_log(struct conn *c, struct xchg *x)
 	cl.peerport = c->peerport;
 	cl.ssl = c->ssl;
 	cl.ident = c->ident;
+	cl.h2 = c->h2 != NULL;
 	access_log(c->w->al, &cl, x);
 }
 
@@ -230,6 +232,8 @@ conn_free(struct conn *c)
 {
 	struct conn_worker *w = c->w;
 
+	if (c->h2 != NULL)
+		h2_free(c);	/* its streams' exchanges, then the session */
 	if (c->x != NULL) {
 		forward_abort(c->x);
 		if (c->x->state != X_ST_DONE && c->x->state != X_ST_HEAD) {
@@ -280,6 +284,10 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_drain(struct conn *c)
 {
+	if (c->h2 != NULL) {
+		h2_drain(c);
+		return;
+	}
 	if (c->x == NULL && !(c->flags & CONN_F_IN_HEAD)) {
 		conn_close(c, "shutting down");
 		return;
@@ -319,10 +327,19 @@ conn_linger(struct conn *c)
 static void
 conn_flush_close(struct conn *c)
 {
+	if (c->flags & CONN_F_CLOSE_AFTER && c->h2 != NULL)
+		return;		/* an HTTP/2 session asks once */
 	c->flags |= CONN_F_CLOSE_AFTER;
 	cio_disable(&c->io, EV_READ);
 	if (cio_pending(&c->io) == 0)
 		conn_linger(c);
+}
+
+/* See conn.h. */
+void
+conn_close_flushed(struct conn *c)
+{
+	conn_flush_close(c);
 }
 
 /*
@@ -418,6 +435,37 @@ conn_respond(struct conn *c, int status, const char *hdrs, const char *ctype,
 		conn_flush_close(c);
 }
 
+/*
+ * Answer x locally: on c itself for HTTP/1.1, through x's stream for
+ * HTTP/2 (whose x is not c->x).  Used by the answers of the decision
+ * path that both sessions share (conn_decide()).
+ */
+static void
+conn_answer(struct conn *c, struct xchg *x, int status, const char *hdrs,
+    const char *ctype, const char *body, size_t bodylen, int close)
+{
+	if (c->h2 != NULL)
+		xchg_respond(x, status, hdrs, ctype, body, bodylen, close);
+	else
+		conn_respond(c, status, hdrs, ctype, body, bodylen, close);
+}
+
+/* A short plain-text error page for x, always with Connection: close. */
+static void
+conn_error_x(struct conn *c, struct xchg *x, int status, const char *reason)
+{
+	char	 body[512];
+	int	 n;
+
+	if (x != NULL)
+		x->error = reason;
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_status_text(status), reason);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	conn_answer(c, x, status, NULL, NULL, body, (size_t)n, 1);
+}
+
 /* A short plain-text error page, always with Connection: close. */
 static void
 conn_error(struct conn *c, int status, const char *reason)
@@ -510,7 +558,7 @@ conn_trouble(struct conn *c, struct xchg *x)
 	}
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
 	if (actx == NULL) {
-		conn_error(c, 404, "certificate authentication is not "
+		conn_error_x(c, x, 404, "certificate authentication is not "
 		    "configured");
 		return;
 	}
@@ -521,10 +569,10 @@ conn_trouble(struct conn *c, struct xchg *x)
 		tok = NULL;
 	if ((page = auth_trouble_render_token(actx, c->ident, tok, toklen,
 	    json, &len)) == NULL) {
-		conn_error(c, 500, "cannot render the trouble page");
+		conn_error_x(c, x, 500, "cannot render the trouble page");
 		return;
 	}
-	conn_respond(c, 200, PAGE_HDRS, json ? "application/json" :
+	conn_answer(c, x, 200, PAGE_HDRS, json ? "application/json" :
 	    "text/html; charset=utf-8", page, len, 0);
 	free(page);
 }
@@ -546,7 +594,7 @@ conn_deny(struct conn *c, struct xchg *x, const char *reason)
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w->m, reason);
-	conn_respond(c, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
+	conn_answer(c, x, 403, PAGE_HDRS, NULL, body, (size_t)n, 0);
 }
 
 /*
@@ -584,7 +632,7 @@ conn_bearer_deny(struct conn *c, struct xchg *x, int status,
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	metrics_auth_deny(c->w->m, desc);
-	conn_respond(c, status, hdr, NULL, body, (size_t)n, 0);
+	conn_answer(c, x, status, hdr, NULL, body, (size_t)n, 0);
 }
 
 /*
@@ -924,13 +972,13 @@ conn_check_age(struct conn *c, struct xchg *x)
 
 /*
  * Decide what to do with a parsed head: redirect, trouble page, route,
- * auth, then forward.  The head bytes are still at the front of the input
- * buffer (x->req points into them) and are drained here or by forward.
+ * auth.  The head bytes are still at the front of in (x->req points
+ * into them) and are drained here on a local answer, or later by
+ * forward.  Returns 1 when x is to be forwarded, 0 when it was answered.
  */
-static void
-conn_dispatch(struct conn *c, struct xchg *x)
+static int
+conn_decide(struct conn *c, struct xchg *x, struct evbuffer *in)
 {
-	struct evbuffer		*in = c->io.in;
 	const struct conf_route	*route;
 	struct auth_ctx		*actx;
 	size_t			 head_len = x->req.head_len;
@@ -949,20 +997,21 @@ conn_dispatch(struct conn *c, struct xchg *x)
 	if (c->flags & CONN_F_REDIRECT) {
 		conn_redirect(c, x);
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
 	/* x->mpath was set by conn_path_params() in conn_parse(). */
 	if ((c->flags & CONN_F_TLS) && strcmp(x->mpath, TROUBLE_PATH) == 0) {
 		conn_trouble(c, x);
 		evbuffer_drain(in, head_len);
-		return;
+		return (0);
 	}
 	if ((route = route_match(c->gen->conf, x->mpath)) == NULL) {
 		x->error = "no route";
 		evbuffer_drain(in, head_len);
-		conn_respond_lit(c, 404, NULL, NULL, "404 Not Found: no route "
-		    "for this path\n", 0);
-		return;
+		conn_answer(c, x, 404, NULL, NULL, "404 Not Found: no route "
+		    "for this path\n", LIT_LEN("404 Not Found: no route "
+		    "for this path\n"), 0);
+		return (0);
 	}
 	x->route = route;
 	actx = c->gen->auth ? c->gen->auth->ctx : NULL;
@@ -993,7 +1042,7 @@ conn_dispatch(struct conn *c, struct xchg *x)
 				conn_bearer_deny(c, x, 400, "invalid_request",
 				    bad, NULL);
 				evbuffer_drain(in, head_len);
-				return;
+				return (0);
 			}
 			auth_token_decide(actx, tok, toklen, c->ident, route,
 			    (const struct sockaddr *)&c->peer, &x->ad);
@@ -1006,22 +1055,50 @@ conn_dispatch(struct conn *c, struct xchg *x)
 			    x->ad.bearer_error, x->ad.reason != NULL ?
 			    x->ad.reason : "access denied", x->ad.bearer_scope);
 			evbuffer_drain(in, head_len);
-			return;
+			return (0);
 		}
 		if (x->ad.result == AUTH_DENY) {
 			evbuffer_drain(in, head_len);
 			conn_deny(c, x, x->ad.reason ? x->ad.reason :
 			    "access denied");
-			return;
+			return (0);
 		}
 	} else if (!route_addr_allowed(route,
 	    (const struct sockaddr *)&c->peer)) {
 		evbuffer_drain(in, head_len);
 		conn_deny(c, x, "address not allowed");
-		return;
+		return (0);
 	}
-	conn_xchg_bind(c, x);
-	forward_start(x);
+	return (1);
+}
+
+/* An HTTP/1.1 head: decide, then forward through the seam. */
+static void
+conn_dispatch(struct conn *c, struct xchg *x)
+{
+	if (conn_decide(c, x, c->io.in)) {
+		conn_xchg_bind(c, x);
+		forward_start(x);
+	}
+}
+
+/* See conn.h. */
+int
+conn_stream_decide(struct conn *c, struct xchg *x)
+{
+	struct evbuffer	*in = xchg_req_in(x);
+
+	if (conn_path_params(c, x) == -1) {
+		/* The answer ends x: note what the log shows first, then
+		 * drop the head (x->req points into it). */
+		size_t	 head_len = x->req.head_len;
+
+		xchg_note_request(x);
+		conn_error_x(c, x, 400, "parameters (';') in path");
+		evbuffer_drain(in, head_len);
+		return (0);
+	}
+	return (conn_decide(c, x, in));
 }
 
 /*
@@ -1121,7 +1198,9 @@ conn_read_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->flags & CONN_F_LINGER) {
+	if (c->h2 != NULL && !(c->flags & CONN_F_LINGER))
+		h2_read(c);
+	else if (c->flags & CONN_F_LINGER) {
 		struct evbuffer *in = io->in;
 
 		c->lingered += evbuffer_get_length(in);
@@ -1142,7 +1221,9 @@ conn_write_cb(struct cio *io, void *arg)
 	struct conn	*c = arg;
 
 	conn_ref(c);
-	if (c->x != NULL && c->x->state == X_ST_FORWARD)
+	if (c->h2 != NULL && !(c->flags & CONN_F_CLOSE_AFTER))
+		h2_drained(c);
+	else if (c->x != NULL && c->x->state == X_ST_FORWARD)
 		forward_client_drained(c->x);
 	else if ((c->flags & CONN_F_CLOSE_AFTER) && c->x == NULL &&
 	    !(c->flags & CONN_F_LINGER) &&
@@ -1164,6 +1245,9 @@ conn_handshake_done(struct conn *c)
 		auth_tls_shed(c->ssl);	/* the identity has what we need */
 	}
 	timer_arm(c, c->gen->conf->timeouts.keepalive);
+	/* ALPN chose h2: the HTTP/2 session takes over c's I/O. */
+	if (tls_is_h2(c->ssl))
+		h2_start(c);
 }
 
 static void
@@ -1181,8 +1265,17 @@ conn_event_cb(struct cio *io, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_handshake_done(c);
 		/* Data may have arrived with the handshake. */
-		if (evbuffer_get_length(io->in) > 0)
+		if (c->h2 != NULL) {
+			if (evbuffer_get_length(io->in) > 0)
+				h2_read(c);
+		} else if (evbuffer_get_length(io->in) > 0)
 			conn_parse(c);
+	} else if (c->h2 != NULL) {
+		/* HTTP/2: EOF, an error or a write timeout ends every
+		 * stream (h2_free() logs them). */
+		conn_close(c, (what & BEV_EVENT_EOF) ? conn_err_eof :
+		    (what & BEV_EVENT_TIMEOUT) ? conn_err_write_timeout :
+		    conn_err_io);
 	} else if (what & BEV_EVENT_EOF) {
 		/* A second EOF: the peer is gone. */
 		if (c->flags & CONN_F_EOF) {
@@ -1250,6 +1343,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_ref(c);
 	if (c->flags & CONN_F_LINGER)
 		conn_close(c, conn_err_lingered);
+	else if (c->h2 != NULL)
+		h2_timer(c);
 	else if (!(c->flags & CONN_F_READY)) {
 		metrics_handshake_fail(c->w->m, "timeout");
 		conn_close(c, conn_err_handshake_timeout);

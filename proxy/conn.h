@@ -36,6 +36,7 @@ struct bodybuf;
 struct forward_worker;
 struct access_worker;
 struct metrics_worker;
+struct h2_sess;
 
 #define CONN_F_TLS		0x0001
 #define CONN_F_READY		0x0002	/* handshake done */
@@ -71,6 +72,8 @@ struct conn {
 	size_t			 lingered;
 	const char		*close_reason;
 	uint64_t		 t_accept;	/* clock_now_us() at accept */
+	/* HTTP/2 (ALPN h2): the session carrying c's streams; x is unused */
+	struct h2_sess		*h2;
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -112,6 +115,14 @@ void	 conn_accept(struct conn_worker *w, int lidx, evutil_socket_t fd,
  */
 void	 conn_close(struct conn *c, const char *reason);
 
+/*
+ * Close c once everything queued for it is written, with a lingering
+ * close (its input is read and discarded for a while, so unread client
+ * bytes do not turn into a reset that destroys the last answer).  For an
+ * HTTP/2 session that has said GOAWAY.  Frees c later, never now.
+ */
+void	 conn_close_flushed(struct conn *c);
+
 /* Close c if idle, or mark it to close after its current exchange
  * (SIGTERM drain). */
 void	 conn_drain(struct conn *c);
@@ -150,5 +161,20 @@ void	 conn_set_timeouts(struct conn *c, unsigned read_ms, unsigned write_ms);
  * timeouts.body_idle: when it passes, the request gets a 408.
  */
 void	 conn_body_wait(struct conn *c, int on);
+
+/*
+ * For an HTTP/2 stream (h2.c): decide what to do with x, whose head the
+ * session has parsed into x->req (its bytes at the front of
+ * xchg_req_in(x)) and whose seam fields ops and sess it has set.  Runs
+ * the same checks as an HTTP/1.1 request: path parameters, the trouble
+ * page, routing, identity and the route policy.  Returns 1 when x is to
+ * be forwarded (the caller binds wg and calls forward_start()), 0 when
+ * x was answered locally through xchg_respond() (x is recycled then).
+ * May move c to the current generation (see conn_follow_reload()).
+ */
+int	 conn_stream_decide(struct conn *c, struct xchg *x);
+
+/* Queue x's access line with what only c knows (peer, TLS, identity). */
+void	 conn_access_log(struct conn *c, struct xchg *x);
 
 #endif /* PROXY_CONN_H */

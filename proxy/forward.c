@@ -407,6 +407,10 @@ body_fill(struct xchg *x)
 	size_t			 room, n, before, step;
 	int			 r;
 
+	/* A session carrying several exchanges shares one cap among them
+	 * (HTTP/2: the streams of a connection). */
+	if (x->ops->body_cap != NULL)
+		cap = x->ops->body_cap(x, cap);
 	/* The budget x->body may take: the body, up to cap. */
 	want = cap;
 	if (x->reqbody == XB_LENGTH && (uint64_t)x->req.content_length < cap)
@@ -954,6 +958,9 @@ parse_resp_head(struct xchg *x)
 			 * do not upgrade, so 1xx are dropped (101 is fatal). */
 			if (x->resp.status == 101)
 				goto bad;
+			/* Early Hints go on where the session relays them. */
+			if (x->resp.status == 103 && x->ops->interim != NULL)
+				x->ops->interim(x);
 			evbuffer_drain(in, x->resp.head_len);
 			memset(&x->resp, 0, sizeof(x->resp));
 			continue;
@@ -975,7 +982,8 @@ parse_resp_head(struct xchg *x)
 		x->respbody = XB_CLOSE;
 
 	close = !x->req.keepalive || !x->req_done || xchg_must_close(x);
-	if (x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) {
+	if ((x->respbody == XB_CHUNKED || x->respbody == XB_CLOSE) &&
+	    !x->ops->frames_body) {
 		if (x->req.version_minor >= 1)
 			x->resp_chunked_out = 1;
 		else

@@ -341,6 +341,15 @@ http_classify(const char *name, size_t len, int *uscore)
 	return (HTTP_H_OTHER);
 }
 
+/* See http.h. */
+enum http_hdr_kind
+http_header_kind(const char *name, size_t len)
+{
+	int	 uscore;
+
+	return (http_classify(name, len, &uscore));
+}
+
 static int
 http_kind_is_framing(enum http_hdr_kind k)
 {

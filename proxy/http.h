@@ -330,4 +330,8 @@ int	 http_token_eq(const char *a, size_t alen, const char *lit);
  */
 const char *http_status_text(int status);
 
+/* The kind of header name (len bytes, any case), as the request parser
+ * classifies it (a '_' read as '-' included). */
+enum http_hdr_kind http_header_kind(const char *name, size_t len);
+
 #endif /* PROXY_HTTP_H */

@@ -87,6 +87,9 @@ struct metrics_worker {
 	uint64_t	 bodybuf_bytes;	/* gauge, copied by the worker tick */
 	uint64_t	 bodybuf_waits;
 	uint64_t	 buf_peak;	/* most one exchange held buffered */
+	uint64_t	 h2_conns;	/* connections that chose h2 */
+	uint64_t	 h2_streams;	/* exchanges carried on h2 streams */
+	uint64_t	 h2_floods;	/* GOAWAY ENHANCE_YOUR_CALM sent */
 	struct m_req	 req[M_REQ_SLOTS];
 	struct m_lat	 lat[M_LAT_SLOTS];
 	struct m_deny	 deny[M_DENY_SLOTS];
@@ -175,6 +178,24 @@ void
 metrics_bad_request(struct metrics_worker *m)
 {
 	INC(m->bad_requests);
+}
+
+void
+metrics_h2_conn(struct metrics_worker *m)
+{
+	INC(m->h2_conns);
+}
+
+void
+metrics_h2_stream(struct metrics_worker *m)
+{
+	INC(m->h2_streams);
+}
+
+void
+metrics_h2_flood(struct metrics_worker *m)
+{
+	INC(m->h2_floods);
 }
 
 static uint32_t
@@ -443,6 +464,7 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	uint64_t	 ct = 0, ctls = 0, act = 0, hf = 0, hr = 0;
 	uint64_t	 hfail[M_HS_NREASONS] = { 0 };
 	uint64_t	 bad = 0, reqs = 0, bbytes = 0, bwaits = 0;
+	uint64_t	 h2c = 0, h2s = 0, h2f = 0;
 	unsigned	 i, k, j, b;
 
 	for (i = 0; i < n; i++) {
@@ -459,6 +481,9 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 		reqs += LOAD(m->requests);
 		bbytes += LOAD(m->bodybuf_bytes);
 		bwaits += LOAD(m->bodybuf_waits);
+		h2c += LOAD(m->h2_conns);
+		h2s += LOAD(m->h2_streams);
+		h2f += LOAD(m->h2_floods);
 	}
 	counter(out, "gridfront_connections_total",
 	    "Client connections accepted.", "counter", ct);
@@ -497,6 +522,23 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	counter(out, "gridfront_body_buffer_waits_total",
 	    "Request bodies that waited for body-buffer budget.", "counter",
 	    bwaits);
+	counter(out, "gridfront_h2_connections_total",
+	    "Client connections that chose HTTP/2 by ALPN.", "counter", h2c);
+	counter(out, "gridfront_h2_streams_total",
+	    "Requests carried on HTTP/2 streams.", "counter", h2s);
+	/* Every request by protocol: the h2 ones are counted as they end,
+	 * just before the request itself, so h1 never goes below 0 by more
+	 * than a race of one (clamped). */
+	evbuffer_add_printf(out, "# HELP gridfront_requests_by_protocol_total "
+	    "Requests by client protocol.\n"
+	    "# TYPE gridfront_requests_by_protocol_total counter\n"
+	    "gridfront_requests_by_protocol_total{protocol=\"http/1.1\"} "
+	    "%llu\ngridfront_requests_by_protocol_total{protocol=\"h2\"} "
+	    "%llu\n", (unsigned long long)(reqs > h2s ? reqs - h2s : 0),
+	    (unsigned long long)h2s);
+	counter(out, "gridfront_h2_floods_total",
+	    "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM.",
+	    "counter", h2f);
 	mem_series(out, ws, n);
 
 	/* Requests by route, method and status class. */

@@ -42,6 +42,11 @@ void	 metrics_handshake(struct metrics_worker *m, int resumed);
  * "other". */
 void	 metrics_handshake_fail(struct metrics_worker *m, const char *reason);
 void	 metrics_bad_request(struct metrics_worker *m);
+/* HTTP/2: a connection chose h2; a request was carried on a stream; a
+ * flood ended a connection (GOAWAY ENHANCE_YOUR_CALM). */
+void	 metrics_h2_conn(struct metrics_worker *m);
+void	 metrics_h2_stream(struct metrics_worker *m);
+void	 metrics_h2_flood(struct metrics_worker *m);
 /* One finished request: its route's path, method, status and start time
  * (clock_now_us()). */
 void	 metrics_request(struct metrics_worker *m, const char *route,

@@ -11,6 +11,7 @@
  * Called by server.c when a generation is built.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,43 @@ tls_fail_reason(void)
 	}
 }
 
+/* ALPN lists in wire format: what a listener offers, best first. */
+static const unsigned char tls_alpn_h2[] = "\x02h2\x08http/1.1";
+static const unsigned char tls_alpn_h1[] = "\x08http/1.1";
+
+/*
+ * Pick the protocol: ours in our order of preference, among those the
+ * client offers.  No overlap means no ALPN at all, and HTTP/1.1 (a client
+ * that offers only h2 then fails in its own way, as RFC 7301 3.2 allows).
+ */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	const unsigned char *ours = arg;
+	unsigned char	*sel;
+	unsigned int	 ourlen = ours == tls_alpn_h2 ?
+	    sizeof(tls_alpn_h2) - 1 : sizeof(tls_alpn_h1) - 1;
+
+	(void)ssl;
+	if (SSL_select_next_proto(&sel, outlen, ours, ourlen, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return (SSL_TLSEXT_ERR_NOACK);
+	*out = sel;
+	return (SSL_TLSEXT_ERR_OK);
+}
+
+/* See tls.h. */
+int
+tls_is_h2(const SSL *ssl)
+{
+	const unsigned char	*p;
+	unsigned int		 len;
+
+	SSL_get0_alpn_selected(ssl, &p, &len);
+	return (len == 2 && p[0] == 'h' && p[1] == '2');
+}
+
 SSL_CTX *
 tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
     char *err, size_t errlen)
@@ -178,6 +216,9 @@ tls_server_ctx_new(const struct conf_listener *l, struct auth_ctx *auth,
 	 * OpenSSL's default two.
 	 */
 	SSL_CTX_set_num_tickets(ctx, 1);
+	/* ALPN (RFC 7301): h2 first unless tls.http2 is off. */
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, (void *)(uintptr_t)
+	    (l->http2 ? tls_alpn_h2 : tls_alpn_h1));
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, l->certificate) != 1) {
 		tls_errors(why, sizeof(why));

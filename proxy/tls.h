@@ -46,6 +46,9 @@ void	 tls_log_errors(const char *prefix);
  */
 const char *tls_fail_reason(void);
 
+/* 1 when ALPN chose HTTP/2 on ssl's connection (handshake done). */
+int	 tls_is_h2(const SSL *ssl);
+
 /* Short names for logs: "TLSv1.3", "TLS_AES_128_GCM_SHA256". */
 const char *tls_version(const SSL *ssl);
 const char *tls_cipher(const SSL *ssl);

@@ -5,8 +5,8 @@
  * The exchange: one request/response pair, and the seam between the
  * client session that carries it and forward.c, which works on it.
  * (HAProxy's mux/stream split and relayd's relay/relay_http split are the
- * models.)  The session (today's HTTP/1.1 conn.c; an HTTP/2 session
- * later, one per stream) parses and authorises a request into a struct
+ * models.)  The session (HTTP/1.1: conn.c; HTTP/2: h2.c, one exchange
+ * per stream) parses and authorises a request into a struct
  * xchg, fills in the seam fields (ops, sess, wg, fw, peer, tls) and calls
  * forward_start().  From then on forward.c reaches the client only
  * through the operations table below (xchg_ops) and the accessors, never
@@ -92,6 +92,17 @@ struct xchg_ops {
 	/* Bytes the session holds for x now: its input not yet taken and
 	 * its output (TLS records included) not yet sent. */
 	size_t	(*buffered)(struct xchg *x);
+	/* Relay a 103 (Early Hints) head from x->resp, or NULL: every 1xx
+	 * is dropped.  Called while x->resp's pointers are valid. */
+	void	(*interim)(struct xchg *x);
+	/* The part of cap (limits.body_buffer) x's body may hold buffered,
+	 * when the session shares one cap among its exchanges; NULL: all of
+	 * it.  Never less than what x holds already (x->body_res). */
+	size_t	(*body_cap)(struct xchg *x, size_t cap);
+	/* 1 when the session frames the response body itself (HTTP/2 DATA
+	 * frames): no chunked re-encoding, and no close needed to delimit a
+	 * body; 0 for HTTP/1.1. */
+	int	 frames_body;
 };
 
 /* A hold on the session behind an exchange, valid after x is recycled. */

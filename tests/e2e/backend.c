@@ -7,7 +7,8 @@
  * mode every request gets a JSON description of its request line, its raw
  * header lines in order, the length and SHA-256 of its body (hashed while
  * it streams, never buffered whole) and the connection and request
- * numbers.  Special paths produce large, chunked, close-delimited, slow or
+ * numbers.  Special paths produce large, chunked, close-delimited, slow,
+ * early-hinted (/early/: a 103 and a 100 first) or
  * bodiless responses, and --mode (or a /fault/<mode> path) turns it into a
  * faulty origin: refusing, hanging, closing, resetting mid-body, sending
  * garbage, an over-long status line, an endless chunked body or answering
@@ -1246,6 +1247,14 @@ req_answer(struct bconn *c)
 	if ((a = path_arg(path, plen, "/close/", &alen)) != NULL &&
 	    parse_u64(a, alen, &n) == 0 && n <= MAX_GEN) {
 		resp_generated(c, GEN_CLOSE, n);
+		return;
+	}
+	/* /early/: a 103 Early Hints and a 100 Continue before the echo. */
+	if (plen >= 7 && strncmp(path, "/early/", 7) == 0) {
+		evbuffer_add_printf(out, "HTTP/1.1 103 Early Hints\r\n"
+		    "Link: </style.css>; rel=preload\r\n\r\n"
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+		resp_echo(c);
 		return;
 	}
 	if ((a = path_arg(path, plen, "/status/", &alen)) != NULL &&

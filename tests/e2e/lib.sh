@@ -380,8 +380,10 @@ sanitized() {
 px_rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$PX_PID/status" 2>/dev/null || echo 0; }
 
 # gcurl ARGS...: curl against the proxy with the test CA, bounded in time.
+# Pinned to HTTP/1.1 (the proxy offers h2 by ALPN); a later --http2 in
+# ARGS wins, which is how the HTTP/2 tests ask for it.
 gcurl() {
-	timeout "$T_STEP" curl -sS --max-time "$T_STEP" \
+	timeout "$T_STEP" curl -sS --http1.1 --max-time "$T_STEP" \
 	    --cacert "$PKI/ca-bundle.pem" "$@"
 }
 

@@ -29,24 +29,24 @@ EOF
 start_proxy "$WORK/redirect.yaml"
 
 r0=$(be_stats b1 requests)
-h=$(timeout 20 curl -sS --max-time 10 -D - -o /dev/null \
+h=$(timeout 20 curl -sS --http1.1 --max-time 10 -D - -o /dev/null \
     "http://127.0.0.1:$REDIR_PORT/a/b%20c?x=1&y=/z")
 assert_match "redirect: 301" "$h" '^HTTP/1\.1 301'
 loc=$(awk 'tolower($1) == "location:" { sub(/\r$/, ""); print $2 }' <<<"$h")
 assert_eq "redirect: Location keeps host, path and query" \
     "https://127.0.0.1:$PX_PORT/a/b%20c?x=1&y=/z" "$loc"
-h=$(timeout 20 curl -sS --max-time 10 -D - -o /dev/null -H 'Host: cmsweb.example:80' \
+h=$(timeout 20 curl -sS --http1.1 --max-time 10 -D - -o /dev/null -H 'Host: cmsweb.example:80' \
     "http://127.0.0.1:$REDIR_PORT/")
 loc=$(awk 'tolower($1) == "location:" { sub(/\r$/, ""); print $2 }' <<<"$h")
 assert_eq "redirect: Location uses the request's host name, not its port" \
     "https://cmsweb.example:$PX_PORT/" "$loc"
-h=$(timeout 20 curl -sS --max-time 10 -D - -o /dev/null -X POST -d 'x=1' \
+h=$(timeout 20 curl -sS --http1.1 --max-time 10 -D - -o /dev/null -X POST -d 'x=1' \
     "http://127.0.0.1:$REDIR_PORT/post")
 assert_match "redirect: POST also gets 301" "$h" '^HTTP/1\.1 301'
 assert_eq "redirect: no backend contacted" "$r0" "$(be_stats b1 requests)"
 
 # Following the redirect ends on the TLS listener and the backend.
-j=$(timeout 20 curl -sS --max-time 10 -L --cacert "$PKI/ca-bundle.pem" \
+j=$(timeout 20 curl -sS --http1.1 --max-time 10 -L --cacert "$PKI/ca-bundle.pem" \
     "http://127.0.0.1:$REDIR_PORT/follow?q=1")
 assert_eq "redirect followed to https reaches the backend" "/follow?q=1" \
     "$(jq -r .target <<<"$j" 2>/dev/null)"
@@ -60,7 +60,7 @@ printf 'GET /a\r\nHost: a\r\n\r\n' | timeout 20 "$RAW" --plain \
 assert_ne "redirect listener does not redirect a malformed request" 301 "$(raw_status)"
 
 # ------------------------------------------------------------------ plain, no redirect
-j=$(timeout 20 curl -sS --max-time 10 -H 'X-Forwarded-Proto: https' \
+j=$(timeout 20 curl -sS --http1.1 --max-time 10 -H 'X-Forwarded-Proto: https' \
     "http://127.0.0.1:$PLAIN_PORT/plain?x=1")
 assert_eq "plain listener forwards" "/plain?x=1" "$(jq -r .target <<<"$j" 2>/dev/null)"
 assert_eq "plain listener: X-Forwarded-Proto is http" http \

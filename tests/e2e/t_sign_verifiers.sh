@@ -71,7 +71,7 @@ start_backend echo
 # ask URL [curl args...]: V_CODE, V_JSON (the verifier's report).
 ask() {
 	local url=$1; shift
-	V_CODE=$(timeout "$T_STEP" curl -sS --max-time "$T_STEP" \
+	V_CODE=$(timeout "$T_STEP" curl -sS --http1.1 --max-time "$T_STEP" \
 	    -o "$WORK/v.json" -w '%{http_code}' "$@" "$url" 2>"$WORK/v.err")
 	V_JSON=$(cat "$WORK/v.json" 2>/dev/null)
 }
