@@ -1154,6 +1154,30 @@ def stream_slots_released(opt, name):
         c.close()
 
 
+def ok_padded(opt, name):
+    """Padding is not body (RFC 9113 6.1): content-length counts only
+    the data, and the window spent on padding comes back.  A 600000-byte
+    upload in 1000-byte DATA frames each padded by 255 spends about 150 KB
+    of window on padding alone."""
+    g = Good(opt)
+    try:
+        g.pad, g.chunk = 255, 1000
+        body = os.urandom(600000)
+        sid = g.request('/h2h/ok/' + name, 'POST', [
+            ('content-length', str(len(body)))], body)
+        g.wait_all(opt.case_timeout)
+        r = g.resp[sid]
+        j = echo_of(r)
+        if r['status'] != '200' or j is None:
+            return ('rst:%s' % r['reset'] if r['reset'] else
+                    'status:%s' % r['status']), 'dead %s' % g.dead
+        if j.get('body_sha256') != hashlib.sha256(body).hexdigest():
+            return 'bad-body', 'length %r' % j.get('body_length')
+        return 'status:200', ''
+    finally:
+        g.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1163,6 +1187,7 @@ CASES = [
     ('ok_te_trailers', ok_te_trailers, r'^status:200$', 1, False),
     ('ok_split_cookies', ok_cookies, r'^cookie:a=1; b=2; c=3$', 1, False),
     ('ok_host_only', ok_host_only, r'^status:200$', 1, False),
+    ('ok_padded_upload', ok_padded, r'^status:200$', 1, False),
     ('ok_forged_identity_dropped', ok_forged_identity, r'^status:200$', 1,
      False),
     # 8.2.2 connection-specific fields
@@ -1370,6 +1395,8 @@ class Good:
         self.resp = {}			# sid -> dict
         self.pending = {}		# sid -> request body bytes not sent
         self.open_ended = set()		# sids whose body never ends
+        self.pad = None			# pad DATA frames with this many
+        self.chunk = 1 << 30		# largest DATA payload to send
         self.dead = None
 
     def request(self, path, method='GET', headers=(), body=None):
@@ -1393,13 +1420,17 @@ class Good:
             if self.resp[sid]['end']:
                 del self.pending[sid]
                 continue
+            # Padding (pad length byte included) costs window too.
+            cost = self.pad + 1 if self.pad is not None else 0
             while True:
-                n = min(len(body), self.h2.local_flow_control_window(sid),
-                        self.h2.max_outbound_frame_size)
+                n = min(len(body), self.h2.local_flow_control_window(sid) -
+                        cost, self.h2.max_outbound_frame_size - cost,
+                        self.chunk)
                 if n <= 0 and body:
                     break
                 self.h2.send_data(sid, body[:n], end_stream=(
-                    n == len(body) and sid not in self.open_ended))
+                    n == len(body) and sid not in self.open_ended),
+                    pad_length=self.pad)
                 body = body[n:]
                 if not body:
                     break
