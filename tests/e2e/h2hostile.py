@@ -1178,6 +1178,22 @@ def ok_padded(opt, name):
         g.close()
 
 
+def trailers_no_end(opt, name):
+    """A second HEADERS that does not end the stream (8.1: trailers
+    must)."""
+    c = Raw(opt)
+    try:
+        c.handshake()
+        sid = c.sid()
+        c.send(c.headers_frame(sid, base(opt, bad(name), 'POST'),
+                               end_stream=False) +
+               c.data_frame(sid, b'hello') +
+               c.headers_frame(sid, [('x-trailer', '1')], end_stream=False))
+        return c.outcome(sid), ''
+    finally:
+        c.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1304,6 +1320,7 @@ CASES = [
      False),
     ('trailer_transfer_encoding', trailer('transfer-encoding', 'chunked'),
      MALFORMED, 0, False),
+    ('trailers_without_end_stream', trailers_no_end, MALFORMED, 0, False),
     # limits
     ('oversize_header_list', oversize_list,
      r'^(status:431|rst:PROTOCOL_ERROR|rst:ENHANCE_YOUR_CALM|'
