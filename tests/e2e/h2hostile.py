@@ -1194,6 +1194,46 @@ def trailers_no_end(opt, name):
         c.close()
 
 
+def body_after_answer(opt, name):
+    """The proxy answers at once (a ';' in the path is a 400) while the
+    client goes on sending a large body: the proxy may swallow some of
+    it, but it must stop opening windows and end the stream
+    (RST_STREAM) rather than take the whole body."""
+    g = Good(opt)
+    try:
+        total = opt.upload_size
+        sid = g.h2.get_next_available_stream_id()
+        g.h2.send_headers(sid, [
+            (':method', 'POST'), (':scheme', 'https'),
+            (':path', '/h2h/bad/%s;p=1' % name),
+            (':authority', opt.authority),
+            ('content-length', str(total))])
+        g.resp[sid] = {'status': None, 'body': b'', 'end': False,
+                       'reset': None, 'path': '', 'headers': {},
+                       'unprocessed': False}
+        g.pending[sid] = b'a' * total
+        g.keep_sending.add(sid)		# the stream is only half closed
+        g.flush()
+        last, still = -1, time.monotonic()
+        end = time.monotonic() + opt.case_timeout
+        while sid in g.pending and not g.dead and \
+                time.monotonic() - still < 2.5 and time.monotonic() < end:
+            g.pump(0.1)
+            if g.sent.get(sid, 0) != last:
+                last, still = g.sent.get(sid, 0), time.monotonic()
+        r = g.resp[sid]
+        taken = g.sent.get(sid, 0)
+        detail = 'status %s, reset %s, %d of %d body bytes taken' % (
+            r['status'], r['reset'], taken, total)
+        if r['status'] != '400':
+            return 'status:%s' % r['status'], detail
+        if taken > opt.body_bound:
+            return 'unbounded', detail
+        return ('bounded' if r['reset'] else 'not-reset'), detail
+    finally:
+        g.close()
+
+
 # name -> (run, expected outcome ERE, backend requests expected, flood?)
 # Order matters only for readability: each case has its own connection.
 CASES = [
@@ -1358,6 +1398,7 @@ CASES = [
     # memory: one connection cannot take more than its share
     ('shared_body_buffer', shared_body_buffer, r'^bounded$', None, True),
     ('slow_reader_memory', slow_reader, r'^(bounded|no-pid)$', None, True),
+    ('body_after_answer', body_after_answer, r'^bounded$', 0, True),
     # timers: slowloris in h2 clothing
     ('slow_header_block_never_ends',
      timer_case(header_block_never_ends, 'request_head'),
@@ -1412,6 +1453,8 @@ class Good:
         self.resp = {}			# sid -> dict
         self.pending = {}		# sid -> request body bytes not sent
         self.open_ended = set()		# sids whose body never ends
+        self.keep_sending = set()	# sids that send on after the answer
+        self.sent = {}			# sid -> body bytes sent
         self.pad = None			# pad DATA frames with this many
         self.chunk = 1 << 30		# largest DATA payload to send
         self.dead = None
@@ -1434,7 +1477,7 @@ class Good:
         that h2 has queued."""
         for sid in list(self.pending):
             body = self.pending[sid]
-            if self.resp[sid]['end']:
+            if self.resp[sid]['end'] and sid not in self.keep_sending:
                 del self.pending[sid]
                 continue
             # Padding (pad length byte included) costs window too.
@@ -1448,6 +1491,7 @@ class Good:
                 self.h2.send_data(sid, body[:n], end_stream=(
                     n == len(body) and sid not in self.open_ended),
                     pad_length=self.pad)
+                self.sent[sid] = self.sent.get(sid, 0) + n
                 body = body[n:]
                 if not body:
                     break
