@@ -109,6 +109,7 @@ class Raw:
         self.streams = {}		# sid -> dict
         self.hblock = None		# (sid, bytes) while headers continue
         self.credit = True		# send WINDOW_UPDATE for DATA
+        self.quiet = not preface	# no ACKs before our preface
         self.hpack_error = None
         self.nframes_in = 0
         if preface:
@@ -261,7 +262,7 @@ class Raw:
             self.closed = ('reset', time.monotonic())
         self.s.settimeout(5)
         self._parse()
-        if self.out and not self.closed:
+        if self.out and not self.closed and not self.quiet:
             o, self.out = self.out, b''
             self.send(o)
         return not self.closed
@@ -1055,23 +1056,35 @@ def timed_end(c, sid, secs, tick=None, every=0.5):
     return c.fatal() or 'timeout', took
 
 
-def timer_case(which, secs_attr):
-    """Outcome of a case that a proxy timer (opt.<secs_attr>) must end:
-    too early is as wrong as never."""
+def timer_case(which, secs_attr, upper_attr=None, preface=True):
+    """Outcome of a case that a proxy timer (opt.<secs_attr>, or either
+    of two) must end: too early is as wrong as never."""
     def run(opt, name):
         limit = getattr(opt, secs_attr)
-        c = Raw(opt)
+        upper = getattr(opt, upper_attr or secs_attr)
+        c = Raw(opt, preface=preface)
         try:
-            c.handshake()
-            o, took = which(opt, c, name, limit + opt.timer_wait)
+            if preface:
+                c.handshake()
+            o, took = which(opt, c, name, upper + opt.timer_wait)
             if o != 'timeout' and took < limit * 0.8:
                 o = 'early:' + o
-            elif o != 'timeout' and took > limit + opt.timer_slack:
+            elif o != 'timeout' and took > upper + opt.timer_slack:
                 o = 'late:' + o
-            return o, '%.1fs (timer %gs)' % (took, limit)
+            return o, '%.1fs (timer %gs)' % (took, upper)
         finally:
             c.close()
     return run
+
+
+def silent_after_alpn(opt, c, name, secs):
+    """h2 chosen by ALPN, then not a byte, not even the preface."""
+    return timed_end(c, None, secs)
+
+
+def half_preface(opt, c, name, secs):
+    c.send(PREFACE[:10])
+    return timed_end(c, None, secs)
 
 
 def header_block_never_ends(opt, c, name, secs):
@@ -1409,6 +1422,12 @@ CASES = [
     ('slow_upload_stalls', timer_case(upload_never_ends, 'body_idle'),
      r'^(goaway:[A-Z_]+|closed|rst:[A-Z_]+|status:408)$', 0, True),
     ('idle_with_pings', timer_case(pings_no_stream, 'keepalive'),
+     r'^(goaway:[A-Z_]+|closed)$', 0, True),
+    ('silent_after_alpn',
+     timer_case(silent_after_alpn, 'request_head', 'keepalive', False),
+     r'^(goaway:[A-Z_]+|closed)$', 0, True),
+    ('half_preface',
+     timer_case(half_preface, 'request_head', 'keepalive', False),
      r'^(goaway:[A-Z_]+|closed)$', 0, True),
     # a reader that never opens its window
     ('window_zero_stall', window_stall,
