@@ -5,17 +5,19 @@
 # Hostile HTTP/2 clients (issue 15), built frame by frame by h2hostile.py
 # (python3-h2, python3-hyperframe, hpack) over TLS with alice's client
 # certificate against the real proxy and the echo backend.  One case per
-# item of the issue's lists: connection-specific fields, bad names and
-# values, pseudo-header games, :authority/host disagreement, non-origin
-# :path, CONNECT and extended CONNECT, content-length against DATA,
-# identity fields in trailers (RST_STREAM PROTOCOL_ERROR or 400); the
-# limits (header list, HPACK table update, concurrent streams); the floods
-# (rapid reset, CONTINUATION, SETTINGS, PING, PRIORITY, empty DATA: GOAWAY
-# ENHANCE_YOUR_CALM), a window-zero stall and a stalled upload ended by
-# timeouts.body_idle, header blocks that never end or trickle ended by
-# timeouts.request_head, a connection kept busy by PINGs alone ended by
-# timeouts.keepalive, memory (one connection's uploads share one
-# body_buffer, a reader of 100 downloads that reads nothing).
+# item of the issue's lists, and some more (h2hostile.py --list): bad
+# fields, names and values, pseudo-header games, :authority/host, :path
+# and :method injection, CONNECT, content-length against DATA, trailers
+# (RST_STREAM PROTOCOL_ERROR or 400); limits (header list, HPACK table
+# update and bomb, frame size, concurrent streams); floods (rapid reset,
+# CONTINUATION, SETTINGS, PING, PRIORITY, WINDOW_UPDATE, empty DATA, RST
+# of a closed stream: GOAWAY ENHANCE_YOUR_CALM); timers (window-zero stall
+# and stalled upload: body_idle; header blocks that never end or trickle:
+# request_head; silence, half a preface, PINGs only: keepalive); memory
+# (one connection's uploads share one body_buffer, a body sent on after
+# an early answer is cut off, a reader of 100 downloads that reads
+# nothing); cancels mid-transfer followed by requests that must get their
+# own answers.
 # For each case it checks the outcome against what RFC 9113 allows, that
 # the backend counted exactly the requests it should (none for a hostile
 # one), and after every limit and flood that a fresh client is still
