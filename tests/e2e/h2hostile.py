@@ -46,7 +46,6 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
-import h2.settings
 import hpack
 from hyperframe.frame import (ContinuationFrame, DataFrame, Frame,
                               GoAwayFrame, HeadersFrame, PingFrame,
@@ -57,8 +56,6 @@ PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
 S_HEADER_TABLE_SIZE = 0x1
 S_MAX_CONCURRENT_STREAMS = 0x3
 S_INITIAL_WINDOW_SIZE = 0x4
-S_MAX_HEADER_LIST_SIZE = 0x6
-S_ENABLE_CONNECT_PROTOCOL = 0x8
 
 # What RFC 9113 allows as the answer to each class of input.
 # Malformed request (8.1.1): a stream error PROTOCOL_ERROR, which 5.4.1
