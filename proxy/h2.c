@@ -20,6 +20,10 @@
  * connection at most four times that; response DATA is produced only
  * while the connection's TLS output is below limits.buffer_high, and a
  * stream's pending response body pauses its backend at buffer_high.
+ *
+ * Over 1,200 lines because it is one role, the HTTP/2 session: the
+ * request checks, the head translation, the seam operations and the
+ * flood and stall limits all act on the same stream and session state.
  */
 
 #include <sys/types.h>

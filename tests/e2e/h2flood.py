@@ -100,6 +100,70 @@ def bad(case, auth):
     sys.exit("unknown case " + case)
 
 
+def uploads(s, auth, count, size):
+    """COUNT POST streams without content-length, SIZE bytes each, sent as
+    the windows allow; prints the backend's "framing" of each, in order."""
+    WINDOW_UPDATE = 8
+    body = bytes(range(256)) * (size // 256 + 1)
+    body = body[:size]
+    s.sendall(PREFACE + frame(SETTINGS, 0, 0))
+    sids = [2 * i + 1 for i in range(count)]
+    for sid in sids:
+        s.sendall(frame(HEADERS, 0x4, sid, request(auth, "/none/up", post=True)))
+    conn_win, win = 65535, {sid: 65535 for sid in sids}
+    sent = {sid: 0 for sid in sids}
+    data = {sid: b"" for sid in sids}
+    done = set()
+    buf = b""
+    deadline = time.monotonic() + 15
+    while len(done) < count and time.monotonic() < deadline:
+        for sid in sids:
+            while sent[sid] < size and conn_win > 0 and win[sid] > 0:
+                n = min(16384, size - sent[sid], conn_win, win[sid])
+                last = sent[sid] + n == size
+                s.sendall(frame(DATA, 1 if last else 0, sid,
+                                body[sent[sid]:sent[sid] + n]))
+                sent[sid] += n
+                conn_win -= n
+                win[sid] -= n
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9:
+            n = int.from_bytes(buf[0:3], "big")
+            if len(buf) < 9 + n:
+                break
+            ftype, flags = buf[3], buf[4]
+            sid = int.from_bytes(buf[5:9], "big") & 0x7fffffff
+            payload = buf[9:9 + n]
+            buf = buf[9 + n:]
+            if ftype == SETTINGS and not flags & 1:
+                s.sendall(frame(SETTINGS, 1, 0))
+            elif ftype == WINDOW_UPDATE:
+                inc = int.from_bytes(payload[0:4], "big") & 0x7fffffff
+                if sid == 0:
+                    conn_win += inc
+                elif sid in win:
+                    win[sid] += inc
+            elif ftype == DATA and sid in data:
+                data[sid] += payload
+                if n:
+                    s.sendall(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", n)) +
+                              frame(WINDOW_UPDATE, 0, sid, struct.pack(">I", n)))
+                if flags & 1:
+                    done.add(sid)
+            elif ftype in (RST, GOAWAY):
+                print("RESET %d" % sid)
+                return
+    import json
+    print(" ".join(json.loads(data[sid]).get("framing", "?") if data[sid]
+                   else "none" for sid in sids))
+
+
 def main():
     host, port, cafile, mode, count = sys.argv[1:6]
     count = int(count)
@@ -109,6 +173,9 @@ def main():
     raw = socket.create_connection((host, int(port)), timeout=10)
     s = ctx.wrap_socket(raw, server_hostname=host)
     out = [PREFACE, frame(SETTINGS, 0, 0)]
+    if mode == "uploads":
+        uploads(s, auth, 2, count)
+        return
     if mode == "stall":
         # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no DATA may come.
         out = [PREFACE, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)),

@@ -193,6 +193,17 @@ peak=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
 assert_le "h2: most bytes one exchange held buffered < 2 MiB (${peak})" \
     "${peak:-99999999}" $((2 * 1024 * 1024))
 
+# The streams of one connection share one limits.body_buffer (1 MiB):
+# of two 800 kB bodies without content-length sent at once, one is
+# buffered whole (sent sized), the other streams on (chunked); two of
+# 300 kB both fit.
+F="python3 $E2E_DIR/h2flood.py 127.0.0.1 $PX_PORT $PKI/ca-bundle.pem"
+r=$(timeout "$T_STEP" $F uploads 800000 2>&1 | tr ' ' '\n' | sort | tr '\n' ' ')
+assert_eq "two 800 kB h2 uploads share body_buffer: one buffered, one streamed" \
+    "chunked length " "$r"
+r=$(timeout "$T_STEP" $F uploads 300000 2>&1)
+assert_eq "two 300 kB h2 uploads: both buffered" "length length" "$r"
+
 # ------------------------------------------------ strictness (RFC 9113 8)
 n0=$(be_stats echo requests)
 timeout "$T_STEP" nghttp -v -H 'host: other.example' --cert "$ALICE" --key "$ALICE" \
