@@ -46,7 +46,8 @@ for py in /usr/bin/python3 python3; do
 		break
 	fi
 done
-[ -n "$PY" ] || die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
+[ -n "$PY" ] ||
+    die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
 
 # -v: the backend logs every request line, for the final sweep.
 start_backend echo -v
@@ -149,7 +150,7 @@ timeout 120 "$PY" "$H2H" --port "$PX_PORT" --cert "$PKI/creds/alice.pem" \
     >"$WORK/soak.out" 2>&1
 rc=$?
 soak=$(grep '^SOAK ' "$WORK/soak.out")
-assert_match "mix: 360 streams on 4 connections, all answered by their own stream (exit $rc)" \
+assert_match "mix: 360 streams on 4 connections, each answered on its own (exit $rc)" \
     "$soak" '^SOAK requests=360 ok=360 mismatches=0 errors=0 '
 [ "$rc" = 0 ] || grep '^#' "$WORK/soak.out" | head -n 5
 
@@ -186,7 +187,7 @@ timeout 120 "$PY" "$H2H" --port "$PX_PORT" --cert "$PKI/creds/alice.pem" \
     >"$WORK/age.out" 2>&1
 rc=$?
 age=$(grep '^SOAK ' "$WORK/age.out")
-assert_match "GOAWAY mix: every finished stream answered by its own (exit $rc)" \
+assert_match "GOAWAY mix: each finished stream answered on its own ($rc)" \
     "$age" '^SOAK requests=([1-9][0-9]*) ok=\1 mismatches=0 errors=0 '
 [ "$rc" = 0 ] || grep '^#' "$WORK/age.out" | head -n 5
 assert_ge "GOAWAY mix: connections were ended and replaced" \
