@@ -150,7 +150,7 @@ timeout 120 "$PY" "$H2H" --port "$PX_PORT" --cert "$PKI/creds/alice.pem" \
     >"$WORK/soak.out" 2>&1
 rc=$?
 soak=$(grep '^SOAK ' "$WORK/soak.out")
-assert_match "mix: 360 streams on 4 connections, each answered on its own (exit $rc)" \
+assert_match "mix: 360 streams on 4 connections, each on its own (exit $rc)" \
     "$soak" '^SOAK requests=360 ok=360 mismatches=0 errors=0 '
 [ "$rc" = 0 ] || grep '^#' "$WORK/soak.out" | head -n 5
 
