@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential pkg-config libssl-dev libevent-dev libyaml-dev
 libcmocka-dev libjansson-dev node-llhttp voms-dev voms-clients openssl curl python3-yaml
-python3-cryptography python3-jwt
+python3-cryptography python3-jwt python3-h2 python3-hyperframe
 wrk nginx haproxy yamllint prometheus clang clang-tidy cppcheck jq
 python3 procps psmisc
 python3-cherrypy3
