@@ -66,6 +66,7 @@
 #define ST_HAS_CL	0x1000	/* a content-length header came */
 #define ST_END_SENT	0x2000	/* our END_STREAM is on its way */
 #define ST_RST_SENT	0x4000	/* we asked the client to stop */
+#define ST_HDRS		0x8000	/* the request's header block ended */
 
 /*
  * After a complete response, what a client still sends for its request
@@ -92,6 +93,7 @@ struct h2_stream {
 	size_t			 hsize;		/* header list bytes so far */
 	size_t			 discarded;	/* body bytes dropped */
 	uint64_t		 t_io;		/* last progress, clock us */
+	uint64_t		 t_open;	/* HEADERS began, clock us */
 	/* The request head being built: regular header lines, then the
 	 * pseudo-header values and host, at offsets into ps. */
 	struct sbuf		 head;
@@ -184,7 +186,7 @@ h2_stream_new(struct h2_sess *s, int32_t id)
 	st = xcalloc(1, sizeof(*st));
 	st->s = s;
 	st->id = id;
-	st->t_io = clock_now_us();
+	st->t_io = st->t_open = clock_now_us();
 	if ((st->in = evbuffer_new()) == NULL ||
 	    (st->out = evbuffer_new()) == NULL)
 		fatalx("out of memory");
@@ -588,10 +590,15 @@ h2_on_begin_headers_cb(nghttp2_session *ng, const nghttp2_frame *f,
 		return (0);
 	}
 	if (s->nstreams == 1) {
-		/* Busy: the timer now watches for stalled streams. */
+		/* Busy: the timer now watches for stalled streams and for
+		 * this header block's end (h2_timer()). */
+		const struct conf_timeouts *to = &s->c->gen->conf->timeouts;
+		unsigned	 every = to->body_idle;
 		struct timeval	 tv;
 
-		clock_ms_tv(s->c->gen->conf->timeouts.body_idle / 4 + 1, &tv);
+		if (to->request_head < every)
+			every = to->request_head;
+		clock_ms_tv(every / 4 + 1, &tv);
 		evtimer_add(&s->c->timer, &tv);
 	}
 	return (0);
@@ -663,6 +670,7 @@ h2_on_frame_recv_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 		return (0);
 	if (f->hd.type == NGHTTP2_HEADERS &&
 	    f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		st->flags |= ST_HDRS;
 		if (end)
 			st->flags |= ST_REQ_END;
 		h2_dispatch(st, end);
@@ -1453,6 +1461,9 @@ h2_timer(struct conn *c)
 	struct h2_stream	*st, *next;
 	uint64_t		 now = clock_now_us();
 	uint64_t		 idle = (uint64_t)cf->timeouts.body_idle * 1000;
+	uint64_t		 head = (uint64_t)cf->timeouts.request_head * 1000;
+	unsigned		 every;
+	int			 pending_head = 0;
 	struct timeval		 tv;
 
 	if (s->nstreams == 0) {
@@ -1471,10 +1482,28 @@ h2_timer(struct conn *c)
 			conn_close(c, h2_err_idle);
 		return;
 	}
+	/* A header block that has not ended by timeouts.request_head (a
+	 * slowloris: HEADERS without END_HEADERS, or CONTINUATIONs
+	 * trickling in) holds the whole connection, since no other frame
+	 * may come between its parts: end the connection, as an HTTP/1.1
+	 * head timeout does. */
+	for (st = s->streams; st != NULL; st = st->next) {
+		if ((st->flags & (ST_HDRS | ST_BAD)) || now - st->t_open < head)
+			continue;
+		log_info("%s:%d: HTTP/2: request head timeout (stream %d)",
+		    c->peerstr, c->peerport, (int)st->id);
+		s->goaway = 1;
+		(void)nghttp2_session_terminate_session(s->ng,
+		    NGHTTP2_NO_ERROR);
+		h2_flush(s);
+		return;
+	}
 	/* A stream with response bytes the client does not take (window
 	 * zero), or whose body stopped coming, for body_idle: reset it. */
 	for (st = s->streams; st != NULL; st = next) {
 		next = st->next;
+		if (!(st->flags & ST_HDRS))
+			pending_head = 1;
 		if (now - st->t_io < idle)
 			continue;
 		if (st->x == NULL) {
@@ -1507,7 +1536,11 @@ h2_timer(struct conn *c)
 		}
 	}
 	h2_want_send(s);
-	clock_ms_tv(cf->timeouts.body_idle / 4 + 1, &tv);
+	/* Often enough for the shorter of the timers in play. */
+	every = cf->timeouts.body_idle;
+	if (pending_head && cf->timeouts.request_head < every)
+		every = cf->timeouts.request_head;
+	clock_ms_tv(every / 4 + 1, &tv);
 	evtimer_add(&c->timer, &tv);
 }
 
