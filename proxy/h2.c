@@ -1488,7 +1488,8 @@ h2_timer(struct conn *c)
 	 * may come between its parts: end the connection, as an HTTP/1.1
 	 * head timeout does. */
 	for (st = s->streams; st != NULL; st = st->next) {
-		if ((st->flags & (ST_HDRS | ST_BAD)) || now - st->t_open < head)
+		if ((st->flags & (ST_HDRS | ST_BAD)) ||
+		    now - st->t_open < head)
 			continue;
 		log_info("%s:%d: HTTP/2: request head timeout (stream %d)",
 		    c->peerstr, c->peerport, (int)st->id);
