@@ -1461,11 +1461,12 @@ h2_timer(struct conn *c)
 	struct h2_stream	*st, *next;
 	uint64_t		 now = clock_now_us();
 	uint64_t		 idle = (uint64_t)cf->timeouts.body_idle * 1000;
-	uint64_t		 head = (uint64_t)cf->timeouts.request_head * 1000;
+	uint64_t		 head;
 	unsigned		 every;
 	int			 pending_head = 0;
 	struct timeval		 tv;
 
+	head = (uint64_t)cf->timeouts.request_head * 1000;
 	if (s->nstreams == 0) {
 		/* Idle: say goodbye and close once it is written. */
 		if (!s->goaway) {
