@@ -10,7 +10,10 @@
 # tests/soak/soak_client.py sends the load (keep-alive and new-connection
 # workers, certificates of alice, of her RFC 3820 proxy and of bob) and
 # checks every response against its request through a unique X-Request-Id
-# the backend echoes: no response may ever reach the wrong client.
+# the backend echoes: no response may ever reach the wrong client.  Beside
+# it, tests/e2e/h2hostile.py --soak keeps HTTP/2 connections (alice) busy
+# with interleaved streams, each checked the same way (id, target, login,
+# body hash): no response may reach the wrong stream.
 #
 # Pass criteria:
 # - mismatches: 0;
@@ -28,7 +31,9 @@
 #   and exits 0 (with no sanitizer report under SANITIZE=1).
 #
 # Environment: SOAK_SECONDS, SOAK_KA (keep-alive workers, 6), SOAK_NEW
-# (new-connection workers, 3), GF_WORKERS (gridfront workers, 2); BUILD and
+# (new-connection workers, 3), SOAK_H2_CONNS (HTTP/2 connections, 2),
+# SOAK_H2_STREAMS (streams per round on each, 8), GF_WORKERS (gridfront
+# workers, 2); BUILD and
 # PKI as for tests/e2e/lib.sh.  The last line is "soak: N passed, M failed".
 
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -128,6 +133,27 @@ python3 "$SOAK_DIR/soak_client.py" --port "$PX_PORT" --cafile "$PKI/ca-bundle.pe
     >"$WORK/client.out" 2>"$WORK/client.err" &
 CLIENT=$!
 PIDS+=("$CLIENT")
+# HTTP/2 streams mixed in (python3-h2 and -hyperframe are test
+# dependencies, .ci/deps.sh, installed for the system python, which may
+# not be the first python3 on PATH): its errors join the verdict below.
+H2PY=
+for py in /usr/bin/python3 python3; do
+	if command -v "$py" >/dev/null 2>&1 &&
+	    "$py" -c 'import h2, hyperframe, hpack' >/dev/null 2>&1; then
+		H2PY=$py
+		break
+	fi
+done
+[ -n "$H2PY" ] ||
+    die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
+"$H2PY" "$SOAK_DIR/../e2e/h2hostile.py" --soak --port "$PX_PORT" \
+    --ca "$PKI/ca-bundle.pem" --cert "$PKI/creds/alice.pem" \
+    --duration "$D" --routes b1,b2,b3,rr --expect-login alice \
+    --soak-conns "${SOAK_H2_CONNS:-2}" --soak-streams "${SOAK_H2_STREAMS:-8}" \
+    --events "$WORK/h2events.jsonl" --summary "$WORK/h2summary.json" \
+    >"$WORK/h2client.out" 2>"$WORK/h2client.err" &
+H2CLIENT=$!
+PIDS+=("$H2CLIENT")
 
 # Rotate the access log every 20 s the way logrotate does (rename, then
 # SIGUSR1), keeping only its 4xx/5xx lines: that bounds the disk a long
@@ -215,6 +241,12 @@ done
 wait "$CLIENT"
 crc=$?
 assert_eq "soak client exited 0 (no stuck worker)" 0 "$crc"
+# The h2 client stops at the same deadline; bound the wait all the same.
+for _ in $(seq 1 60); do kill -0 "$H2CLIENT" 2>/dev/null || break; sleep 1; done
+kill "$H2CLIENT" 2>/dev/null
+wait "$H2CLIENT"
+h2rc=$?
+assert_eq "h2 soak client exited 0 ($(tail -n 1 "$WORK/h2client.out"))" 0 "$h2rc"
 kill -0 "$PX_PID" 2>/dev/null
 assert_eq "gridfront stayed up through the soak" 0 "$?"
 
@@ -244,6 +276,18 @@ assert_eq "no response delivered to the wrong client (mismatches)" 0 "$MIS"
 if [ "$MIS" != 0 ]; then
 	grep '"kind": "mismatch"' "$WORK/events.jsonl" | head -n 5 | sed 's/^/# /'
 fi
+
+[ -s "$WORK/h2summary.json" ] || die "the h2 soak client wrote no summary: $(tail -n 5 "$WORK/h2client.err")"
+H2S=$(cat "$WORK/h2summary.json")
+H2REQS=$(jq -r .requests <<<"$H2S")
+H2MIS=$(jq -r .mismatches <<<"$H2S")
+assert_ge "the h2 soak sent requests on streams ($H2REQS)" "$H2REQS" $((D * 5))
+assert_eq "no response delivered to the wrong h2 stream (mismatches)" 0 "$H2MIS"
+if [ "$H2MIS" != 0 ]; then
+	grep '"kind": "mismatch"' "$WORK/h2events.jsonl" | head -n 5 | sed 's/^/# /'
+fi
+# Its errors are judged with the HTTP/1.1 client's.
+cat "$WORK/h2events.jsonl" >>"$WORK/events.jsonl"
 
 # Classify every error: allowed only as 502/503, inside the restart
 # window, on a request bound for b2.
@@ -335,6 +379,7 @@ cat <<EOF | tee "$WORK/soak-summary.txt"
 # ---- soak summary (${D}s, gridfront workers ${GF_WORKERS:-2}, $GF_BUILD) ----
 # requests:     $REQS ($(jq -r .rate <<<"$S") req/s), ok $OKS
 # by route:     $(jq -c .by_route <<<"$S")   [sent, ok]
+# h2 streams:   $H2REQS on $(jq -r .connections <<<"$H2S") connection(s), ok $(jq -r .ok <<<"$H2S"), mismatches $H2MIS, errors $(jq -c .errors <<<"$H2S"), unprocessed after GOAWAY $(jq -r .unprocessed <<<"$H2S")
 # handshakes:   $(jq -r .handshakes <<<"$S") client TLS handshakes
 # errors:       ${KINDS:-{\}}; allowed (b2 restart window, 502/503): ${ALLOWED:-?}; unexpected: ${BAD:-?}
 # stale keep-alive retries (idempotent, on a fresh connection): $(jq -r .stale_retries <<<"$S")
