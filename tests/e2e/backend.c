@@ -168,6 +168,7 @@ struct bconn {
 	int		 is_stats_conn;	/* its first request was /__stats */
 	uint64_t	 bytes_in;	/* every byte received */
 	struct ev_token_bucket_cfg *rate_cfg;	/* in use by bev, or NULL */
+	int		 tls_up;	/* TLS: the handshake completed */
 
 	/* The response being generated. */
 	enum gen_kind	 gen;
@@ -1595,6 +1596,38 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_after_flush(c);
 }
 
+/* The last of a gentle close: drop what the peer sent, then close. */
+static void
+linger_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char	 buf[4096];
+
+	(void)what;
+	(void)arg;
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
+/*
+ * Close fd's connection without a reset: a copy of the socket is
+ * half-closed now (FIN after what was written) and closed 300 ms later,
+ * once the peer had time to read; the caller closes fd itself.
+ */
+static void
+linger_close(evutil_socket_t fd)
+{
+	struct timeval	 tv = { 0, 300 * 1000 };
+	evutil_socket_t	 fd2;
+
+	if ((fd2 = dup(fd)) == -1)
+		return;
+	(void)shutdown(fd2, SHUT_WR);
+	if (event_base_once(base, fd2, EV_TIMEOUT, linger_done_cb, NULL,
+	    &tv) == -1)
+		close(fd2);
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -1607,6 +1640,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		const char *sni;
 
 		n_tls_hs++;
+		c->tls_up = 1;
 		if (ssl != NULL && (sni = SSL_get_servername(ssl,
 		    TLSEXT_NAMETYPE_host_name)) != NULL) {
 			/* Test names only: letters, digits, '.', '-'. */
@@ -1627,6 +1661,15 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		vlog("conn %u: %s", c->id, (what & BEV_EVENT_EOF) ? "eof" :
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (tls_ctx != NULL && !c->tls_up) {
+			/* A refused handshake (no client certificate): its
+			 * alert is on the wire; close gently so that the
+			 * client's request, unread here, does not turn the
+			 * close into a reset that discards the alert. */
+			linger_close(bufferevent_getfd(bev));
+			conn_free(c);
+			return;
+		}
 		/*
 		 * A peer that half-closed after a complete request still gets
 		 * its answer; anything else ends here.
