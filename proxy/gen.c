@@ -12,6 +12,7 @@
  */
 
 #include <pthread.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ authref_put(struct authref *a)
 	}
 }
 
+/* Set when a generation was freed; gen_trim() hands the memory back. */
+static int	 gen_freed;
+
 void
 gen_put(struct gen *g)
 {
@@ -61,6 +65,7 @@ gen_put(struct gen *g)
 
 	if (g == NULL || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	__atomic_store_n(&gen_freed, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < g->conf->nlisteners; i++)
 		SSL_CTX_free(g->sslctx[i]);
 	free(g->sslctx);
@@ -69,6 +74,14 @@ gen_put(struct gen *g)
 	resolve_put(g->resolve);
 	conf_put(g->conf);
 	free(g);
+}
+
+/* Return freed memory to the system after a generation went.  See gen.h. */
+void
+gen_trim(void)
+{
+	if (__atomic_exchange_n(&gen_freed, 0, __ATOMIC_ACQ_REL))
+		(void)malloc_trim(0);
 }
 
 /* Does any route need the auth context?  See gen.h. */

@@ -75,6 +75,14 @@ struct gen *gen_new(struct conf *conf, struct authref *share,
  * reference. */
 struct gen *gen_get(struct gen *g);
 void	 gen_put(struct gen *g);
+/*
+ * Main thread, from its periodic watch: when a generation was freed since
+ * the last call (a reload whose last connection has gone), give the
+ * allocator's free pages back to the system (malloc_trim), so that the
+ * memory a reload briefly doubles does not stay in the RSS.  Frees
+ * nothing of its own.
+ */
+void	 gen_trim(void);
 
 /* The current generation, with a new reference (thread-safe); NULL before
  * the first gen_publish().  (Was server_current_gen.) */

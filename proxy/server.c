@@ -277,6 +277,7 @@ main_watch_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (stopping || (g = gen_current()) == NULL)
 		return;
+	gen_trim();
 	if (g->auth != NULL) {
 		/* Verified chains nobody presents again leave memory. */
 		(void)auth_ctx_purge(g->auth->ctx, time(NULL));
