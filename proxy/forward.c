@@ -912,6 +912,23 @@ relay_response(struct xchg *x)
 /* Response head                                                       */
 /* ------------------------------------------------------------------ */
 
+/* Does the client get response header h of x?  See forward.h. */
+int
+forward_resp_hdr_kept(const struct xchg *x, const struct http_hdr *h)
+{
+	switch (h->kind) {
+	case HTTP_H_CONNECTION:
+	case HTTP_H_HOP:
+	case HTTP_H_TRANSFER_ENCODING:
+		return (0);
+	case HTTP_H_CONTENT_LENGTH:
+		/* Only when the body is sized by it, or has none. */
+		return (x->respbody == XB_LENGTH || x->resp.no_body);
+	default:
+		return (1);
+	}
+}
+
 /* Write the client's response head for a parsed backend response. */
 static void
 write_resp_head(struct xchg *x, int close)
@@ -930,18 +947,8 @@ write_resp_head(struct xchg *x, int close)
 	for (i = 0; i < rp->nhdrs; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
-		switch (h->kind) {
-		case HTTP_H_CONNECTION:
-		case HTTP_H_HOP:
-		case HTTP_H_TRANSFER_ENCODING:
+		if (!forward_resp_hdr_kept(x, h))
 			continue;
-		case HTTP_H_CONTENT_LENGTH:
-			if (x->respbody != XB_LENGTH && !rp->no_body)
-				continue;
-			break;
-		default:
-			break;
-		}
 		sbuf_add(sb, h->name, h->namelen);
 		sbuf_lit(sb, ": ");
 		sbuf_add(sb, h->value, h->valuelen);

@@ -17,6 +17,7 @@
 #include "base/sbuf.h"
 
 struct xchg;
+struct http_hdr;
 struct bodybuf;
 struct upstream_worker;
 struct metrics_worker;
@@ -55,5 +56,12 @@ void	 forward_client_drained(struct xchg *x);
 /* Abort x: the client went away or failed.  Frees the upstream
  * connection (never pooled). */
 void	 forward_abort(struct xchg *x);
+
+/*
+ * Does the client get the backend's response header h of x (HTTP/1.1
+ * head or HTTP/2 HEADERS)?  0 for hop-by-hop and framing headers, and
+ * for a Content-Length that does not size the body sent.  Owns nothing.
+ */
+int	 forward_resp_hdr_kept(const struct xchg *x, const struct http_hdr *h);
 
 #endif /* PROXY_FORWARD_H */

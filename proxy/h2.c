@@ -1010,18 +1010,8 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 	for (i = 0; i < rp->nhdrs && n < max; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
-		switch (h->kind) {
-		case HTTP_H_CONNECTION:
-		case HTTP_H_HOP:
-		case HTTP_H_TRANSFER_ENCODING:
+		if (!forward_resp_hdr_kept(x, h))
 			continue;
-		case HTTP_H_CONTENT_LENGTH:
-			if (x->respbody != XB_LENGTH && !rp->no_body)
-				continue;
-			break;
-		default:
-			break;
-		}
 		/* The name's offset in scratch for now: scratch may still
 		 * move while it grows. */
 		nv[n].name = (uint8_t *)(uintptr_t)h2_lower(s, h->name,
