@@ -448,3 +448,19 @@ body_of() { awk 'f { print } /^\r?$/ && !f { f = 1 }' "$1"; }
 
 need_bins
 pki_init
+
+# h2_python: set H2_PY to the python3 that has python3-h2, -hyperframe
+# and hpack (Debian installs them for the system python, which may not be
+# the first python3 on PATH); dies when there is none.  Call it directly,
+# not in $(...), so that die ends the test.
+h2_python() {
+	local py
+	for py in /usr/bin/python3 python3; do
+		if command -v "$py" >/dev/null 2>&1 &&
+		    "$py" -c 'import h2, hyperframe, hpack' >/dev/null 2>&1; then
+			H2_PY=$py
+			return 0
+		fi
+	done
+	die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
+}

@@ -38,16 +38,8 @@ H2H=$E2E_DIR/h2hostile.py
 
 # A python3 with h2 and hyperframe (Debian installs them for the system
 # python, which may not be the first python3 on PATH).
-PY=
-for py in /usr/bin/python3 python3; do
-	if command -v "$py" >/dev/null 2>&1 &&
-	    "$py" -c 'import h2, hyperframe, hpack' >/dev/null 2>&1; then
-		PY=$py
-		break
-	fi
-done
-[ -n "$PY" ] ||
-    die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
+h2_python
+PY=$H2_PY
 
 # -v: the backend logs every request line, for the final sweep.
 start_backend echo -v

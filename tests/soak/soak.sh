@@ -136,16 +136,8 @@ PIDS+=("$CLIENT")
 # HTTP/2 streams mixed in (python3-h2 and -hyperframe are test
 # dependencies, .ci/deps.sh, installed for the system python, which may
 # not be the first python3 on PATH): its errors join the verdict below.
-H2PY=
-for py in /usr/bin/python3 python3; do
-	if command -v "$py" >/dev/null 2>&1 &&
-	    "$py" -c 'import h2, hyperframe, hpack' >/dev/null 2>&1; then
-		H2PY=$py
-		break
-	fi
-done
-[ -n "$H2PY" ] ||
-    die "python3-h2 and python3-hyperframe are not installed (.ci/deps.sh)"
+h2_python
+H2PY=$H2_PY
 "$H2PY" "$SOAK_DIR/../e2e/h2hostile.py" --soak --port "$PX_PORT" \
     --ca "$PKI/ca-bundle.pem" --cert "$PKI/creds/alice.pem" \
     --duration "$D" --routes b1,b2,b3,rr --expect-login alice \
