@@ -385,7 +385,7 @@ conn_xchg_done(struct conn *c)
 	x->state = X_ST_DONE;
 	conn_access_log(c, x);
 	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
-	    x->method, x->status, x->t_start);
+	    x->method, x->status, METRICS_PROTO_H1, x->t_start);
 	xchg_put(&c->w->xc, c->w->bodybuf, x);
 	c->x = NULL;
 	if (conn_must_close(c)) {

@@ -115,6 +115,7 @@ struct h2_sess {
 	int			 calm;		/* ended for a flood */
 	struct h2_stream	*streams;	/* open streams */
 	unsigned		 nstreams;
+	uint64_t		 nserved;	/* requests carried */
 	unsigned		 nwake;
 	size_t			 out_high;	/* TLS output bound */
 	size_t			 hdr_limit;	/* header list bytes */
@@ -252,8 +253,9 @@ h2_xchg_end(struct h2_stream *st)
 	last = !x->req.keepalive;
 	conn_access_log(c, x);
 	metrics_h2_stream(c->w->m);
+	s->nserved++;
 	metrics_request(c->w->m, x->route ? x->route->path : "(none)",
-	    x->method, x->status, x->t_start);
+	    x->method, x->status, METRICS_PROTO_H2, x->t_start);
 	xchg_put(&c->w->xc, c->w->bodybuf, x);
 	st->x = NULL;
 	/* Unread request bytes are dropped; their window opens (h2_in_cb). */
@@ -1569,6 +1571,7 @@ h2_free(struct conn *c)
 		}
 		h2_stream_unlink(st);
 	}
+	metrics_h2_conn_end(c->w->m, s->nserved);
 	event_del(&s->ev_send);
 	nghttp2_session_del(s->ng);
 	sbuf_free(&s->scratch);

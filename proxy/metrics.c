@@ -34,6 +34,7 @@
 
 #define M_ROUTE_LEN	64
 #define M_REQ_SLOTS	512
+#define M_SPC_NBUCKETS	6
 #define M_LAT_SLOTS	128
 #define M_DENY_SLOTS	32
 #define M_NBUCKETS	12
@@ -59,6 +60,7 @@ struct m_req {
 	char		 route[M_ROUTE_LEN];
 	uint8_t		 method;
 	uint8_t		 cls;
+	uint8_t		 proto;		/* METRICS_PROTO_* */
 	uint64_t	 n;
 };
 
@@ -92,6 +94,9 @@ struct metrics_worker {
 	uint64_t	 h2_conns;	/* connections that chose h2 */
 	uint64_t	 h2_streams;	/* exchanges carried on h2 streams */
 	uint64_t	 h2_floods;	/* GOAWAY ENHANCE_YOUR_CALM sent */
+	/* Streams per ended h2 connection: a histogram over spc_bounds. */
+	uint64_t	 h2_spc[M_SPC_NBUCKETS];
+	uint64_t	 h2_spc_count, h2_spc_sum;
 	struct m_req	 req[M_REQ_SLOTS];
 	struct m_lat	 lat[M_LAT_SLOTS];
 	struct m_deny	 deny[M_DENY_SLOTS];
@@ -209,6 +214,25 @@ metrics_h2_flood(struct metrics_worker *m)
 	INC(m->h2_floods);
 }
 
+/* Upper bounds of the streams-per-connection buckets (+Inf is the count). */
+static const uint64_t spc_bounds[M_SPC_NBUCKETS] = {
+	1, 2, 10, 100, 1000, 10000
+};
+
+void
+metrics_h2_conn_end(struct metrics_worker *m, uint64_t streams)
+{
+	unsigned	 b;
+
+	for (b = 0; b < M_SPC_NBUCKETS; b++)
+		if (streams <= spc_bounds[b]) {
+			INC(m->h2_spc[b]);
+			break;
+		}
+	__atomic_add_fetch(&m->h2_spc_sum, streams, __ATOMIC_RELAXED);
+	INC(m->h2_spc_count);
+}
+
 static uint32_t
 hash_str(const char *s, uint32_t h)
 {
@@ -231,7 +255,7 @@ method_index(const char *m)
 
 void
 metrics_request(struct metrics_worker *m, const char *route,
-    const char *method, int status, uint64_t t_start)
+    const char *method, int status, int proto, uint64_t t_start)
 {
 	uint8_t		 meth = method_index(method), cls;
 	uint32_t	 h, i, k;
@@ -243,15 +267,16 @@ metrics_request(struct metrics_worker *m, const char *route,
 	pthread_mutex_lock(&m->mtx);
 	h = hash_str(route, 2166136261u);
 	for (k = 0; k < M_REQ_SLOTS; k++) {
-		struct m_req *e = &m->req[(h + meth * 7 + cls * 131 + k) %
-		    M_REQ_SLOTS];
+		struct m_req *e = &m->req[(h + meth * 7 + cls * 131 +
+		    (uint32_t)proto * 29 + k) % M_REQ_SLOTS];
 
 		if (e->n == 0) {
 			strncpy(e->route, route, M_ROUTE_LEN - 1);
 			e->method = meth;
 			e->cls = cls;
+			e->proto = (uint8_t)proto;
 		} else if (e->method != meth || e->cls != cls ||
-		    strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
+		    e->proto != proto || strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
 			continue;
 		e->n++;
 		break;
@@ -505,6 +530,7 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	uint64_t	 bad = 0, reqs = 0, bbytes = 0, bwaits = 0;
 	uint64_t	 rmeth = 0, rorig = 0;
 	uint64_t	 h2c = 0, h2s = 0, h2f = 0;
+	uint64_t	 spc[M_SPC_NBUCKETS] = { 0 }, spcn = 0, spcs = 0;
 	unsigned	 i, k, j, b;
 
 	for (i = 0; i < n; i++) {
@@ -526,6 +552,10 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 		h2c += LOAD(m->h2_conns);
 		h2s += LOAD(m->h2_streams);
 		h2f += LOAD(m->h2_floods);
+		for (b = 0; b < M_SPC_NBUCKETS; b++)
+			spc[b] += LOAD(m->h2_spc[b]);
+		spcn += LOAD(m->h2_spc_count);
+		spcs += LOAD(m->h2_spc_sum);
 	}
 	counter(out, "gridfront_connections_total",
 	    "Client connections accepted.", "counter", ct);
@@ -588,11 +618,27 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 	counter(out, "gridfront_h2_floods_total",
 	    "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM.",
 	    "counter", h2f);
+	evbuffer_add_printf(out, "# HELP gridfront_h2_streams_per_connection "
+	    "Requests carried by each ended HTTP/2 connection.\n"
+	    "# TYPE gridfront_h2_streams_per_connection histogram\n");
+	for (b = 0; b < M_SPC_NBUCKETS; b++) {
+		if (b > 0)
+			spc[b] += spc[b - 1];	/* cumulative */
+		evbuffer_add_printf(out, "gridfront_h2_streams_per_connection"
+		    "_bucket{le=\"%llu\"} %llu\n",
+		    (unsigned long long)spc_bounds[b],
+		    (unsigned long long)spc[b]);
+	}
+	evbuffer_add_printf(out, "gridfront_h2_streams_per_connection_bucket"
+	    "{le=\"+Inf\"} %llu\ngridfront_h2_streams_per_connection_sum "
+	    "%llu\ngridfront_h2_streams_per_connection_count %llu\n",
+	    (unsigned long long)spcn, (unsigned long long)spcs,
+	    (unsigned long long)spcn);
 	mem_series(out, ws, n);
 
 	/* Requests by route, method and status class. */
 	evbuffer_add_printf(out, "# HELP gridfront_requests_total Requests by "
-	    "route, method and status class.\n"
+	    "route, method, status class and client protocol.\n"
 	    "# TYPE gridfront_requests_total counter\n");
 	for (i = 0; i < n; i++) {
 		struct metrics_worker *m = ws[i].m;
@@ -606,9 +652,10 @@ metrics_render(const struct metrics_source *ws, unsigned n,
 			    i);
 			label(out, m->req[k].route);
 			evbuffer_add_printf(out,
-			    "\",method=\"%s\",code=\"%uxx\"} %llu\n",
-			    method_names[m->req[k].method],
-			    m->req[k].cls, (unsigned long long)m->req[k].n);
+			    "\",method=\"%s\",code=\"%uxx\",protocol=\"%s\"} "
+			    "%llu\n", method_names[m->req[k].method],
+			    m->req[k].cls, m->req[k].proto == METRICS_PROTO_H2 ?
+			    "h2" : "http/1.1", (unsigned long long)m->req[k].n);
 		}
 		pthread_mutex_unlock(&m->mtx);
 	}

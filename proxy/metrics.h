@@ -50,10 +50,15 @@ void	 metrics_route_refusal(struct metrics_worker *m, int origin);
 void	 metrics_h2_conn(struct metrics_worker *m);
 void	 metrics_h2_stream(struct metrics_worker *m);
 void	 metrics_h2_flood(struct metrics_worker *m);
-/* One finished request: its route's path, method, status and start time
- * (clock_now_us()). */
+/* An h2 connection ended after carrying this many requests. */
+void	 metrics_h2_conn_end(struct metrics_worker *m, uint64_t streams);
+/* Client protocols of metrics_request(). */
+#define METRICS_PROTO_H1	0
+#define METRICS_PROTO_H2	1
+/* One finished request: its route's path, method, status, client protocol
+ * (METRICS_PROTO_*) and start time (clock_now_us()). */
 void	 metrics_request(struct metrics_worker *m, const char *route,
-	    const char *method, int status, uint64_t t_start);
+	    const char *method, int status, int proto, uint64_t t_start);
 void	 metrics_auth_deny(struct metrics_worker *m, const char *reason);
 /* The request-body budget's state (bytes reserved now, waits so far). */
 void	 metrics_body_buffer(struct metrics_worker *m, uint64_t bytes,

@@ -293,6 +293,31 @@ assert_eq "metrics: gridfront_h2_floods_total counts the floods" 6 "$fl"
 h2n=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
     awk '$1 == "gridfront_requests_by_protocol_total{protocol=\"h2\"}" { print $2 }')
 assert_ge "metrics: requests by protocol count h2 streams (${h2n})" "${h2n:-0}" 100
+m=$(curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics")
+h2l=$(printf '%s\n' "$m" | awk '/^gridfront_requests_total\{/ &&
+    /protocol="h2"/ { n += $2 } END { print n + 0 }')
+assert_eq "metrics: gridfront_requests_total{protocol=\"h2\"} sums to the h2 requests" \
+    "$h2n" "$h2l"
+h1l=$(printf '%s\n' "$m" | awk '/^gridfront_requests_total\{/ &&
+    /protocol="http\/1.1"/ { n += $2 } END { print n + 0 }')
+assert_ge "metrics: HTTP/1.1 requests carry protocol=\"http/1.1\" (${h1l})" \
+    "$h1l" 1
+# The flood clients' connections end as gridfront reads their EOF: wait
+# for the histogram to hold them.
+spc_hist() {
+	curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '
+    $1 == "gridfront_h2_streams_per_connection_bucket{le=\"10\"}" { a = $2 }
+    $1 == "gridfront_h2_streams_per_connection_bucket{le=\"100\"}" { b = $2 }
+    $1 == "gridfront_h2_streams_per_connection_bucket{le=\"+Inf\"}" { i = $2 }
+    $1 == "gridfront_h2_streams_per_connection_count" { c = $2 }
+    $1 == "gridfront_h2_streams_per_connection_sum" { s = $2 }
+    END { print (b > a), (i == c), (c >= 7), (s >= 50) }'
+}
+spc_ok() { [ "$(spc_hist)" = "1 1 1 1" ]; }
+wait_until 5 spc_ok
+spc=$(spc_hist)
+assert_eq "metrics: streams per connection histogram (50-stream conn in le=100, +Inf = count, >= 7 conns, sum >= 50)" \
+    "1 1 1 1" "$spc"
 
 # ------------------------------------------------------------ access log
 wait_until 5 grep -q '"GET /cert/many HTTP/2.0" 200' "$WORK/access.log"
