@@ -325,34 +325,64 @@ list_nonempty(struct keys_ctx *ctx, const struct yaml_node *n)
 	return (-1);
 }
 
+/* Judges one item s of a string list, given the items kept so far;
+ * reports its own error.  Returns 0 to keep s, -1 to refuse it. */
+typedef int (*item_check)(struct keys_ctx *, const struct yaml_node *,
+    const char *s, char *const *kept, size_t nkept);
+
+/*
+ * Read the non-empty list n of strings into a fresh array *out, counted
+ * in *nout: each item is a string that check() accepts.  Every item is
+ * read, so every bad one is reported.  Returns 0, or -1 if any was bad;
+ * the strings kept belong to *out either way.
+ */
+static int
+string_list(struct keys_ctx *ctx, const struct yaml_node *n, char ***out,
+    size_t *nout, item_check check)
+{
+	char	*s;
+	size_t	 i, saved;
+	int	 ret = 0;
+
+	if (list_nonempty(ctx, n) == -1)
+		return (-1);
+	*out = xcalloc(n->n, sizeof(**out));
+	for (i = 0; i < n->n; i++) {
+		saved = keys_where_index(ctx, i);
+		if (keys_get_string(ctx, n->items[i], &s) == -1)
+			ret = -1;
+		else if (check(ctx, n->items[i], s, *out, *nout) == -1) {
+			free(s);
+			ret = -1;
+		} else
+			(*out)[(*nout)++] = s;
+		keys_where_pop(ctx, saved);
+	}
+	return (ret);
+}
+
+static int
+fqan_check(struct keys_ctx *ctx, const struct yaml_node *item, const char *s,
+    char *const *kept, size_t nkept)
+{
+	(void)kept;
+	(void)nkept;
+	if (s[0] == '/')
+		return (0);
+	keys_err(ctx, item, "'%.80s' is not an FQAN: FQANs start with '/', "
+	    "e.g. /cms/Role=production", s);
+	return (-1);
+}
+
 /* routes[].require_fqan: [/cms/Role=production, ...].  See keys_route.h. */
 int
 keys_route_require_fqan(struct keys_ctx *ctx, const struct yaml_node *n,
     void *base)
 {
 	struct conf_route	*r = base;
-	char			*s;
-	size_t			 i, saved;
-	int			 ret = 0;
 
-	if (list_nonempty(ctx, n) == -1)
-		return (-1);
-	r->require_fqan = xcalloc(n->n, sizeof(*r->require_fqan));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		if (keys_get_string(ctx, n->items[i], &s) == -1)
-			ret = -1;
-		else if (s[0] != '/') {
-			keys_err(ctx, n->items[i], "'%.80s' is not an FQAN: "
-			    "FQANs start with '/', e.g. /cms/Role=production",
-			    s);
-			free(s);
-			ret = -1;
-		} else
-			r->require_fqan[r->nrequire_fqan++] = s;
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
+	return (string_list(ctx, n, &r->require_fqan, &r->nrequire_fqan,
+	    fqan_check));
 }
 
 /* routes[].allow_from: [10.0.0.0/8, 2001:db8::/32, 192.0.2.7, ...]
@@ -470,45 +500,37 @@ method_token(const char *s)
 	return (i > 0 && i <= 20);
 }
 
+static int
+method_check(struct keys_ctx *ctx, const struct yaml_node *item,
+    const char *s, char *const *kept, size_t nkept)
+{
+	size_t	 j;
+
+	if (!method_token(s)) {
+		keys_err(ctx, item, "'%.80s' is not an HTTP method; methods "
+		    "are upper case, e.g. GET", s);
+		return (-1);
+	}
+	for (j = 0; j < nkept; j++)
+		if (strcmp(kept[j], s) == 0) {
+			keys_err(ctx, item, "'%s' is listed twice", s);
+			return (-1);
+		}
+	return (0);
+}
+
 /* routes[].methods: [GET, HEAD, ...].  See keys_route.h. */
 int
 keys_route_methods(struct keys_ctx *ctx, const struct yaml_node *n, void *base)
 {
 	struct conf_route *r = base;
-	char		*s;
-	size_t		 i, j, o, saved, len = LIT_LEN("Allow: \r\n");
-	int		 ret = 0;
+	size_t		 i, o, len = LIT_LEN("Allow: \r\n");
 
-	if (list_nonempty(ctx, n) == -1)
+	if (string_list(ctx, n, &r->methods, &r->nmethods,
+	    method_check) == -1)
 		return (-1);
-	r->methods = xcalloc(n->n, sizeof(*r->methods));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		if (keys_get_string(ctx, n->items[i], &s) == -1)
-			ret = -1;
-		else if (!method_token(s)) {
-			keys_err(ctx, n->items[i], "'%.80s' is not an HTTP "
-			    "method; methods are upper case, e.g. GET", s);
-			free(s);
-			ret = -1;
-		} else {
-			for (j = 0; j < r->nmethods; j++)
-				if (strcmp(r->methods[j], s) == 0)
-					break;
-			if (j < r->nmethods) {
-				keys_err(ctx, n->items[i], "'%s' is listed "
-				    "twice", s);
-				free(s);
-				ret = -1;
-			} else {
-				len += strlen(s) + 2;
-				r->methods[r->nmethods++] = s;
-			}
-		}
-		keys_where_pop(ctx, saved);
-	}
-	if (ret == -1)
-		return (-1);
+	for (i = 0; i < r->nmethods; i++)
+		len += strlen(r->methods[i]) + 2;
 	/* The 405's Allow line (RFC 9110 15.5.6), built once. */
 	r->allow_line = xcalloc(1, len + 1);
 	o = (size_t)snprintf(r->allow_line, len + 1, "Allow: ");
@@ -535,38 +557,32 @@ origin_valid(const char *s)
 	return (route_host_valid(h, strlen(h)));
 }
 
+static int
+origin_check(struct keys_ctx *ctx, const struct yaml_node *item,
+    const char *s, char *const *kept, size_t nkept)
+{
+	(void)kept;
+	(void)nkept;
+	if (origin_valid(s))
+		return (0);
+	/* "null" is what sandboxed and privacy-redirected pages send:
+	 * anyone can produce it. */
+	keys_err(ctx, item, "'%.80s' is not an origin: write "
+	    "scheme://host[:port] with no path, e.g. https://cmsweb.cern.ch%s",
+	    s, strcmp(s, "null") == 0 ? " ('null' can be sent by any page and "
+	    "is never allowed)" : "");
+	return (-1);
+}
+
 /* routes[].allowed_origins: [https://host, ...].  See keys_route.h. */
 int
 keys_route_allowed_origins(struct keys_ctx *ctx, const struct yaml_node *n,
     void *base)
 {
 	struct conf_route *r = base;
-	char		*s;
-	size_t		 i, saved;
-	int		 ret = 0;
 
-	if (list_nonempty(ctx, n) == -1)
-		return (-1);
-	r->allowed_origins = xcalloc(n->n, sizeof(*r->allowed_origins));
-	for (i = 0; i < n->n; i++) {
-		saved = keys_where_index(ctx, i);
-		if (keys_get_string(ctx, n->items[i], &s) == -1)
-			ret = -1;
-		else if (!origin_valid(s)) {
-			/* "null" is what sandboxed and privacy-redirected
-			 * pages send: anyone can produce it. */
-			keys_err(ctx, n->items[i], "'%.80s' is not an origin: "
-			    "write scheme://host[:port] with no path, e.g. "
-			    "https://cmsweb.cern.ch%s", s,
-			    strcmp(s, "null") == 0 ? " ('null' can be sent "
-			    "by any page and is never allowed)" : "");
-			free(s);
-			ret = -1;
-		} else
-			r->allowed_origins[r->nallowed_origins++] = s;
-		keys_where_pop(ctx, saved);
-	}
-	return (ret);
+	return (string_list(ctx, n, &r->allowed_origins, &r->nallowed_origins,
+	    origin_check));
 }
 
 /*
