@@ -52,45 +52,59 @@ keys_parse_digits(const char *s, uint64_t *v, const char **end)
 	return (0);
 }
 
-/* Parse a duration into milliseconds.  See keys_value.h. */
-int
-keys_parse_duration(const char *s, uint64_t *ms)
+/* A unit suffix and what one of it is worth. */
+struct unit {
+	const char	*name;
+	uint64_t	 mult;
+};
+
+/*
+ * Parse digits followed by one of the n units (compared ignoring case
+ * when nocase) into *out, refusing overflow.  Returns 0 or -1.
+ */
+static int
+parse_units(const char *s, const struct unit *units, size_t n, int nocase,
+    uint64_t *out)
 {
-	static const struct {
-		const char	*unit;
-		uint64_t	 mult;
-	} units[] = {
-		{ "", 1000 },		/* a plain number is seconds */
-		{ "ms", 1 },
-		{ "s", 1000 },
-		{ "m", (uint64_t)60 * 1000 },
-		{ "h", (uint64_t)3600 * 1000 },
-	};
 	const char	*end;
 	uint64_t	 v;
 	size_t		 i;
 
 	if (keys_parse_digits(s, &v, &end) == -1)
 		return (-1);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) != 0)
+	for (i = 0; i < n; i++) {
+		if ((nocase ? strcasecmp(end, units[i].name) :
+		    strcmp(end, units[i].name)) != 0)
 			continue;
 		if (v > UINT64_MAX / units[i].mult)
 			return (-1);
-		*ms = v * units[i].mult;
+		*out = v * units[i].mult;
 		return (0);
 	}
 	return (-1);
+}
+
+/* Parse a duration into milliseconds.  See keys_value.h. */
+int
+keys_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+		{ "", 1000 },		/* a plain number is seconds */
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", (uint64_t)60 * 1000 },
+		{ "h", (uint64_t)3600 * 1000 },
+	};
+
+	return (parse_units(s, units, sizeof(units) / sizeof(units[0]), 0,
+	    ms));
 }
 
 /* Parse a size into bytes.  See keys_value.h. */
 int
 keys_parse_size(const char *s, uint64_t *bytes)
 {
-	static const struct {
-		const char	*unit;
-		uint64_t	 mult;
-	} units[] = {
+	static const struct unit units[] = {
 		{ "", 1 }, { "b", 1 },
 		{ "k", 1ull << 10 }, { "kb", 1ull << 10 },
 		{ "kib", 1ull << 10 },
@@ -99,21 +113,9 @@ keys_parse_size(const char *s, uint64_t *bytes)
 		{ "g", 1ull << 30 }, { "gb", 1ull << 30 },
 		{ "gib", 1ull << 30 },
 	};
-	const char	*end;
-	uint64_t	 v;
-	size_t		 i;
 
-	if (keys_parse_digits(s, &v, &end) == -1)
-		return (-1);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].unit) != 0)
-			continue;
-		if (v > UINT64_MAX / units[i].mult)
-			return (-1);
-		*bytes = v * units[i].mult;
-		return (0);
-	}
-	return (-1);
+	return (parse_units(s, units, sizeof(units) / sizeof(units[0]), 1,
+	    bytes));
 }
 
 /* Write ms in the largest unit that divides it: "168h", "90s", "1500ms". */
