@@ -276,7 +276,8 @@ metrics_request(struct metrics_worker *m, const char *route,
 			e->cls = cls;
 			e->proto = (uint8_t)proto;
 		} else if (e->method != meth || e->cls != cls ||
-		    e->proto != proto || strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
+		    e->proto != proto ||
+		    strncmp(e->route, route, M_ROUTE_LEN - 1) != 0)
 			continue;
 		e->n++;
 		break;
