@@ -84,17 +84,13 @@ access_worker_free(struct access_worker *w)
 }
 
 /* See access.h. */
-void
-access_log(struct access_worker *w, const struct access_client *cl,
-    struct xchg *x)
+size_t
+access_format(const struct access_client *cl, const struct xchg *x,
+    uint64_t end, time_t now, char *p, size_t room)
 {
 	const struct conf *cf = cl->conf;
 	char		 tbuf[64], dn[600], login[160], target[1100], errs[300];
-	char		*p;
-	size_t		 room;
-	time_t		 now;
 	struct tm	 tm;
-	uint64_t	 end = clock_now_us();
 	long long	 total, upstream;
 	const char	*route = x->route ? x->route->path : "-";
 	const char	*backend = x->pool ? x->pool->name : "-";
@@ -102,13 +98,6 @@ access_log(struct access_worker *w, const struct access_client *cl,
 	const char	*proto = cl->h2 ? "HTTP/2.0" :
 	    x->req.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
 	int		 n, json = (cf->log.access_format == CONF_LOG_JSON);
-
-	if (!log_access_enabled())
-		return;
-	if (w->logbuf == NULL)
-		w->logbuf = xmalloc(ACCESS_BUF);
-	if (w->loglen > ACCESS_BUF - 4096)
-		access_flush(w);
 
 	total = (long long)(end - x->t_start);
 	upstream = x->t_up ? (long long)(end - x->t_up) : -1;
@@ -120,9 +109,6 @@ access_log(struct access_worker *w, const struct access_client *cl,
 	if (x->method[0])
 		method = x->method;
 	esc(errs, sizeof(errs), x->error, json);
-	now = time(NULL);
-	p = w->logbuf + w->loglen;
-	room = ACCESS_BUF - w->loglen;
 	if (json) {
 		gmtime_r(&now, &tm);
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -163,7 +149,7 @@ access_log(struct access_worker *w, const struct access_client *cl,
 		    x->error ? "]" : "");
 	}
 	if (n < 0 || (size_t)n >= room)
-		return;
+		return (0);
 	if (x->have_ad && x->ad.token_iss != NULL && x->ad.token_sub != NULL) {
 		/* A token's issuer and subject, never the token: the line
 		 * (or object) is reopened to add them. */
@@ -179,10 +165,25 @@ access_log(struct access_worker *w, const struct access_client *cl,
 		    ",\"token_iss\":\"%s\",\"token_sub\":\"%s\"}\n" :
 		    " [token: \"%s\" \"%s\"]\n", ti, ts);
 		if (m < 0 || (size_t)m >= room - (size_t)n)
-			return;
+			return (0);
 		n += m;
 	}
-	w->loglen += (size_t)n;
+	return ((size_t)n);
+}
+
+/* See access.h. */
+void
+access_log(struct access_worker *w, const struct access_client *cl,
+    struct xchg *x)
+{
+	if (!log_access_enabled())
+		return;
+	if (w->logbuf == NULL)
+		w->logbuf = xmalloc(ACCESS_BUF);
+	if (w->loglen > ACCESS_BUF - 4096)
+		access_flush(w);
+	w->loglen += access_format(cl, x, clock_now_us(), time(NULL),
+	    w->logbuf + w->loglen, ACCESS_BUF - w->loglen);
 	if (w->loglen >= ACCESS_FLUSH)
 		access_flush(w);
 }

@@ -12,6 +12,8 @@
 #define PROXY_ACCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -35,6 +37,15 @@ struct access_client {
 	const struct auth_ident	*ident;
 	int			 h2;		/* HTTP/2 stream: "HTTP/2.0" */
 };
+
+/*
+ * Format the line for x, from client cl, ended at end (clock_now_us())
+ * and now (wall clock), into p (room bytes).  Returns its length, or 0
+ * when it does not fit (nothing usable is written then).  access_log()
+ * uses it; tests call it with fixed clocks.
+ */
+size_t	 access_format(const struct access_client *cl, const struct xchg *x,
+	    uint64_t end, time_t now, char *p, size_t room);
 
 /* Format and queue the line for x, from client cl, in w.  Never fails;
  * drops the line if the worker's buffer cannot grow. */
