@@ -33,36 +33,146 @@
 
 #define ACCESS_BUF	65536
 #define ACCESS_FLUSH	32768
+/* Escaped fields are cut below these many bytes. */
+#define ACCESS_TARGET	1100
+#define ACCESS_DN	600
+#define ACCESS_LOGIN	160
+#define ACCESS_ERROR	300
+#define ACCESS_TOKEN	300
 
-/* Copy s into dst for a quoted text field: quotes, backslashes and
- * control bytes are escaped so one request is always one line. */
-static size_t
-esc(char *dst, size_t n, const char *s, int json)
+/*
+ * The line is appended piece by piece to a cursor over the buffer: no
+ * format strings to interpret per request, and each escaped field goes
+ * straight into the line.  Once a piece does not fit, ok drops to 0 and
+ * the rest is skipped; the line is then not counted.
+ */
+struct out {
+	char	*p;
+	size_t	 n, room;
+	int	 ok;
+};
+
+static void
+put(struct out *o, const char *s, size_t len)
+{
+	/* Like snprintf's: the line must leave room for a NUL. */
+	if (!o->ok || len >= o->room - o->n) {
+		o->ok = 0;
+		return;
+	}
+	memcpy(o->p + o->n, s, len);
+	o->n += len;
+}
+
+#define PUT_LIT(o, s)	put((o), (s), LIT_LEN(s))
+
+static void
+put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_u64(struct out *o, uint64_t v)
+{
+	char	 b[24];
+	size_t	 i = sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(o, b + i, sizeof(b) - i);
+}
+
+static void
+put_i64(struct out *o, long long v)
+{
+	if (v < 0) {
+		PUT_LIT(o, "-");
+		put_u64(o, (uint64_t)(-(v + 1)) + 1);
+	} else
+		put_u64(o, (uint64_t)v);
+}
+
+/*
+ * Append s as the inside of a quoted field: quotes, backslashes and
+ * control bytes escaped (\xNN, or \u00NN in JSON) so one request is
+ * always one line.  The field takes fewer than limit bytes: a byte is
+ * added only while what the field holds plus 7 is below limit.
+ */
+static void
+put_esc(struct out *o, const char *s, size_t limit, int json)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t	 o = 0;
+	char		 e[6];
+	size_t		 w = 0, run;
+	unsigned char	 ch;
 
-	for (; s != NULL && *s != '\0' && o + 7 < n; s++) {
-		unsigned char ch = (unsigned char)*s;
-
+	if (s == NULL)
+		return;
+	while (*s != '\0' && w + 7 < limit) {
+		/* A run of bytes that need no escape goes in at once. */
+		for (run = 0; w + run + 7 < limit; run++) {
+			ch = (unsigned char)s[run];
+			if (ch < 0x20 || ch == 0x7f || ch == '"' ||
+			    ch == '\\')
+				break;
+		}
+		if (run > 0) {
+			put(o, s, run);
+			s += run;
+			w += run;
+			continue;
+		}
+		ch = (unsigned char)*s++;
+		if (ch == '\0')
+			break;
 		if (ch == '"' || ch == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			if (json) {
-				memcpy(dst + o, "\\u00", LIT_LEN("\\u00"));
-				o += LIT_LEN("\\u00");
-			} else {
-				dst[o++] = '\\';
-				dst[o++] = 'x';
-			}
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 15];
-		} else
-			dst[o++] = (char)ch;
+			e[0] = '\\';
+			e[1] = (char)ch;
+			put(o, e, 2);
+			w += 2;
+		} else if (json) {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[ch >> 4];
+			e[5] = hex[ch & 15];
+			put(o, e, 6);
+			w += 6;
+		} else {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[ch >> 4];
+			e[3] = hex[ch & 15];
+			put(o, e, 4);
+			w += 4;
+		}
 	}
-	dst[o] = '\0';
-	return (o);
+}
+
+/* The time field of now, formatted once a second per thread. */
+static const char *
+time_field(time_t now, int json, size_t *len)
+{
+	static __thread time_t	 t_sec[2] = { -1, -1 };
+	static __thread char	 t_buf[2][64];
+	static __thread size_t	 t_len[2];
+	struct tm		 tm;
+
+	if (t_sec[json] != now) {
+		if (json) {
+			gmtime_r(&now, &tm);
+			t_len[1] = strftime(t_buf[1], sizeof(t_buf[1]),
+			    "%Y-%m-%dT%H:%M:%SZ", &tm);
+		} else {
+			localtime_r(&now, &tm);
+			t_len[0] = strftime(t_buf[0], sizeof(t_buf[0]),
+			    "%d/%b/%Y:%H:%M:%S %z", &tm);
+		}
+		t_sec[json] = now;
+	}
+	*len = t_len[json];
+	return (t_buf[json]);
 }
 
 void
@@ -89,86 +199,136 @@ access_format(const struct access_client *cl, const struct xchg *x,
     uint64_t end, time_t now, char *p, size_t room)
 {
 	const struct conf *cf = cl->conf;
-	char		 tbuf[64], dn[600], login[160], target[1100], errs[300];
-	struct tm	 tm;
-	long long	 total, upstream;
+	struct out	 o = { p, 0, room, room > 0 };
 	const char	*route = x->route ? x->route->path : "-";
 	const char	*backend = x->pool ? x->pool->name : "-";
-	const char	*method = "-";
+	const char	*method = x->method[0] ? x->method : "-";
 	const char	*proto = cl->h2 ? "HTTP/2.0" :
 	    x->req.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-	int		 n, json = (cf->log.access_format == CONF_LOG_JSON);
+	const char	*dn, *how, *t;
+	long long	 total, upstream;
+	size_t		 tlen;
+	int		 json = (cf->log.access_format == CONF_LOG_JSON);
+	int		 token = x->have_ad && x->ad.token_iss != NULL &&
+	    x->ad.token_sub != NULL;
 
 	total = (long long)(end - x->t_start);
 	upstream = x->t_up ? (long long)(end - x->t_up) : -1;
-	esc(dn, sizeof(dn), x->have_ad && x->ad.dn ? x->ad.dn :
-	    (cl->ident && cl->ident->user_dn ? cl->ident->user_dn : "-"), json);
-	esc(login, sizeof(login), x->have_ad && x->ad.login ? x->ad.login :
-	    "-", json);
-	esc(target, sizeof(target), x->target[0] ? x->target : "-", json);
-	if (x->method[0])
-		method = x->method;
-	esc(errs, sizeof(errs), x->error, json);
+	dn = x->have_ad && x->ad.dn ? x->ad.dn :
+	    (cl->ident && cl->ident->user_dn ? cl->ident->user_dn : "-");
+	how = !x->have_ad ? "-" : x->ad.result == AUTH_OK ?
+	    (x->ad.method != NULL ? x->ad.method : cf->auth.authn_method) :
+	    x->ad.result == AUTH_ANON ? "none" :
+	    x->ad.result == AUTH_PASS ? "pass" : "denied";
+	t = time_field(now, json, &tlen);
 	if (json) {
-		gmtime_r(&now, &tm);
-		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		n = snprintf(p, room, "{\"time\":\"%s\",\"client\":\"%s\","
-		    "\"client_port\":%d,\"method\":\"%s\",\"uri\":\"%s\","
-		    "\"proto\":\"%s\",\"status\":%d,\"bytes_in\":%llu,"
-		    "\"bytes_out\":%llu,\"tls\":\"%s\",\"cipher\":\"%s\","
-		    "\"dn\":\"%s\",\"login\":\"%s\",\"auth\":\"%s\","
-		    "\"route\":\"%s\",\"backend\":\"%s\",\"time_us\":%lld,"
-		    "\"upstream_us\":%lld%s%s%s}\n", tbuf, cl->peer,
-		    cl->peerport, method, target, proto,
-		    x->status, (unsigned long long)x->bytes_in,
-		    (unsigned long long)x->bytes_out, tls_version(cl->ssl),
-		    tls_cipher(cl->ssl), dn, login, !x->have_ad ? "-" :
-		    x->ad.result == AUTH_OK ? (x->ad.method != NULL ?
-		    x->ad.method : cf->auth.authn_method) :
-		    x->ad.result == AUTH_ANON ? "none" :
-		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
-		    backend, total, upstream, x->error ? ",\"error\":\"" : "",
-		    errs, x->error ? "\"" : "");
+		PUT_LIT(&o, "{\"time\":\"");
+		put(&o, t, tlen);
+		PUT_LIT(&o, "\",\"client\":\"");
+		put_str(&o, cl->peer);
+		PUT_LIT(&o, "\",\"client_port\":");
+		put_i64(&o, cl->peerport);
+		PUT_LIT(&o, ",\"method\":\"");
+		put_str(&o, method);
+		PUT_LIT(&o, "\",\"uri\":\"");
 	} else {
-		localtime_r(&now, &tm);
-		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
-		n = snprintf(p, room, "[%s] %s:%d \"%s %s %s\" %d "
-		    "[data: %llu in %llu out %lld us upstream %lld us] "
-		    "[auth: %s %s \"%s\" \"%s\" %s] [route: %s backend: %s]"
-		    "%s%s%s\n", tbuf, cl->peer, cl->peerport, method, target,
-		    proto, x->status,
-		    (unsigned long long)x->bytes_in,
-		    (unsigned long long)x->bytes_out, total, upstream,
-		    tls_version(cl->ssl), tls_cipher(cl->ssl), dn, login,
-		    !x->have_ad ? "-" :
-		    x->ad.result == AUTH_OK ? (x->ad.method != NULL ?
-		    x->ad.method : cf->auth.authn_method) :
-		    x->ad.result == AUTH_ANON ? "none" :
-		    x->ad.result == AUTH_PASS ? "pass" : "denied", route,
-		    backend, x->error ? " [error: " : "", errs,
-		    x->error ? "]" : "");
+		PUT_LIT(&o, "[");
+		put(&o, t, tlen);
+		PUT_LIT(&o, "] ");
+		put_str(&o, cl->peer);
+		PUT_LIT(&o, ":");
+		put_i64(&o, cl->peerport);
+		PUT_LIT(&o, " \"");
+		put_str(&o, method);
+		PUT_LIT(&o, " ");
 	}
-	if (n < 0 || (size_t)n >= room)
-		return (0);
-	if (x->have_ad && x->ad.token_iss != NULL && x->ad.token_sub != NULL) {
-		/* A token's issuer and subject, never the token: the line
-		 * (or object) is reopened to add them. */
-		char	 ti[300], ts[300];
-		int	 m;
-
-		esc(ti, sizeof(ti), x->ad.token_iss, json);
-		esc(ts, sizeof(ts), x->ad.token_sub, json);
-		n--;	/* the newline; for JSON also the closing brace */
-		if (json)
-			n--;
-		m = snprintf(p + n, room - (size_t)n, json ?
-		    ",\"token_iss\":\"%s\",\"token_sub\":\"%s\"}\n" :
-		    " [token: \"%s\" \"%s\"]\n", ti, ts);
-		if (m < 0 || (size_t)m >= room - (size_t)n)
-			return (0);
-		n += m;
+	put_esc(&o, x->target[0] ? x->target : "-", ACCESS_TARGET, json);
+	if (json) {
+		PUT_LIT(&o, "\",\"proto\":\"");
+		put_str(&o, proto);
+		PUT_LIT(&o, "\",\"status\":");
+		put_i64(&o, x->status);
+		PUT_LIT(&o, ",\"bytes_in\":");
+		put_u64(&o, x->bytes_in);
+		PUT_LIT(&o, ",\"bytes_out\":");
+		put_u64(&o, x->bytes_out);
+		PUT_LIT(&o, ",\"tls\":\"");
+		put_str(&o, tls_version(cl->ssl));
+		PUT_LIT(&o, "\",\"cipher\":\"");
+		put_str(&o, tls_cipher(cl->ssl));
+		PUT_LIT(&o, "\",\"dn\":\"");
+		put_esc(&o, dn, ACCESS_DN, json);
+		PUT_LIT(&o, "\",\"login\":\"");
+		put_esc(&o, x->have_ad && x->ad.login ? x->ad.login : "-",
+		    ACCESS_LOGIN, json);
+		PUT_LIT(&o, "\",\"auth\":\"");
+		put_str(&o, how);
+		PUT_LIT(&o, "\",\"route\":\"");
+		put_str(&o, route);
+		PUT_LIT(&o, "\",\"backend\":\"");
+		put_str(&o, backend);
+		PUT_LIT(&o, "\",\"time_us\":");
+		put_i64(&o, total);
+		PUT_LIT(&o, ",\"upstream_us\":");
+		put_i64(&o, upstream);
+		if (x->error) {
+			PUT_LIT(&o, ",\"error\":\"");
+			put_esc(&o, x->error, ACCESS_ERROR, json);
+			PUT_LIT(&o, "\"");
+		}
+		if (token) {
+			/* A token's issuer and subject, never the token. */
+			PUT_LIT(&o, ",\"token_iss\":\"");
+			put_esc(&o, x->ad.token_iss, ACCESS_TOKEN, json);
+			PUT_LIT(&o, "\",\"token_sub\":\"");
+			put_esc(&o, x->ad.token_sub, ACCESS_TOKEN, json);
+			PUT_LIT(&o, "\"");
+		}
+		PUT_LIT(&o, "}\n");
+	} else {
+		PUT_LIT(&o, " ");
+		put_str(&o, proto);
+		PUT_LIT(&o, "\" ");
+		put_i64(&o, x->status);
+		PUT_LIT(&o, " [data: ");
+		put_u64(&o, x->bytes_in);
+		PUT_LIT(&o, " in ");
+		put_u64(&o, x->bytes_out);
+		PUT_LIT(&o, " out ");
+		put_i64(&o, total);
+		PUT_LIT(&o, " us upstream ");
+		put_i64(&o, upstream);
+		PUT_LIT(&o, " us] [auth: ");
+		put_str(&o, tls_version(cl->ssl));
+		PUT_LIT(&o, " ");
+		put_str(&o, tls_cipher(cl->ssl));
+		PUT_LIT(&o, " \"");
+		put_esc(&o, dn, ACCESS_DN, json);
+		PUT_LIT(&o, "\" \"");
+		put_esc(&o, x->have_ad && x->ad.login ? x->ad.login : "-",
+		    ACCESS_LOGIN, json);
+		PUT_LIT(&o, "\" ");
+		put_str(&o, how);
+		PUT_LIT(&o, "] [route: ");
+		put_str(&o, route);
+		PUT_LIT(&o, " backend: ");
+		put_str(&o, backend);
+		PUT_LIT(&o, "]");
+		if (x->error) {
+			PUT_LIT(&o, " [error: ");
+			put_esc(&o, x->error, ACCESS_ERROR, json);
+			PUT_LIT(&o, "]");
+		}
+		if (token) {
+			PUT_LIT(&o, " [token: \"");
+			put_esc(&o, x->ad.token_iss, ACCESS_TOKEN, json);
+			PUT_LIT(&o, "\" \"");
+			put_esc(&o, x->ad.token_sub, ACCESS_TOKEN, json);
+			PUT_LIT(&o, "\"]");
+		}
+		PUT_LIT(&o, "\n");
 	}
-	return ((size_t)n);
+	return (o.ok ? o.n : 0);
 }
 
 /* See access.h. */

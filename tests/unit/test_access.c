@@ -8,9 +8,10 @@
  * token request (issuer and subject appended, never the token), HTTP/2
  * and HTTP/1.0 protocol names, escaping of quotes, backslashes and
  * control bytes, values cut at their field's limit, and a buffer too
- * small for the line (0, nothing counted).  The expected lines were
- * written by the snprintf formatter that the appending one replaced, so
- * the two agree to the byte.
+ * small for the line (0, nothing counted; the line and a NUL must fit).
+ * The expected lines were written by the snprintf formatter that the
+ * appending one replaced, and pass against both, so the two agree to
+ * the byte.
  */
 
 #include <setjmp.h>
@@ -308,6 +309,19 @@ test_access__no_room(void **state)
 	setup_token(f);
 	assert_int_equal(access_format(&f->cl, &f->x, T_END, T_NOW, f->line,
 	    230), 0);
+	/* The edge, as snprintf's: the line plus a NUL must fit. */
+	for (i = 0; i < 2; i++) {
+		size_t	 len;
+
+		f->cf.log.access_format = i ? CONF_LOG_JSON : CONF_LOG_TEXT;
+		len = access_format(&f->cl, &f->x, T_END, T_NOW, f->line,
+		    sizeof(f->line));
+		assert_true(len > 200);
+		assert_int_equal(access_format(&f->cl, &f->x, T_END, T_NOW,
+		    f->line, len), 0);
+		assert_int_equal(access_format(&f->cl, &f->x, T_END, T_NOW,
+		    f->line, len + 1), len);
+	}
 }
 
 int
