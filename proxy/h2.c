@@ -44,6 +44,7 @@
 #include "proxy/conn.h"
 #include "proxy/forward.h"
 #include "proxy/h2.h"
+#include "proxy/h2mem.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -76,6 +77,22 @@
  * (curl 7.88) lose the answer to an upload they had no right to make.
  */
 #define H2_DISCARD_MAX	((size_t)1024 * 1024)
+
+/*
+ * Per worker: the allocator of its sessions (h2mem.h) and a bounded free
+ * list of streams, so that a stream costs no malloc in the steady state.
+ */
+#define H2_FREE_STREAMS	128		/* streams kept per worker */
+#define H2_PS_KEEP	512		/* pseudo-header buffer kept */
+#define H2_MEM_CACHE	((size_t)256 * 1024)	/* h2mem free lists */
+
+struct h2_stream;
+
+struct h2_worker {
+	struct h2mem		*mem;
+	struct h2_stream	*streams;	/* free, linked by next */
+	unsigned		 nstreams;
+};
 
 struct h2_sess;
 
@@ -147,7 +164,7 @@ h2_in_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	size_t		 n = ci->n_deleted, k;
 
 	(void)b;
-	if (n == 0)
+	if (n == 0 || (st->flags & ST_DEAD))
 		return;
 	k = n < st->head_left ? n : st->head_left;
 	st->head_left -= k;
@@ -169,7 +186,7 @@ h2_out_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	struct h2_stream *st = arg;
 
 	(void)b;
-	if (ci->n_added == 0)
+	if (ci->n_added == 0 || (st->flags & ST_DEAD))
 		return;
 	if (st->flags & ST_DEFERRED) {
 		st->flags &= ~ST_DEFERRED;
@@ -178,20 +195,42 @@ h2_out_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	h2_want_send(st->s);
 }
 
+/*
+ * A stream for id: from the worker's free list when it has one (its
+ * evbuffers, their callbacks and its small buffers come with it, empty),
+ * else a new one.
+ */
 static struct h2_stream *
 h2_stream_new(struct h2_sess *s, int32_t id)
 {
+	struct h2_worker *hw = s->c->w->h2;
 	struct h2_stream *st;
+	struct evbuffer	 *in, *out;
+	struct sbuf	  ps;
 
-	st = xcalloc(1, sizeof(*st));
+	if (hw != NULL && (st = hw->streams) != NULL) {
+		hw->streams = st->next;
+		hw->nstreams--;
+		/* Every field starts over; only the emptied buffers stay. */
+		in = st->in;
+		out = st->out;
+		ps = st->ps;
+		memset(st, 0, sizeof(*st));
+		st->in = in;
+		st->out = out;
+		st->ps = ps;
+		st->ps.len = 0;
+	} else {
+		st = xcalloc(1, sizeof(*st));
+		if ((st->in = evbuffer_new()) == NULL ||
+		    (st->out = evbuffer_new()) == NULL)
+			fatalx("out of memory");
+		evbuffer_add_cb(st->in, h2_in_cb, st);
+		evbuffer_add_cb(st->out, h2_out_cb, st);
+	}
 	st->s = s;
 	st->id = id;
 	st->t_io = st->t_open = clock_now_us();
-	if ((st->in = evbuffer_new()) == NULL ||
-	    (st->out = evbuffer_new()) == NULL)
-		fatalx("out of memory");
-	evbuffer_add_cb(st->in, h2_in_cb, st);
-	evbuffer_add_cb(st->out, h2_out_cb, st);
 	st->next = s->streams;
 	if (s->streams != NULL)
 		s->streams->prev = st;
@@ -221,15 +260,35 @@ h2_stream_unlink(struct h2_stream *st)
 		h2_stream_free(st);
 }
 
+/*
+ * st is done: back to the worker's free list (bounded, buffers emptied,
+ * big ones freed), or freed.  Its evbuffer callbacks see ST_DEAD and
+ * leave the session alone while the buffers are drained.
+ */
 static void
 h2_stream_free(struct h2_stream *st)
 {
+	struct h2_worker *hw = st->s->c->w->h2;
+
+	wgen_put(st->wg);
+	st->wg = NULL;
+	sbuf_free(&st->head);
+	sbuf_free(&st->cookie);
+	if (hw != NULL && hw->nstreams < H2_FREE_STREAMS) {
+		st->flags = ST_DEAD;
+		evbuffer_drain(st->in, evbuffer_get_length(st->in));
+		evbuffer_drain(st->out, evbuffer_get_length(st->out));
+		if (st->ps.cap > H2_PS_KEEP)
+			sbuf_free(&st->ps);
+		st->s = NULL;
+		st->next = hw->streams;
+		hw->streams = st;
+		hw->nstreams++;
+		return;
+	}
 	evbuffer_free(st->in);
 	evbuffer_free(st->out);
-	sbuf_free(&st->head);
 	sbuf_free(&st->ps);
-	sbuf_free(&st->cookie);
-	wgen_put(st->wg);
 	free(st);
 }
 
@@ -1372,7 +1431,8 @@ h2_start(struct conn *c)
 	    hc->max_resets_per_second);
 	/* Closed streams are not kept for priority: less memory. */
 	nghttp2_option_set_no_closed_streams(opt, 1);
-	if (nghttp2_session_server_new2(&s->ng, cb, s, opt) != 0)
+	if (nghttp2_session_server_new3(&s->ng, cb, s, opt,
+	    c->w->h2 != NULL ? h2mem_nghttp2(c->w->h2->mem) : NULL) != 0)
 		fatalx("out of memory");
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
@@ -1574,4 +1634,33 @@ h2_free(struct conn *c)
 	sbuf_free(&s->scratch);
 	free(s);
 	c->h2 = NULL;
+}
+
+/* See h2.h. */
+struct h2_worker *
+h2_worker_new(void)
+{
+	struct h2_worker *hw = xcalloc(1, sizeof(*hw));
+
+	hw->mem = h2mem_new(H2_MEM_CACHE);
+	return (hw);
+}
+
+/* See h2.h. */
+void
+h2_worker_free(struct h2_worker *hw)
+{
+	struct h2_stream *st;
+
+	if (hw == NULL)
+		return;
+	while ((st = hw->streams) != NULL) {
+		hw->streams = st->next;
+		evbuffer_free(st->in);
+		evbuffer_free(st->out);
+		sbuf_free(&st->ps);
+		free(st);
+	}
+	h2mem_free(hw->mem);
+	free(hw);
 }
