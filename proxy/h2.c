@@ -90,6 +90,7 @@ struct h2_stream;
 
 struct h2_worker {
 	struct h2mem		*mem;
+	struct sbuf		 scratch;	/* lower-cased names, briefly */
 	struct h2_stream	*streams;	/* free, linked by next */
 	unsigned		 nstreams;
 };
@@ -138,7 +139,10 @@ struct h2_sess {
 	uint64_t		 win_start;	/* flood window, clock us */
 	unsigned		 nctl;		/* control frames in it */
 	unsigned		 nrst;		/* client resets in it */
-	struct sbuf		 scratch;	/* lower-cased names */
+	struct sbuf		*scratch;	/* the worker's */
+	struct h2mem		*mem;		/* the worker's */
+	void			*fbuf;		/* nghttp2's frame buffer */
+	int			 fb_dirty;	/* written since discarded */
 };
 
 static const char h2_err_session[] = "HTTP/2 session error";
@@ -208,7 +212,7 @@ h2_stream_new(struct h2_sess *s, int32_t id)
 	struct evbuffer	 *in, *out;
 	struct sbuf	  ps;
 
-	if (hw != NULL && (st = hw->streams) != NULL) {
+	if ((st = hw->streams) != NULL) {
 		hw->streams = st->next;
 		hw->nstreams--;
 		/* Every field starts over; only the emptied buffers stay. */
@@ -274,7 +278,7 @@ h2_stream_free(struct h2_stream *st)
 	st->wg = NULL;
 	sbuf_free(&st->head);
 	sbuf_free(&st->cookie);
-	if (hw != NULL && hw->nstreams < H2_FREE_STREAMS) {
+	if (hw->nstreams < H2_FREE_STREAMS) {
 		st->flags = ST_DEAD;
 		evbuffer_drain(st->in, evbuffer_get_length(st->in));
 		evbuffer_drain(st->out, evbuffer_get_length(st->out));
@@ -906,6 +910,7 @@ h2_send_data_cb(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *hd,
 	if (cio_pending(&s->c->io) >= s->out_high)
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	evbuffer_add(out, hd, 9);
+	s->fb_dirty = 1;
 	if (len > 0 && evbuffer_remove_buffer(st->out, out, len) != (int)len)
 		return (NGHTTP2_ERR_CALLBACK_FAILURE);
 	return (0);
@@ -923,6 +928,7 @@ h2_send_frame_cb(nghttp2_session *ng, const uint8_t *data, size_t len,
 	if (cio_pending(&s->c->io) >= s->out_high)
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	evbuffer_add(s->c->io.out, data, len);
+	s->fb_dirty = 1;
 	return ((ssize_t)len);
 }
 
@@ -997,6 +1003,16 @@ h2_flush(struct h2_sess *s)
 	}
 	if (s->nwake > 0)
 		h2_wake(s);
+	/*
+	 * Idle, with every frame written (no frame half sent: nghttp2 wants
+	 * to write nothing): the frame buffer's pages go back to the kernel,
+	 * so an idle connection keeps none of its 16 KiB.
+	 */
+	if (s->fb_dirty && s->fbuf != NULL && s->nstreams == 0 && !s->goaway &&
+	    !nghttp2_session_want_write(s->ng)) {
+		h2mem_discard(s->mem, s->fbuf, s);
+		s->fb_dirty = 0;
+	}
 	/* Nothing left to read or write (GOAWAY both ways, or sent and no
 	 * stream left): close once the output is on the wire. */
 	if (!nghttp2_session_want_read(s->ng) &&
@@ -1025,19 +1041,19 @@ h2_resp_out(struct xchg *x)
 	return (st->out);
 }
 
-/* Lower-case a header name into the session's scratch buffer; returns
+/* Lower-case a header name into the worker's scratch buffer; returns
  * its offset there. */
 static size_t
 h2_lower(struct h2_sess *s, const char *name, size_t len)
 {
-	size_t	 off = s->scratch.len, i;
+	size_t	 off = s->scratch->len, i;
 
-	sbuf_add(&s->scratch, name, len);
+	sbuf_add(s->scratch, name, len);
 	for (i = 0; i < len; i++) {
-		char ch = s->scratch.p[off + i];
+		char ch = s->scratch->p[off + i];
 
 		if (ch >= 'A' && ch <= 'Z')
-			s->scratch.p[off + i] = (char)(ch - 'A' + 'a');
+			s->scratch->p[off + i] = (char)(ch - 'A' + 'a');
 	}
 	return (off);
 }
@@ -1065,7 +1081,7 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 	snprintf(status, 4, "%03u", (unsigned)rp->status % 1000u);
 	H2_NV(nv[n], ":status", status, 3);
 	n++;
-	s->scratch.len = 0;
+	s->scratch->len = 0;
 	for (i = 0; i < rp->nhdrs && n < max; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
@@ -1083,7 +1099,7 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 	}
 	/* The scratch buffer is complete: its pointers are stable now. */
 	for (i = 1; i < n; i++)
-		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
+		nv[i].name = (uint8_t *)s->scratch->p + (uintptr_t)nv[i].name;
 	return (n);
 }
 
@@ -1236,7 +1252,7 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 	H2_NV(nv[n], "cache-control", "no-store", LIT_LEN("no-store"));
 	n++;
 	/* Extra "Name: value\r\n" lines, names lower-cased. */
-	s->scratch.len = 0;
+	s->scratch->len = 0;
 	first = n;
 	for (p = hdrs; p != NULL && *p != '\0' && n < sizeof(nv) /
 	    sizeof(nv[0]); p = e + 2) {
@@ -1257,7 +1273,7 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 		n++;
 	}
 	for (i = first; i < n; i++)
-		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
+		nv[i].name = (uint8_t *)s->scratch->p + (uintptr_t)nv[i].name;
 	prd.source.ptr = st;
 	prd.read_callback = h2_data_cb;
 	st->flags |= ST_HEAD_SENT;
@@ -1431,9 +1447,15 @@ h2_start(struct conn *c)
 	    hc->max_resets_per_second);
 	/* Closed streams are not kept for priority: less memory. */
 	nghttp2_option_set_no_closed_streams(opt, 1);
+	if (c->w->h2 == NULL)
+		c->w->h2 = h2_worker_new();	/* a worker made elsewhere */
+	s->mem = c->w->h2->mem;
+	s->scratch = &c->w->h2->scratch;
 	if (nghttp2_session_server_new3(&s->ng, cb, s, opt,
-	    c->w->h2 != NULL ? h2mem_nghttp2(c->w->h2->mem) : NULL) != 0)
+	    h2mem_nghttp2(s->mem)) != 0)
 		fatalx("out of memory");
+	/* Its one big block, the outbound frame buffer (h2_flush()). */
+	s->fbuf = h2mem_claim(s->mem, s);
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
 
@@ -1631,7 +1653,6 @@ h2_free(struct conn *c)
 	}
 	event_del(&s->ev_send);
 	nghttp2_session_del(s->ng);
-	sbuf_free(&s->scratch);
 	free(s);
 	c->h2 = NULL;
 }
@@ -1662,5 +1683,6 @@ h2_worker_free(struct h2_worker *hw)
 		free(st);
 	}
 	h2mem_free(hw->mem);
+	sbuf_free(&hw->scratch);
 	free(hw);
 }

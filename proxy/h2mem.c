@@ -31,42 +31,63 @@
 #include "proxy/log.h"
 #include "proxy/util.h"
 
-/* The header: 16 bytes keep the user pointer as aligned as malloc's. */
+/* The header of a class or plain block: 16 bytes keep the user pointer
+ * as aligned as malloc's.  Mapped blocks have none (see h2mem_map). */
 struct h2mem_hdr {
-	uint32_t		 kind;	/* class index, or H2MEM_K_* */
+	uint32_t		 kind;	/* class index, or H2MEM_K_PLAIN */
 	uint32_t		 magic;
 	size_t			 cap;	/* bytes the user part can hold */
 };
 
 #define H2MEM_HDR	sizeof(struct h2mem_hdr)
-#define H2MEM_MAGIC	0x6832u	/* "h2": catches a foreign pointer */
-#define H2MEM_K_PLAIN	0xfff0u	/* malloc, too big for a class */
-#define H2MEM_K_MAP	0xfff1u	/* mmap; cap + header = mapping length */
+#define H2MEM_MAGIC	0x68326d65u	/* "h2me": catches a foreign pointer */
+#define H2MEM_K_PLAIN	0xfff0u		/* malloc, bigger than any class */
 
 /*
- * User sizes of the classes: 16-byte steps where nghttp2's small
- * allocations cluster (rcbufs, header entries, outbound items, streams),
- * coarser above.  A block wastes at most a quarter of its size.
+ * User sizes of the classes: 16-byte steps where the allocations of a
+ * stream cluster (rcbufs, header entries, outbound items, nghttp2's
+ * stream), coarser above.  A block wastes at most a quarter of its size.
+ * Bigger blocks are made once per session and live as long: they are
+ * malloc'd at their exact size.
  */
 static const size_t h2mem_class_size[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-	448, 512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096
+	448, 512, 640, 768, 1024
 };
 #define H2MEM_NCLASS	(sizeof(h2mem_class_size) / sizeof(h2mem_class_size[0]))
-#define H2MEM_CLASS_MAX	((size_t)4096)
+#define H2MEM_CLASS_MAX	((size_t)1024)
 
-/* A free block's user part links the list. */
+/* Mappings kept for reuse, at most (and within the byte cap). */
+#define H2MEM_MAP_CACHE	8
+
+/* A free class block's user part links its list. */
 struct h2mem_free {
 	struct h2mem_free	*next;
+};
+
+/* A live mapping: where, how long, and who claimed it (h2mem_claim). */
+struct h2mem_map {
+	void			*p;
+	size_t			 len;
+	const void		*owner;
 };
 
 struct h2mem {
 	nghttp2_mem		 ng;		/* mem_user_data is m */
 	struct h2mem_free	*list[H2MEM_NCLASS];
-	struct h2mem_free	*maps;		/* cached mappings */
-	size_t			 cap;		/* bytes the lists may hold */
-	size_t			 mcached;	/* of which in maps */
+	size_t			 cap;		/* bytes the caches may hold */
 	size_t			 page;
+	/*
+	 * Live mappings, an open-addressing table keyed by address (linear
+	 * probing, backward-shift deletion): a mapping carries no header,
+	 * so that all of its pages can be handed back while it is idle.
+	 */
+	struct h2mem_map	*tab;
+	size_t			 tabsize;	/* a power of two, or 0 */
+	size_t			 nmaps;
+	void			*last;		/* the latest mapping made */
+	struct h2mem_map	 cache[H2MEM_MAP_CACHE];
+	size_t			 ncache;
 	/* Class index for each (size + 15) / 16, up to the largest class. */
 	uint8_t			 idx[H2MEM_CLASS_MAX / 16 + 1];
 	struct h2mem_stats	 st;
@@ -120,7 +141,6 @@ void
 h2mem_free(struct h2mem *m)
 {
 	struct h2mem_free	*f;
-	struct h2mem_hdr	*h;
 	size_t			 i;
 
 	if (m == NULL)
@@ -131,11 +151,9 @@ h2mem_free(struct h2mem *m)
 			free(h2mem_hdr(f));
 		}
 	}
-	while ((f = m->maps) != NULL) {
-		m->maps = f->next;
-		h = h2mem_hdr(f);
-		(void)munmap(h, h->cap + H2MEM_HDR);
-	}
+	for (i = 0; i < m->ncache; i++)
+		(void)munmap(m->cache[i].p, m->cache[i].len);
+	free(m->tab);
 	free(m);
 }
 
@@ -146,37 +164,148 @@ h2mem_nghttp2(struct h2mem *m)
 	return (&m->ng);
 }
 
-/* A mapping for n bytes: from the cache when one of the right length is
- * there, else fresh (zero-filled).  *fresh says which. */
-static void *
-h2mem_map(struct h2mem *m, size_t n, int *fresh)
-{
-	struct h2mem_free	**fp, *f;
-	struct h2mem_hdr	*h;
-	size_t			 len;
+/* ------------------------------------------------------------------ */
+/* The table of live mappings                                          */
+/* ------------------------------------------------------------------ */
 
-	if (n > SIZE_MAX - H2MEM_HDR - m->page)
+static size_t
+h2mem_slot(const struct h2mem *m, const void *p)
+{
+	uint64_t	 k = (uint64_t)(uintptr_t)p / m->page;
+
+	return ((size_t)((k * 0x9e3779b97f4a7c15ull) >> 17) &
+	    (m->tabsize - 1));
+}
+
+/* The entry of the mapping at p, or NULL. */
+static struct h2mem_map *
+h2mem_find(const struct h2mem *m, const void *p)
+{
+	size_t	 i;
+
+	if (m->nmaps == 0 || ((uintptr_t)p & (m->page - 1)) != 0)
 		return (NULL);
-	len = (n + H2MEM_HDR + m->page - 1) / m->page * m->page;
-	for (fp = &m->maps; (f = *fp) != NULL; fp = &f->next) {
-		h = h2mem_hdr(f);
-		if (h->cap + H2MEM_HDR == len) {
-			*fp = f->next;
+	for (i = h2mem_slot(m, p); m->tab[i].p != NULL;
+	    i = (i + 1) & (m->tabsize - 1))
+		if (m->tab[i].p == p)
+			return (&m->tab[i]);
+	return (NULL);
+}
+
+static void
+h2mem_insert(struct h2mem *m, void *p, size_t len)
+{
+	struct h2mem_map	*old = m->tab;
+	size_t			 n = m->tabsize, i;
+
+	/* At most half full, so probes stay short. */
+	if ((m->nmaps + 1) * 2 > m->tabsize) {
+		m->tabsize = n == 0 ? 64 : n * 2;
+		m->tab = xcalloc(m->tabsize, sizeof(*m->tab));
+		m->nmaps = 0;
+		for (i = 0; i < n; i++)
+			if (old[i].p != NULL) {
+				h2mem_insert(m, old[i].p, old[i].len);
+				h2mem_find(m, old[i].p)->owner = old[i].owner;
+			}
+		free(old);
+	}
+	for (i = h2mem_slot(m, p); m->tab[i].p != NULL;
+	    i = (i + 1) & (m->tabsize - 1))
+		;
+	m->tab[i].p = p;
+	m->tab[i].len = len;
+	m->tab[i].owner = NULL;
+	m->nmaps++;
+}
+
+/* Remove entry e; later entries of its probe run move up (no tombstones). */
+static void
+h2mem_remove(struct h2mem *m, struct h2mem_map *e)
+{
+	size_t	 mask = m->tabsize - 1;
+	size_t	 i = (size_t)(e - m->tab), j = i, k;
+
+	m->tab[i].p = NULL;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (m->tab[j].p == NULL)
+			break;
+		k = h2mem_slot(m, m->tab[j].p);
+		/* Entry j may fill hole i unless its home slot k lies
+		 * cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		m->tab[i] = m->tab[j];
+		m->tab[j].p = NULL;
+		i = j;
+	}
+	m->nmaps--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocks                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A mapping for n bytes, page-aligned and without a header: from the
+ * cache when one of the right length is there, else fresh.  Both read
+ * as zeros (cached ones were discarded).  NULL when mmap fails.
+ */
+static void *
+h2mem_map(struct h2mem *m, size_t n)
+{
+	size_t	 len, i;
+	void	*p;
+
+	if (n > SIZE_MAX - m->page)
+		return (NULL);
+	len = (n + m->page - 1) / m->page * m->page;
+	p = NULL;
+	for (i = 0; i < m->ncache; i++) {
+		if (m->cache[i].len == len) {
+			p = m->cache[i].p;
+			m->cache[i] = m->cache[--m->ncache];
 			m->st.cached -= len;
-			m->mcached -= len;
 			m->st.hits++;
-			*fresh = 0;
-			return (f);
+			break;
 		}
 	}
-	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (h == MAP_FAILED)
-		return (NULL);
-	m->st.mapped += len;
-	m->st.misses++;
-	*fresh = 1;
-	return (h2mem_user(h, H2MEM_K_MAP, len - H2MEM_HDR));
+	if (p == NULL) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return (NULL);
+		m->st.mapped += len;
+		m->st.misses++;
+	}
+	h2mem_insert(m, p, len);
+	m->last = p;
+	m->st.live++;
+	return (p);
+}
+
+/* Mapping e is freed: cached (its pages discarded) or unmapped. */
+static void
+h2mem_unmap(struct h2mem *m, struct h2mem_map *e)
+{
+	void	*p = e->p;
+	size_t	 len = e->len;
+
+	h2mem_remove(m, e);
+	if (m->last == p)
+		m->last = NULL;
+	m->st.live--;
+	if (m->ncache < H2MEM_MAP_CACHE && m->st.cached + len <= m->cap &&
+	    madvise(p, len, MADV_DONTNEED) == 0) {
+		m->cache[m->ncache].p = p;
+		m->cache[m->ncache].len = len;
+		m->ncache++;
+		m->st.cached += len;
+		return;
+	}
+	m->st.mapped -= len;
+	(void)munmap(p, len);
 }
 
 /* See h2mem.h. */
@@ -186,7 +315,6 @@ h2mem_alloc(struct h2mem *m, size_t n)
 	struct h2mem_free	*f;
 	struct h2mem_hdr	*h;
 	size_t			 c;
-	int			 fresh;
 	void			*p;
 
 	if (n <= H2MEM_CLASS_MAX) {
@@ -204,13 +332,9 @@ h2mem_alloc(struct h2mem *m, size_t n)
 		m->st.live++;
 		return (h2mem_user(h, (uint32_t)c, h2mem_class_size[c]));
 	}
-	if (n >= H2MEM_MAP_MIN) {
-		if ((p = h2mem_map(m, n, &fresh)) != NULL) {
-			m->st.live++;
-			return (p);
-		}
-		/* Out of mappings (vm.max_map_count): malloc below. */
-	}
+	/* Out of mappings (vm.max_map_count): malloc below. */
+	if (n >= H2MEM_MAP_MIN && (p = h2mem_map(m, n)) != NULL)
+		return (p);
 	if (n > SIZE_MAX - H2MEM_HDR || (h = malloc(n + H2MEM_HDR)) == NULL)
 		return (NULL);
 	m->st.misses++;
@@ -224,63 +348,49 @@ h2mem_release(struct h2mem *m, void *p)
 {
 	struct h2mem_free	*f = p;
 	struct h2mem_hdr	*h;
+	struct h2mem_map	*e;
 	size_t			 len;
 
 	if (p == NULL)
 		return;
+	if ((e = h2mem_find(m, p)) != NULL) {
+		h2mem_unmap(m, e);
+		return;
+	}
 	h = h2mem_hdr(p);
 	if (h->magic != H2MEM_MAGIC)
 		fatalx("h2mem: freeing a block it did not allocate");
 	m->st.live--;
-	if (h->kind < H2MEM_NCLASS) {
-		len = h->cap + H2MEM_HDR;
-		if (m->st.cached + len > m->cap) {
-			free(h);
-			return;
-		}
-		f->next = m->list[h->kind];
-		m->list[h->kind] = f;
-		m->st.cached += len;
-	} else if (h->kind == H2MEM_K_MAP) {
-		/* Mappings may take half the cap, so that a wave of closing
-		 * connections does not crowd out the small blocks. */
-		len = h->cap + H2MEM_HDR;
-		if (m->st.cached + len > m->cap ||
-		    m->mcached + len > m->cap / 2) {
-			m->st.mapped -= len;
-			(void)munmap(h, len);
-			return;
-		}
-		f->next = m->maps;
-		m->maps = f;
-		m->st.cached += len;
-		m->mcached += len;
-	} else
+	if (h->kind >= H2MEM_NCLASS) {
 		free(h);
+		return;
+	}
+	len = h->cap + H2MEM_HDR;
+	if (m->st.cached + len > m->cap) {
+		free(h);
+		return;
+	}
+	f->next = m->list[h->kind];
+	m->list[h->kind] = f;
+	m->st.cached += len;
 }
 
 /* See h2mem.h. */
 void *
 h2mem_calloc(struct h2mem *m, size_t nmemb, size_t size)
 {
-	size_t			 n;
-	int			 fresh = 0;
-	void			*p;
+	size_t	 n;
+	void	*p;
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		return (NULL);
 	n = nmemb * size;
-	if (n >= H2MEM_MAP_MIN && (p = h2mem_map(m, n, &fresh)) != NULL) {
-		m->st.live++;
-		/* A fresh mapping is zero already: writing zeros would make
-		 * every page of it resident. */
-		if (!fresh)
-			memset(p, 0, n);
+	/* A mapping reads as zeros already: writing zeros would make every
+	 * page of it resident. */
+	if (n >= H2MEM_MAP_MIN && (p = h2mem_map(m, n)) != NULL)
 		return (p);
-	}
-	if ((p = h2mem_alloc(m, n)) == NULL)
-		return (NULL);
-	memset(p, 0, n);
+	if ((p = h2mem_alloc(m, n)) != NULL)
+		memset(p, 0, n);
 	return (p);
 }
 
@@ -289,20 +399,54 @@ void *
 h2mem_realloc(struct h2mem *m, void *p, size_t n)
 {
 	struct h2mem_hdr	*h;
+	struct h2mem_map	*e;
+	size_t			 have;
 	void			*q;
 
 	if (p == NULL)
 		return (h2mem_alloc(m, n));
-	h = h2mem_hdr(p);
-	if (h->magic != H2MEM_MAGIC)
-		fatalx("h2mem: resizing a block it did not allocate");
-	if (n <= h->cap && (h->kind != H2MEM_K_MAP || n >= H2MEM_MAP_MIN))
-		return (p);		/* fits, and no class would be better */
+	if ((e = h2mem_find(m, p)) != NULL) {
+		have = e->len;
+		if (n <= have && n >= H2MEM_MAP_MIN)
+			return (p);
+	} else {
+		h = h2mem_hdr(p);
+		if (h->magic != H2MEM_MAGIC)
+			fatalx("h2mem: resizing a block it did not allocate");
+		have = h->cap;
+		if (n <= have)
+			return (p);
+	}
 	if ((q = h2mem_alloc(m, n)) == NULL)
 		return (NULL);
-	memcpy(q, p, h->cap < n ? h->cap : n);
+	memcpy(q, p, have < n ? have : n);
 	h2mem_release(m, p);
 	return (q);
+}
+
+/* See h2mem.h. */
+void *
+h2mem_claim(struct h2mem *m, const void *owner)
+{
+	struct h2mem_map	*e;
+
+	if (m->last == NULL || (e = h2mem_find(m, m->last)) == NULL ||
+	    e->owner != NULL)
+		return (NULL);
+	e->owner = owner;
+	return (e->p);
+}
+
+/* See h2mem.h. */
+void
+h2mem_discard(struct h2mem *m, void *p, const void *owner)
+{
+	struct h2mem_map	*e;
+
+	if (p == NULL || (e = h2mem_find(m, p)) == NULL || e->owner != owner)
+		return;
+	(void)madvise(e->p, e->len, MADV_DONTNEED);
+	m->st.discards++;
 }
 
 /* See h2mem.h. */

@@ -9,7 +9,8 @@
  * bytes or more (the session's 16 KiB outbound frame buffer) are mapped
  * directly, so only the pages actually written become resident.  What the
  * free lists hold is bounded by a byte cap; beyond it memory goes back to
- * malloc or the kernel.  One struct h2mem belongs to one worker thread and
+ * malloc or the kernel.  A mapping can be discarded while its owner is
+ * idle (h2mem_claim(), h2mem_discard()).  One struct h2mem belongs to one worker thread and
  * is never shared: a session allocates and frees on its worker only.
  */
 
@@ -30,6 +31,7 @@ struct h2mem_stats {
 	size_t		 mapped;	/* bytes mapped (live and cached) */
 	size_t		 hits;		/* allocations served from a list */
 	size_t		 misses;	/* allocations that went further */
+	size_t		 discards;	/* h2mem_discard() calls that acted */
 };
 
 struct h2mem;
@@ -60,6 +62,23 @@ void		*h2mem_alloc(struct h2mem *m, size_t n);
 void		*h2mem_calloc(struct h2mem *m, size_t nmemb, size_t size);
 void		*h2mem_realloc(struct h2mem *m, void *p, size_t n);
 void		 h2mem_release(struct h2mem *m, void *p);
+
+/*
+ * Claim the latest mapping m made (its blocks of H2MEM_MAP_MIN bytes or
+ * more) for owner, so that h2mem_discard() may act on it later.  Returns
+ * the block, or NULL when there is none or it was claimed already.  For
+ * h2.c: called right after nghttp2_session_server_new3(), whose only big
+ * block is the session's outbound frame buffer.
+ */
+void		*h2mem_claim(struct h2mem *m, const void *owner);
+
+/*
+ * Hand the pages of block p back to the kernel (MADV_DONTNEED): it stays
+ * valid and reads as zeros.  Acts only while p is a live mapping that
+ * owner claimed; otherwise does nothing.  The caller must know that no
+ * byte of p matters any more (nghttp2: no frame is half sent).
+ */
+void		 h2mem_discard(struct h2mem *m, void *p, const void *owner);
 
 /* Fill st with m's counters. */
 void		 h2mem_get_stats(const struct h2mem *m, struct h2mem_stats *st);
