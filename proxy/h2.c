@@ -85,6 +85,8 @@
 #define H2_FREE_STREAMS	128		/* streams kept per worker */
 #define H2_PS_KEEP	512		/* pseudo-header buffer kept */
 #define H2_MEM_CACHE	((size_t)256 * 1024)	/* h2mem free lists */
+/* Idle this long, a session hands its frame buffer's pages back. */
+#define H2_IDLE_DISCARD_MS	200
 
 struct h2_stream;
 
@@ -143,6 +145,7 @@ struct h2_sess {
 	struct h2mem		*mem;		/* the worker's */
 	void			*fbuf;		/* nghttp2's frame buffer */
 	int			 fb_dirty;	/* written since discarded */
+	uint64_t		 idle_at;	/* last stream closed, clock us */
 };
 
 static const char h2_err_session[] = "HTTP/2 session error";
@@ -819,6 +822,36 @@ h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	return (0);
 }
 
+/*
+ * The last stream closed (or none opened yet): the timer first hands the
+ * frame buffer's pages back, after H2_IDLE_DISCARD_MS (not at once: a busy
+ * connection is idle between bursts thousands of times a second), then
+ * ends the connection at timeouts.keepalive (h2_timer()).
+ */
+static void
+h2_idle_arm(struct h2_sess *s)
+{
+	unsigned	 ka = s->c->gen->conf->timeouts.keepalive;
+	struct timeval	 tv;
+
+	s->idle_at = clock_now_us();
+	clock_ms_tv(s->fbuf != NULL && ka > H2_IDLE_DISCARD_MS ?
+	    H2_IDLE_DISCARD_MS : ka, &tv);
+	evtimer_add(&s->c->timer, &tv);
+}
+
+/* Idle: the frame buffer's pages go back to the kernel, unless a frame
+ * is half sent (nghttp2 still wants to write). */
+static void
+h2_idle_discard(struct h2_sess *s)
+{
+	if (!s->fb_dirty || s->fbuf == NULL || s->goaway ||
+	    nghttp2_session_want_write(s->ng))
+		return;
+	h2mem_discard(s->mem, s->fbuf, s);
+	s->fb_dirty = 0;
+}
+
 static int
 h2_on_stream_close_cb(nghttp2_session *ng, int32_t id, uint32_t code,
     void *arg)
@@ -847,12 +880,8 @@ h2_on_stream_close_cb(nghttp2_session *ng, int32_t id, uint32_t code,
 		(void)nghttp2_session_consume_connection(ng, st->unconsumed);
 	st->unconsumed = 0;
 	h2_stream_unlink(st);
-	if (s->nstreams == 0 && !s->goaway) {
-		struct timeval	 tv;
-
-		clock_ms_tv(s->c->gen->conf->timeouts.keepalive, &tv);
-		evtimer_add(&s->c->timer, &tv);
-	}
+	if (s->nstreams == 0 && !s->goaway)
+		h2_idle_arm(s);
 	return (0);
 }
 
@@ -1003,16 +1032,6 @@ h2_flush(struct h2_sess *s)
 	}
 	if (s->nwake > 0)
 		h2_wake(s);
-	/*
-	 * Idle, with every frame written (no frame half sent: nghttp2 wants
-	 * to write nothing): the frame buffer's pages go back to the kernel,
-	 * so an idle connection keeps none of its 16 KiB.
-	 */
-	if (s->fb_dirty && s->fbuf != NULL && s->nstreams == 0 && !s->goaway &&
-	    !nghttp2_session_want_write(s->ng)) {
-		h2mem_discard(s->mem, s->fbuf, s);
-		s->fb_dirty = 0;
-	}
 	/* Nothing left to read or write (GOAWAY both ways, or sent and no
 	 * stream left): close once the output is on the wire. */
 	if (!nghttp2_session_want_read(s->ng) &&
@@ -1475,6 +1494,7 @@ h2_start(struct conn *c)
 	    0, (int32_t)(hc->stream_window * 4));
 	c->h2 = s;
 	metrics_h2_conn(c->w->m);
+	h2_idle_arm(s);		/* instead of conn.c's keep-alive timer */
 	h2_want_send(s);
 }
 
@@ -1540,6 +1560,16 @@ h2_timer(struct conn *c)
 
 	head = (uint64_t)cf->timeouts.request_head * 1000;
 	if (s->nstreams == 0) {
+		uint64_t ka = (uint64_t)cf->timeouts.keepalive * 1000;
+
+		/* Idle for H2_IDLE_DISCARD_MS: discard, wait for the rest. */
+		if (!s->goaway && now - s->idle_at < ka) {
+			h2_idle_discard(s);
+			clock_ms_tv((unsigned)((ka - (now - s->idle_at)) / 1000) +
+			    1, &tv);
+			evtimer_add(&c->timer, &tv);
+			return;
+		}
 		/* Idle: say goodbye and close once it is written. */
 		if (!s->goaway) {
 			s->goaway = 1;
