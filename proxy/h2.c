@@ -145,7 +145,7 @@ struct h2_sess {
 	struct h2mem		*mem;		/* the worker's */
 	void			*fbuf;		/* nghttp2's frame buffer */
 	int			 fb_dirty;	/* written since discarded */
-	uint64_t		 idle_at;	/* last stream closed, clock us */
+	uint64_t		 idle_at;	/* idle since, clock us */
 };
 
 static const char h2_err_session[] = "HTTP/2 session error";
@@ -1564,9 +1564,10 @@ h2_timer(struct conn *c)
 
 		/* Idle for H2_IDLE_DISCARD_MS: discard, wait for the rest. */
 		if (!s->goaway && now - s->idle_at < ka) {
+			uint64_t left = ka - (now - s->idle_at);
+
 			h2_idle_discard(s);
-			clock_ms_tv((unsigned)((ka - (now - s->idle_at)) / 1000) +
-			    1, &tv);
+			clock_ms_tv((unsigned)(left / 1000) + 1, &tv);
 			evtimer_add(&c->timer, &tv);
 			return;
 		}

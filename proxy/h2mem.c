@@ -2,20 +2,20 @@
 /* Copyright (c) 2026 the gridfront authors */
 
 /*
- * The per-worker allocator behind libnghttp2 (see h2mem.h).  Every block
- * starts with a 16-byte header that says where it came from (a size
- * class, a mapping, or plain malloc) and how many bytes it can hold,
- * since nghttp2's free hook gets no size.  Size classes cover what a
- * session and its streams allocate over and over (up to 4 KiB); freed
- * class blocks go on a per-class list until the cap is reached.  Blocks
- * of H2MEM_MAP_MIN bytes or more are mapped with mmap: nghttp2's frame
- * buffer is 16 KiB but frames are small and DATA payload is not copied
- * into it, so of its pages only the first is ever written, and an idle
- * connection keeps one page resident instead of four.  Mapped blocks of
- * the usual size are cached too (same cap), so a new connection costs a
- * syscall only when the cache is empty.  Not thread-safe by design: one
- * allocator per worker thread.  Called by h2.c (and nghttp2 through the
- * hooks); calls only libc.
+ * The per-worker allocator behind libnghttp2 (see h2mem.h).  nghttp2's
+ * free hook gets no size, so a block says where it came from: class and
+ * plain blocks start with a 16-byte header (class index or size), and
+ * mappings, which have none, are found in a small address table.  Size
+ * classes (up to 1 KiB) cover what a stream allocates and frees over and
+ * over; freed class blocks go on a per-class list until the cap is
+ * reached.  Blocks of H2MEM_MAP_MIN bytes or more are mapped with mmap:
+ * nghttp2's frame buffer is 16 KiB, but frames are small and DATA payload
+ * is not copied into it, so only its first page is written, and since a
+ * mapping has no header h2mem_discard() can hand even that page back while
+ * the session is idle.  Up to H2MEM_MAP_CACHE freed mappings are kept
+ * (discarded) for the next connections, so most cost no mmap.  Not
+ * thread-safe by design: one allocator per worker thread.  Called by h2.c
+ * (and nghttp2 through the hooks); calls only libc.
  */
 
 #include <sys/mman.h>

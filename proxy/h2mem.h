@@ -10,8 +10,9 @@
  * directly, so only the pages actually written become resident.  What the
  * free lists hold is bounded by a byte cap; beyond it memory goes back to
  * malloc or the kernel.  A mapping can be discarded while its owner is
- * idle (h2mem_claim(), h2mem_discard()).  One struct h2mem belongs to one worker thread and
- * is never shared: a session allocates and frees on its worker only.
+ * idle (h2mem_claim(), h2mem_discard()).  One struct h2mem belongs to one
+ * worker thread and is never shared: a session allocates and frees on its
+ * worker only.
  */
 
 #ifndef PROXY_H2MEM_H
