@@ -83,7 +83,7 @@
  * list of streams, so that a stream costs no malloc in the steady state.
  */
 #define H2_FREE_STREAMS	128		/* streams kept per worker */
-#define H2_PS_KEEP	512		/* pseudo-header buffer kept */
+#define H2_SB_KEEP	512		/* head, pseudo-header buffers kept */
 #define H2_MEM_CACHE	((size_t)256 * 1024)	/* h2mem free lists */
 /* Idle this long, a session hands its frame buffer's pages back. */
 #define H2_IDLE_DISCARD_MS	200
@@ -213,7 +213,7 @@ h2_stream_new(struct h2_sess *s, int32_t id)
 	struct h2_worker *hw = s->c->w->h2;
 	struct h2_stream *st;
 	struct evbuffer	 *in, *out;
-	struct sbuf	  ps;
+	struct sbuf	  ps, head;
 
 	if ((st = hw->streams) != NULL) {
 		hw->streams = st->next;
@@ -222,11 +222,14 @@ h2_stream_new(struct h2_sess *s, int32_t id)
 		in = st->in;
 		out = st->out;
 		ps = st->ps;
+		head = st->head;
 		memset(st, 0, sizeof(*st));
 		st->in = in;
 		st->out = out;
 		st->ps = ps;
 		st->ps.len = 0;
+		st->head = head;
+		st->head.len = 0;
 	} else {
 		st = xcalloc(1, sizeof(*st));
 		if ((st->in = evbuffer_new()) == NULL ||
@@ -279,14 +282,15 @@ h2_stream_free(struct h2_stream *st)
 
 	wgen_put(st->wg);
 	st->wg = NULL;
-	sbuf_free(&st->head);
 	sbuf_free(&st->cookie);
 	if (hw->nstreams < H2_FREE_STREAMS) {
 		st->flags = ST_DEAD;
 		evbuffer_drain(st->in, evbuffer_get_length(st->in));
 		evbuffer_drain(st->out, evbuffer_get_length(st->out));
-		if (st->ps.cap > H2_PS_KEEP)
+		if (st->ps.cap > H2_SB_KEEP)
 			sbuf_free(&st->ps);
+		if (st->head.cap > H2_SB_KEEP)
+			sbuf_free(&st->head);
 		st->s = NULL;
 		st->next = hw->streams;
 		hw->streams = st;
@@ -296,6 +300,7 @@ h2_stream_free(struct h2_stream *st)
 	evbuffer_free(st->in);
 	evbuffer_free(st->out);
 	sbuf_free(&st->ps);
+	sbuf_free(&st->head);
 	free(st);
 }
 
@@ -548,7 +553,8 @@ h2_build_head(struct h2_stream *st, int end_stream)
 	}
 	evbuffer_add(in, "\r\n", 2);
 	st->head_left = evbuffer_get_length(in) - before;
-	sbuf_free(&st->head);
+	/* The head's memory stays for the stream's next use (recycled). */
+	st->head.len = 0;
 	sbuf_free(&st->cookie);
 	return (0);
 }
@@ -1711,6 +1717,7 @@ h2_worker_free(struct h2_worker *hw)
 		evbuffer_free(st->in);
 		evbuffer_free(st->out);
 		sbuf_free(&st->ps);
+		sbuf_free(&st->head);
 		free(st);
 	}
 	h2mem_free(hw->mem);
