@@ -1476,6 +1476,7 @@ h2_start(struct conn *c)
 		c->w->h2 = h2_worker_new();	/* a worker made elsewhere */
 	s->mem = c->w->h2->mem;
 	s->scratch = &c->w->h2->scratch;
+	h2mem_mark(s->mem);
 	if (nghttp2_session_server_new3(&s->ng, cb, s, opt,
 	    h2mem_nghttp2(s->mem)) != 0)
 		fatalx("out of memory");

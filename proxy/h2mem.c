@@ -425,6 +425,13 @@ h2mem_realloc(struct h2mem *m, void *p, size_t n)
 }
 
 /* See h2mem.h. */
+void
+h2mem_mark(struct h2mem *m)
+{
+	m->last = NULL;
+}
+
+/* See h2mem.h. */
 void *
 h2mem_claim(struct h2mem *m, const void *owner)
 {

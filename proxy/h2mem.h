@@ -65,11 +65,18 @@ void		*h2mem_realloc(struct h2mem *m, void *p, size_t n);
 void		 h2mem_release(struct h2mem *m, void *p);
 
 /*
- * Claim the latest mapping m made (its blocks of H2MEM_MAP_MIN bytes or
- * more) for owner, so that h2mem_discard() may act on it later.  Returns
- * the block, or NULL when there is none or it was claimed already.  For
- * h2.c: called right after nghttp2_session_server_new3(), whose only big
- * block is the session's outbound frame buffer.
+ * Forget which mapping m made last: h2mem_claim() then claims only one
+ * made after this call.
+ */
+void		 h2mem_mark(struct h2mem *m);
+
+/*
+ * Claim the latest mapping m made since h2mem_mark() (its blocks of
+ * H2MEM_MAP_MIN bytes or more) for owner, so that h2mem_discard() may act
+ * on it later.  Returns the block, or NULL when there is none or it was
+ * claimed already.  For h2.c: h2mem_mark(), nghttp2_session_server_new3()
+ * (whose only big block is the session's outbound frame buffer), then
+ * h2mem_claim().
  */
 void		*h2mem_claim(struct h2mem *m, const void *owner);
 

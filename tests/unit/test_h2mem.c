@@ -281,7 +281,7 @@ test_h2mem__nghttp2_session(void **state)
 	    NV("content-type", "text/plain") };
 	nghttp2_data_provider	 prd;
 	int			 round;
-	void			*fbuf;
+	void			*fbuf, *other;
 
 	(void)state;
 	assert_int_equal(nghttp2_session_callbacks_new(&cb), 0);
@@ -289,6 +289,11 @@ test_h2mem__nghttp2_session(void **state)
 	assert_int_equal(nghttp2_session_client_new(&cl, cb, NULL), 0);
 	nghttp2_session_callbacks_set_send_callback(cb, s_send_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, s_frame_cb);
+	/* A mapping made before the mark is not the session's. */
+	other = h2mem_alloc(m, 20000);
+	assert_non_null(other);
+	h2mem_mark(m);
+	assert_null(h2mem_claim(m, &other));
 	assert_int_equal(nghttp2_session_server_new3(&sv, cb, NULL, NULL,
 	    h2mem_nghttp2(m)), 0);
 	/* The frame buffer is the mapping made last. */
@@ -321,6 +326,7 @@ test_h2mem__nghttp2_session(void **state)
 	assert_true(st.hits > 0);		/* streams' blocks recycled */
 	assert_int_equal(st.discards, 3);
 	nghttp2_session_del(sv);
+	h2mem_release(m, other);
 	h2mem_get_stats(m, &st);
 	assert_int_equal(st.live, 0);
 	nghttp2_session_del(cl);
