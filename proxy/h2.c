@@ -21,6 +21,10 @@
  * while the connection's TLS output is below limits.buffer_high, and a
  * stream's pending response body pauses its backend at buffer_high.
  *
+ * Memory: each worker keeps a bounded free list of streams (their
+ * evbuffers included) and gives its sessions its own nghttp2 allocator
+ * (h2mem.c), whose frame buffer pages an idle session hands back.
+ *
  * Over 1,200 lines because it is one role, the HTTP/2 session: the
  * request checks, the head translation, the seam operations and the
  * flood and stall limits all act on the same stream and session state.
