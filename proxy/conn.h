@@ -37,6 +37,7 @@ struct forward_worker;
 struct access_worker;
 struct metrics_worker;
 struct h2_sess;
+struct h2_worker;
 
 #define CONN_F_TLS		0x0001
 #define CONN_F_READY		0x0002	/* handshake done */
@@ -100,6 +101,7 @@ struct conn_worker {
 	struct forward_worker	*fw;
 	struct access_worker	*al;
 	struct metrics_worker	*m;
+	struct h2_worker	*h2;		/* h2.h: allocator, streams */
 	/* A connection of this worker is gone (nconns already lowered). */
 	void			(*gone)(void *arg);
 	void			*gone_arg;

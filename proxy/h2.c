@@ -21,6 +21,10 @@
  * while the connection's TLS output is below limits.buffer_high, and a
  * stream's pending response body pauses its backend at buffer_high.
  *
+ * Memory: each worker keeps a bounded free list of streams (their
+ * evbuffers included) and gives its sessions its own nghttp2 allocator
+ * (h2mem.c), whose frame buffer pages an idle session hands back.
+ *
  * Over 1,200 lines because it is one role, the HTTP/2 session: the
  * request checks, the head translation, the seam operations and the
  * flood and stall limits all act on the same stream and session state.
@@ -44,6 +48,7 @@
 #include "proxy/conn.h"
 #include "proxy/forward.h"
 #include "proxy/h2.h"
+#include "proxy/h2mem.h"
 #include "proxy/http.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -76,6 +81,25 @@
  * (curl 7.88) lose the answer to an upload they had no right to make.
  */
 #define H2_DISCARD_MAX	((size_t)1024 * 1024)
+
+/*
+ * Per worker: the allocator of its sessions (h2mem.h) and a bounded free
+ * list of streams, so that a stream costs no malloc in the steady state.
+ */
+#define H2_FREE_STREAMS	128		/* streams kept per worker */
+#define H2_SB_KEEP	512		/* head, pseudo-header buffers kept */
+#define H2_MEM_CACHE	((size_t)256 * 1024)	/* h2mem free lists */
+/* Idle this long, a session hands its frame buffer's pages back. */
+#define H2_IDLE_DISCARD_MS	200
+
+struct h2_stream;
+
+struct h2_worker {
+	struct h2mem		*mem;
+	struct sbuf		 scratch;	/* lower-cased names, briefly */
+	struct h2_stream	*streams;	/* free, linked by next */
+	unsigned		 nstreams;
+};
 
 struct h2_sess;
 
@@ -122,7 +146,11 @@ struct h2_sess {
 	uint64_t		 win_start;	/* flood window, clock us */
 	unsigned		 nctl;		/* control frames in it */
 	unsigned		 nrst;		/* client resets in it */
-	struct sbuf		 scratch;	/* lower-cased names */
+	struct sbuf		*scratch;	/* the worker's */
+	struct h2mem		*mem;		/* the worker's */
+	void			*fbuf;		/* nghttp2's frame buffer */
+	int			 fb_dirty;	/* written since discarded */
+	uint64_t		 idle_at;	/* idle since, clock us */
 };
 
 static const char h2_err_session[] = "HTTP/2 session error";
@@ -148,7 +176,7 @@ h2_in_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	size_t		 n = ci->n_deleted, k;
 
 	(void)b;
-	if (n == 0)
+	if (n == 0 || (st->flags & ST_DEAD))
 		return;
 	k = n < st->head_left ? n : st->head_left;
 	st->head_left -= k;
@@ -170,7 +198,7 @@ h2_out_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	struct h2_stream *st = arg;
 
 	(void)b;
-	if (ci->n_added == 0)
+	if (ci->n_added == 0 || (st->flags & ST_DEAD))
 		return;
 	if (st->flags & ST_DEFERRED) {
 		st->flags &= ~ST_DEFERRED;
@@ -179,20 +207,45 @@ h2_out_cb(struct evbuffer *b, const struct evbuffer_cb_info *ci, void *arg)
 	h2_want_send(st->s);
 }
 
+/*
+ * A stream for id: from the worker's free list when it has one (its
+ * evbuffers, their callbacks and its small buffers come with it, empty),
+ * else a new one.
+ */
 static struct h2_stream *
 h2_stream_new(struct h2_sess *s, int32_t id)
 {
+	struct h2_worker *hw = s->c->w->h2;
 	struct h2_stream *st;
+	struct evbuffer	 *in, *out;
+	struct sbuf	  ps, head;
 
-	st = xcalloc(1, sizeof(*st));
+	if ((st = hw->streams) != NULL) {
+		hw->streams = st->next;
+		hw->nstreams--;
+		/* Every field starts over; only the emptied buffers stay. */
+		in = st->in;
+		out = st->out;
+		ps = st->ps;
+		head = st->head;
+		memset(st, 0, sizeof(*st));
+		st->in = in;
+		st->out = out;
+		st->ps = ps;
+		st->ps.len = 0;
+		st->head = head;
+		st->head.len = 0;
+	} else {
+		st = xcalloc(1, sizeof(*st));
+		if ((st->in = evbuffer_new()) == NULL ||
+		    (st->out = evbuffer_new()) == NULL)
+			fatalx("out of memory");
+		evbuffer_add_cb(st->in, h2_in_cb, st);
+		evbuffer_add_cb(st->out, h2_out_cb, st);
+	}
 	st->s = s;
 	st->id = id;
 	st->t_io = st->t_open = clock_now_us();
-	if ((st->in = evbuffer_new()) == NULL ||
-	    (st->out = evbuffer_new()) == NULL)
-		fatalx("out of memory");
-	evbuffer_add_cb(st->in, h2_in_cb, st);
-	evbuffer_add_cb(st->out, h2_out_cb, st);
 	st->next = s->streams;
 	if (s->streams != NULL)
 		s->streams->prev = st;
@@ -222,15 +275,37 @@ h2_stream_unlink(struct h2_stream *st)
 		h2_stream_free(st);
 }
 
+/*
+ * st is done: back to the worker's free list (bounded, buffers emptied,
+ * big ones freed), or freed.  Its evbuffer callbacks see ST_DEAD and
+ * leave the session alone while the buffers are drained.
+ */
 static void
 h2_stream_free(struct h2_stream *st)
 {
+	struct h2_worker *hw = st->s->c->w->h2;
+
+	wgen_put(st->wg);
+	st->wg = NULL;
+	sbuf_free(&st->cookie);
+	if (hw->nstreams < H2_FREE_STREAMS) {
+		st->flags = ST_DEAD;
+		evbuffer_drain(st->in, evbuffer_get_length(st->in));
+		evbuffer_drain(st->out, evbuffer_get_length(st->out));
+		if (st->ps.cap > H2_SB_KEEP)
+			sbuf_free(&st->ps);
+		if (st->head.cap > H2_SB_KEEP)
+			sbuf_free(&st->head);
+		st->s = NULL;
+		st->next = hw->streams;
+		hw->streams = st;
+		hw->nstreams++;
+		return;
+	}
 	evbuffer_free(st->in);
 	evbuffer_free(st->out);
-	sbuf_free(&st->head);
 	sbuf_free(&st->ps);
-	sbuf_free(&st->cookie);
-	wgen_put(st->wg);
+	sbuf_free(&st->head);
 	free(st);
 }
 
@@ -484,7 +559,8 @@ h2_build_head(struct h2_stream *st, int end_stream)
 	}
 	evbuffer_add(in, "\r\n", 2);
 	st->head_left = evbuffer_get_length(in) - before;
-	sbuf_free(&st->head);
+	/* The head's memory stays for the stream's next use (recycled). */
+	st->head.len = 0;
 	sbuf_free(&st->cookie);
 	return (0);
 }
@@ -758,6 +834,36 @@ h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	return (0);
 }
 
+/*
+ * The last stream closed (or none opened yet): the timer first hands the
+ * frame buffer's pages back, after H2_IDLE_DISCARD_MS (not at once: a busy
+ * connection is idle between bursts thousands of times a second), then
+ * ends the connection at timeouts.keepalive (h2_timer()).
+ */
+static void
+h2_idle_arm(struct h2_sess *s)
+{
+	unsigned	 ka = s->c->gen->conf->timeouts.keepalive;
+	struct timeval	 tv;
+
+	s->idle_at = clock_now_us();
+	clock_ms_tv(s->fbuf != NULL && ka > H2_IDLE_DISCARD_MS ?
+	    H2_IDLE_DISCARD_MS : ka, &tv);
+	evtimer_add(&s->c->timer, &tv);
+}
+
+/* Idle: the frame buffer's pages go back to the kernel, unless a frame
+ * is half sent (nghttp2 still wants to write). */
+static void
+h2_idle_discard(struct h2_sess *s)
+{
+	if (!s->fb_dirty || s->fbuf == NULL || s->goaway ||
+	    nghttp2_session_want_write(s->ng))
+		return;
+	h2mem_discard(s->mem, s->fbuf, s);
+	s->fb_dirty = 0;
+}
+
 static int
 h2_on_stream_close_cb(nghttp2_session *ng, int32_t id, uint32_t code,
     void *arg)
@@ -786,12 +892,8 @@ h2_on_stream_close_cb(nghttp2_session *ng, int32_t id, uint32_t code,
 		(void)nghttp2_session_consume_connection(ng, st->unconsumed);
 	st->unconsumed = 0;
 	h2_stream_unlink(st);
-	if (s->nstreams == 0 && !s->goaway) {
-		struct timeval	 tv;
-
-		clock_ms_tv(s->c->gen->conf->timeouts.keepalive, &tv);
-		evtimer_add(&s->c->timer, &tv);
-	}
+	if (s->nstreams == 0 && !s->goaway)
+		h2_idle_arm(s);
 	return (0);
 }
 
@@ -849,6 +951,7 @@ h2_send_data_cb(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *hd,
 	if (cio_pending(&s->c->io) >= s->out_high)
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	evbuffer_add(out, hd, 9);
+	s->fb_dirty = 1;
 	if (len > 0 && evbuffer_remove_buffer(st->out, out, len) != (int)len)
 		return (NGHTTP2_ERR_CALLBACK_FAILURE);
 	return (0);
@@ -866,6 +969,7 @@ h2_send_frame_cb(nghttp2_session *ng, const uint8_t *data, size_t len,
 	if (cio_pending(&s->c->io) >= s->out_high)
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	evbuffer_add(s->c->io.out, data, len);
+	s->fb_dirty = 1;
 	return ((ssize_t)len);
 }
 
@@ -968,19 +1072,19 @@ h2_resp_out(struct xchg *x)
 	return (st->out);
 }
 
-/* Lower-case a header name into the session's scratch buffer; returns
+/* Lower-case a header name into the worker's scratch buffer; returns
  * its offset there. */
 static size_t
 h2_lower(struct h2_sess *s, const char *name, size_t len)
 {
-	size_t	 off = s->scratch.len, i;
+	size_t	 off = s->scratch->len, i;
 
-	sbuf_add(&s->scratch, name, len);
+	sbuf_add(s->scratch, name, len);
 	for (i = 0; i < len; i++) {
-		char ch = s->scratch.p[off + i];
+		char ch = s->scratch->p[off + i];
 
 		if (ch >= 'A' && ch <= 'Z')
-			s->scratch.p[off + i] = (char)(ch - 'A' + 'a');
+			s->scratch->p[off + i] = (char)(ch - 'A' + 'a');
 	}
 	return (off);
 }
@@ -1008,7 +1112,7 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 	snprintf(status, 4, "%03u", (unsigned)rp->status % 1000u);
 	H2_NV(nv[n], ":status", status, 3);
 	n++;
-	s->scratch.len = 0;
+	s->scratch->len = 0;
 	for (i = 0; i < rp->nhdrs && n < max; i++) {
 		const struct http_hdr *h = &rp->hdrs[i];
 
@@ -1026,7 +1130,7 @@ h2_resp_nv(struct h2_sess *s, const struct xchg *x, nghttp2_nv *nv,
 	}
 	/* The scratch buffer is complete: its pointers are stable now. */
 	for (i = 1; i < n; i++)
-		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
+		nv[i].name = (uint8_t *)s->scratch->p + (uintptr_t)nv[i].name;
 	return (n);
 }
 
@@ -1179,7 +1283,7 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 	H2_NV(nv[n], "cache-control", "no-store", LIT_LEN("no-store"));
 	n++;
 	/* Extra "Name: value\r\n" lines, names lower-cased. */
-	s->scratch.len = 0;
+	s->scratch->len = 0;
 	first = n;
 	for (p = hdrs; p != NULL && *p != '\0' && n < sizeof(nv) /
 	    sizeof(nv[0]); p = e + 2) {
@@ -1200,7 +1304,7 @@ h2_respond(struct xchg *x, int status, const char *hdrs, const char *ctype,
 		n++;
 	}
 	for (i = first; i < n; i++)
-		nv[i].name = (uint8_t *)s->scratch.p + (uintptr_t)nv[i].name;
+		nv[i].name = (uint8_t *)s->scratch->p + (uintptr_t)nv[i].name;
 	prd.source.ptr = st;
 	prd.read_callback = h2_data_cb;
 	st->flags |= ST_HEAD_SENT;
@@ -1374,8 +1478,16 @@ h2_start(struct conn *c)
 	    hc->max_resets_per_second);
 	/* Closed streams are not kept for priority: less memory. */
 	nghttp2_option_set_no_closed_streams(opt, 1);
-	if (nghttp2_session_server_new2(&s->ng, cb, s, opt) != 0)
+	if (c->w->h2 == NULL)
+		c->w->h2 = h2_worker_new();	/* a worker made elsewhere */
+	s->mem = c->w->h2->mem;
+	s->scratch = &c->w->h2->scratch;
+	h2mem_mark(s->mem);
+	if (nghttp2_session_server_new3(&s->ng, cb, s, opt,
+	    h2mem_nghttp2(s->mem)) != 0)
 		fatalx("out of memory");
+	/* Its one big block, the outbound frame buffer (h2_flush()). */
+	s->fbuf = h2mem_claim(s->mem, s);
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_option_del(opt);
 
@@ -1395,6 +1507,7 @@ h2_start(struct conn *c)
 	    0, (int32_t)(hc->stream_window * 4));
 	c->h2 = s;
 	metrics_h2_conn(c->w->m);
+	h2_idle_arm(s);		/* instead of conn.c's keep-alive timer */
 	h2_want_send(s);
 }
 
@@ -1460,6 +1573,17 @@ h2_timer(struct conn *c)
 
 	head = (uint64_t)cf->timeouts.request_head * 1000;
 	if (s->nstreams == 0) {
+		uint64_t ka = (uint64_t)cf->timeouts.keepalive * 1000;
+
+		/* Idle for H2_IDLE_DISCARD_MS: discard, wait for the rest. */
+		if (!s->goaway && now - s->idle_at < ka) {
+			uint64_t left = ka - (now - s->idle_at);
+
+			h2_idle_discard(s);
+			clock_ms_tv((unsigned)(left / 1000) + 1, &tv);
+			evtimer_add(&c->timer, &tv);
+			return;
+		}
 		/* Idle: say goodbye and close once it is written. */
 		if (!s->goaway) {
 			s->goaway = 1;
@@ -1574,7 +1698,37 @@ h2_free(struct conn *c)
 	metrics_h2_conn_end(c->w->m, s->nserved);
 	event_del(&s->ev_send);
 	nghttp2_session_del(s->ng);
-	sbuf_free(&s->scratch);
 	free(s);
 	c->h2 = NULL;
+}
+
+/* See h2.h. */
+struct h2_worker *
+h2_worker_new(void)
+{
+	struct h2_worker *hw = xcalloc(1, sizeof(*hw));
+
+	hw->mem = h2mem_new(H2_MEM_CACHE);
+	return (hw);
+}
+
+/* See h2.h. */
+void
+h2_worker_free(struct h2_worker *hw)
+{
+	struct h2_stream *st;
+
+	if (hw == NULL)
+		return;
+	while ((st = hw->streams) != NULL) {
+		hw->streams = st->next;
+		evbuffer_free(st->in);
+		evbuffer_free(st->out);
+		sbuf_free(&st->ps);
+		sbuf_free(&st->head);
+		free(st);
+	}
+	h2mem_free(hw->mem);
+	sbuf_free(&hw->scratch);
+	free(hw);
 }

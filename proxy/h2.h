@@ -20,6 +20,18 @@
 #define PROXY_H2_H
 
 struct conn;
+struct h2_worker;
+
+/*
+ * A worker's HTTP/2 part (conn_worker's h2): the allocator of its
+ * sessions and its free streams.  Never shared between threads; every
+ * connection using it must be freed before h2_worker_free().  Aborts on
+ * out of memory.
+ */
+struct h2_worker *h2_worker_new(void);
+
+/* Free hw and what it caches; h2_worker_free(NULL) is a no-op. */
+void	 h2_worker_free(struct h2_worker *hw);
 
 /*
  * Take over c (handshake done, ALPN h2): create the session, queue our

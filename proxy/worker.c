@@ -32,6 +32,7 @@
 #include "proxy/conn.h"
 #include "proxy/forward.h"
 #include "proxy/gen.h"
+#include "proxy/h2.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/upstream.h"
@@ -338,6 +339,7 @@ worker_setup(struct worker *w, unsigned id, struct gen *g, char *err,
 	w->cw.fw = &w->fw;
 	w->cw.al = &w->al;
 	w->cw.m = w->m;
+	w->cw.h2 = h2_worker_new();
 	w->cw.gone = worker_conn_gone;
 	w->cw.gone_arg = w;
 	if (pipe2(w->ctl, O_NONBLOCK | O_CLOEXEC) == -1)
@@ -374,6 +376,8 @@ worker_teardown(struct worker *w)
 	upstream_pools_free(&w->up);
 	xchg_cache_free(&w->cw.xc);
 	forward_worker_free(&w->fw);
+	h2_worker_free(w->cw.h2);
+	w->cw.h2 = NULL;
 	wgen_put(w->cw.wg);
 	w->cw.wg = NULL;
 	if (w->ctl_ev)

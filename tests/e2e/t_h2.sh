@@ -133,6 +133,37 @@ assert_eq "cookie crumbs joined with '; ' as one cookie header" \
     "$(jq -c '[.headers[] | select(.[0] == "cookie")]' <<<"$a")" \
     "$(jq -c '[.headers[] | select(.[0] == "cookie")]' <<<"$b")"
 
+# ------------------------------------------------- recycled streams
+# One connection, one stream after another: a finished stream's state is
+# reused for the next (proxy/h2.c's free list), so nothing of one request
+# may show in the next.  Each line: path, status, then what the backend
+# saw (method, target, which of cookie/content-length/transfer-encoding/
+# x-one/host it got, body hash prefix).
+h2_python
+r=$(timeout "$T_STEP" "$H2_PY" "$E2E_DIR/h2recycle.py" 127.0.0.1 "$PX_PORT" \
+    "$PKI/ca-bundle.pem" "$ALICE" "127.0.0.1:$PX_PORT" 2>&1)
+hs() { printf '%s' "$1" | sha256sum | cut -c1-12; }
+e=$(hs ""); rl() { sed -n "${1}p" <<<"$r"; }
+assert_eq "recycled streams: POST with content-length, cookie, x-one" \
+    "/cert/r1 200 POST /cert/r1 content-length,cookie,host,x-one $(hs hello)" "$(rl 1)"
+# (Sent chunked by us, buffered whole by forward.c: a content-length.)
+assert_eq "recycled streams: next POST without content-length, body whole" \
+    "/cert/r2 200 POST /cert/r2 content-length,host $(hs abc)" "$(rl 2)"
+assert_eq "recycled streams: GET after them carries none of theirs" \
+    "/cert/r3 200 GET /cert/r3 host $e" "$(rl 3)"
+assert_eq "recycled streams: a host header" \
+    "/cert/r4 200 GET /cert/r4 host $e" "$(rl 4)"
+assert_eq "recycled streams: a host header again (not 'more than one')" \
+    "/cert/r5 200 GET /cert/r5 host $e" "$(rl 5)"
+assert_eq "recycled streams: te: gzip refused (PROTOCOL_ERROR)" \
+    "/cert/r6 RST 1" "$(rl 6)"
+assert_eq "recycled streams: GET after a refused stream is answered" \
+    "/cert/r7 200 GET /cert/r7 host $e" "$(rl 7)"
+assert_eq "recycled streams: an upload the client resets" \
+    "/cert/r8 RESET" "$(rl 8)"
+assert_eq "recycled streams: GET after a reset stream is answered" \
+    "/cert/r9 200 GET /cert/r9 host $e" "$(rl 9)"
+
 # ------------------------------------------------- many streams, one conn
 n0=$(be_stats echo requests)
 out=$(timeout "$T_STEP" nghttp -n -s -m 60 --cert "$ALICE" --key "$ALICE" \

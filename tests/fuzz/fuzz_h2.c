@@ -86,6 +86,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	cw.base = base;
 	cw.bodybuf = bodybuf_new(base);
 	cw.m = metrics_worker_new();
+	cw.h2 = h2_worker_new();
 	fw.bodybuf = cw.bodybuf;
 	fw.up = &uw;
 	fw.m = cw.m;

@@ -6,7 +6,7 @@
  * limits taken from a conf: a new exchange is reset for a request with
  * path buffers of the asked size, a returned one is reused (and its
  * buffers grown when a later generation needs more), the free list keeps
- * at most 64 and frees the rest, xchg_cache_free empties it, and
+ * at most 128 and frees the rest, xchg_cache_free empties it, and
  * xchg_limits copies the five limits both directions parse under.
  */
 
@@ -71,16 +71,16 @@ static void
 test_xchg__free_list_is_bounded(void **state)
 {
 	struct xchg_cache xc = { 0 };
-	struct xchg	*x[70];
+	struct xchg	*x[140];
 	size_t		 i;
 
 	(void)state;
-	for (i = 0; i < 70; i++)
+	for (i = 0; i < 140; i++)
 		x[i] = xchg_get(&xc, 64);
-	for (i = 0; i < 70; i++)
+	for (i = 0; i < 140; i++)
 		xchg_put(&xc, NULL, x[i]);
-	/* Beyond 64 the exchanges are freed (ASan checks they are). */
-	assert_int_equal(xc.nxfree, 64);
+	/* Beyond 128 the exchanges are freed (ASan checks they are). */
+	assert_int_equal(xc.nxfree, 128);
 	xchg_cache_free(&xc);
 	assert_null(xc.xfree);
 }
