@@ -134,7 +134,10 @@ put_esc(struct out *o, const char *s, size_t limit, int json)
 			put(o, e, 2);
 			w += 2;
 		} else if (json) {
-			memcpy(e, "\\u00", 4);
+			e[0] = '\\';
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
 			e[4] = hex[ch >> 4];
 			e[5] = hex[ch & 15];
 			put(o, e, 6);
