@@ -19,6 +19,7 @@ import json
 import socket
 import ssl
 import sys
+import time
 
 import h2.config
 import h2.connection
@@ -108,6 +109,10 @@ def main():
         run("/cert/r8", "POST", [("content-length", "100")], reset=True),
         run("/cert/r9"),
     ]
+    time.sleep(0.5)
+    out.append(run("/cert/r10", extra=[("x-one", "1")]))
+    time.sleep(0.5)
+    out.append(run("/cert/r11", "POST", [("content-length", "5")], b"again"))
     print("\n".join(out))
     conn.close_connection()
     s.sendall(conn.data_to_send())

@@ -163,6 +163,12 @@ assert_eq "recycled streams: an upload the client resets" \
     "/cert/r8 RESET" "$(rl 8)"
 assert_eq "recycled streams: GET after a reset stream is answered" \
     "/cert/r9 200 GET /cert/r9 host $e" "$(rl 9)"
+# After 0.5 s idle the session's frame buffer pages went back (h2mem):
+# the frames written into it afterwards must still be whole.
+assert_eq "idle 0.5 s, then a GET on the same connection" \
+    "/cert/r10 200 GET /cert/r10 host,x-one $e" "$(rl 10)"
+assert_eq "idle 0.5 s again, then a POST on the same connection" \
+    "/cert/r11 200 POST /cert/r11 content-length,host $(hs again)" "$(rl 11)"
 
 # ------------------------------------------------- many streams, one conn
 n0=$(be_stats echo requests)
