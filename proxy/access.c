@@ -196,141 +196,189 @@ access_worker_free(struct access_worker *w)
 	w->loglen = 0;
 }
 
+/* The fields of a line; each format lists them in its own order. */
+enum access_field {
+	LF_TIME, LF_PEER, LF_PORT, LF_METHOD, LF_TARGET, LF_PROTO, LF_STATUS,
+	LF_IN, LF_OUT, LF_TOTAL, LF_UPSTREAM, LF_TLS, LF_CIPHER, LF_DN,
+	LF_LOGIN, LF_AUTH, LF_ROUTE, LF_BACKEND, LF_ERROR, LF_TOKEN_ISS,
+	LF_TOKEN_SUB, LF_NONE
+};
+
+/* A literal, then a field (LF_NONE: the literal alone). */
+struct access_piece {
+	const char	*lit;
+	uint8_t		 len;
+	uint8_t		 field;
+};
+
+#define AP(s, f)	{ (s), LIT_LEN(s), (f) }
+
+/*
+ * The two formats, one table each: [0] the text (CMSWEB Apache) line,
+ * [1] the JSON object.  The main part, then the error and the token
+ * parts when there are any, then the end of the line.
+ */
+static const struct access_piece af_main[2][19] = {
+	{ AP("[", LF_TIME), AP("] ", LF_PEER), AP(":", LF_PORT),
+	  AP(" \"", LF_METHOD), AP(" ", LF_TARGET), AP(" ", LF_PROTO),
+	  AP("\" ", LF_STATUS), AP(" [data: ", LF_IN), AP(" in ", LF_OUT),
+	  AP(" out ", LF_TOTAL), AP(" us upstream ", LF_UPSTREAM),
+	  AP(" us] [auth: ", LF_TLS), AP(" ", LF_CIPHER), AP(" \"", LF_DN),
+	  AP("\" \"", LF_LOGIN), AP("\" ", LF_AUTH),
+	  AP("] [route: ", LF_ROUTE), AP(" backend: ", LF_BACKEND),
+	  AP("]", LF_NONE) },
+	{ AP("{\"time\":\"", LF_TIME), AP("\",\"client\":\"", LF_PEER),
+	  AP("\",\"client_port\":", LF_PORT), AP(",\"method\":\"", LF_METHOD),
+	  AP("\",\"uri\":\"", LF_TARGET), AP("\",\"proto\":\"", LF_PROTO),
+	  AP("\",\"status\":", LF_STATUS), AP(",\"bytes_in\":", LF_IN),
+	  AP(",\"bytes_out\":", LF_OUT), AP(",\"tls\":\"", LF_TLS),
+	  AP("\",\"cipher\":\"", LF_CIPHER), AP("\",\"dn\":\"", LF_DN),
+	  AP("\",\"login\":\"", LF_LOGIN), AP("\",\"auth\":\"", LF_AUTH),
+	  AP("\",\"route\":\"", LF_ROUTE), AP("\",\"backend\":\"", LF_BACKEND),
+	  AP("\",\"time_us\":", LF_TOTAL), AP(",\"upstream_us\":", LF_UPSTREAM),
+	  AP("", LF_NONE) },
+};
+static const struct access_piece af_error[2][2] = {
+	{ AP(" [error: ", LF_ERROR), AP("]", LF_NONE) },
+	{ AP(",\"error\":\"", LF_ERROR), AP("\"", LF_NONE) },
+};
+/* A token's issuer and subject, never the token. */
+static const struct access_piece af_token[2][3] = {
+	{ AP(" [token: \"", LF_TOKEN_ISS), AP("\" \"", LF_TOKEN_SUB),
+	  AP("\"]", LF_NONE) },
+	{ AP(",\"token_iss\":\"", LF_TOKEN_ISS),
+	  AP("\",\"token_sub\":\"", LF_TOKEN_SUB), AP("\"", LF_NONE) },
+};
+static const struct access_piece af_end[2] = {
+	AP("\n", LF_NONE), AP("}\n", LF_NONE)
+};
+
+/* What one line is made of, worked out once per line. */
+struct access_line {
+	const struct access_client *cl;
+	const struct xchg	*x;
+	const char		*route, *backend, *method, *proto, *dn, *how;
+	const char		*t;
+	size_t			 tlen;
+	long long		 total, upstream;
+	int			 json;
+};
+
+/* Append n pieces: each literal, then its field's value. */
+static void
+put_pieces(struct out *o, const struct access_line *l,
+    const struct access_piece *pc, size_t n)
+{
+	const struct xchg	*x = l->x;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		put(o, pc[i].lit, pc[i].len);
+		switch (pc[i].field) {
+		case LF_TIME:
+			put(o, l->t, l->tlen);
+			break;
+		case LF_PEER:
+			put_str(o, l->cl->peer);
+			break;
+		case LF_PORT:
+			put_i64(o, l->cl->peerport);
+			break;
+		case LF_METHOD:
+			put_str(o, l->method);
+			break;
+		case LF_TARGET:
+			put_esc(o, x->target[0] ? x->target : "-",
+			    ACCESS_TARGET, l->json);
+			break;
+		case LF_PROTO:
+			put_str(o, l->proto);
+			break;
+		case LF_STATUS:
+			put_i64(o, x->status);
+			break;
+		case LF_IN:
+			put_u64(o, x->bytes_in);
+			break;
+		case LF_OUT:
+			put_u64(o, x->bytes_out);
+			break;
+		case LF_TOTAL:
+			put_i64(o, l->total);
+			break;
+		case LF_UPSTREAM:
+			put_i64(o, l->upstream);
+			break;
+		case LF_TLS:
+			put_str(o, tls_version(l->cl->ssl));
+			break;
+		case LF_CIPHER:
+			put_str(o, tls_cipher(l->cl->ssl));
+			break;
+		case LF_DN:
+			put_esc(o, l->dn, ACCESS_DN, l->json);
+			break;
+		case LF_LOGIN:
+			put_esc(o, x->have_ad && x->ad.login ? x->ad.login :
+			    "-", ACCESS_LOGIN, l->json);
+			break;
+		case LF_AUTH:
+			put_str(o, l->how);
+			break;
+		case LF_ROUTE:
+			put_str(o, l->route);
+			break;
+		case LF_BACKEND:
+			put_str(o, l->backend);
+			break;
+		case LF_ERROR:
+			put_esc(o, x->error, ACCESS_ERROR, l->json);
+			break;
+		case LF_TOKEN_ISS:
+			put_esc(o, x->ad.token_iss, ACCESS_TOKEN, l->json);
+			break;
+		case LF_TOKEN_SUB:
+			put_esc(o, x->ad.token_sub, ACCESS_TOKEN, l->json);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* See access.h. */
 size_t
 access_format(const struct access_client *cl, const struct xchg *x,
     uint64_t end, time_t now, char *p, size_t room)
 {
-	const struct conf *cf = cl->conf;
-	struct out	 o = { p, 0, room, room > 0 };
-	const char	*route = x->route ? x->route->path : "-";
-	const char	*backend = x->pool ? x->pool->name : "-";
-	const char	*method = x->method[0] ? x->method : "-";
-	const char	*proto = cl->h2 ? "HTTP/2.0" :
-	    x->req.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-	const char	*dn, *how, *t;
-	long long	 total, upstream;
-	size_t		 tlen;
-	int		 json = (cf->log.access_format == CONF_LOG_JSON);
-	int		 token = x->have_ad && x->ad.token_iss != NULL &&
-	    x->ad.token_sub != NULL;
+	const struct conf	*cf = cl->conf;
+	struct out		 o = { p, 0, room, room > 0 };
+	struct access_line	 l;
+	int			 j;
 
-	total = (long long)(end - x->t_start);
-	upstream = x->t_up ? (long long)(end - x->t_up) : -1;
-	dn = x->have_ad && x->ad.dn ? x->ad.dn :
+	j = l.json = (cf->log.access_format == CONF_LOG_JSON);
+	l.cl = cl;
+	l.x = x;
+	l.route = x->route ? x->route->path : "-";
+	l.backend = x->pool ? x->pool->name : "-";
+	l.method = x->method[0] ? x->method : "-";
+	l.proto = cl->h2 ? "HTTP/2.0" :
+	    x->req.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+	l.total = (long long)(end - x->t_start);
+	l.upstream = x->t_up ? (long long)(end - x->t_up) : -1;
+	l.dn = x->have_ad && x->ad.dn ? x->ad.dn :
 	    (cl->ident && cl->ident->user_dn ? cl->ident->user_dn : "-");
-	how = !x->have_ad ? "-" : x->ad.result == AUTH_OK ?
+	l.how = !x->have_ad ? "-" : x->ad.result == AUTH_OK ?
 	    (x->ad.method != NULL ? x->ad.method : cf->auth.authn_method) :
 	    x->ad.result == AUTH_ANON ? "none" :
 	    x->ad.result == AUTH_PASS ? "pass" : "denied";
-	t = time_field(now, json, &tlen);
-	if (json) {
-		PUT_LIT(&o, "{\"time\":\"");
-		put(&o, t, tlen);
-		PUT_LIT(&o, "\",\"client\":\"");
-		put_str(&o, cl->peer);
-		PUT_LIT(&o, "\",\"client_port\":");
-		put_i64(&o, cl->peerport);
-		PUT_LIT(&o, ",\"method\":\"");
-		put_str(&o, method);
-		PUT_LIT(&o, "\",\"uri\":\"");
-	} else {
-		PUT_LIT(&o, "[");
-		put(&o, t, tlen);
-		PUT_LIT(&o, "] ");
-		put_str(&o, cl->peer);
-		PUT_LIT(&o, ":");
-		put_i64(&o, cl->peerport);
-		PUT_LIT(&o, " \"");
-		put_str(&o, method);
-		PUT_LIT(&o, " ");
-	}
-	put_esc(&o, x->target[0] ? x->target : "-", ACCESS_TARGET, json);
-	if (json) {
-		PUT_LIT(&o, "\",\"proto\":\"");
-		put_str(&o, proto);
-		PUT_LIT(&o, "\",\"status\":");
-		put_i64(&o, x->status);
-		PUT_LIT(&o, ",\"bytes_in\":");
-		put_u64(&o, x->bytes_in);
-		PUT_LIT(&o, ",\"bytes_out\":");
-		put_u64(&o, x->bytes_out);
-		PUT_LIT(&o, ",\"tls\":\"");
-		put_str(&o, tls_version(cl->ssl));
-		PUT_LIT(&o, "\",\"cipher\":\"");
-		put_str(&o, tls_cipher(cl->ssl));
-		PUT_LIT(&o, "\",\"dn\":\"");
-		put_esc(&o, dn, ACCESS_DN, json);
-		PUT_LIT(&o, "\",\"login\":\"");
-		put_esc(&o, x->have_ad && x->ad.login ? x->ad.login : "-",
-		    ACCESS_LOGIN, json);
-		PUT_LIT(&o, "\",\"auth\":\"");
-		put_str(&o, how);
-		PUT_LIT(&o, "\",\"route\":\"");
-		put_str(&o, route);
-		PUT_LIT(&o, "\",\"backend\":\"");
-		put_str(&o, backend);
-		PUT_LIT(&o, "\",\"time_us\":");
-		put_i64(&o, total);
-		PUT_LIT(&o, ",\"upstream_us\":");
-		put_i64(&o, upstream);
-		if (x->error) {
-			PUT_LIT(&o, ",\"error\":\"");
-			put_esc(&o, x->error, ACCESS_ERROR, json);
-			PUT_LIT(&o, "\"");
-		}
-		if (token) {
-			/* A token's issuer and subject, never the token. */
-			PUT_LIT(&o, ",\"token_iss\":\"");
-			put_esc(&o, x->ad.token_iss, ACCESS_TOKEN, json);
-			PUT_LIT(&o, "\",\"token_sub\":\"");
-			put_esc(&o, x->ad.token_sub, ACCESS_TOKEN, json);
-			PUT_LIT(&o, "\"");
-		}
-		PUT_LIT(&o, "}\n");
-	} else {
-		PUT_LIT(&o, " ");
-		put_str(&o, proto);
-		PUT_LIT(&o, "\" ");
-		put_i64(&o, x->status);
-		PUT_LIT(&o, " [data: ");
-		put_u64(&o, x->bytes_in);
-		PUT_LIT(&o, " in ");
-		put_u64(&o, x->bytes_out);
-		PUT_LIT(&o, " out ");
-		put_i64(&o, total);
-		PUT_LIT(&o, " us upstream ");
-		put_i64(&o, upstream);
-		PUT_LIT(&o, " us] [auth: ");
-		put_str(&o, tls_version(cl->ssl));
-		PUT_LIT(&o, " ");
-		put_str(&o, tls_cipher(cl->ssl));
-		PUT_LIT(&o, " \"");
-		put_esc(&o, dn, ACCESS_DN, json);
-		PUT_LIT(&o, "\" \"");
-		put_esc(&o, x->have_ad && x->ad.login ? x->ad.login : "-",
-		    ACCESS_LOGIN, json);
-		PUT_LIT(&o, "\" ");
-		put_str(&o, how);
-		PUT_LIT(&o, "] [route: ");
-		put_str(&o, route);
-		PUT_LIT(&o, " backend: ");
-		put_str(&o, backend);
-		PUT_LIT(&o, "]");
-		if (x->error) {
-			PUT_LIT(&o, " [error: ");
-			put_esc(&o, x->error, ACCESS_ERROR, json);
-			PUT_LIT(&o, "]");
-		}
-		if (token) {
-			PUT_LIT(&o, " [token: \"");
-			put_esc(&o, x->ad.token_iss, ACCESS_TOKEN, json);
-			PUT_LIT(&o, "\" \"");
-			put_esc(&o, x->ad.token_sub, ACCESS_TOKEN, json);
-			PUT_LIT(&o, "\"]");
-		}
-		PUT_LIT(&o, "\n");
-	}
+	l.t = time_field(now, j, &l.tlen);
+	put_pieces(&o, &l, af_main[j], nitems(af_main[j]));
+	if (x->error)
+		put_pieces(&o, &l, af_error[j], nitems(af_error[j]));
+	if (x->have_ad && x->ad.token_iss != NULL && x->ad.token_sub != NULL)
+		put_pieces(&o, &l, af_token[j], nitems(af_token[j]));
+	put_pieces(&o, &l, &af_end[j], 1);
 	return (o.ok ? o.n : 0);
 }
 
