@@ -86,6 +86,7 @@ struct h2mem {
 	size_t			 tabsize;	/* a power of two, or 0 */
 	size_t			 nmaps;
 	void			*last;		/* the latest mapping made */
+	size_t			 nmade;	/* since h2mem_mark() */
 	struct h2mem_map	 cache[H2MEM_MAP_CACHE];
 	size_t			 ncache;
 	/* Class index for each (size + 15) / 16, up to the largest class. */
@@ -281,6 +282,7 @@ h2mem_map(struct h2mem *m, size_t n)
 	}
 	h2mem_insert(m, p, len);
 	m->last = p;
+	m->nmade++;
 	m->st.live++;
 	return (p);
 }
@@ -429,6 +431,7 @@ void
 h2mem_mark(struct h2mem *m)
 {
 	m->last = NULL;
+	m->nmade = 0;
 }
 
 /* See h2mem.h. */
@@ -437,8 +440,10 @@ h2mem_claim(struct h2mem *m, const void *owner)
 {
 	struct h2mem_map	*e;
 
-	if (m->last == NULL || (e = h2mem_find(m, m->last)) == NULL ||
-	    e->owner != NULL)
+	/* Exactly one: with more, which one is which is a guess, and a
+	 * wrong guess would discard a live block's pages. */
+	if (m->nmade != 1 || m->last == NULL ||
+	    (e = h2mem_find(m, m->last)) == NULL || e->owner != NULL)
 		return (NULL);
 	e->owner = owner;
 	return (e->p);

@@ -71,10 +71,11 @@ void		 h2mem_release(struct h2mem *m, void *p);
 void		 h2mem_mark(struct h2mem *m);
 
 /*
- * Claim the latest mapping m made since h2mem_mark() (its blocks of
+ * Claim the mapping m made since h2mem_mark() (its blocks of
  * H2MEM_MAP_MIN bytes or more) for owner, so that h2mem_discard() may act
- * on it later.  Returns the block, or NULL when there is none or it was
- * claimed already.  For h2.c: h2mem_mark(), nghttp2_session_server_new3()
+ * on it later.  Returns the block, or NULL when there is none, when more
+ * than one mapping was made since the mark, or when it was claimed
+ * already.  For h2.c: h2mem_mark(), nghttp2_session_server_new3()
  * (whose only big block is the session's outbound frame buffer), then
  * h2mem_claim().
  */

@@ -334,10 +334,36 @@ test_h2mem__nghttp2_session(void **state)
 	h2mem_free(m);
 }
 
+/* Two mappings since the mark: neither can be claimed (a guess could
+ * discard a live block); after a new mark, one can. */
+static void
+test_h2mem__claim_needs_one_mapping(void **state)
+{
+	struct h2mem	*m = h2mem_new(64 * 1024);
+	void		*a, *b, *c;
+	int		 owner;
+
+	(void)state;
+	h2mem_mark(m);
+	a = h2mem_alloc(m, 16394);
+	b = h2mem_alloc(m, 9000);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(h2mem_claim(m, &owner));
+	h2mem_mark(m);
+	c = h2mem_alloc(m, 16394);
+	assert_ptr_equal(h2mem_claim(m, &owner), c);
+	h2mem_release(m, a);
+	h2mem_release(m, b);
+	h2mem_release(m, c);
+	h2mem_free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_h2mem__claim_needs_one_mapping),
 		cmocka_unit_test(test_h2mem__class_blocks_recycled),
 		cmocka_unit_test(test_h2mem__cap_bounds_cache),
 		cmocka_unit_test(test_h2mem__mappings_lazy_and_discarded),
