@@ -57,6 +57,9 @@
 /* Per readable event at most this much, so one busy client cannot starve
  * the others on the worker. */
 #define CIO_READ_MAX	(4 * (size_t)CIO_RECORD)
+/* The same bound for a bulk stream (a large body), which reads until the
+ * socket is empty: about 0.2 ms of work at 1 GiB/s. */
+#define CIO_BULK_MAX	(16 * (size_t)CIO_RECORD)
 
 static void	cio_read_ev(evutil_socket_t, short, void *);
 static void	cio_write_ev(evutil_socket_t, short, void *);
@@ -471,13 +474,24 @@ do_read(struct cio *io, short *ev)
 	if (!(io->enabled & EV_READ) ||
 	    (io->st & (CIO_S_EOF | CIO_S_DEAD | CIO_S_HANDSHAKE)))
 		return (0);
-	while (got < CIO_READ_MAX) {
+	for (;;) {
+		bulk = (io->st & CIO_S_BULK) != 0;
+		if (got >= (bulk ? CIO_BULK_MAX : CIO_READ_MAX)) {
+			/*
+			 * Enough for this pass.  Records OpenSSL already
+			 * holds raise no readiness event, and the socket may
+			 * stay empty (the client sent all and waits for the
+			 * answer): the next loop pass must read them.
+			 */
+			if (io->ssl != NULL && SSL_has_pending(io->ssl))
+				event_active(&io->rev, EV_READ, 1);
+			break;
+		}
 		len = evbuffer_get_length(io->in);
 		if (io->rhigh != 0 && len >= io->rhigh) {
 			io->st |= CIO_S_FULL;
 			break;
 		}
-		bulk = (io->st & CIO_S_BULK) != 0;
 		want = io->ssl == NULL ? CIO_READ_MAX : CIO_RECORD;
 		if (io->rhigh != 0 && want > io->rhigh - len)
 			want = io->rhigh - len;
@@ -520,10 +534,16 @@ do_read(struct cio *io, short *ev)
 		else if ((size_t)r < want / 2)
 			io->st &= ~CIO_S_BULK;
 		if (io->ssl != NULL) {
-			/* Nothing buffered in OpenSSL: the socket is drained
+			/*
+			 * Nothing buffered in OpenSSL: the socket is drained
 			 * as far as one read could tell; level-triggered
-			 * epoll says when there is more. */
-			if (!SSL_has_pending(io->ssl))
+			 * epoll says when there is more.  A bulk stream reads
+			 * on until SSL_read() meets an empty socket: the
+			 * extra read(2) that finds it empty costs less than
+			 * a wake-up, a writev(2) to the backend and a window
+			 * update to the client per 32 KiB.
+			 */
+			if (!(io->st & CIO_S_BULK) && !SSL_has_pending(io->ssl))
 				break;
 		} else if ((size_t)r < want)
 			break;		/* short read: drained */

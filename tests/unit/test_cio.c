@@ -818,6 +818,47 @@ test_cio__tls_pending_after_pause(void **state)
 }
 
 /*
+ * A bulk stream reads on until the socket is empty, up to a cap per loop
+ * pass (256 KiB).  When the cap falls with a whole record left in
+ * OpenSSL's read-ahead buffer and nothing more on the socket (the client
+ * sent all and waits), that record must come in the next pass, not after
+ * a timeout.  All of it is on the socket before the cio reads: one full
+ * record (which starts bulk reading), 16 of 16,000 bytes (so read-ahead
+ * takes a record and the start of the next: the cap falls after the last
+ * of them, with the short final record already read ahead), and 100
+ * bytes.
+ */
+static void
+test_cio__tls_bulk_cap_pending(void **state)
+{
+	struct t	*t = *state;
+	size_t		 rec = 16000, n = 16, tail = 100, len, off = 0;
+	unsigned char	*buf, *out;
+	int		 sz = 4 << 20;
+
+	len = 16384 + n * rec + tail;
+	assert_non_null(buf = malloc(len));
+	t->src = buf;
+	assert_non_null(out = malloc(len));
+	t->dst = out;
+	fill(buf, len);
+	tls_pair(t, &t->io);
+	/* Room for all of it on the socket (capped by net.core.wmem_max,
+	 * which leaves about 400 KiB). */
+	assert_int_equal(setsockopt(t->peer, SOL_SOCKET, SO_SNDBUF, &sz,
+	    sizeof(sz)), 0);
+	while (off < len) {
+		size_t	 w = off == 0 ? 16384 : len - off < rec ? len - off : rec;
+
+		assert_int_equal(SSL_write(t->cl, buf + off, (int)w), (int)w);
+		off += w;
+	}
+	UNTIL(t, evbuffer_get_length(t->io.in) == len);
+	assert_int_equal(evbuffer_remove(t->io.in, out, len), (int)len);
+	assert_memory_equal(out, buf, len);
+}
+
+/*
  * Client mode (TLS to backends): a cio that connects over TCP and then
  * runs the client handshake; the write timeout set for the connect
  * bounds the handshake too.  The server end is an SSL driven by hand.
@@ -936,6 +977,7 @@ main(void)
 		T(test_cio__connect_unix),
 		T(test_cio__tls),
 		T(test_cio__tls_pending_after_pause),
+		T(test_cio__tls_bulk_cap_pending),
 		T(test_cio__tls_client),
 		T(test_cio__tls_client_handshake_timeout),
 	};
