@@ -822,21 +822,21 @@ test_cio__tls_pending_after_pause(void **state)
  * pass (256 KiB).  When the cap falls with a whole record left in
  * OpenSSL's read-ahead buffer and nothing more on the socket (the client
  * sent all and waits), that record must come in the next pass, not after
- * a timeout.  All of it is on the socket before the cio reads: one full
- * record (which starts bulk reading), 16 of 16,000 bytes (so read-ahead
- * takes a record and the start of the next: the cap falls after the last
- * of them, with the short final record already read ahead), and 100
- * bytes.
+ * a timeout.  All of it is on the socket before the cio reads: two full
+ * records (after which a pass reads on), 15 of 16,000 bytes (so
+ * read-ahead takes a record and the start of the next: the cap falls
+ * after the last of them, with the short final record already read
+ * ahead), and 100 bytes.
  */
 static void
 test_cio__tls_bulk_cap_pending(void **state)
 {
 	struct t	*t = *state;
-	size_t		 rec = 16000, n = 16, tail = 100, len, off = 0;
+	size_t		 rec = 16000, n = 15, tail = 100, len, off = 0;
 	unsigned char	*buf, *out;
 	int		 sz = 4 << 20;
 
-	len = 16384 + n * rec + tail;
+	len = 2 * 16384 + n * rec + tail;
 	assert_non_null(buf = malloc(len));
 	t->src = buf;
 	assert_non_null(out = malloc(len));
@@ -848,7 +848,8 @@ test_cio__tls_bulk_cap_pending(void **state)
 	assert_int_equal(setsockopt(t->peer, SOL_SOCKET, SO_SNDBUF, &sz,
 	    sizeof(sz)), 0);
 	while (off < len) {
-		size_t	 w = off == 0 ? 16384 : len - off < rec ? len - off : rec;
+		size_t	 w = off < 2 * 16384 ? 16384 : len - off < rec ?
+		    len - off : rec;
 
 		assert_int_equal(SSL_write(t->cl, buf + off, (int)w), (int)w);
 		off += w;
