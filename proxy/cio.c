@@ -60,6 +60,8 @@
 /* The same bound for a bulk stream (a large body), which reads until the
  * socket is empty: about 0.2 ms of work at 1 GiB/s. */
 #define CIO_BULK_MAX	(16 * (size_t)CIO_RECORD)
+/* A bulk pass reads past an empty read-ahead buffer once it has this. */
+#define CIO_READ_ON	(2 * (size_t)CIO_RECORD)
 
 static void	cio_read_ev(evutil_socket_t, short, void *);
 static void	cio_write_ev(evutil_socket_t, short, void *);
@@ -546,7 +548,7 @@ do_read(struct cio *io, short *ev)
 			 * does not pay for that read.)
 			 */
 			if (!SSL_has_pending(io->ssl) &&
-			    (!(io->st & CIO_S_BULK) || got < 2 * CIO_RECORD))
+			    (!(io->st & CIO_S_BULK) || got < CIO_READ_ON))
 				break;
 		} else if ((size_t)r < want)
 			break;		/* short read: drained */
