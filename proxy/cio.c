@@ -24,8 +24,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "base/clock.h"
 #include "proxy/cio.h"
-#include "proxy/util.h"
 
 /* State bits (io->st). */
 #define CIO_S_HANDSHAKE	0x0001	/* TLS handshake not finished */
@@ -262,7 +262,7 @@ rtimer_arm_ms(struct cio *io, unsigned ms)
 {
 	struct timeval	 tv;
 
-	util_ms_tv(ms, &tv);
+	clock_ms_tv(ms, &tv);
 	evtimer_add(&io->rtimer, &tv);
 	io->st |= CIO_S_RTIMER;
 }
@@ -330,7 +330,7 @@ write_block(struct cio *io)
 
 	if (io->st & CIO_S_WADDED)
 		return;
-	util_ms_tv(io->wto_ms, &tv);
+	clock_ms_tv(io->wto_ms, &tv);
 	event_add(&io->wev, io->wto_ms ? &tv : NULL);
 	io->st |= CIO_S_WADDED;
 }
@@ -938,7 +938,7 @@ cio_set_timeouts(struct cio *io, unsigned read_ms, unsigned write_ms)
 	if (io->st & CIO_S_WADDED) {
 		if (write_ms != 0) {
 			/* Already registered: only the timer changes. */
-			util_ms_tv(write_ms, &tv);
+			clock_ms_tv(write_ms, &tv);
 			event_add(&io->wev, &tv);
 		} else {
 			/* Dropping a timeout takes a re-registration; rare

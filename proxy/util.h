@@ -46,15 +46,4 @@ void		 util_sd_notify(const char *state);
 /* Number of online cores, at least 1. */
 unsigned	 util_ncpu(void);
 
-/*
- * The old name of base/clock.h's clock_ms_tv(), kept for proxy/cio.c only
- * (another branch edits cio.c; rename its three calls after that merges).
- * Static inline, so it exports no symbol.
- */
-static inline void
-util_ms_tv(unsigned ms, struct timeval *tv)
-{
-	clock_ms_tv(ms, tv);
-}
-
 #endif /* PROXY_UTIL_H */
